@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import { cp, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { AnchorError } from '../../core/errors.js';
+import type { ArtifactInfo, Artifacts } from '../../core/ports/artifacts.js';
+
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/**
+ * A deployment's OpenNext output, copied to `<root>/<deploymentId>/` with its size recorded beside
+ * it in `<root>/<deploymentId>.json`. The copy is made in a scratch name and renamed into place, so
+ * `get` never sees half an artifact.
+ */
+export class FileArtifacts implements Artifacts {
+  constructor(private readonly root: string) {}
+
+  async store(deploymentId: string, outputDir: string): Promise<ArtifactInfo> {
+    const location = this.location(deploymentId);
+    const draft = join(this.root, `.draft-${deploymentId}-${randomBytes(4).toString('hex')}`);
+    await mkdir(this.root, { recursive: true });
+    try {
+      // Relative links (pnpm-style node_modules in a server bundle) are kept as they are; links that
+      // leave the output dir would dangle once the build's scratch dir is gone, so they are copied.
+      await cp(outputDir, draft, { recursive: true, verbatimSymlinks: true });
+      const bytes = await materialize(draft, resolve(outputDir), draft);
+      await rm(location, { recursive: true, force: true });
+      await rename(draft, location);
+      const info: ArtifactInfo = { deploymentId, location, bytes };
+      await writeFile(this.sidecar(deploymentId), JSON.stringify({ bytes }));
+      return info;
+    } catch (error) {
+      await rm(draft, { recursive: true, force: true });
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !(await exists(outputDir))) {
+        throw new AnchorError({
+          code: 'BUILD_OUTPUT_MISSING',
+          kind: 'failed',
+          message: `The build of ${deploymentId} produced no output at ${outputDir}.`,
+          hint: 'Check the end of the build log: the OpenNext build step most likely failed.',
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  async get(deploymentId: string): Promise<ArtifactInfo | null> {
+    const location = this.location(deploymentId);
+    if (!(await exists(location))) return null;
+    const bytes = await readFile(this.sidecar(deploymentId), 'utf8')
+      .then((text) => (JSON.parse(text) as { bytes: number }).bytes)
+      // A crash between the rename and writing the size: count again.
+      .catch(() => materialize(location, location, location));
+    return { deploymentId, location, bytes };
+  }
+
+  async remove(deploymentId: string): Promise<void> {
+    await rm(this.sidecar(deploymentId), { force: true });
+    await rm(this.location(deploymentId), { recursive: true, force: true });
+  }
+
+  private location(deploymentId: string): string {
+    if (!SAFE_ID.test(deploymentId)) {
+      throw new AnchorError({ code: 'DEPLOYMENT_ID_INVALID', kind: 'usage', message: `"${deploymentId}" is not a deployment id.`, hint: 'Deployment ids look like d_01J…; run "anchor deployments ls <project>".' });
+    }
+    return join(this.root, deploymentId);
+  }
+
+  private sidecar(deploymentId: string): string {
+    return `${this.location(deploymentId)}.json`;
+  }
+}
+
+/**
+ * Walks a tree copied from `sourceRoot` to `copyRoot`: a symlink pointing outside the source is
+ * replaced by a copy of its target, an absolute one pointing inside becomes relative. Returns the
+ * bytes of regular files.
+ */
+async function materialize(dir: string, sourceRoot: string, copyRoot: string): Promise<number> {
+  let bytes = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isSymbolicLink()) {
+      const target = await readlink(path);
+      const sourcePath = join(sourceRoot, relative(copyRoot, path));
+      const resolved = isAbsolute(target) ? target : resolve(dirname(sourcePath), target);
+      const inside = relative(sourceRoot, resolved);
+      if (inside.startsWith('..') || isAbsolute(inside)) {
+        await rm(path);
+        await cp(resolved, path, { recursive: true, dereference: true });
+        bytes += await sizeOf(path);
+      } else if (isAbsolute(target)) {
+        // Absolute but inside: point it at the copy instead of the scratch dir.
+        await rm(path);
+        await symlink(relative(dirname(sourcePath), resolved), path);
+      }
+    } else if (entry.isDirectory()) {
+      bytes += await materialize(path, sourceRoot, copyRoot);
+    } else if (entry.isFile()) {
+      bytes += (await lstat(path)).size;
+    }
+  }
+  return bytes;
+}
+
+async function sizeOf(path: string): Promise<number> {
+  const stat = await lstat(path);
+  if (!stat.isDirectory()) return stat.isFile() ? stat.size : 0;
+  let bytes = 0;
+  for (const name of await readdir(path)) bytes += await sizeOf(join(path, name));
+  return bytes;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => true,
+    () => false,
+  );
+}

@@ -1,0 +1,155 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { AnchorError } from '../../core/errors.js';
+
+export type SqliteDatabase = Database.Database;
+
+/**
+ * The local platform's schema, one SQL script per version, oldest first. Never edit a released
+ * entry: append a new one. Version N is `MIGRATIONS[N - 1]`.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE projects (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    repo TEXT NOT NULL,
+    branch TEXT NOT NULL,
+    root TEXT NOT NULL,
+    webhook_secret TEXT NOT NULL,
+    previous_webhook_secret TEXT,
+    github_hook_id INTEGER,
+    created_at TEXT NOT NULL
+  );
+
+  -- One counter per project, so a sequence is never handed out twice, even after deployments are removed.
+  CREATE TABLE deployment_sequences (
+    project_id TEXT PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+    last INTEGER NOT NULL
+  );
+
+  CREATE TABLE deployments (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    sequence INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    commit_sha TEXT,
+    commit_message TEXT,
+    ref TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    transitions TEXT NOT NULL,
+    reason TEXT,
+    build_id TEXT,
+    runtime_env TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (project_id, sequence)
+  );
+
+  CREATE TABLE live_pointers (
+    project_id TEXT PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+    deployment_id TEXT NOT NULL REFERENCES deployments(id),
+    sequence INTEGER NOT NULL,
+    revision INTEGER NOT NULL,
+    at TEXT NOT NULL
+  );
+
+  CREATE TABLE env_vars (
+    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    secret INTEGER NOT NULL,
+    targets TEXT NOT NULL,
+    value_bytes INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (project_id, key)
+  );
+
+  CREATE TABLE deliveries (
+    delivery_id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL,
+    deployment_id TEXT NOT NULL,
+    at TEXT NOT NULL
+  );
+
+  CREATE TABLE jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    deployment_id TEXT NOT NULL,
+    project_id TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    visible_at INTEGER NOT NULL,
+    receipt TEXT UNIQUE,
+    last_error TEXT
+  );
+  CREATE INDEX jobs_visible ON jobs (visible_at, id);
+
+  CREATE TABLE dead_letters (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    deployment_id TEXT NOT NULL,
+    project_id TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    last_error TEXT
+  );
+  `,
+];
+
+export interface OpenDatabaseOptions {
+  /** Tests pass their own list; the platform always uses MIGRATIONS. */
+  migrations?: readonly string[];
+}
+
+/**
+ * Opens (creating if needed) the platform's SQLite file in WAL mode and brings its schema up to
+ * date. The up-to-date check is one `PRAGMA user_version`, so commands that only read stay fast.
+ */
+export function openDatabase(file: string, options: OpenDatabaseOptions = {}): SqliteDatabase {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  try {
+    // busy_timeout first: switching a fresh file to WAL takes a lock another process may hold.
+    db.pragma('busy_timeout = 5000');
+    db.pragma('journal_mode = WAL');
+    // NORMAL is durable across process crashes in WAL mode; only a power loss may drop the last commits.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db, options.migrations ?? MIGRATIONS, file);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** Applies the pending migrations in one transaction; refuses a file written by a newer anchor. */
+export function migrate(db: SqliteDatabase, migrations: readonly string[], file = db.name): void {
+  const known = migrations.length;
+  const current = () => db.pragma('user_version', { simple: true }) as number;
+  const before = current();
+  assertNotNewer(before, known, file);
+  if (before === known) return;
+  db.transaction(() => {
+    // Another process may have migrated between our check and taking the write lock.
+    const version = current();
+    assertNotNewer(version, known, file);
+    db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+    const record = db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)');
+    for (let v = version + 1; v <= known; v++) {
+      db.exec(migrations[v - 1] as string);
+      record.run(v, new Date().toISOString());
+    }
+    db.pragma(`user_version = ${known}`);
+  }).immediate();
+}
+
+function assertNotNewer(version: number, known: number, file: string): void {
+  if (version > known) {
+    throw new AnchorError({
+      code: 'DATABASE_TOO_NEW',
+      kind: 'conflict',
+      message: `The platform database ${file} has schema version ${version}, but this anchor knows only up to version ${known}: it was written by a newer anchor.`,
+      hint: 'Upgrade anchor to the version that last ran this platform (npm install -g anchor@latest), or point ANCHOR_HOME at another directory.',
+      details: { file, version, known },
+    });
+  }
+}

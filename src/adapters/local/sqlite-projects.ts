@@ -1,0 +1,113 @@
+import { AnchorError } from '../../core/errors.js';
+import type { Projects } from '../../core/ports/projects.js';
+import type { Project } from '../../core/project.js';
+import type { SqliteDatabase } from './sqlite-database.js';
+
+interface ProjectRow {
+  id: string;
+  name: string;
+  repo: string;
+  branch: string;
+  root: string;
+  webhook_secret: string;
+  previous_webhook_secret: string | null;
+  github_hook_id: number | null;
+  created_at: string;
+}
+
+const COLUMNS = 'id, name, repo, branch, root, webhook_secret, previous_webhook_secret, github_hook_id, created_at';
+
+export class SqliteProjects implements Projects {
+  constructor(private readonly db: SqliteDatabase) {}
+
+  async create(project: Project): Promise<void> {
+    const result = this.db
+      .prepare(`INSERT INTO projects (${COLUMNS}) VALUES (@id, @name, @repo, @branch, @root, @webhook_secret, @previous_webhook_secret, @github_hook_id, @created_at) ON CONFLICT DO NOTHING`)
+      .run(toRow(project));
+    if (result.changes === 0) throw projectExists(project.name);
+  }
+
+  async get(name: string): Promise<Project | null> {
+    const row = this.db.prepare(`SELECT ${COLUMNS} FROM projects WHERE name = ?`).get(name) as ProjectRow | undefined;
+    return row ? fromRow(row) : null;
+  }
+
+  async getById(id: string): Promise<Project | null> {
+    const row = this.db.prepare(`SELECT ${COLUMNS} FROM projects WHERE id = ?`).get(id) as ProjectRow | undefined;
+    return row ? fromRow(row) : null;
+  }
+
+  async list(): Promise<Project[]> {
+    const rows = this.db.prepare(`SELECT ${COLUMNS} FROM projects ORDER BY name`).all() as ProjectRow[];
+    return rows.map(fromRow);
+  }
+
+  async update(project: Project): Promise<void> {
+    let changes: number;
+    try {
+      changes = this.db
+        .prepare(
+          `UPDATE projects SET name = @name, repo = @repo, branch = @branch, root = @root, webhook_secret = @webhook_secret,
+             previous_webhook_secret = @previous_webhook_secret, github_hook_id = @github_hook_id WHERE id = @id`,
+        )
+        .run(toRow(project)).changes;
+    } catch (error) {
+      if (isUniqueViolation(error)) throw projectExists(project.name);
+      throw error;
+    }
+    if (changes === 0) {
+      throw new AnchorError({
+        code: 'PROJECT_NOT_FOUND',
+        kind: 'not-found',
+        message: `Project "${project.name}" (${project.id}) does not exist any more.`,
+        hint: 'Run "anchor projects ls" to see the projects there are.',
+      });
+    }
+  }
+
+  /** Env vars, deployments and the live pointer go with the project (foreign keys cascade). */
+  async remove(id: string): Promise<void> {
+    this.db.prepare('DELETE FROM projects WHERE id = ?').run(id);
+  }
+}
+
+function projectExists(name: string): AnchorError {
+  return new AnchorError({
+    code: 'PROJECT_EXISTS',
+    kind: 'conflict',
+    message: `A project named "${name}" already exists.`,
+    hint: `Pick another name, or run "anchor projects show ${name}" to see the existing one.`,
+  });
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && (error.code === 'SQLITE_CONSTRAINT_UNIQUE' || error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY');
+}
+
+function toRow(p: Project): ProjectRow {
+  return {
+    id: p.id,
+    name: p.name,
+    repo: JSON.stringify(p.repo),
+    branch: p.branch,
+    root: p.root,
+    webhook_secret: p.webhookSecret,
+    previous_webhook_secret: p.previousWebhookSecret,
+    github_hook_id: p.githubHookId,
+    created_at: p.createdAt,
+  };
+}
+
+function fromRow(r: ProjectRow): Project {
+  return {
+    id: r.id,
+    name: r.name,
+    repo: JSON.parse(r.repo) as Project['repo'],
+    branch: r.branch,
+    root: r.root,
+    webhookSecret: r.webhook_secret,
+    previousWebhookSecret: r.previous_webhook_secret,
+    githubHookId: r.github_hook_id,
+    createdAt: r.created_at,
+  };
+}
