@@ -1,0 +1,84 @@
+import { join } from 'node:path';
+import { Octokit } from '@octokit/rest';
+import type { Ports } from '../../core/ports/index.js';
+import { OctokitRepoHooks } from '../github/octokit-repo-hooks.js';
+import { RandomIds } from '../system/random-ids.js';
+import { StreamLogger } from '../system/stream-logger.js';
+import { SystemClock } from '../system/system-clock.js';
+import { AesSecretBox, loadOrCreateKeyFile } from './aes-secret-box.js';
+import { FileArtifacts } from './file-artifacts.js';
+import { FileBuildLogs } from './file-build-logs.js';
+import { openDatabase, type SqliteDatabase } from './sqlite-database.js';
+import { SqliteDeliveries } from './sqlite-deliveries.js';
+import { SqliteDeployments } from './sqlite-deployments.js';
+import { SqliteEnvVars } from './sqlite-env-vars.js';
+import { SqliteJobQueue } from './sqlite-job-queue.js';
+import { SqliteProjects } from './sqlite-projects.js';
+
+export interface LocalPlatformOptions {
+  /** The platform's directory: anchor.db, secret.key, logs/, artifacts/, builds/, cache/. */
+  dir: string;
+  baseEnv: Record<string, string>;
+  githubToken: string | undefined;
+  githubApiUrl: string | undefined;
+  /** Where this platform's `anchor server` answers. */
+  serverUrl: string;
+  logStream?: { write(chunk: string): unknown };
+}
+
+export interface LocalPlatform {
+  ports: Ports;
+  queue: SqliteJobQueue;
+  db: SqliteDatabase;
+  paths: ReturnType<typeof localPaths>;
+  close(): Promise<void>;
+}
+
+export function localPaths(dir: string) {
+  return {
+    database: join(dir, 'anchor.db'),
+    secretKey: join(dir, 'secret.key'),
+    logs: join(dir, 'logs'),
+    artifacts: join(dir, 'artifacts'),
+    builds: join(dir, 'builds'),
+    cache: join(dir, 'cache'),
+    runtime: join(dir, 'runtime'),
+  };
+}
+
+/** The local backend's composition root: the only place its adapters are constructed. */
+export function createLocalPorts(options: LocalPlatformOptions): LocalPlatform {
+  const paths = localPaths(options.dir);
+  const key = loadOrCreateKeyFile(paths.secretKey);
+  const db = openDatabase(paths.database);
+  const queue = new SqliteJobQueue(db);
+  const octokit = new Octokit({
+    auth: options.githubToken,
+    ...(options.githubApiUrl ? { baseUrl: options.githubApiUrl } : {}),
+    // Octokit logs every non-2xx (including the expected 422 "hook exists") to the console.
+    log: { debug() {}, info() {}, warn() {}, error() {} },
+  });
+  const ports = {
+    projects: new SqliteProjects(db),
+    deployments: new SqliteDeployments(db),
+    envVars: new SqliteEnvVars(db),
+    deliveries: new SqliteDeliveries(db),
+    queue,
+    logs: new FileBuildLogs(paths.logs),
+    artifacts: new FileArtifacts(paths.artifacts),
+    secrets: new AesSecretBox(key),
+    repoHooks: new OctokitRepoHooks({ octokit }),
+    clock: new SystemClock(),
+    ids: new RandomIds(),
+    logger: new StreamLogger(options.logStream ?? process.stderr),
+  } as Ports;
+  return {
+    ports,
+    queue,
+    db,
+    paths,
+    close: async () => {
+      db.close();
+    },
+  };
+}

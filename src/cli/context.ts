@@ -1,0 +1,62 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Ports } from '../core/ports/index.js';
+import type { CliEnv } from './env.js';
+import type { Io } from './io.js';
+import { PlatformStore, type PlatformConfig } from './platforms.js';
+import { Prompter } from './prompter.js';
+import { Ui } from './ui.js';
+
+export interface GlobalFlags {
+  json: boolean;
+  yes: boolean;
+  platform: string | undefined;
+  verbose: boolean;
+}
+
+export interface OpenPlatform {
+  config: PlatformConfig;
+  ports: Ports;
+  close(): Promise<void>;
+}
+
+/** What every command gets: the terminal, the environment, the flags, and the platform on demand. */
+export class Context {
+  readonly ui: Ui;
+  readonly prompter: Prompter;
+  readonly store: PlatformStore;
+  private opened: OpenPlatform | null = null;
+
+  constructor(
+    readonly io: Io,
+    readonly env: CliEnv,
+    readonly flags: GlobalFlags,
+  ) {
+    this.ui = new Ui(io, { json: flags.json, ci: env.ci, noColor: env.noColor });
+    this.prompter = new Prompter(io.stdinIsTTY && io.stderrIsTTY && !env.ci && !flags.json);
+    this.store = new PlatformStore(env.anchorHome ? resolve(io.cwd, env.anchorHome) : join(env.home || homedir(), '.anchor'));
+  }
+
+  get platformName(): string | undefined {
+    return this.flags.platform ?? this.env.anchorPlatform;
+  }
+
+  resolvePath(path: string): string {
+    return resolve(this.io.cwd, path);
+  }
+
+  /** Opens the selected platform's ports; SQLite and the adapters load only here. */
+  async platform(options: { githubToken?: string | undefined; name?: string } = {}): Promise<OpenPlatform> {
+    if (this.opened) return this.opened;
+    const config = this.store.resolve(options.name ?? this.platformName);
+    const { createLocalPorts } = await import('../adapters/local/create-local-ports.js');
+    const local = createLocalPorts({ dir: config.dir, baseEnv: this.env.baseEnv, githubToken: options.githubToken ?? this.env.githubToken, githubApiUrl: this.env.githubApiUrl, serverUrl: `http://${config.server.host}:${config.server.port}` });
+    this.opened = { config, ports: local.ports, close: local.close };
+    return this.opened;
+  }
+
+  async close(): Promise<void> {
+    await this.opened?.close();
+    this.opened = null;
+  }
+}

@@ -1,0 +1,40 @@
+/** The one place the CLI reads process.env (STYLE.md rule 11). Everything else gets a CliEnv. */
+export interface CliEnv {
+  home: string;
+  anchorHome: string | undefined;
+  anchorPlatform: string | undefined;
+  noColor: boolean;
+  ci: boolean;
+  githubToken: string | undefined;
+  githubApiUrl: string | undefined;
+  /** Variables a child process (a build, a git clone) needs to run at all, never AWS_* ones. */
+  baseEnv: Record<string, string>;
+}
+
+const PASSED_TO_CHILDREN = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TMPDIR', 'SHELL', 'TERM', 'npm_config_registry', 'NPM_CONFIG_REGISTRY', 'npm_config_cache', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy', 'SSL_CERT_FILE', 'NODE_EXTRA_CA_CERTS', 'GIT_SSH_COMMAND'];
+
+export function readCliEnv(source: Record<string, string | undefined> = process.env): CliEnv {
+  const baseEnv: Record<string, string> = {};
+  for (const key of PASSED_TO_CHILDREN) {
+    const value = source[key];
+    if (value !== undefined) baseEnv[key] = value;
+  }
+  return {
+    home: source.HOME ?? source.USERPROFILE ?? '/',
+    anchorHome: nonEmpty(source.ANCHOR_HOME),
+    anchorPlatform: nonEmpty(source.ANCHOR_PLATFORM),
+    noColor: source.NO_COLOR !== undefined && source.NO_COLOR !== '',
+    ci: isTruthy(source.CI),
+    githubToken: nonEmpty(source.GITHUB_TOKEN),
+    githubApiUrl: nonEmpty(source.ANCHOR_GITHUB_API_URL),
+    baseEnv,
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function isTruthy(value: string | undefined): boolean {
+  return value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false';
+}

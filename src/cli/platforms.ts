@@ -1,0 +1,101 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AnchorError } from '../core/errors.js';
+
+export interface LocalPlatformConfig {
+  name: string;
+  backend: 'local';
+  dir: string;
+  createdAt: string;
+  /** Where `anchor server` listens, and the base of webhook and site URLs. */
+  server: { host: string; port: number };
+}
+
+export type PlatformConfig = LocalPlatformConfig;
+
+const PLATFORM_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+
+/**
+ * ANCHOR_HOME (default ~/.anchor) holds named platforms, each in platforms/<name>/ with its
+ * platform.json, and config.json naming the default one.
+ */
+export class PlatformStore {
+  constructor(readonly home: string) {}
+
+  platformDir(name: string): string {
+    return join(this.home, 'platforms', name);
+  }
+
+  defaultName(): string | null {
+    const config = readJson<{ defaultPlatform?: string }>(join(this.home, 'config.json'));
+    return config?.defaultPlatform ?? null;
+  }
+
+  setDefault(name: string): void {
+    mkdirSync(this.home, { recursive: true });
+    writeJsonAtomic(join(this.home, 'config.json'), { defaultPlatform: name });
+  }
+
+  get(name: string): PlatformConfig | null {
+    return readJson<PlatformConfig>(join(this.platformDir(name), 'platform.json'));
+  }
+
+  save(config: PlatformConfig): void {
+    mkdirSync(config.dir, { recursive: true, mode: 0o700 });
+    writeJsonAtomic(join(config.dir, 'platform.json'), config);
+  }
+
+  /** The platform a command runs against: --platform, then ANCHOR_PLATFORM, then the default. */
+  resolve(requested: string | undefined): PlatformConfig {
+    const name = requested ?? this.defaultName();
+    if (!name) {
+      throw new AnchorError({
+        code: 'NO_PLATFORM',
+        kind: 'not-found',
+        message: `No anchor platform is set up yet (looked in ${this.home}).`,
+        hint: 'Run "anchor init" first (or "anchor init --local" to skip the questions).',
+      });
+    }
+    const config = this.get(name);
+    if (!config) {
+      throw new AnchorError({
+        code: 'PLATFORM_NOT_FOUND',
+        kind: 'not-found',
+        message: `There is no platform named "${name}" in ${this.home}.`,
+        hint: requested ? `Run "anchor init --local --platform ${name}" to create it, or drop --platform / ANCHOR_PLATFORM.` : 'Run "anchor init" to set one up.',
+      });
+    }
+    return config;
+  }
+
+  static assertName(name: string): void {
+    if (!PLATFORM_NAME.test(name)) {
+      throw new AnchorError({ code: 'PLATFORM_NAME_INVALID', kind: 'usage', message: `"${name}" is not a valid platform name.`, hint: 'Use up to 32 lower-case letters, digits and hyphens.' });
+    }
+  }
+}
+
+export function siteBaseUrl(config: LocalPlatformConfig): string {
+  return `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${config.server.port}`;
+}
+
+function readJson<T>(file: string): T | null {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new AnchorError({ code: 'CONFIG_CORRUPT', kind: 'internal', message: `${file} is not valid JSON.`, hint: 'Fix or delete that file, then run "anchor init" again.' });
+  }
+}
+
+function writeJsonAtomic(file: string, data: unknown): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });
+  renameSync(tmp, file);
+}

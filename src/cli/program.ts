@@ -1,0 +1,126 @@
+import { Command, Option } from 'commander';
+import type { Context } from './context.js';
+
+/** A command module: wiring only (STYLE.md rule 3). Loaded when its command runs, never for --help. */
+export interface CommandModule {
+  default(ctx: Context, args: string[], options: Record<string, unknown>): Promise<void>;
+}
+
+type Loader = () => Promise<CommandModule>;
+type ContextFactory = (globals: Record<string, unknown>) => Context;
+
+/**
+ * Builds the commander program. Definitions only: each action imports its command file on demand,
+ * so `anchor --help` loads no SQLite, AWS SDK or OpenNext.
+ */
+export function buildProgram(makeContext: ContextFactory, onContext: (ctx: Context) => void): Command {
+  const program = new Command('anchor')
+    .description('Push-to-deploy for Next.js on infrastructure you own.')
+    .version('0.1.0', '-v, --version')
+    .option('--json', 'print the result as one JSON document on stdout')
+    .option('-y, --yes', 'answer yes to confirmations (needed when not interactive)')
+    .option('--platform <name>', 'the platform to use (default: ANCHOR_PLATFORM, then the one set by init)')
+    .option('--verbose', 'print more detail')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ sortSubcommands: false });
+
+  const action =
+    (load: Loader) =>
+    async (...received: unknown[]): Promise<void> => {
+      const command = received[received.length - 1] as Command;
+      const options = command.opts();
+      const args = received.slice(0, -2).flatMap((a) => (Array.isArray(a) ? a : a === undefined ? [] : [String(a)]));
+      const ctx = makeContext(command.optsWithGlobals());
+      onContext(ctx);
+      const module = await load();
+      await module.default(ctx, args, options);
+    };
+
+  program
+    .command('init')
+    .description('set up a platform: local (this machine) or aws (your AWS account)')
+    .addOption(new Option('--local', 'one machine: SQLite, files, child processes').conflicts('aws'))
+    .addOption(new Option('--aws', 'your AWS account (CloudFormation)').conflicts('local'))
+    .option('--region <region>', 'AWS region', 'ap-southeast-1')
+    .option('--stage <stage>', 'AWS stage name', 'dev')
+    .option('--port <port>', 'port of "anchor server" on a local platform', '8080')
+    .option('--host <host>', 'address "anchor server" listens on', '127.0.0.1')
+    .action(action(() => import('../commands/init.js')));
+
+  program
+    .command('server')
+    .description('run the local platform: webhook receiver, build worker and the edge for *.localhost sites')
+    .option('--port <port>', 'port to listen on (default: the platform\'s, 8080)')
+    .option('--host <host>', 'address to listen on (default: the platform\'s, 127.0.0.1)')
+    .option('--concurrency <n>', 'builds that may run at once', '2')
+    .action(action(() => import('../commands/server.js')));
+
+  const projects = program.command('projects').description('register and manage projects');
+  projects
+    .command('add <name>')
+    .description('register a project and its GitHub push webhook')
+    .requiredOption('--repo <repo>', 'a local path, a file:// or https:// git URL, or GitHub owner/name')
+    .option('--branch <branch>', 'the branch whose pushes deploy', 'main')
+    .option('--root <dir>', 'the Next.js app\'s directory inside the repo', '')
+    .option('--github-token <token>', 'register the webhook on GitHub with this token (default: GITHUB_TOKEN)')
+    .action(action(() => import('../commands/projects-add.js')));
+  projects.command('ls').alias('list').description('list projects').action(action(() => import('../commands/projects-ls.js')));
+  projects.command('show <name>').description('show a project, its live deployment and webhook').action(action(() => import('../commands/projects-show.js')));
+  projects.command('rm <name>').alias('remove').description('remove a project and its env vars').action(action(() => import('../commands/projects-rm.js')));
+
+  program
+    .command('deploy <project>')
+    .description('build and deploy the branch head (or --ref) now, without a push')
+    .option('--ref <ref>', 'a branch, tag or commit to deploy instead of the branch head')
+    .option('--follow', 'follow the logs until the deployment ends')
+    .action(action(() => import('../commands/deploy.js')));
+
+  const deployments = program.command('deployments').description('list and inspect deployments');
+  deployments
+    .command('ls <project>')
+    .alias('list')
+    .description('list a project\'s deployments, newest first')
+    .option('--limit <n>', 'how many to show', '20')
+    .action(action(() => import('../commands/deployments-ls.js')));
+  deployments.command('show <id>').description('show a deployment: state, commit, trigger, time per phase, last log lines').action(action(() => import('../commands/deployments-show.js')));
+
+  program
+    .command('logs <target>')
+    .description('print a deployment\'s log (project name = its newest deployment)')
+    .option('-f, --follow', 'keep following until the deployment ends; exits non-zero if it failed')
+    .action(action(() => import('../commands/logs.js')));
+
+  program
+    .command('rollback <project> [deploymentId]')
+    .description('point the site back at a retained deployment, instantly (default: the previous one)')
+    .action(action(() => import('../commands/rollback.js')));
+
+  const env = program.command('env').description('manage a project\'s environment variables');
+  env.command('ls <project>').alias('list').description('list variables (secrets masked)').action(action(() => import('../commands/env-ls.js')));
+  env
+    .command('set <project> <assignment>')
+    .description('set KEY=VALUE (or KEY alone to be asked for the value)')
+    .option('--secret', 'write-only: never shown, never pulled, masked in build logs')
+    .option('--target <targets>', 'build, runtime, or build,runtime', 'build,runtime')
+    .action(action(() => import('../commands/env-set.js')));
+  env.command('rm <project> <key>').alias('remove').description('remove a variable').action(action(() => import('../commands/env-rm.js')));
+  env
+    .command('pull <project> [file]')
+    .description('merge the variables into a dotenv file (default .env.local), keeping local-only keys')
+    .option('--target <target>', 'which set to pull: build or runtime', 'runtime')
+    .action(action(() => import('../commands/env-pull.js')));
+  env
+    .command('import <project> <file>')
+    .description('import a dotenv file; nothing is imported if any line is bad')
+    .option('--secret', 'import every value as a secret')
+    .option('--target <targets>', 'build, runtime, or build,runtime', 'build,runtime')
+    .action(action(() => import('../commands/env-import.js')));
+
+  program
+    .command('destroy')
+    .description('remove a platform and everything it deployed')
+    .option('--force', 'also delete data that would otherwise be kept')
+    .action(action(() => import('../commands/destroy.js')));
+
+  return program;
+}

@@ -1,0 +1,50 @@
+import { AnchorError } from '../core/errors.js';
+import type { Context } from '../cli/context.js';
+import { PlatformStore, type LocalPlatformConfig } from '../cli/platforms.js';
+import { parsePort } from './flags.js';
+
+export default async function init(ctx: Context, _args: string[], options: Record<string, unknown>): Promise<void> {
+  let backend: 'local' | 'aws' | undefined = options.local ? 'local' : options.aws ? 'aws' : undefined;
+  backend ??= await ctx.prompter.select<'local' | 'aws'>(
+    'Where should this anchor platform run?',
+    [
+      { value: 'local', label: 'local', hint: 'this machine: SQLite, files, child processes; no cloud account' },
+      { value: 'aws', label: 'aws', hint: 'your AWS account: CloudFormation, Lambda, CloudFront' },
+    ],
+    '--local or --aws',
+  );
+  if (backend === 'aws') {
+    throw new AnchorError({
+      code: 'AWS_NOT_AVAILABLE',
+      kind: 'usage',
+      message: 'AWS platforms are not available in this version of anchor yet (they arrive with issue #4).',
+      hint: 'Use "anchor init --local" for now; it needs no cloud account.',
+    });
+  }
+  const name = ctx.platformName ?? 'local';
+  PlatformStore.assertName(name);
+  const existing = ctx.store.get(name);
+  if (existing) {
+    if (ctx.store.defaultName() === null) ctx.store.setDefault(name);
+    ctx.ui.result({ platform: name, backend: existing.backend, dir: existing.dir, created: false, default: ctx.store.defaultName() === name }, () => `Platform "${name}" already exists at ${existing.dir}; nothing changed.`);
+    return;
+  }
+  const config: LocalPlatformConfig = {
+    name,
+    backend: 'local',
+    dir: ctx.store.platformDir(name),
+    createdAt: new Date().toISOString(),
+    server: { host: String(options.host ?? '127.0.0.1'), port: parsePort(options.port, '--port') },
+  };
+  ctx.store.save(config);
+  // Opening the platform creates the SQLite file (migrations) and the secret key file.
+  await ctx.platform({ name });
+  ctx.store.setDefault(name);
+  ctx.ui.result({ platform: name, backend: 'local', dir: config.dir, created: true, default: true }, () => [
+    `${ctx.ui.colors.green('✔')} Created local platform "${name}" in ${config.dir} (now the default).`,
+    '',
+    'Next:',
+    '  anchor projects add <name> --repo <path | git URL | owner/name>',
+    `  anchor server          # webhooks, builds and your sites on http://<name>.localhost:${config.server.port}`,
+  ]);
+}

@@ -1,0 +1,37 @@
+import { existsSync, statSync } from 'node:fs';
+import type { Context } from '../cli/context.js';
+import { siteBaseUrl } from '../cli/platforms.js';
+import { describeRepo, parseRepo } from '../core/project.js';
+import { addProject } from '../core/use-cases/projects.js';
+
+export default async function projectsAdd(ctx: Context, args: string[], options: Record<string, unknown>): Promise<void> {
+  const [name = ''] = args;
+  const repo = parseRepo(String(options.repo), (p) => {
+    const full = ctx.resolvePath(p);
+    return existsSync(full) && statSync(full).isDirectory() ? full : null;
+  });
+  const token = (options.githubToken as string | undefined) ?? ctx.env.githubToken;
+  const { config, ports } = await ctx.platform({ githubToken: token });
+  const { project, webhook } = await addProject(
+    { ...ports, repoHooks: token ? ports.repoHooks : null },
+    { name, repo, branch: String(options.branch), root: String(options.root ?? ''), webhookBaseUrl: siteBaseUrl(config) },
+  );
+  const url = `http://${project.name}.localhost:${config.server.port}`;
+  ctx.ui.result(
+    { project: { name: project.name, id: project.id, repo: describeRepo(project.repo), branch: project.branch, root: project.root, url }, webhook },
+    () => [
+      `${ctx.ui.colors.green('✔')} Added project "${project.name}" (${describeRepo(project.repo)}, branch ${project.branch}).`,
+      webhook.registered
+        ? `  GitHub push webhook ${webhook.registered} on ${describeRepo(project.repo)}.`
+        : [
+            '  Add this webhook to the repository (GitHub → Settings → Webhooks → Add webhook):',
+            `    Payload URL:   ${webhook.url}`,
+            '    Content type:  application/json',
+            `    Secret:        ${webhook.secret}`,
+            '    Events:        Just the push event',
+            repo.kind === 'github' ? '  (or pass --github-token / set GITHUB_TOKEN and anchor registers it for you)' : `  or deploy now without a push: anchor deploy ${project.name}`,
+          ].join('\n'),
+      `  Site: ${url} (once the first deployment is live)`,
+    ],
+  );
+}

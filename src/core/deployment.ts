@@ -1,0 +1,81 @@
+import { AnchorError } from './errors.js';
+
+export const DEPLOYMENT_STATES = ['queued', 'building', 'built', 'deploying', 'live', 'failed', 'superseded', 'cancelled', 'retired'] as const;
+export type DeploymentState = (typeof DEPLOYMENT_STATES)[number];
+
+/** Allowed transitions (DESIGN.md): the pipeline moves forward; ends are final except live → retired → live (rollback). */
+const NEXT: Record<DeploymentState, readonly DeploymentState[]> = {
+  queued: ['building', 'superseded', 'cancelled', 'failed'],
+  building: ['built', 'failed', 'superseded', 'cancelled', 'queued'],
+  built: ['deploying', 'superseded', 'cancelled', 'failed'],
+  deploying: ['live', 'failed', 'superseded'],
+  live: ['retired'],
+  retired: ['live'],
+  failed: [],
+  superseded: [],
+  cancelled: [],
+};
+
+export const ACTIVE_STATES: readonly DeploymentState[] = ['queued', 'building', 'built', 'deploying'];
+export const END_STATES: readonly DeploymentState[] = ['live', 'failed', 'superseded', 'cancelled', 'retired'];
+
+export function canTransition(from: DeploymentState, to: DeploymentState): boolean {
+  return NEXT[from].includes(to);
+}
+
+export function assertTransition(from: DeploymentState, to: DeploymentState, id: string): void {
+  if (!canTransition(from, to)) {
+    throw new AnchorError({
+      code: 'DEPLOYMENT_TRANSITION_INVALID',
+      kind: 'conflict',
+      message: `Deployment ${id} cannot go from ${from} to ${to}.`,
+      hint: `Run "anchor deployments show ${id}" to see where it is.`,
+    });
+  }
+}
+
+export type Trigger = { kind: 'push'; deliveryId: string; pusher: string | null } | { kind: 'manual'; ref: string } | { kind: 'rollback'; from: string };
+
+export interface Transition {
+  state: DeploymentState;
+  at: string;
+}
+
+export interface Deployment {
+  id: string;
+  projectId: string;
+  /** Monotonic per project: a deployment may only take `live` from one with a lower sequence. */
+  sequence: number;
+  state: DeploymentState;
+  commitSha: string | null;
+  commitMessage: string | null;
+  ref: string;
+  trigger: Trigger;
+  /** Every transition with its time, oldest first, so `deployments show` tells where time went. */
+  transitions: Transition[];
+  reason: string | null;
+  /** The builder's id for the running or finished build (a process tree locally, a CodeBuild build on AWS). */
+  buildId: string | null;
+  /** The env the deployment runs with (runtime target), sealed secrets included, for rollbacks. */
+  runtimeEnv: Record<string, { value: string; secret: boolean }> | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface PhaseTiming {
+  phase: DeploymentState;
+  ms: number | null;
+}
+
+/** Time spent in each state that was entered; the current state's time is open (null) unless `now` is given. */
+export function phaseTimings(deployment: Pick<Deployment, 'transitions'>, now?: Date): PhaseTiming[] {
+  return deployment.transitions.map((t, i) => {
+    const next = deployment.transitions[i + 1];
+    const end = next ? Date.parse(next.at) : now ? now.getTime() : null;
+    return { phase: t.state, ms: end === null ? null : Math.max(0, end - Date.parse(t.at)) };
+  });
+}
+
+export function isEnded(state: DeploymentState): boolean {
+  return state === 'failed' || state === 'superseded' || state === 'cancelled' || state === 'live' || state === 'retired';
+}

@@ -1,0 +1,21 @@
+import type { ArtifactInfo } from './artifacts.js';
+
+export interface FunctionVersion {
+  deploymentId: string;
+  /** Where the server function of this version answers directly (smoke requests). */
+  serverUrl: string;
+  imageUrl: string;
+}
+
+/**
+ * Contract: `publish` brings up a deployment's server and image functions with `env` without
+ * routing traffic to them; `smoke` proves they answer; `activate` routes the project's traffic to
+ * them (requests in flight finish on the old version, which is never deleted at that moment);
+ * `release` lets a retired version go (locally: stop its processes once idle).
+ */
+export interface FunctionHost {
+  publish(input: { projectName: string; deploymentId: string; artifact: ArtifactInfo; env: Record<string, string> }): Promise<FunctionVersion>;
+  smoke(version: FunctionVersion, host: string): Promise<void>;
+  activate(projectName: string, version: FunctionVersion): Promise<void>;
+  release(projectName: string, deploymentId: string): Promise<void>;
+}

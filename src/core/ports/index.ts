@@ -1,0 +1,46 @@
+import type { Artifacts } from './artifacts.js';
+import type { BuildLogs } from './build-logs.js';
+import type { Builder } from './builder.js';
+import type { Deliveries } from './deliveries.js';
+import type { Deployments } from './deployments.js';
+import type { EnvVars } from './env-vars.js';
+import type { FunctionHost } from './function-host.js';
+import type { JobQueue } from './job-queue.js';
+import type { Projects } from './projects.js';
+import type { RepoHooks } from './repo-hooks.js';
+import type { SecretBox } from './secret-box.js';
+import type { StaticHost } from './static-host.js';
+import type { Clock, Ids, Logger } from './system.js';
+
+export type * from './artifacts.js';
+export type * from './build-logs.js';
+export type * from './builder.js';
+export type * from './deliveries.js';
+export type * from './deployments.js';
+export type * from './env-vars.js';
+export type * from './function-host.js';
+export type * from './job-queue.js';
+export type * from './projects.js';
+export type * from './repo-hooks.js';
+export type * from './secret-box.js';
+export type * from './static-host.js';
+export type * from './system.js';
+
+/** Everything a backend provides. Use cases take a `Pick` of it. */
+export interface Ports {
+  projects: Projects;
+  deployments: Deployments;
+  envVars: EnvVars;
+  deliveries: Deliveries;
+  queue: JobQueue;
+  builder: Builder;
+  logs: BuildLogs;
+  artifacts: Artifacts;
+  staticHost: StaticHost;
+  functions: FunctionHost;
+  secrets: SecretBox;
+  repoHooks: RepoHooks;
+  clock: Clock;
+  ids: Ids;
+  logger: Logger;
+}

@@ -1,0 +1,70 @@
+import { AnchorError } from './errors.js';
+
+export interface Project {
+  /** A DNS label: it becomes `<name>.localhost` locally and a subdomain later. */
+  name: string;
+  /** Stable id used in webhook URLs: `p_<random>`. */
+  id: string;
+  repo: RepoRef;
+  branch: string;
+  /** Directory of the Next.js app inside the repo ('' for the root). */
+  root: string;
+  /** Sealed webhook secret (SecretBox output). */
+  webhookSecret: string;
+  /** During a rotation window the previous secret is accepted too. */
+  previousWebhookSecret: string | null;
+  /** Hook id on GitHub when anchor registered it, for updates. */
+  githubHookId: number | null;
+  createdAt: string;
+}
+
+export type RepoRef =
+  | { kind: 'path'; url: string }
+  | { kind: 'git'; url: string }
+  | { kind: 'github'; owner: string; name: string; url: string };
+
+const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+export function assertProjectName(name: string): void {
+  if (!DNS_LABEL.test(name)) {
+    throw new AnchorError({
+      code: 'PROJECT_NAME_INVALID',
+      kind: 'usage',
+      message: `"${name}" is not a valid project name: it becomes the host name ${name}.localhost, so it must be a DNS label.`,
+      hint: 'Use 1 to 63 lower-case letters, digits and hyphens, starting and ending with a letter or digit (e.g. "shop" or "my-site").',
+    });
+  }
+}
+
+const GITHUB_SLUG = /^([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\/([A-Za-z0-9._-]{1,100})$/;
+
+/**
+ * Accepts a local path (absolute or relative, resolved by the caller), a file:// or https:// git
+ * URL, or a GitHub `owner/name`. `isLocalPath` tells whether a slug-looking value names an existing
+ * directory, which wins over the GitHub reading.
+ */
+export function parseRepo(value: string, resolvePath: (p: string) => string | null): RepoRef {
+  const trimmed = value.trim();
+  if (trimmed.startsWith('https://') || trimmed.startsWith('http://')) {
+    const gh = /^https?:\/\/github\.com\/([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(trimmed);
+    if (gh?.[1] && gh[2]) return { kind: 'github', owner: gh[1], name: gh[2], url: `https://github.com/${gh[1]}/${gh[2]}.git` };
+    return { kind: 'git', url: trimmed };
+  }
+  if (trimmed.startsWith('file://')) return { kind: 'git', url: trimmed };
+  const local = resolvePath(trimmed);
+  if (local) return { kind: 'path', url: local };
+  const slug = GITHUB_SLUG.exec(trimmed);
+  if (slug?.[1] && slug[2] && !trimmed.startsWith('.')) {
+    return { kind: 'github', owner: slug[1], name: slug[2].replace(/\.git$/, ''), url: `https://github.com/${slug[1]}/${slug[2].replace(/\.git$/, '')}.git` };
+  }
+  throw new AnchorError({
+    code: 'REPO_INVALID',
+    kind: 'usage',
+    message: `--repo "${value}" is neither an existing directory, a file:// or https:// git URL, nor a GitHub owner/name.`,
+    hint: 'Pass e.g. --repo ./my-site, --repo https://github.com/acme/shop.git or --repo acme/shop.',
+  });
+}
+
+export function describeRepo(repo: RepoRef): string {
+  return repo.kind === 'github' ? `${repo.owner}/${repo.name}` : repo.url;
+}
