@@ -1,0 +1,72 @@
+/**
+ * The CodeBuild buildspec, embedded in the project so a build can never run a buildspec from the
+ * repository being built. It runs the same steps as the local builder: clone at the commit,
+ * install by the lockfile, `open-next build` (which runs `next build` itself), then zip
+ * `.open-next/` and upload it to the deployment's artifact key.
+ *
+ * Per-build values arrive as environment overrides from the orchestrator (StartBuild):
+ *   ANCHOR_REPO_URL, ANCHOR_REF, ANCHOR_COMMIT (may be empty), ANCHOR_ROOT (may be empty),
+ *   ANCHOR_PROJECT, ANCHOR_DEPLOYMENT_ID, plus the project's build variables. Secrets are passed
+ *   only as PARAMETER_STORE references (their names), never as values, so CodeBuild resolves
+ *   and masks them. ARTIFACTS_BUCKET is set on the project.
+ *
+ * The build exports ANCHOR_COMMIT_SHA and ANCHOR_COMMIT_MESSAGE (BatchGetBuilds →
+ * exportedEnvironmentVariables) for the deploy handler to record.
+ */
+
+/** Values the orchestrator must override per build; the project carries placeholders. */
+export const BUILD_OVERRIDES = ['ANCHOR_REPO_URL', 'ANCHOR_REF', 'ANCHOR_COMMIT', 'ANCHOR_ROOT', 'ANCHOR_PROJECT', 'ANCHOR_DEPLOYMENT_ID'] as const;
+
+const INSTALL_BY_LOCKFILE = [
+  'if [ -f pnpm-lock.yaml ]; then corepack enable && pnpm install --frozen-lockfile;',
+  'elif [ -f yarn.lock ]; then corepack enable && (yarn install --immutable || yarn install --frozen-lockfile);',
+  'elif [ -f bun.lock ] || [ -f bun.lockb ]; then npm install -g bun && bun install --frozen-lockfile;',
+  'elif [ -f package-lock.json ] || [ -f npm-shrinkwrap.json ]; then npm ci;',
+  'else echo "anchor: no lockfile found, running npm install" && npm install; fi',
+].join(' ');
+
+// The key matches names.ts artifactKey(); the build role may write nothing else.
+const ZIP_AND_UPLOAD = [
+  '(cd .open-next && zip -qry "$CODEBUILD_SRC_DIR/open-next.zip" .)',
+  'aws s3 cp --only-show-errors "$CODEBUILD_SRC_DIR/open-next.zip" "s3://$ARTIFACTS_BUCKET/builds/$ANCHOR_PROJECT/$ANCHOR_DEPLOYMENT_ID/open-next.zip"',
+];
+
+export function buildspec(input: { nodeVersion: number }): string {
+  // YAML is a superset of JSON, so the buildspec is written as JSON: no YAML library, no
+  // indentation mistakes, and commands keep their quotes exactly.
+  const spec = {
+    version: '0.2',
+    env: {
+      shell: 'bash',
+      variables: { NEXT_TELEMETRY_DISABLED: '1', CI: '1' },
+      'exported-variables': ['ANCHOR_COMMIT_SHA', 'ANCHOR_COMMIT_MESSAGE'],
+    },
+    phases: {
+      install: {
+        'runtime-versions': { nodejs: String(input.nodeVersion) },
+      },
+      pre_build: {
+        commands: [
+          'git init -q "$CODEBUILD_SRC_DIR/repo"',
+          'git -C "$CODEBUILD_SRC_DIR/repo" remote add origin "$ANCHOR_REPO_URL"',
+          // A push names its commit; a manual deploy names a branch or tag. Shallow either way.
+          'git -C "$CODEBUILD_SRC_DIR/repo" fetch -q --depth 1 origin "${ANCHOR_COMMIT:-$ANCHOR_REF}"',
+          'git -C "$CODEBUILD_SRC_DIR/repo" checkout -q FETCH_HEAD',
+          'export ANCHOR_COMMIT_SHA="$(git -C "$CODEBUILD_SRC_DIR/repo" rev-parse HEAD)"',
+          'export ANCHOR_COMMIT_MESSAGE="$(git -C "$CODEBUILD_SRC_DIR/repo" log -1 --format=%s)"',
+          'echo "anchor: building $ANCHOR_COMMIT_SHA for deployment $ANCHOR_DEPLOYMENT_ID"',
+        ],
+      },
+      build: {
+        commands: [
+          'cd "$CODEBUILD_SRC_DIR/repo/${ANCHOR_ROOT:-.}"',
+          INSTALL_BY_LOCKFILE,
+          'npx --no-install open-next build',
+          ...ZIP_AND_UPLOAD,
+          'echo "anchor: artifact uploaded"',
+        ],
+      },
+    },
+  };
+  return JSON.stringify(spec, null, 2);
+}

@@ -1,0 +1,52 @@
+import { AnchorError } from '../../src/core/errors.js';
+
+/**
+ * The names both stacks and the aws adapters agree on. IAM policies are scoped by these
+ * patterns, so an adapter that writes elsewhere is refused by AWS: change them here only.
+ *
+ * - Functions:   anchor-<stage>-<project>-server | -image, anchor-<stage>-webhook | -orchestrator | -deploy
+ * - Build roles: anchor-<stage>-<project>-build (passed to CodeBuild StartBuild as serviceRoleOverride)
+ * - Artifacts:   s3://<artifacts>/builds/<project>/<deploymentId>/open-next.zip (the zipped `.open-next/`)
+ * - Assets:      s3://<assets>/<project>/<deploymentId>/<path under .open-next/assets>
+ * - ISR cache:   s3://<cache>/<project>/<buildId>/… (the OpenNext s3-lite key prefix is `<project>/`)
+ * - Secrets:     SSM SecureString /anchor/<stage>/<project>/env/<KEY>, webhook secrets under
+ *                /anchor/<stage>/<project>/webhook/<name>
+ * - KVS:         key `<project>` → value `<project>/<deploymentId>` (the live asset prefix, no slashes at the ends)
+ */
+
+const STAGE = /^[a-z][a-z0-9-]{0,15}$/;
+const AWS_NAME_LIMIT = 64;
+
+export function assertStage(stage: string): void {
+  if (!STAGE.test(stage)) {
+    throw new AnchorError({
+      code: 'STAGE_INVALID',
+      kind: 'usage',
+      message: `Stage "${stage}" is not valid: it becomes part of every AWS resource name.`,
+      hint: 'Use 1 to 16 lower-case letters, digits and hyphens, starting with a letter (e.g. dev or prod).',
+    });
+  }
+}
+
+export const platformFunctionName = (stage: string, fn: 'webhook' | 'orchestrator' | 'deploy'): string => `anchor-${stage}-${fn}`;
+
+export function projectResourceName(stage: string, project: string, suffix: 'server' | 'image' | 'build' | 'edge' | 'kvs'): string {
+  const name = `anchor-${stage}-${project}-${suffix}`;
+  if (name.length > AWS_NAME_LIMIT) {
+    throw new AnchorError({
+      code: 'PROJECT_NAME_TOO_LONG_FOR_AWS',
+      kind: 'usage',
+      message: `Project "${project}" is too long for the aws backend: "${name}" exceeds the ${AWS_NAME_LIMIT} characters AWS allows for a function or role name.`,
+      hint: `Use a project name of at most ${AWS_NAME_LIMIT - `anchor-${stage}--server`.length} characters on stage "${stage}".`,
+    });
+  }
+  return name;
+}
+
+export const artifactKey = (project: string, deploymentId: string): string => `builds/${project}/${deploymentId}/open-next.zip`;
+export const assetPrefix = (project: string, deploymentId: string): string => `${project}/${deploymentId}`;
+export const secretParameterPath = (stage: string, project: string): string => `/anchor/${stage}/${project}/env/`;
+export const webhookParameterPath = (stage: string, project: string): string => `/anchor/${stage}/${project}/webhook/`;
+export const buildLogGroupName = (stage: string): string => `/anchor/${stage}/builds`;
+export const platformStackName = (stage: string): string => `anchor-${stage}`;
+export const projectStackName = (stage: string, project: string): string => `anchor-${stage}-project-${project}`;

@@ -1,0 +1,225 @@
+import { buildspec, BUILD_OVERRIDES } from './buildspec.js';
+import { allow, getAtt, logGroup, ref, serviceRole, sub, type CfnValue, type PolicyStatement, type Resource } from './cfn.js';
+import { buildLogGroupName, platformFunctionName } from './names.js';
+import { BUILD_QUEUE_VISIBILITY_SECONDS } from './platform-storage.js';
+
+export type HandlerName = 'webhook' | 'orchestrator' | 'deploy';
+
+export interface PipelineInput {
+  stage: string;
+  handlerBucket: string;
+  handlerKeys: Record<HandlerName, string>;
+  logRetentionDays: number;
+  handlerArchitecture: 'arm64' | 'x86_64';
+  buildImage: string;
+  buildComputeType: string;
+  nodeVersion: number;
+}
+
+/**
+ * The environment every platform handler gets. infra/handlers/env.ts reads exactly these names.
+ * Only names and non-secret identifiers: handlers fetch secrets from SSM themselves.
+ */
+export const HANDLER_ENV = {
+  ANCHOR_STAGE: 'stage',
+  ANCHOR_PROJECTS_TABLE: 'ProjectsTable',
+  ANCHOR_DEPLOYMENTS_TABLE: 'DeploymentsTable',
+  ANCHOR_ENV_VARS_TABLE: 'EnvVarsTable',
+  ANCHOR_DELIVERIES_TABLE: 'DeliveriesTable',
+  ANCHOR_ARTIFACTS_BUCKET: 'ArtifactsBucket',
+  ANCHOR_ASSETS_BUCKET: 'AssetsBucket',
+  ANCHOR_CACHE_BUCKET: 'CacheBucket',
+  ANCHOR_BUILD_QUEUE_URL: 'BuildQueue',
+  ANCHOR_BUILD_PROJECT: 'BuildProject',
+  ANCHOR_BUILD_LOG_GROUP: 'BuildLogGroup',
+} as const;
+
+const arn = (service: string, resource: string, global = false): CfnValue =>
+  sub(`arn:\${AWS::Partition}:${service}:${global ? '' : '${AWS::Region}'}:\${AWS::AccountId}:${resource}`);
+
+const tableArns = (...ids: string[]): CfnValue[] => ids.flatMap((id) => [getAtt(id, 'Arn'), sub(`\${${id}.Arn}/index/*`)]);
+const writeLogs = (logGroupId: string): PolicyStatement => allow(['logs:CreateLogStream', 'logs:PutLogEvents'], [sub(`\${${logGroupId}.Arn}`)], 'WriteOwnLogs');
+const TABLE_RW = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem'];
+
+function handlerFunction(input: PipelineInput, name: HandlerName, roleId: string, logGroupId: string, sizing: { memory: number; timeout: number; tmp?: number }): Resource {
+  return {
+    Type: 'AWS::Lambda::Function',
+    Properties: {
+      FunctionName: platformFunctionName(input.stage, name),
+      Runtime: 'nodejs22.x',
+      Handler: 'index.handler',
+      Architectures: [input.handlerArchitecture],
+      Code: { S3Bucket: input.handlerBucket, S3Key: input.handlerKeys[name] },
+      Role: getAtt(roleId, 'Arn'),
+      MemorySize: sizing.memory,
+      Timeout: sizing.timeout,
+      ...(sizing.tmp ? { EphemeralStorage: { Size: sizing.tmp } } : {}),
+      LoggingConfig: { LogGroup: ref(logGroupId), LogFormat: 'JSON' },
+      Environment: {
+        Variables: {
+          NODE_OPTIONS: '--enable-source-maps',
+          ...Object.fromEntries(Object.entries(HANDLER_ENV).map(([key, id]) => [key, id === 'stage' ? input.stage : ref(id)])),
+        },
+      },
+    },
+  };
+}
+
+export function pipelineResources(input: PipelineInput): Record<string, Resource> {
+  const { stage } = input;
+  const projectVersions = ['server', 'image'].map((kind) => arn('lambda', `function:anchor-${stage}-*-${kind}:*`));
+  const projectFunctions = [...['server', 'image'].map((kind) => arn('lambda', `function:anchor-${stage}-*-${kind}`)), ...projectVersions];
+  const secretParams = arn('ssm', `parameter/anchor/${stage}/*/env/*`);
+  const fn = (name: HandlerName) => `${name[0]!.toUpperCase()}${name.slice(1)}`;
+  const logGroups = Object.fromEntries((['webhook', 'orchestrator', 'deploy'] as const).map((n) => [`${fn(n)}LogGroup`, logGroup(`/aws/lambda/${platformFunctionName(stage, n)}`, input.logRetentionDays)]));
+
+  return {
+    ...logGroups,
+    BuildLogGroup: logGroup(buildLogGroupName(stage), input.logRetentionDays),
+
+    // The build runs code from the repository: it gets the least. It may write build artifacts
+    // (builds/…, the orchestrator narrows this further per project with the project stack's build
+    // role) and read project secrets, and nothing in Lambda, DynamoDB, SQS or the other buckets.
+    BuildRole: serviceRole({
+      service: 'codebuild.amazonaws.com',
+      roleName: `anchor-${stage}-build`,
+      policies: {
+        build: [
+          writeLogs('BuildLogGroup'),
+          allow(['s3:PutObject'], [sub('${ArtifactsBucket.Arn}/builds/*')], 'WriteBuildArtifacts'),
+          allow(['ssm:GetParameters'], [secretParams], 'ReadProjectSecrets'),
+        ],
+      },
+    }),
+    BuildProject: {
+      Type: 'AWS::CodeBuild::Project',
+      Properties: {
+        Name: `anchor-${stage}-build`,
+        Description: 'Builds a Next.js app with OpenNext for anchor; started by the orchestrator.',
+        ServiceRole: getAtt('BuildRole', 'Arn'),
+        Source: { Type: 'NO_SOURCE', BuildSpec: buildspec({ nodeVersion: input.nodeVersion }) },
+        Artifacts: { Type: 'NO_ARTIFACTS' },
+        Environment: {
+          Type: input.buildImage.includes('aarch64') ? 'ARM_CONTAINER' : 'LINUX_CONTAINER',
+          ComputeType: input.buildComputeType,
+          Image: input.buildImage,
+          ImagePullCredentialsType: 'CODEBUILD',
+          EnvironmentVariables: [
+            { Name: 'ARTIFACTS_BUCKET', Type: 'PLAINTEXT', Value: ref('ArtifactsBucket') },
+            ...BUILD_OVERRIDES.map((name) => ({ Name: name, Type: 'PLAINTEXT', Value: '' })),
+          ],
+        },
+        TimeoutInMinutes: BUILD_QUEUE_VISIBILITY_SECONDS / 60,
+        QueuedTimeoutInMinutes: 60,
+        LogsConfig: { CloudWatchLogs: { Status: 'ENABLED', GroupName: ref('BuildLogGroup') } },
+      },
+    },
+
+    WebhookRole: serviceRole({
+      service: 'lambda.amazonaws.com',
+      policies: {
+        webhook: [
+          writeLogs('WebhookLogGroup'),
+          allow(TABLE_RW, tableArns('ProjectsTable', 'DeploymentsTable', 'DeliveriesTable'), 'Tables'),
+          allow(['sqs:SendMessage'], [getAtt('BuildQueue', 'Arn')], 'Enqueue'),
+          allow(['ssm:GetParameter', 'ssm:GetParameters'], [arn('ssm', `parameter/anchor/${stage}/*/webhook/*`)], 'ReadWebhookSecrets'),
+        ],
+      },
+    }),
+    WebhookFunction: handlerFunction(input, 'webhook', 'WebhookRole', 'WebhookLogGroup', { memory: 512, timeout: 10 }),
+    WebhookApi: {
+      Type: 'AWS::ApiGatewayV2::Api',
+      Properties: { Name: `anchor-${stage}-webhooks`, ProtocolType: 'HTTP', Description: 'GitHub webhooks for anchor projects.' },
+    },
+    WebhookIntegration: {
+      Type: 'AWS::ApiGatewayV2::Integration',
+      Properties: { ApiId: ref('WebhookApi'), IntegrationType: 'AWS_PROXY', IntegrationUri: getAtt('WebhookFunction', 'Arn'), PayloadFormatVersion: '2.0', TimeoutInMillis: 10_000 },
+    },
+    WebhookRoute: {
+      Type: 'AWS::ApiGatewayV2::Route',
+      Properties: { ApiId: ref('WebhookApi'), RouteKey: 'POST /webhook/{projectId}', Target: sub('integrations/${WebhookIntegration}') },
+    },
+    WebhookStage: {
+      Type: 'AWS::ApiGatewayV2::Stage',
+      Properties: {
+        ApiId: ref('WebhookApi'),
+        StageName: '$default',
+        AutoDeploy: true,
+        // GitHub sends a handful of deliveries per push; this only stops a flood.
+        DefaultRouteSettings: { ThrottlingBurstLimit: 50, ThrottlingRateLimit: 20 },
+      },
+    },
+    WebhookInvokePermission: {
+      Type: 'AWS::Lambda::Permission',
+      Properties: {
+        FunctionName: ref('WebhookFunction'),
+        Action: 'lambda:InvokeFunction',
+        Principal: 'apigateway.amazonaws.com',
+        SourceArn: sub('arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${WebhookApi}/*/POST/webhook/*'),
+      },
+    },
+
+    OrchestratorRole: serviceRole({
+      service: 'lambda.amazonaws.com',
+      policies: {
+        orchestrator: [
+          writeLogs('OrchestratorLogGroup'),
+          allow(TABLE_RW, tableArns('ProjectsTable', 'DeploymentsTable', 'EnvVarsTable'), 'Tables'),
+          allow(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'], [getAtt('BuildQueue', 'Arn')], 'ConsumeBuildQueue'),
+          allow(['codebuild:StartBuild', 'codebuild:StopBuild', 'codebuild:BatchGetBuilds'], [getAtt('BuildProject', 'Arn')], 'RunBuilds'),
+          // StartBuild's serviceRoleOverride: each project's build role (project stack) sees only its own secrets and prefix.
+          { ...allow(['iam:PassRole'], [arn('iam', `role/anchor-${stage}-*-build`, true)], 'PassProjectBuildRoles'), Condition: { StringEquals: { 'iam:PassedToService': 'codebuild.amazonaws.com' } } },
+        ],
+      },
+    }),
+    OrchestratorFunction: handlerFunction(input, 'orchestrator', 'OrchestratorRole', 'OrchestratorLogGroup', { memory: 512, timeout: 300 }),
+    OrchestratorQueueMapping: {
+      Type: 'AWS::Lambda::EventSourceMapping',
+      Properties: {
+        FunctionName: ref('OrchestratorFunction'),
+        EventSourceArn: getAtt('BuildQueue', 'Arn'),
+        BatchSize: 5,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: 2 },
+      },
+    },
+
+    // The only role that may change functions and aliases, and only the project ones.
+    DeployRole: serviceRole({
+      service: 'lambda.amazonaws.com',
+      policies: {
+        deploy: [
+          writeLogs('DeployLogGroup'),
+          allow(TABLE_RW, tableArns('ProjectsTable', 'DeploymentsTable', 'EnvVarsTable'), 'Tables'),
+          allow(['s3:GetObject'], [sub('${ArtifactsBucket.Arn}/builds/*')], 'ReadArtifacts'),
+          allow(['s3:PutObject', 's3:GetObject', 's3:ListBucket', 's3:DeleteObject'], [getAtt('AssetsBucket', 'Arn'), sub('${AssetsBucket.Arn}/*'), getAtt('CacheBucket', 'Arn'), sub('${CacheBucket.Arn}/*')], 'PublishAssetsAndCache'),
+          allow(['lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration', 'lambda:PublishVersion', 'lambda:UpdateAlias', 'lambda:GetAlias', 'lambda:GetFunction', 'lambda:GetFunctionConfiguration', 'lambda:InvokeFunction', 'lambda:ListVersionsByFunction'], projectFunctions, 'ChangeProjectFunctions'),
+          // Retention removes old versions; only qualified ARNs, so a whole function can never be deleted here.
+          allow(['lambda:DeleteFunction'], projectVersions, 'DeleteOldVersions'),
+          allow(['cloudfront-keyvaluestore:DescribeKeyValueStore', 'cloudfront-keyvaluestore:GetKey', 'cloudfront-keyvaluestore:PutKey'], [arn('cloudfront', 'key-value-store/*', true)], 'PointAssetPrefix'),
+          allow(['codebuild:BatchGetBuilds'], [getAtt('BuildProject', 'Arn')], 'ReadBuildResult'),
+          allow(['ssm:GetParameters', 'ssm:GetParametersByPath'], [secretParams], 'ReadRuntimeSecrets'),
+          allow(['sqs:SendMessage'], [getAtt('BuildQueue', 'Arn')], 'Requeue'),
+        ],
+      },
+    }),
+    DeployFunction: handlerFunction(input, 'deploy', 'DeployRole', 'DeployLogGroup', { memory: 1769, timeout: 900, tmp: 4096 }),
+    BuildStateRule: {
+      Type: 'AWS::Events::Rule',
+      Properties: {
+        Description: 'An anchor build ended: hand it to the deploy function.',
+        State: 'ENABLED',
+        EventPattern: {
+          source: ['aws.codebuild'],
+          'detail-type': ['CodeBuild Build State Change'],
+          detail: { 'project-name': [ref('BuildProject')], 'build-status': ['SUCCEEDED', 'FAILED', 'STOPPED'] },
+        },
+        Targets: [{ Id: 'deploy', Arn: getAtt('DeployFunction', 'Arn') }],
+      },
+    },
+    DeployInvokePermission: {
+      Type: 'AWS::Lambda::Permission',
+      Properties: { FunctionName: ref('DeployFunction'), Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', SourceArn: getAtt('BuildStateRule', 'Arn') },
+    },
+  };
+}

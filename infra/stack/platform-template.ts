@@ -1,0 +1,90 @@
+import { LOG_RETENTION_DAYS, getAtt, ref, type Output, type Template } from './cfn.js';
+import { assertStage } from './names.js';
+import { pipelineResources, type HandlerName } from './platform-pipeline.js';
+import { storageResources } from './platform-storage.js';
+import { AnchorError } from '../../src/core/errors.js';
+
+export interface PlatformTemplateInput {
+  stage: string;
+  /** The bootstrap bucket `anchor init` uploaded the handler zips to. */
+  handlerBucket: string;
+  handlerKeys: Record<HandlerName, string>;
+  /** CloudWatch Logs retention for every log group of the platform (default 30). */
+  logRetentionDays?: number;
+  /** Architecture of the platform's own handlers (default arm64: cheaper, and they are plain JS). */
+  handlerArchitecture?: 'arm64' | 'x86_64';
+  /** CodeBuild image; it must provide the Node version below through runtime-versions. */
+  buildImage?: string;
+  nodeVersion?: number;
+}
+
+/** Outputs the CLI saves into the platform config: names only, so it can build the aws adapters. */
+export const PLATFORM_OUTPUTS = {
+  Stage: 'The stage this platform was created for',
+  ProjectsTableName: 'DynamoDB table of projects',
+  DeploymentsTableName: 'DynamoDB table of deployments, sequences and live pointers',
+  EnvVarsTableName: 'DynamoDB table of environment variables',
+  DeliveriesTableName: 'DynamoDB table of webhook delivery ids (TTL)',
+  ArtifactsBucketName: 'S3 bucket of build artifacts (90-day lifecycle)',
+  AssetsBucketName: 'S3 bucket of static assets, served through CloudFront',
+  CacheBucketName: 'S3 bucket of the ISR cache',
+  BuildQueueUrl: 'SQS build queue',
+  BuildDeadLetterQueueUrl: 'SQS dead-letter queue of builds that failed 3 times',
+  BuildProjectName: 'CodeBuild project',
+  BuildLogGroupName: 'CloudWatch Logs group of builds',
+  WebhookApiUrl: 'Base URL of the webhook API; GitHub posts to <url>/webhook/<projectId>',
+  WebhookFunctionName: 'Lambda webhook handler',
+  OrchestratorFunctionName: 'Lambda build orchestrator',
+  DeployFunctionName: 'Lambda deployer',
+} as const;
+
+export type PlatformOutputs = Record<keyof typeof PLATFORM_OUTPUTS, string>;
+
+export function platformTemplate(input: PlatformTemplateInput): Template {
+  assertStage(input.stage);
+  const logRetentionDays = input.logRetentionDays ?? 30;
+  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
+    throw new AnchorError({
+      code: 'LOG_RETENTION_INVALID',
+      kind: 'usage',
+      message: `${logRetentionDays} days is not a retention CloudWatch Logs accepts.`,
+      hint: `Use one of ${LOG_RETENTION_DAYS.join(', ')}.`,
+    });
+  }
+  const values: Record<keyof typeof PLATFORM_OUTPUTS, Output['Value']> = {
+    Stage: input.stage,
+    ProjectsTableName: ref('ProjectsTable'),
+    DeploymentsTableName: ref('DeploymentsTable'),
+    EnvVarsTableName: ref('EnvVarsTable'),
+    DeliveriesTableName: ref('DeliveriesTable'),
+    ArtifactsBucketName: ref('ArtifactsBucket'),
+    AssetsBucketName: ref('AssetsBucket'),
+    CacheBucketName: ref('CacheBucket'),
+    BuildQueueUrl: ref('BuildQueue'),
+    BuildDeadLetterQueueUrl: ref('BuildDeadLetterQueue'),
+    BuildProjectName: ref('BuildProject'),
+    BuildLogGroupName: ref('BuildLogGroup'),
+    WebhookApiUrl: getAtt('WebhookApi', 'ApiEndpoint'),
+    WebhookFunctionName: ref('WebhookFunction'),
+    OrchestratorFunctionName: ref('OrchestratorFunction'),
+    DeployFunctionName: ref('DeployFunction'),
+  };
+  return {
+    AWSTemplateFormatVersion: '2010-09-09',
+    Description: `anchor platform (${input.stage}): state, build pipeline and webhook API`,
+    Resources: {
+      ...storageResources(input.stage),
+      ...pipelineResources({
+        stage: input.stage,
+        handlerBucket: input.handlerBucket,
+        handlerKeys: input.handlerKeys,
+        logRetentionDays,
+        handlerArchitecture: input.handlerArchitecture ?? 'arm64',
+        buildImage: input.buildImage ?? 'aws/codebuild/amazonlinux-x86_64-standard:5.0',
+        buildComputeType: 'BUILD_GENERAL1_SMALL',
+        nodeVersion: input.nodeVersion ?? 22,
+      }),
+    },
+    Outputs: Object.fromEntries(Object.entries(PLATFORM_OUTPUTS).map(([key, description]) => [key, { Description: description, Value: values[key as keyof typeof PLATFORM_OUTPUTS] }])),
+  };
+}
