@@ -1,0 +1,74 @@
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BuildFailure, lastErrorLine, stepFailureReason } from './build-failure.js';
+import type { StepResult } from './build-processes.js';
+
+/** Runs git with the given arguments in `cwd`; `quiet` keeps its output out of the build log. */
+export type RunGit = (args: string[], options: { cwd: string; quiet?: boolean }) => Promise<StepResult>;
+
+export interface CheckedOut {
+  commitSha: string;
+  commitMessage: string | null;
+}
+
+/**
+ * Fetches exactly one commit into the empty directory `repoDir`: the `commitSha` when given,
+ * else the head of `ref`. Shallow (depth 1) where the server allows it; a commit that cannot be
+ * fetched by itself is looked for in the full history of `ref`.
+ */
+export async function checkoutCommit(
+  git: RunGit,
+  input: { repoDir: string; repoUrl: string; ref: string; commitSha: string | null },
+): Promise<CheckedOut> {
+  const { repoDir, ref, commitSha } = input;
+  const url = remoteUrl(input.repoUrl);
+  await must(git(['init', '--quiet', repoDir], { cwd: '/', quiet: true }), 'git init');
+  await must(git(['remote', 'add', 'origin', url], { cwd: repoDir, quiet: true }), 'git remote add');
+
+  if (commitSha !== null) {
+    const direct = await git(['fetch', '--depth', '1', '--no-tags', 'origin', commitSha], { cwd: repoDir });
+    if (direct.exitCode !== 0) {
+      const branch = await git(['fetch', '--no-tags', 'origin', `+refs/heads/${ref}:refs/remotes/origin/${ref}`], { cwd: repoDir });
+      if (branch.exitCode !== 0) throw new BuildFailure(fetchReason(branch, ref, input.repoUrl));
+      const found = await git(['rev-parse', '--verify', '--quiet', `${commitSha}^{commit}`], { cwd: repoDir, quiet: true });
+      if (found.exitCode !== 0) throw new BuildFailure(`git checkout failed: commit ${commitSha} not found on branch ${ref}`);
+    }
+    const target = direct.exitCode === 0 ? 'FETCH_HEAD' : `${commitSha}^{commit}`;
+    await must(git(['checkout', '--quiet', '--detach', target], { cwd: repoDir }), 'git checkout');
+  } else {
+    const fetched = await git(['fetch', '--depth', '1', '--no-tags', 'origin', ref], { cwd: repoDir });
+    if (fetched.exitCode !== 0) throw new BuildFailure(fetchReason(fetched, ref, input.repoUrl));
+    await must(git(['checkout', '--quiet', '--detach', 'FETCH_HEAD'], { cwd: repoDir }), 'git checkout');
+  }
+
+  const sha = await must(git(['rev-parse', 'HEAD'], { cwd: repoDir, quiet: true }), 'git rev-parse');
+  const subject = await git(['log', '-1', '--format=%s'], { cwd: repoDir, quiet: true });
+  const message = subject.exitCode === 0 ? (subject.tail.find((line) => line.trim() !== '') ?? null) : null;
+  return { commitSha: (sha.tail[0] ?? '').trim(), commitMessage: message };
+}
+
+/** A URL with its password or token replaced, for log lines. */
+export function redactUrl(repoUrl: string): string {
+  return repoUrl.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]+@/i, '$1***@');
+}
+
+/** Local paths become file:// URLs: git ignores --depth for a plain path. */
+function remoteUrl(repoUrl: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(repoUrl) || /^[^/]+@[^/]+:/.test(repoUrl)) return repoUrl;
+  return pathToFileURL(isAbsolute(repoUrl) ? repoUrl : resolve(repoUrl)).href;
+}
+
+function fetchReason(result: StepResult, ref: string, repoUrl: string): string {
+  const line = lastErrorLine(result.tail) ?? '';
+  if (/couldn't find remote ref/i.test(line)) return `git fetch failed: branch or ref "${ref}" not found in ${redactUrl(repoUrl)}`;
+  if (/does not appear to be a git repository|repository .* not found|not found/i.test(line)) {
+    return `git fetch failed: repository ${redactUrl(repoUrl)} not found or not readable (${line})`;
+  }
+  return stepFailureReason('git fetch', result);
+}
+
+async function must(pending: Promise<StepResult>, label: string): Promise<StepResult> {
+  const result = await pending;
+  if (result.exitCode !== 0) throw new BuildFailure(stepFailureReason(label, result));
+  return result;
+}

@@ -1,0 +1,233 @@
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { delimiter, dirname, join, relative, resolve } from 'node:path';
+import { execa as realExeca } from 'execa';
+import type { BuildEnd, BuildRequest, Builder } from '../../core/ports/builder.js';
+import { errorMessage } from '../../core/errors.js';
+import { BuildFailure, BuildStopped, stepFailureReason } from './build-failure.js';
+import { ProjectBuildCache } from './build-cache.js';
+import { BuildProcesses, type Execa, type StepResult } from './build-processes.js';
+import { checkoutCommit, redactUrl } from './git-checkout.js';
+import { findExecutable, installHint, npmCacheEnv, planInstall } from './package-manager.js';
+
+export interface ProcessBuilderOptions {
+  /** Root of the scratch dirs, one per build: `<workDir>/<buildId>/`. */
+  workDir: string;
+  /** Root of the per-project build caches: `<cacheDir>/<projectName>/`. */
+  cacheDir: string;
+  /** anchor's open-next.config.ts, copied into an app that has none. */
+  defaultOpenNextConfig: string;
+  /** The variables every step starts from (PATH, HOME, …); this process's own env is never used. */
+  baseEnv: Record<string, string>;
+  /** How long a stopped build's processes get after SIGTERM before SIGKILL. */
+  stopGraceMs?: number;
+  execa?: Execa;
+}
+
+interface BuildState {
+  request: BuildRequest;
+  processes: BuildProcesses;
+  stopRequested: boolean;
+  commitSha: string | null;
+}
+
+/** Install errors that a damaged package store can cause (and a fresh store cures). */
+const CACHE_TROUBLE = /EINTEGRITY|integrity|corrupt|cache|ENOTDIR|EISDIR|EEXIST|tarball|unexpected end|invalid json|TAR_/i;
+
+const CONFIG_NAMES = ['open-next.config.ts', 'open-next.config.mjs', 'open-next.config.js', 'open-next.config.cjs'];
+
+/**
+ * Builds a deployment in a child process tree on this machine: a shallow clone, the lockfile's
+ * package manager, then OpenNext (which runs the app's `build` script itself).
+ *
+ * Scratch: each build works in `<workDir>/<buildId>/`. When it ends, everything there is removed
+ * except, after a success, `<workDir>/<buildId>/artifact` (the `.open-next` output, which
+ * `ended.artifactDir` names). The caller stores it (Artifacts.store) and then calls
+ * `cleanup(buildId)`, which removes the rest.
+ */
+export class ProcessBuilder implements Builder {
+  private readonly builds = new Map<string, { state: BuildState; ended: Promise<BuildEnd> }>();
+  private readonly execa: Execa;
+  private readonly stopGraceMs: number;
+
+  constructor(private readonly options: ProcessBuilderOptions) {
+    this.execa = options.execa ?? realExeca;
+    this.stopGraceMs = options.stopGraceMs ?? 5_000;
+  }
+
+  async start(request: BuildRequest): Promise<{ buildId: string; ended: Promise<BuildEnd> }> {
+    const buildId = `${request.deploymentId.replace(/[^A-Za-z0-9_-]/g, '_')}-${randomBytes(4).toString('hex')}`;
+    const state: BuildState = { request, processes: new BuildProcesses(this.execa, buildId), stopRequested: false, commitSha: request.commitSha };
+    const ended = this.run(buildId, state).catch(
+      (error: unknown): BuildEnd => ({ ok: false, stopped: false, reason: `internal error in the builder: ${errorMessage(error)}`, commitSha: state.commitSha }),
+    );
+    this.builds.set(buildId, { state, ended });
+    void ended.finally(() => this.builds.delete(buildId));
+    return { buildId, ended };
+  }
+
+  /** Kills every process of the build and waits until its `ended` has resolved (stopped). */
+  async stop(buildId: string): Promise<void> {
+    const build = this.builds.get(buildId);
+    if (build === undefined) return;
+    build.state.stopRequested = true;
+    await build.state.processes.killAll(this.stopGraceMs);
+    await build.ended;
+  }
+
+  /** Removes what is left of a finished build's scratch dir (the artifact, once stored). */
+  async cleanup(buildId: string): Promise<void> {
+    const build = this.builds.get(buildId);
+    if (build !== undefined) await build.ended;
+    if (!/^[A-Za-z0-9_-]+$/.test(buildId)) return;
+    await rm(join(this.options.workDir, buildId), { recursive: true, force: true });
+  }
+
+  private async run(buildId: string, build: BuildState): Promise<BuildEnd> {
+    const { request } = build;
+    const scratch = join(this.options.workDir, buildId);
+    const log = (line: string): void => {
+      try {
+        request.onLine(line);
+      } catch {
+        // A broken log sink must not break the build.
+      }
+    };
+    let succeeded = false;
+    try {
+      await mkdir(scratch, { recursive: true });
+      const end = await this.pipeline(build, scratch, log);
+      await build.processes.killAll(this.stopGraceMs);
+      succeeded = true;
+      return end;
+    } catch (error) {
+      await build.processes.killAll(this.stopGraceMs);
+      if (build.stopRequested || error instanceof BuildStopped) {
+        log('▸ Build stopped');
+        return { ok: false, stopped: true, reason: 'build stopped before it finished', commitSha: build.commitSha };
+      }
+      const reason = error instanceof BuildFailure ? error.reason : `internal error in the builder: ${errorMessage(error)}`;
+      log(`▸ Build failed: ${reason}`);
+      return { ok: false, stopped: false, reason, commitSha: build.commitSha };
+    } finally {
+      // After a success only the artifact stays, for the caller to store and then cleanup().
+      for (const path of succeeded ? [join(scratch, 'repo'), join(scratch, 'tmp')] : [scratch]) {
+        await rm(path, { recursive: true, force: true }).catch(() => undefined);
+      }
+    }
+  }
+
+  private async pipeline(build: BuildState, scratch: string, log: (line: string) => void): Promise<BuildEnd> {
+    const { request } = build;
+    const repoDir = join(scratch, 'repo');
+    const tmpDir = join(scratch, 'tmp');
+    await mkdir(tmpDir, { recursive: true });
+    const base = withoutAws({ ...this.options.baseEnv, TMPDIR: tmpDir });
+    const step = async (label: string, file: string, args: string[], cwd: string, env: Record<string, string>, quiet = false): Promise<StepResult> => {
+      if (build.stopRequested) throw new BuildStopped();
+      const result = await build.processes.run(file, args, { cwd, env, onLine: quiet ? () => undefined : log });
+      if (build.stopRequested) throw new BuildStopped();
+      if (result.spawnError === 'ENOENT') throw new BuildFailure(`${label} failed: "${file}" was not found on the build machine's PATH`);
+      return result;
+    };
+
+    // 1. Source.
+    const shownUrl = redactUrl(request.repoUrl);
+    log(`▸ Cloning ${shownUrl} (${request.commitSha ?? request.ref})`);
+    const gitEnv = { ...base, GIT_TERMINAL_PROMPT: '0' };
+    const { commitSha, commitMessage } = await checkoutCommit(
+      (args, opts) => step(`git ${args[0] ?? ''}`, 'git', args, opts.cwd, gitEnv, opts.quiet === true),
+      { repoDir, repoUrl: request.repoUrl, ref: request.ref, commitSha: request.commitSha },
+    );
+    build.commitSha = commitSha;
+    log(`▸ Checked out ${commitSha.slice(0, 12)}${commitMessage === null ? '' : ` "${commitMessage}"`}`);
+
+    const appDir = resolve(repoDir, request.root === '' ? '.' : request.root);
+    if (relative(repoDir, appDir).startsWith('..') || (await stat(appDir).catch(() => null))?.isDirectory() !== true) {
+      throw new BuildFailure(`root directory "${request.root}" not found in the repository at ${commitSha.slice(0, 12)}: check the project's --root`);
+    }
+
+    // 2. Install, with the tool's store kept in the project's build cache.
+    const cache = await ProjectBuildCache.open(this.options.cacheDir, request.projectName, log);
+    const install = await planInstall(appDir, repoDir);
+    const npmStore = cache === null ? null : await cache.entry('npm', log);
+    const buildEnv = withoutAws({
+      ...base,
+      ...request.env,
+      ...(npmStore === null ? {} : npmCacheEnv(npmStore)),
+      NEXT_TELEMETRY_DISABLED: '1',
+      CI: '1',
+    });
+    if ((await findExecutable(install.tool, buildEnv.PATH)) === null) {
+      const why = install.lockfile === null ? 'there is no lockfile' : `${install.lockfile} needs it`;
+      throw new BuildFailure(`${install.tool} is not installed on the build machine (${why}): ${installHint(install.tool)}`);
+    }
+    const runInstall = async (): Promise<{ result: StepResult; warm: boolean }> => {
+      const store = cache === null ? null : install.cacheEntry === 'npm' ? npmStore : await cache.entry(install.cacheEntry, log);
+      const cached = store === null ? { args: [], env: {} } : install.useCache(store);
+      log(`▸ Installing with ${install.label}${install.lockfile === null ? ' (no lockfile found)' : ''}`);
+      const warm = store !== null && (await readdir(store).catch(() => [])).length > 0;
+      const result = await step(install.label, install.tool, [...install.args, ...cached.args], install.dir, { ...buildEnv, ...cached.env });
+      return { result, warm };
+    };
+    let installed = await runInstall();
+    if (installed.result.exitCode !== 0 && installed.warm && cache !== null && installed.result.tail.some((line) => CACHE_TROUBLE.test(line))) {
+      // A damaged store makes installs fail in odd ways; one retry from an empty store tells.
+      log(`▸ ${install.label} failed with a warm cache; discarding the cache and trying once more`);
+      await cache.discard(install.cacheEntry, log);
+      installed = await runInstall();
+    }
+    if (installed.result.exitCode !== 0) throw new BuildFailure(stepFailureReason(install.label, installed.result));
+
+    // 3. OpenNext build.
+    if (!(await hasAny(appDir, CONFIG_NAMES))) {
+      log('▸ No open-next.config.ts in the app; using anchor\'s default');
+      try {
+        await copyFile(this.options.defaultOpenNextConfig, join(appDir, 'open-next.config.ts'));
+      } catch (error) {
+        throw new BuildFailure(`could not copy anchor's default open-next.config.ts from ${this.options.defaultOpenNextConfig}: ${errorMessage(error)}`);
+      }
+    }
+    const binDirs = binDirsUpTo(appDir, repoDir);
+    const openNext = await findExecutable('open-next', binDirs.join(delimiter));
+    if (openNext === null) {
+      throw new BuildFailure('open-next is not installed in the app: add it with "npm install --save-dev @opennextjs/aws" and push again');
+    }
+    if (cache !== null) await cache.restoreNext(join(appDir, '.next'), log);
+    log('▸ Building with OpenNext');
+    const env = { ...buildEnv, PATH: [...binDirs, buildEnv.PATH ?? ''].join(delimiter) };
+    const built = await step('OpenNext build', openNext, ['build'], appDir, env);
+    if (built.exitCode !== 0) throw new BuildFailure(stepFailureReason('OpenNext build', built));
+
+    const output = join(appDir, '.open-next');
+    if ((await stat(output).catch(() => null))?.isDirectory() !== true) {
+      throw new BuildFailure('OpenNext build finished but wrote no .open-next directory: check open-next.config.ts and the build output above');
+    }
+    if (cache !== null) await cache.saveNext(join(appDir, '.next'), log);
+    const artifactDir = join(scratch, 'artifact');
+    await rename(output, artifactDir);
+    log(`▸ Build finished: ${commitSha.slice(0, 12)}`);
+    return { ok: true, commitSha, commitMessage, artifactDir };
+  }
+}
+
+/** Never pass AWS credentials or settings to a build: the local backend has no business with them. */
+function withoutAws(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter(([key]) => !key.toUpperCase().startsWith('AWS_')));
+}
+
+/** `node_modules/.bin` of the app and of each parent up to the repo root (workspaces hoist). */
+function binDirsUpTo(appDir: string, repoDir: string): string[] {
+  const dirs: string[] = [];
+  for (let dir = appDir; ; dir = dirname(dir)) {
+    dirs.push(join(dir, 'node_modules', '.bin'));
+    if (dir === repoDir || dirname(dir) === dir) return dirs;
+  }
+}
+
+async function hasAny(dir: string, names: readonly string[]): Promise<boolean> {
+  for (const name of names) {
+    if ((await stat(join(dir, name)).catch(() => null))?.isFile() === true) return true;
+  }
+  return false;
+}

@@ -1,0 +1,239 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { BuildEnd, BuildRequest } from '../../src/core/ports/builder.js';
+import { ProcessBuilder } from '../../src/adapters/local/process-builder.js';
+import { FixtureRepo, appFiles, isAlive } from './process-builder-fixture.js';
+
+let root: string;
+let repo: FixtureRepo;
+let builder: ProcessBuilder;
+let defaultConfig: string;
+
+const baseEnv = (): Record<string, string> => ({ PATH: process.env.PATH ?? '', HOME: join(root, 'home'), AWS_REGION: 'ap-southeast-1' });
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'anchor-builder-'));
+  repo = new FixtureRepo(mkdtempSync(join(root, 'repo-')));
+  defaultConfig = join(root, 'default-open-next.config.ts');
+  writeFileSync(defaultConfig, '// anchor default config\nexport default {};\n');
+  builder = new ProcessBuilder({ workDir: join(root, 'work'), cacheDir: join(root, 'cache'), defaultOpenNextConfig: defaultConfig, baseEnv: baseEnv(), stopGraceMs: 1_000 });
+});
+
+afterEach(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+function request(overrides: Partial<BuildRequest> & { lines?: string[] } = {}): BuildRequest {
+  const lines = overrides.lines ?? [];
+  return {
+    deploymentId: 'd_test',
+    projectName: 'shop',
+    repoUrl: repo.dir,
+    ref: 'main',
+    commitSha: null,
+    root: '.',
+    env: {},
+    onLine: (line) => lines.push(line),
+    ...overrides,
+  };
+}
+
+async function build(overrides: Partial<BuildRequest> & { lines?: string[] } = {}): Promise<{ buildId: string; end: BuildEnd; lines: string[] }> {
+  const lines = overrides.lines ?? [];
+  const { buildId, ended } = await builder.start(request({ ...overrides, lines }));
+  const end = await ended;
+  return { buildId, end, lines };
+}
+
+describe('ProcessBuilder', () => {
+  it('clones, installs with npm ci, builds with OpenNext and streams every line in order', async () => {
+    const sha = repo.commit(appFiles(), 'First version');
+    const { buildId, end, lines } = await build();
+
+    expect(end).toMatchObject({ ok: true, commitSha: sha, commitMessage: 'First version' });
+    const at = (text: string): number => lines.findIndex((line) => line.startsWith(text));
+    const order = ['▸ Cloning', '▸ Checked out', '▸ Installing with npm ci', '▸ Building with OpenNext', 'fake open-next: building', 'build: step 1', 'build: cache runs=1', 'build: step 2', 'fake open-next: done', '▸ Build finished'];
+    const positions = order.map(at);
+    expect(positions.every((position) => position >= 0), `missing one of ${order.join(', ')} in\n${lines.join('\n')}`).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expect(lines).toContain('build: a note on stderr');
+    // A redrawn progress line is kept as it last looked.
+    expect(lines).toContain('progress 100%');
+    expect(lines.some((line) => line.includes('10%'))).toBe(false);
+
+    if (!end.ok) throw new Error('unreachable');
+    expect(JSON.parse(readFileSync(join(end.artifactDir, 'open-next.output.json'), 'utf8'))).toEqual({ config: 'open-next.config.ts' });
+    // Only the artifact is left of the scratch dir, until cleanup().
+    expect(readdirSync(join(root, 'work', buildId))).toEqual(['artifact']);
+    await builder.cleanup(buildId);
+    expect(existsSync(join(root, 'work', buildId))).toBe(false);
+  });
+
+  it('fails with the build error line in the reason when the build script fails', async () => {
+    repo.commit(appFiles({ build: "console.log('compiling');\nconsole.error('Error: Module not found: cannot resolve ./missing');\nprocess.exit(1);\n" }), 'Broken');
+    const { buildId, end } = await build();
+    expect(end).toMatchObject({ ok: false, stopped: false });
+    if (end.ok) throw new Error('unreachable');
+    expect(end.reason).toMatch(/^OpenNext build failed \(exit 1\): .*Module not found: cannot resolve \.\/missing/);
+    expect(existsSync(join(root, 'work', buildId))).toBe(false);
+  });
+
+  it('fails with npm ci and the install error line when the install fails', async () => {
+    repo.commit(appFiles({ scripts: { postinstall: "node -e \"console.error('Error: postinstall exploded'); process.exit(3)\"" } }), 'Bad install');
+    const { end, lines } = await build();
+    if (end.ok) throw new Error(`expected a failure, got ${JSON.stringify(end)}`);
+    expect(end.reason).toMatch(/^npm ci failed \(exit \d+\): .*postinstall exploded/);
+    // A failure with a warm cache is retried once from an empty one; here the cache was cold.
+    expect(lines.filter((line) => line.startsWith('▸ Installing with npm ci'))).toHaveLength(1);
+  });
+
+  it('checks out the commit it is given, not the branch head', async () => {
+    const first = repo.commit({ ...appFiles(), 'version.txt': 'one' }, 'Version one');
+    repo.commit({ 'version.txt': 'two' }, 'Version two');
+    const { end } = await build({ commitSha: first });
+    if (!end.ok) throw new Error(end.reason);
+    expect(end).toMatchObject({ commitSha: first, commitMessage: 'Version one' });
+    expect(readFileSync(join(end.artifactDir, 'version.txt'), 'utf8')).toBe('one');
+
+    const head = await build();
+    if (!head.end.ok) throw new Error(head.end.reason);
+    expect(readFileSync(join(head.end.artifactDir, 'version.txt'), 'utf8')).toBe('two');
+  });
+
+  it('explains a commit that is not on the branch and a branch that does not exist', async () => {
+    repo.commit(appFiles(), 'Only commit');
+    const missingCommit = 'a'.repeat(40);
+    const noCommit = await build({ commitSha: missingCommit });
+    expect(noCommit.end).toEqual({ ok: false, stopped: false, reason: `git checkout failed: commit ${missingCommit} not found on branch main`, commitSha: missingCommit });
+
+    const noBranch = await build({ ref: 'release' });
+    if (noBranch.end.ok) throw new Error('expected a failure');
+    expect(noBranch.end.reason).toBe(`git fetch failed: branch or ref "release" not found in ${repo.dir}`);
+  });
+
+  it('explains a root directory that is not in the repository', async () => {
+    const sha = repo.commit(appFiles(), 'Flat repo');
+    const { end } = await build({ root: 'apps/web' });
+    expect(end).toEqual({ ok: false, stopped: false, reason: `root directory "apps/web" not found in the repository at ${sha.slice(0, 12)}: check the project's --root`, commitSha: sha });
+  });
+
+  it('stop kills every process of the build, even ones that left the process group or ignore SIGTERM', async () => {
+    const pidsFile = join(root, 'pids');
+    repo.commit(appFiles({
+      build: `const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const idle = 'setInterval(() => {}, 1000)';
+const child = spawn(process.execPath, ['-e', idle], { stdio: 'ignore' });
+const escaped = spawn(process.execPath, ['-e', idle], { stdio: 'ignore', detached: true });
+escaped.unref();
+const stubborn = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); " + idle], { stdio: 'ignore' });
+setTimeout(() => {
+  fs.appendFileSync(process.env.PIDS_FILE, [process.pid, child.pid, escaped.pid, stubborn.pid].join('\\n') + '\\n');
+  console.log('build: waiting forever');
+}, 300);
+setInterval(() => {}, 1000);
+`,
+    }), 'Hangs');
+    const lines: string[] = [];
+    const { buildId, ended } = await builder.start(request({ env: { PIDS_FILE: pidsFile }, lines }));
+    const pids = await waitFor(() => {
+      const found = existsSync(pidsFile) ? readFileSync(pidsFile, 'utf8').trim().split('\n').map(Number) : [];
+      return found.length >= 5 ? found : null;
+    });
+    expect(pids.every(isAlive)).toBe(true);
+
+    await builder.stop(buildId);
+    const end = await ended;
+    expect(end).toMatchObject({ ok: false, stopped: true });
+    expect(pids.filter(isAlive)).toEqual([]);
+    expect(existsSync(join(root, 'work', buildId))).toBe(false);
+    // Harmless afterwards, and on a build that never existed.
+    await builder.stop(buildId);
+    await builder.stop('nope');
+  });
+
+  it('passes the build env through and keeps every AWS_* variable out', async () => {
+    const dump = join(root, 'env.json');
+    repo.commit(appFiles(), 'Env');
+    const { end } = await build({ env: { ENV_DUMP: dump, SITE_NAME: 'Shop', AWS_SECRET_ACCESS_KEY: 'leak' } });
+    if (!end.ok) throw new Error(end.reason);
+    const seen = JSON.parse(readFileSync(dump, 'utf8')) as Record<string, string>;
+    expect(seen.SITE_NAME).toBe('Shop');
+    expect(seen.NEXT_TELEMETRY_DISABLED).toBe('1');
+    expect(seen.HOME).toBe(join(root, 'home'));
+    expect(Object.keys(seen).filter((key) => key.startsWith('AWS_'))).toEqual([]);
+    // Nothing of the parent process's own environment leaks in.
+    expect(seen.VITEST).toBeUndefined();
+  });
+
+  it('copies the default open-next config only into an app that has none', async () => {
+    repo.commit(appFiles(), 'No config');
+    const without = await build();
+    if (!without.end.ok) throw new Error(without.end.reason);
+    expect(readFileSync(join(without.end.artifactDir, 'config.txt'), 'utf8')).toBe('// anchor default config\nexport default {};\n');
+    expect(without.lines).toContain("▸ No open-next.config.ts in the app; using anchor's default");
+
+    repo.commit({ 'open-next.config.mjs': 'export default { mine: true };\n' }, 'Own config');
+    const own = await build();
+    if (!own.end.ok) throw new Error(own.end.reason);
+    expect(readFileSync(join(own.end.artifactDir, 'config.txt'), 'utf8')).toBe('export default { mine: true };\n');
+  });
+
+  it('keeps .next/cache between builds of a project, not across projects', async () => {
+    repo.commit(appFiles(), 'Cached');
+    const first = await build();
+    expect(first.lines).toContain('build: cache runs=1');
+    const second = await build();
+    expect(second.lines).toContain('▸ Restored .next/cache from the previous build');
+    expect(second.lines).toContain('build: cache runs=2');
+    const other = await build({ projectName: 'blog' });
+    expect(other.lines).toContain('build: cache runs=1');
+  });
+
+  it('discards a corrupt cache with a log line and still builds', async () => {
+    repo.commit(appFiles(), 'Cached');
+    expect((await build()).end.ok).toBe(true);
+    const cache = join(root, 'cache', 'shop');
+    writeFileSync(join(cache, 'cache.json'), '{ not json');
+    const afterManifest = await build();
+    expect(afterManifest.end.ok).toBe(true);
+    expect(afterManifest.lines).toContain('▸ Build cache unreadable (cache.json is not JSON); discarding it and building cold');
+    expect(afterManifest.lines).toContain('build: cache runs=1');
+
+    // Entries that are files where directories belong.
+    for (const entry of ['next', 'npm']) {
+      rmSync(join(cache, entry), { recursive: true, force: true });
+      writeFileSync(join(cache, entry), 'garbage');
+    }
+    const afterEntries = await build();
+    expect(afterEntries.end.ok).toBe(true);
+    expect(afterEntries.lines).toContain('▸ Build cache entry "npm" is damaged; discarding it');
+    expect(afterEntries.lines.some((line) => line.startsWith('▸ Saved .next/cache unreadable'))).toBe(true);
+    expect(afterEntries.lines).toContain('build: cache runs=1');
+  });
+
+  it.skipIf(findExecutableSync('pnpm'))('says so when the lockfile needs a package manager the machine lacks', async () => {
+    const files = appFiles();
+    delete files['package-lock.json'];
+    repo.commit({ ...files, 'pnpm-lock.yaml': "lockfileVersion: '9.0'\n" }, 'pnpm app');
+    const { end } = await build();
+    if (end.ok) throw new Error('expected a failure');
+    expect(end.reason).toMatch(/^pnpm is not installed on the build machine \(pnpm-lock.yaml needs it\): install it/);
+  });
+});
+
+async function waitFor<T>(probe: () => T | null, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function findExecutableSync(name: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((dir) => dir !== '' && existsSync(join(dir, name)));
+}
