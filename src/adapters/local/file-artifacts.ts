@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { cp, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { AnchorError } from '../../core/errors.js';
-import type { ArtifactInfo, Artifacts } from '../../core/ports/artifacts.js';
+import type { ArtifactInfo, Artifacts, BundleReport } from '../../core/ports/artifacts.js';
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
@@ -41,6 +41,16 @@ export class FileArtifacts implements Artifacts {
       }
       throw error;
     }
+  }
+
+  async inspect(artifact: ArtifactInfo): Promise<BundleReport> {
+    const server = join(artifact.location, await serverBundlePath(artifact.location));
+    const hasServerFunction = await exists(join(server, 'index.mjs'));
+    return {
+      serverBundleBytes: hasServerFunction ? await sizeOf(server) : 0,
+      imageHasSharp: await exists(join(artifact.location, 'image-optimization-function', 'node_modules', 'sharp')),
+      hasServerFunction,
+    };
   }
 
   async get(deploymentId: string): Promise<ArtifactInfo | null> {
@@ -108,6 +118,20 @@ async function sizeOf(path: string): Promise<number> {
   let bytes = 0;
   for (const name of await readdir(path)) bytes += await sizeOf(join(path, name));
   return bytes;
+}
+
+/** The default origin's bundle as the manifest names it (`.open-next/server-functions/default`), relative to the artifact. */
+async function serverBundlePath(location: string): Promise<string> {
+  const fallback = join('server-functions', 'default');
+  try {
+    const manifest = JSON.parse(await readFile(join(location, 'open-next.output.json'), 'utf8')) as { origins?: { default?: { bundle?: unknown } } };
+    const bundle = manifest.origins?.default?.bundle;
+    if (typeof bundle !== 'string') return fallback;
+    const inside = bundle.replace(/^(\.\/)?\.open-next\//, '');
+    return inside.startsWith('..') || isAbsolute(inside) ? fallback : inside;
+  } catch {
+    return fallback;
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

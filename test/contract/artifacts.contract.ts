@@ -1,0 +1,103 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ArtifactInfo, Artifacts } from '../../src/core/ports/artifacts.js';
+
+export interface ArtifactsSubject {
+  artifacts: Artifacts;
+  /** Reads one file of a stored artifact, by its path inside the OpenNext output; null if absent. */
+  readFile(info: ArtifactInfo, path: string): Promise<string | null>;
+  cleanup(): Promise<void>;
+}
+
+/** A small stand-in for an OpenNext `.open-next/` directory. */
+export async function writeSampleOutput(dir: string, marker = 'v1'): Promise<number> {
+  const files: Record<string, string> = {
+    'open-next.output.json': JSON.stringify({ edgeFunctions: {}, origins: { default: { type: 'function', handler: 'index.handler', bundle: '.open-next/server-functions/default' } } }),
+    'server-functions/default/index.mjs': `export const handler = () => '${marker}';`,
+    'server-functions/default/node_modules/dep/index.js': 'module.exports = 1;',
+    'assets/_next/static/chunks/main-abc123.js': 'console.log("main")',
+    'assets/favicon.ico': 'ico',
+  };
+  let bytes = 0;
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(join(dir, path, '..'), { recursive: true });
+    await writeFile(join(dir, path), content);
+    bytes += Buffer.byteLength(content);
+  }
+  return bytes;
+}
+
+export function describeArtifactsContract(name: string, makeAdapter: () => Promise<ArtifactsSubject>): void {
+  describe(`Artifacts contract: ${name}`, () => {
+    let s: ArtifactsSubject;
+    let scratch: string;
+    beforeEach(async () => {
+      s = await makeAdapter();
+      scratch = await mkdtemp(join(tmpdir(), 'anchor-artifacts-src-'));
+    });
+    afterEach(async () => {
+      await s.cleanup();
+      await rm(scratch, { recursive: true, force: true });
+    });
+
+    it('keeps a build\'s output after the build\'s scratch dir is gone, and reports its size', async () => {
+      const bytes = await writeSampleOutput(join(scratch, '.open-next'));
+
+      const info = await s.artifacts.store('d_1', join(scratch, '.open-next'));
+      await rm(scratch, { recursive: true, force: true });
+
+      expect(info).toMatchObject({ deploymentId: 'd_1', bytes });
+      expect(await s.readFile(info, 'server-functions/default/index.mjs')).toBe("export const handler = () => 'v1';");
+      expect(await s.readFile(info, 'assets/_next/static/chunks/main-abc123.js')).toBe('console.log("main")');
+      expect(await s.artifacts.get('d_1')).toEqual(info);
+    });
+
+    it('answers null for a deployment without an artifact', async () => {
+      expect(await s.artifacts.get('d_none')).toBeNull();
+    });
+
+    it('replaces an artifact stored again for the same deployment', async () => {
+      await writeSampleOutput(join(scratch, 'first'), 'first');
+      await writeFile(join(scratch, 'first', 'stale.txt'), 'only in the first');
+      await writeSampleOutput(join(scratch, 'second'), 'second');
+      await s.artifacts.store('d_1', join(scratch, 'first'));
+
+      const info = await s.artifacts.store('d_1', join(scratch, 'second'));
+
+      expect(await s.readFile(info, 'server-functions/default/index.mjs')).toBe("export const handler = () => 'second';");
+      expect(await s.readFile(info, 'stale.txt')).toBeNull();
+    });
+
+    it('reports the server bundle\'s size and whether the image function has sharp', async () => {
+      await writeSampleOutput(join(scratch, 'out'));
+      const serverBytes = Buffer.byteLength("export const handler = () => 'v1';") + Buffer.byteLength('module.exports = 1;');
+      const without = await s.artifacts.store('d_1', join(scratch, 'out'));
+
+      expect(await s.artifacts.inspect(without)).toEqual({ serverBundleBytes: serverBytes, imageHasSharp: false, hasServerFunction: true });
+
+      await mkdir(join(scratch, 'out', 'image-optimization-function', 'node_modules', 'sharp'), { recursive: true });
+      await writeFile(join(scratch, 'out', 'image-optimization-function', 'node_modules', 'sharp', 'package.json'), '{"name":"sharp"}');
+      const withSharp = await s.artifacts.store('d_2', join(scratch, 'out'));
+      expect((await s.artifacts.inspect(withSharp)).imageHasSharp).toBe(true);
+
+      await mkdir(join(scratch, 'assets-only', 'assets'), { recursive: true });
+      await writeFile(join(scratch, 'assets-only', 'assets', 'a.txt'), 'a');
+      const assetsOnly = await s.artifacts.store('d_3', join(scratch, 'assets-only'));
+      expect(await s.artifacts.inspect(assetsOnly)).toEqual({ serverBundleBytes: 0, imageHasSharp: false, hasServerFunction: false });
+    });
+
+    it('removes an artifact, leaving the others', async () => {
+      await writeSampleOutput(join(scratch, 'out'));
+      await s.artifacts.store('d_1', join(scratch, 'out'));
+      const kept = await s.artifacts.store('d_2', join(scratch, 'out'));
+
+      await s.artifacts.remove('d_1');
+      await s.artifacts.remove('d_1');
+
+      expect(await s.artifacts.get('d_1')).toBeNull();
+      expect(await s.artifacts.get('d_2')).toEqual(kept);
+    });
+  });
+}

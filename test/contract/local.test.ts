@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AesSecretBox } from '../../src/adapters/local/aes-secret-box.js';
+import { FileArtifacts } from '../../src/adapters/local/file-artifacts.js';
+import { FileBuildLogs } from '../../src/adapters/local/file-build-logs.js';
+import { openDatabase, type SqliteDatabase } from '../../src/adapters/local/sqlite-database.js';
+import { SqliteDeliveries } from '../../src/adapters/local/sqlite-deliveries.js';
+import { SqliteDeployments } from '../../src/adapters/local/sqlite-deployments.js';
+import { SqliteEnvVars } from '../../src/adapters/local/sqlite-env-vars.js';
+import { SqliteJobQueue } from '../../src/adapters/local/sqlite-job-queue.js';
+import { SqliteProjects } from '../../src/adapters/local/sqlite-projects.js';
+import { describeArtifactsContract } from './artifacts.contract.js';
+import { describeBuildLogsContract } from './build-logs.contract.js';
+import { describeDeliveriesContract } from './deliveries.contract.js';
+import { describeDeploymentsContract } from './deployments.contract.js';
+import { describeEnvVarsContract } from './env-vars.contract.js';
+import { describeJobQueueContract } from './job-queue.contract.js';
+import { describeProjectsContract } from './projects.contract.js';
+import { describeSecretBoxContract } from './secret-box.contract.js';
+
+/** A fresh platform data dir with a real SQLite file in it. */
+async function localPlatform(): Promise<{ dir: string; db: SqliteDatabase; cleanup(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'anchor-local-contract-'));
+  const db = openDatabase(join(dir, 'anchor.db'));
+  return {
+    dir,
+    db,
+    async cleanup() {
+      db.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+describeProjectsContract('SqliteProjects', async () => {
+  const { db, cleanup } = await localPlatform();
+  return { projects: new SqliteProjects(db), envVars: new SqliteEnvVars(db), cleanup };
+});
+
+describeDeploymentsContract('SqliteDeployments', async () => {
+  const { db, cleanup } = await localPlatform();
+  return { deployments: new SqliteDeployments(db), projects: new SqliteProjects(db), cleanup };
+});
+
+describeEnvVarsContract('SqliteEnvVars', async () => {
+  const { db, cleanup } = await localPlatform();
+  return { envVars: new SqliteEnvVars(db), projects: new SqliteProjects(db), cleanup };
+});
+
+describeDeliveriesContract('SqliteDeliveries', async () => {
+  const { db, cleanup } = await localPlatform();
+  return { deliveries: new SqliteDeliveries(db), cleanup };
+});
+
+describeJobQueueContract('SqliteJobQueue', async () => {
+  const { db, cleanup } = await localPlatform();
+  return { queue: new SqliteJobQueue(db), cleanup };
+});
+
+describeBuildLogsContract('FileBuildLogs', async () => {
+  const { dir, cleanup } = await localPlatform();
+  return { logs: new FileBuildLogs(join(dir, 'logs')), cleanup };
+});
+
+describeSecretBoxContract('AesSecretBox', async () => ({ box: new AesSecretBox(randomBytes(32)), cleanup: async () => {} }));
+
+describeArtifactsContract('FileArtifacts', async () => {
+  const { dir, cleanup } = await localPlatform();
+  return {
+    artifacts: new FileArtifacts(join(dir, 'artifacts')),
+    readFile: (info, path) => readFile(join(info.location, path), 'utf8').catch(() => null),
+    cleanup,
+  };
+});
