@@ -1,0 +1,49 @@
+import { mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FileArtifacts } from '../../src/adapters/local/file-artifacts.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'anchor-artifacts-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('FileArtifacts (local only)', () => {
+  it('keeps symlinks of a pnpm-style bundle working after the scratch dir is gone', async () => {
+    const scratch = join(dir, 'scratch');
+    const out = join(scratch, '.open-next');
+    const server = join(out, 'server-functions', 'default');
+    await mkdir(join(server, 'node_modules', '.pnpm', 'react@19', 'node_modules', 'react'), { recursive: true });
+    await writeFile(join(server, 'node_modules', '.pnpm', 'react@19', 'node_modules', 'react', 'index.js'), 'react');
+    await writeFile(join(server, 'index.mjs'), 'handler');
+    await symlink('.pnpm/react@19/node_modules/react', join(server, 'node_modules', 'react'));
+    await writeFile(join(scratch, 'shared.js'), 'outside the output');
+    await symlink(join(scratch, 'shared.js'), join(server, 'shared.js'));
+    await symlink(join(server, 'index.mjs'), join(server, 'absolute-inside.mjs'));
+
+    const artifacts = new FileArtifacts(join(dir, 'artifacts'));
+    const info = await artifacts.store('d_1', out);
+    await rm(scratch, { recursive: true, force: true });
+
+    const copy = join(info.location, 'server-functions', 'default');
+    expect(await readlink(join(copy, 'node_modules', 'react'))).toBe('.pnpm/react@19/node_modules/react');
+    expect(await readFile(join(copy, 'node_modules', 'react', 'index.js'), 'utf8')).toBe('react');
+    expect(await readFile(join(copy, 'shared.js'), 'utf8')).toBe('outside the output');
+    expect(await readlink(join(copy, 'absolute-inside.mjs'))).toBe('index.mjs');
+    expect(info.bytes).toBe('react'.length + 'handler'.length + 'outside the output'.length);
+  });
+
+  it('reports a missing build output as a failed build, not a crash', async () => {
+    const error = await new FileArtifacts(join(dir, 'artifacts')).store('d_1', join(dir, 'nope')).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'BUILD_OUTPUT_MISSING', kind: 'failed' });
+  });
+
+  it('refuses ids that would leave its directory', async () => {
+    const artifacts = new FileArtifacts(join(dir, 'artifacts'));
+    await expect(artifacts.get('../etc')).rejects.toMatchObject({ code: 'DEPLOYMENT_ID_INVALID' });
+  });
+});
