@@ -11,6 +11,8 @@
 //
 // sharp is native code, so its CPU is fixed at build time: ANCHOR_IMAGE_ARCH (x64 unless set)
 // must match where the image function runs (x64 locally; x86_64 or arm64 Lambda on AWS).
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
 import type { OpenNextConfig } from '@opennextjs/aws/types/open-next.js';
 
 const onAws = () => process.env.ANCHOR_RUNTIME === 'aws';
@@ -25,6 +27,34 @@ const byRuntime =
     if (!('openNextConfig' in globalThis)) return { name: aws ? awsName : localName } as T;
     return (await load(aws)).default;
   };
+
+const IMAGE_TYPES: Record<string, string> = {
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.avif': 'image/avif',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
+};
+
+// Locally the image function reads the deployment's public files from disk. OpenNext's own
+// fs-dev loader cannot be used: it loads Next's full manifests, which the image bundle lacks.
+// The files are at ANCHOR_ASSETS_DIR, or `../../assets` from the bundle (anchor's layout).
+const localImageLoader = {
+  name: 'anchor-fs',
+  load: async (url: string) => {
+    const root = path.resolve(process.env.ANCHOR_ASSETS_DIR ?? '../../assets');
+    const file = path.join(root, decodeURIComponent(url.split('?')[0] ?? ''));
+    if (!file.startsWith(root + path.sep)) throw new Error(`Image ${url} is outside the site's public files.`);
+    return {
+      body: createReadStream(file),
+      contentType: IMAGE_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
+      cacheControl: 'public, max-age=31536000, immutable',
+    };
+  },
+};
 
 const config = {
   default: {
@@ -52,11 +82,8 @@ const config = {
       wrapper: 'aws-lambda-streaming',
       converter: 'aws-apigw-v2',
     },
-    // fs-dev reads `<cwd>/../../assets`: anchor's local runtime lays the bundle out so that works.
-    loader: byRuntime('fs-dev', 's3-lite', (aws) =>
-      aws
-        ? import('@opennextjs/aws/overrides/imageLoader/s3-lite.js')
-        : import('@opennextjs/aws/overrides/imageLoader/fs-dev.js'),
+    loader: byRuntime('anchor-fs', 's3-lite', async (aws) =>
+      aws ? import('@opennextjs/aws/overrides/imageLoader/s3-lite.js') : { default: localImageLoader },
     ),
     install: {
       packages: ['sharp@0.35.5'],

@@ -1,0 +1,162 @@
+// The child process that runs one OpenNext function bundle (server or image) as a local HTTP
+// server: `node handler-child.js <bundleDir> <server|image>`. Each HTTP request becomes a Lambda
+// Function URL event for the bundle's streaming handler, and the streamed answer becomes the
+// HTTP response. Started by handler-process.ts, which it tells its port over IPC.
+//
+// A child per deployment because importing the server bundle changes the working directory and
+// fills process-wide globals; and because stopping a version must not touch the others.
+import dns from 'node:dns';
+import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { Writable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
+import { toFunctionUrlEvent } from './function-url-event.js';
+import { HTTP_INTEGRATION_RESPONSE, LambdaResponseStream } from './lambda-response-stream.js';
+
+/** Messages this child sends its parent. */
+export type HandlerChildMessage = { type: 'ready'; port: number };
+
+type StreamingHandler = (event: unknown, responseStream: Writable, context: Record<string, unknown>) => Promise<unknown>;
+
+const [bundleArg, kindArg] = process.argv.slice(2);
+if (bundleArg === undefined || (kindArg !== 'server' && kindArg !== 'image')) {
+  process.stderr.write('usage: handler-child <bundleDir> <server|image>\n');
+  process.exit(2);
+}
+const bundleDir = path.resolve(bundleArg);
+
+installLambdaGlobals();
+routeLocalhostSubdomainsToLoopback();
+
+// fs-dev overrides find the caches and assets at `<cwd>/../..`. The server bundle moves into its
+// own directory when imported; the image bundle does not, and does not say where the monorepo
+// root is either, so do both for it (the server bundle sets its own).
+process.chdir(bundleDir);
+(globalThis as Record<string, unknown>).monorepoPackagePath ??= '';
+
+const bundle = (await import(pathToFileURL(path.join(bundleDir, 'index.mjs')).href)) as { handler?: unknown };
+if (typeof bundle.handler !== 'function') {
+  process.stderr.write(`${bundleDir}/index.mjs exports no handler function.\n`);
+  process.exit(1);
+}
+const handler = bundle.handler as StreamingHandler;
+
+let inFlight = 0;
+let stopping = false;
+const server = http.createServer((req, res) => {
+  inFlight += 1;
+  serve(req, res)
+    .catch((error: unknown) => {
+      console.error('[anchor] request failed:', error);
+      if (!res.headersSent && !res.destroyed) {
+        res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end('The function failed to answer this request.\n');
+      } else {
+        res.destroy();
+      }
+    })
+    .finally(() => {
+      inFlight -= 1;
+      if (stopping) exitWhenIdle();
+    });
+});
+// Streamed pages may take long; the client decides when to give up, as with a Function URL.
+server.requestTimeout = 0;
+server.listen(0, '127.0.0.1', () => {
+  const { port } = server.address() as AddressInfo;
+  const message: HandlerChildMessage = { type: 'ready', port };
+  if (process.send) process.send(message);
+  else process.stdout.write(`listening on http://127.0.0.1:${port}\n`);
+});
+
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+// The parent went away: nobody will ever send SIGTERM, so behave as if it had.
+process.on('disconnect', stop);
+// Lambda would end the invocation; here one bad request must not take the others down.
+process.on('unhandledRejection', (reason) => console.error('[anchor] unhandled rejection:', reason));
+
+async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = await readBody(req);
+  const event = toFunctionUrlEvent(req, body);
+  const responseStream = new LambdaResponseStream(res);
+  const closed = new Promise<void>((resolve) => res.once('close', resolve));
+  const requestId = event.requestContext.requestId;
+  const context = {
+    awsRequestId: requestId,
+    functionName: `anchor-local-${kindArg}`,
+    functionVersion: '$LATEST',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => 900_000,
+  };
+  try {
+    // Resolves once the handler and its waitUntil work (ISR regeneration) are done.
+    await handler(event, responseStream, context);
+  } catch (error) {
+    if (!responseStream.headersWritten) throw error;
+    console.error('[anchor] handler failed mid-response:', error);
+    res.destroy();
+  }
+  // The wrapper's compressor may still be flushing into the stream after the handler returned.
+  if (!responseStream.writableEnded && !res.destroyed) {
+    await new Promise<void>((resolve) => {
+      responseStream.once('finish', resolve);
+      res.once('close', resolve);
+    });
+  }
+  await closed;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function stop(): void {
+  if (stopping) return;
+  stopping = true;
+  // Stop accepting; requests already in flight (and their background work) run to the end.
+  server.close();
+  server.closeIdleConnections();
+  exitWhenIdle();
+}
+
+function exitWhenIdle(): void {
+  if (inFlight > 0) return;
+  server.closeAllConnections();
+  process.exit(0);
+}
+
+/** What Lambda's Node runtime puts on `globalThis.awslambda` for response streaming. */
+function installLambdaGlobals(): void {
+  const streamify = (fn: StreamingHandler): StreamingHandler => fn;
+  const HttpResponseStream = {
+    from(stream: LambdaResponseStream, prelude: Record<string, unknown>): LambdaResponseStream {
+      stream.setContentType(HTTP_INTEGRATION_RESPONSE);
+      stream.write(JSON.stringify(prelude));
+      stream.write(new Uint8Array(8));
+      return stream;
+    },
+  };
+  (globalThis as Record<string, unknown>).awslambda = { streamifyResponse: streamify, HttpResponseStream };
+}
+
+/**
+ * ISR revalidation calls the site back at `http://<request host>/…`, and the host is
+ * `<project>.localhost`, which this machine's resolver does not know (browsers map it to
+ * loopback by themselves, Node does not). Answer `*.localhost` with loopback here.
+ */
+function routeLocalhostSubdomainsToLoopback(): void {
+  const lookup = dns.lookup;
+  const patched = (hostname: string, ...rest: unknown[]): unknown => {
+    const target = /\.localhost\.?$/i.test(hostname) ? '127.0.0.1' : hostname;
+    return (lookup as (...args: unknown[]) => unknown).call(dns, target, ...rest);
+  };
+  (dns as { lookup: unknown }).lookup = patched;
+}

@@ -1,0 +1,204 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cp, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AnchorError } from '../../core/errors.js';
+import type { HandlerChildMessage } from './handler-child.js';
+import { LineSplitter } from './line-splitter.js';
+
+export type HandlerKind = 'server' | 'image';
+
+export interface HandlerProcess {
+  /** `http://127.0.0.1:<port>`; send the site's Host header (`<project>.localhost:<port>`). */
+  url: string;
+  pid: number;
+  /** Settles when the child has exited, for whatever reason. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM (the child finishes requests in flight), then SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface StartHandlerInput {
+  /** A runnable copy of a function bundle: `serverDir` or `imageDir` from `prepareRuntimeDir`. */
+  bundleDir: string;
+  kind: HandlerKind;
+  /** The deployment's runtime variables. Nothing else is inherited from this process. */
+  env: Record<string, string>;
+  onLog?: (line: string, stream: 'stdout' | 'stderr') => void;
+  readyTimeoutMs?: number;
+}
+
+export interface RuntimeDir {
+  root: string;
+  serverDir: string;
+  imageDir: string;
+}
+
+const READY_TIMEOUT_MS = 30_000;
+const STOP_GRACE_MS = 10_000;
+const TAIL_LINES = 20;
+
+/**
+ * Starts one function bundle in a child process serving HTTP on 127.0.0.1, resolving once it
+ * listens. The child gets exactly `env` plus what a local run needs (`ANCHOR_RUNTIME=local`,
+ * production mode, no telemetry) and never an `AWS_*` variable: those would send OpenNext to AWS.
+ */
+export async function startHandlerProcess(input: StartHandlerInput): Promise<HandlerProcess> {
+  const entry = handlerChildEntry();
+  const env: Record<string, string> = { NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1' };
+  for (const [name, value] of Object.entries(input.env)) {
+    if (name.startsWith('AWS_')) input.onLog?.(`[anchor] ${name} is not passed to the local runtime.`, 'stderr');
+    else env[name] = value;
+  }
+  env.ANCHOR_RUNTIME = 'local';
+
+  const child = spawn(process.execPath, [entry, input.bundleDir, input.kind], {
+    cwd: input.bundleDir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  const tail: string[] = [];
+  const follow = (stream: 'stdout' | 'stderr') => {
+    const splitter = new LineSplitter((line) => {
+      if (stream === 'stderr') {
+        tail.push(line);
+        if (tail.length > TAIL_LINES) tail.shift();
+      }
+      input.onLog?.(line, stream);
+    });
+    const source = stream === 'stdout' ? child.stdout : child.stderr;
+    source.on('data', (chunk: Buffer) => splitter.push(chunk));
+    source.on('end', () => splitter.end());
+  };
+  follow('stdout');
+  follow('stderr');
+
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    // 'close', not 'exit': by then its last output has been read too.
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+  const what = `${input.kind} handler for ${input.bundleDir}`;
+  const details = () => ({ bundleDir: input.bundleDir, kind: input.kind, stderr: [...tail] });
+
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(
+        new AnchorError({
+          code: 'HANDLER_START_TIMEOUT',
+          kind: 'failed',
+          message: `The ${what} did not become ready within ${Math.round((input.readyTimeoutMs ?? READY_TIMEOUT_MS) / 1000)} s.${stderrSuffix(tail)}`,
+          hint: 'Check the deployment\'s runtime logs; a bundle that does heavy work at import time starts slowly.',
+          details: details(),
+        }),
+      );
+    }, input.readyTimeoutMs ?? READY_TIMEOUT_MS);
+    child.on('message', (raw) => {
+      const message = raw as HandlerChildMessage;
+      if (message.type !== 'ready') return;
+      clearTimeout(timer);
+      resolve(message.port);
+    });
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(new AnchorError({ code: 'HANDLER_START_FAILED', kind: 'failed', message: `Could not start the ${what}: ${error.message}`, details: details(), cause: error }));
+    });
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(
+        new AnchorError({
+          code: 'HANDLER_START_FAILED',
+          kind: 'failed',
+          message: `The ${what} exited (${signal ?? `code ${code}`}) before it was ready.${stderrSuffix(tail)}`,
+          hint: 'The site crashes when its bundle is loaded; its last output above says why.',
+          details: details(),
+        }),
+      );
+    });
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (graceMs = STOP_GRACE_MS): Promise<void> => {
+    stopping ??= (async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
+      if ((await Promise.race([exited, late])) === 'late') child.kill('SIGKILL');
+      clearTimeout(timer);
+      await exited;
+    })();
+    return stopping;
+  };
+
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid ?? -1, exited, stop };
+}
+
+/**
+ * Makes a self-contained, writable copy of an OpenNext output for running locally:
+ *
+ *   <destDir>/assets/                  public files (the image loader reads them)
+ *   <destDir>/cache/                   the ISR cache, seeded by the build, written at run time
+ *   <destDir>/server-functions/default the server bundle
+ *   <destDir>/image-functions/default  the image bundle
+ *
+ * Both bundles sit two levels below `destDir` because OpenNext's fs-dev overrides look for
+ * `cache/` and `assets/` at `<bundle>/../..`. A copy, not links: the cache is written in place.
+ */
+export async function prepareRuntimeDir(openNextDir: string, destDir: string): Promise<RuntimeDir> {
+  const from = (...parts: string[]) => path.join(openNextDir, ...parts);
+  const required = [from('server-functions', 'default', 'index.mjs'), from('image-optimization-function', 'index.mjs'), from('assets')];
+  const missing = required.filter((file) => !existsSync(file));
+  if (missing.length > 0) {
+    throw new AnchorError({
+      code: 'OPENNEXT_OUTPUT_INCOMPLETE',
+      kind: 'failed',
+      message: `The OpenNext output in ${openNextDir} lacks ${missing.map((file) => path.relative(openNextDir, file)).join(', ')}.`,
+      hint: 'Rebuild the deployment; the OpenNext build did not finish.',
+    });
+  }
+  if (!existsSync(from('image-optimization-function', 'node_modules', '@img', `sharp-linux-${process.arch}`))) {
+    throw new AnchorError({
+      code: 'IMAGE_FUNCTION_BROKEN',
+      kind: 'failed',
+      message: `The image function in ${openNextDir} has no sharp for linux-${process.arch}, so every /_next/image request would fail.`,
+      hint: 'OpenNext installs sharp with npm during the build and ignores a failed install: check the build log for the npm error, and build with ANCHOR_IMAGE_ARCH unset (x64) for the local backend.',
+    });
+  }
+  const runtime: RuntimeDir = {
+    root: destDir,
+    serverDir: path.join(destDir, 'server-functions', 'default'),
+    imageDir: path.join(destDir, 'image-functions', 'default'),
+  };
+  await mkdir(destDir, { recursive: true });
+  const copy = (src: string, dest: string) => cp(src, dest, { recursive: true, verbatimSymlinks: true, errorOnExist: false });
+  await Promise.all([
+    copy(from('assets'), path.join(destDir, 'assets')),
+    existsSync(from('cache')) ? copy(from('cache'), path.join(destDir, 'cache')) : mkdir(path.join(destDir, 'cache'), { recursive: true }),
+    copy(from('server-functions', 'default'), runtime.serverDir),
+    copy(from('image-optimization-function'), runtime.imageDir),
+  ]);
+  return runtime;
+}
+
+function stderrSuffix(tail: string[]): string {
+  return tail.length === 0 ? '' : ` Its last output:\n${tail.join('\n')}`;
+}
+
+/** The compiled child program; from `src/` (tests run TypeScript directly) it is the one in `dist/`. */
+function handlerChildEntry(): string {
+  const here = fileURLToPath(import.meta.url);
+  const sibling = path.join(path.dirname(here), 'handler-child.js');
+  const candidates = [sibling, here.replace(`${path.sep}src${path.sep}`, `${path.sep}dist${path.sep}`).replace(/\.ts$/, '.js').replace('handler-process.js', 'handler-child.js')];
+  const found = candidates.find((file) => existsSync(file));
+  if (found === undefined) {
+    throw new AnchorError({
+      code: 'HANDLER_CHILD_MISSING',
+      kind: 'internal',
+      message: `The local function runner is not built (looked for ${candidates.join(' and ')}).`,
+      hint: 'Run "npm run build".',
+    });
+  }
+  return found;
+}
