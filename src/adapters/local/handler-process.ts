@@ -68,8 +68,8 @@ export async function startHandlerProcess(input: StartHandlerInput): Promise<Han
       input.onLog?.(line, stream);
     });
     const source = stream === 'stdout' ? child.stdout : child.stderr;
-    source.on('data', (chunk: Buffer) => splitter.push(chunk));
-    source.on('end', () => splitter.end());
+    source?.on('data', (chunk: Buffer) => splitter.push(chunk));
+    source?.on('end', () => splitter.end());
   };
   follow('stdout');
   follow('stderr');
