@@ -1,4 +1,4 @@
-import { appendFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -74,5 +74,22 @@ describe('FileBuildLogs (local only)', () => {
     expect(await reader.tail('d_1', 1)).toEqual([{ n: 2, at: '2025-01-01T00:00:00.000Z', text: 'b' }]);
     await new FileBuildLogs(dir).append('d_1', ['c'], '2025-01-01T00:00:01.000Z');
     expect((await reader.read('d_1', { after: 2 })).map((l) => [l.n, l.text])).toEqual([[3, 'c']]);
+  });
+});
+
+describe('FileBuildLogs when a log is replaced', () => {
+  it('reads a log that was removed and written anew from its new start', async () => {
+    const logs = new FileBuildLogs(dir);
+    await logs.append('d_1', ['old 1', 'old 2', 'old 3'], '2025-01-01T00:00:00.000Z');
+    expect(await logs.read('d_1', { after: 0 })).toHaveLength(3);
+
+    await rm(join(dir, 'd_1.jsonl'));
+    await logs.append('d_1', ['new 1'], '2025-01-01T00:00:01.000Z');
+    expect(await logs.read('d_1', { after: 0 })).toEqual([{ n: 1, at: '2025-01-01T00:00:01.000Z', text: 'new 1' }]);
+
+    // Replaced by a longer log: still read from its own start.
+    await writeFile(join(dir, 'd_1.jsonl.next'), ['a', 'b', 'c', 'd'].map((text) => `${JSON.stringify({ at: '2025-01-01T00:00:02.000Z', text: `replacement ${text}` })}\n`).join(''));
+    await rename(join(dir, 'd_1.jsonl.next'), join(dir, 'd_1.jsonl'));
+    expect((await logs.read('d_1', { after: 0 })).map((l) => l.text)).toEqual(['replacement a', 'replacement b', 'replacement c', 'replacement d']);
   });
 });

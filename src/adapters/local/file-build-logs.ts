@@ -8,6 +8,8 @@ interface LineIndex {
   ends: number[];
   /** The scan in progress, so two reads never index the same bytes twice. */
   scan: Promise<void>;
+  /** The file the offsets belong to. */
+  ino: number | null;
 }
 
 const NEWLINE = 0x0a;
@@ -59,7 +61,7 @@ export class FileBuildLogs implements BuildLogs {
   private index(deploymentId: string): Promise<LineIndex> {
     let index = this.indexes.get(deploymentId);
     if (!index) {
-      index = { ends: [], scan: Promise.resolve() };
+      index = { ends: [], scan: Promise.resolve(), ino: null };
       this.indexes.set(deploymentId, index);
     }
     const current = index;
@@ -75,6 +77,10 @@ export class FileBuildLogs implements BuildLogs {
     });
     if (!handle) return;
     try {
+      // A log removed and written anew (another file, or a shorter one): what we knew about it is void.
+      const stat = await handle.stat();
+      if (stat.ino !== index.ino || stat.size < (index.ends.at(-1) ?? 0)) index.ends.length = 0;
+      index.ino = stat.ino;
       const chunk = Buffer.alloc(64 * 1024);
       let position = index.ends.at(-1) ?? 0;
       for (;;) {
