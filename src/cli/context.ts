@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Ports } from '../core/ports/index.js';
+import type { CliPorts } from '../adapters/local/create-local-ports.js';
 import type { CliEnv } from './env.js';
 import type { Io } from './io.js';
 import { PlatformStore, type PlatformConfig } from './platforms.js';
@@ -16,7 +16,9 @@ export interface GlobalFlags {
 
 export interface OpenPlatform {
   config: PlatformConfig;
-  ports: Ports;
+  ports: CliPorts;
+  /** True once a call found no running `anchor server` to switch (the change applies when it starts). */
+  serverDeferred(): boolean;
   close(): Promise<void>;
 }
 
@@ -51,8 +53,9 @@ export class Context {
     const config = this.store.resolve(options.name ?? this.platformName);
     const { createLocalPorts } = await import('../adapters/local/create-local-ports.js');
     const local = createLocalPorts({ dir: config.dir, baseEnv: this.env.baseEnv, githubToken: options.githubToken ?? this.env.githubToken, githubApiUrl: this.env.githubApiUrl, serverUrl: `http://${config.server.host}:${config.server.port}` });
-    this.opened = { config, ports: local.ports, close: local.close };
-    return this.opened;
+    const opened: OpenPlatform = { config, ports: local.ports, serverDeferred: local.serverDeferred, close: local.close };
+    this.opened = opened;
+    return opened;
   }
 
   async close(): Promise<void> {

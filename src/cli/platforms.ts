@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AnchorError } from '../core/errors.js';
 
@@ -34,6 +34,10 @@ export class PlatformStore {
   setDefault(name: string): void {
     mkdirSync(this.home, { recursive: true });
     writeJsonAtomic(join(this.home, 'config.json'), { defaultPlatform: name });
+  }
+
+  clearDefault(): void {
+    rmSync(join(this.home, 'config.json'), { force: true });
   }
 
   get(name: string): PlatformConfig | null {

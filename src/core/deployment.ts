@@ -6,9 +6,10 @@ export type DeploymentState = (typeof DEPLOYMENT_STATES)[number];
 /** Allowed transitions (DESIGN.md): the pipeline moves forward; ends are final except live → retired → live (rollback). */
 const NEXT: Record<DeploymentState, readonly DeploymentState[]> = {
   queued: ['building', 'superseded', 'cancelled', 'failed'],
-  building: ['built', 'failed', 'superseded', 'cancelled', 'queued'],
+  // building → building: a retried job (the worker died) starts the build again.
+  building: ['building', 'built', 'failed', 'superseded', 'cancelled'],
   built: ['deploying', 'superseded', 'cancelled', 'failed'],
-  deploying: ['live', 'failed', 'superseded'],
+  deploying: ['deploying', 'live', 'failed', 'superseded'],
   live: ['retired'],
   retired: ['live'],
   failed: [],

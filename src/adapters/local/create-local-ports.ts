@@ -14,6 +14,9 @@ import { SqliteDeployments } from './sqlite-deployments.js';
 import { SqliteEnvVars } from './sqlite-env-vars.js';
 import { SqliteJobQueue } from './sqlite-job-queue.js';
 import { SqliteProjects } from './sqlite-projects.js';
+import { FileStaticHost } from './file-static-host.js';
+import { ServerFunctionHost } from './server-function-host.js';
+import { readFileSync } from 'node:fs';
 
 export interface LocalPlatformOptions {
   /** The platform's directory: anchor.db, secret.key, logs/, artifacts/, builds/, cache/. */
@@ -26,8 +29,13 @@ export interface LocalPlatformOptions {
   logStream?: { write(chunk: string): unknown };
 }
 
+/** What a CLI process gets: everything but the builder (builds run in `anchor server`). */
+export type CliPorts = Omit<Ports, 'builder'>;
+
 export interface LocalPlatform {
-  ports: Ports;
+  ports: CliPorts;
+  /** Set when the CLI's function calls found no running server (the switch happens at its start). */
+  serverDeferred(): boolean;
   queue: SqliteJobQueue;
   db: SqliteDatabase;
   paths: ReturnType<typeof localPaths>;
@@ -43,10 +51,14 @@ export function localPaths(dir: string) {
     builds: join(dir, 'builds'),
     cache: join(dir, 'cache'),
     runtime: join(dir, 'runtime'),
+    controlToken: join(dir, 'control.token'),
   };
 }
 
-/** The local backend's composition root: the only place its adapters are constructed. */
+/**
+ * The local backend's composition root for CLI processes: the only place its adapters are
+ * constructed (the server adds its own pipeline adapters in createLocalServerPorts).
+ */
 export function createLocalPorts(options: LocalPlatformOptions): LocalPlatform {
   const paths = localPaths(options.dir);
   const key = loadOrCreateKeyFile(paths.secretKey);
@@ -58,7 +70,8 @@ export function createLocalPorts(options: LocalPlatformOptions): LocalPlatform {
     // Octokit logs every non-2xx (including the expected 422 "hook exists") to the console.
     log: { debug() {}, info() {}, warn() {}, error() {} },
   });
-  const ports = {
+  const functions = new ServerFunctionHost({ serverUrl: options.serverUrl, token: () => readToken(paths.controlToken) });
+  const ports: CliPorts = {
     projects: new SqliteProjects(db),
     deployments: new SqliteDeployments(db),
     envVars: new SqliteEnvVars(db),
@@ -71,9 +84,12 @@ export function createLocalPorts(options: LocalPlatformOptions): LocalPlatform {
     clock: new SystemClock(),
     ids: new RandomIds(),
     logger: new StreamLogger(options.logStream ?? process.stderr),
-  } as Ports;
+    staticHost: new FileStaticHost(),
+    functions,
+  };
   return {
     ports,
+    serverDeferred: () => functions.deferred,
     queue,
     db,
     paths,
@@ -81,4 +97,12 @@ export function createLocalPorts(options: LocalPlatformOptions): LocalPlatform {
       db.close();
     },
   };
+}
+
+function readToken(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8').trim() || null;
+  } catch {
+    return null;
+  }
 }

@@ -24,4 +24,6 @@ export type BuildEnd =
 export interface Builder {
   start(request: BuildRequest): Promise<{ buildId: string; ended?: Promise<BuildEnd> }>;
   stop(buildId: string): Promise<void>;
+  /** The caller has stored the output (or given up on it): the build's scratch space may go. */
+  cleanup(buildId: string): Promise<void>;
 }

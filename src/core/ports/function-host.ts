@@ -15,7 +15,8 @@ export interface FunctionVersion {
  */
 export interface FunctionHost {
   publish(input: { projectName: string; deploymentId: string; artifact: ArtifactInfo; env: Record<string, string> }): Promise<FunctionVersion>;
-  smoke(version: FunctionVersion, host: string): Promise<void>;
-  activate(projectName: string, version: FunctionVersion): Promise<void>;
+  smoke(version: FunctionVersion, projectName: string): Promise<void>;
+  /** `revision` is the live pointer's revision after the flip: an activation older than one already applied is ignored. */
+  activate(projectName: string, version: FunctionVersion, revision: number): Promise<void>;
   release(projectName: string, deploymentId: string): Promise<void>;
 }

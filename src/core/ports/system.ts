@@ -1,5 +1,7 @@
 export interface Clock {
   now(): Date;
+  /** Waits; `signal` ends the wait early (resolving, not rejecting). */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export interface Ids {

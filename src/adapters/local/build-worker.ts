@@ -1,0 +1,84 @@
+import { errorMessage } from '../../core/errors.js';
+import type { Logger } from '../../core/ports/system.js';
+import { failDeadLetter, runBuildJob, type BuildDeps } from '../../core/use-cases/run-build.js';
+import type { SqliteJobQueue } from './sqlite-job-queue.js';
+
+/**
+ * `anchor server`'s build worker: takes jobs from the SQLite queue, at most `concurrency` at a time,
+ * keeps each invisible while it runs (a heartbeat), and hands dead letters to the core.
+ */
+export class BuildWorker {
+  private running = 0;
+  private stopped = false;
+  private wake: (() => void) | null = null;
+  private readonly inFlight = new Set<Promise<void>>();
+  private loop: Promise<void> | null = null;
+
+  constructor(
+    private readonly deps: BuildDeps,
+    private readonly queue: SqliteJobQueue,
+    private readonly logger: Logger,
+    private readonly options: { concurrency: number; visibilityMs?: number; pollMs?: number },
+  ) {}
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Look at the queue now (a webhook just queued something). */
+  kick(): void {
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    const visibilityMs = this.options.visibilityMs ?? 30_000;
+    while (!this.stopped) {
+      try {
+        for (const dead of await this.queue.takeDeadLetters()) {
+          this.logger.warn('build job dead-lettered', { deploymentId: dead.job.deploymentId, attempts: dead.attempts });
+          await failDeadLetter(this.deps, dead);
+        }
+        const free = this.options.concurrency - this.running;
+        const jobs = free > 0 ? await this.queue.receive({ visibilityMs, max: free }) : [];
+        for (const received of jobs) {
+          this.running++;
+          const heartbeat = setInterval(() => void this.queue.extend(received.receipt, visibilityMs).catch(() => undefined), visibilityMs / 3);
+          const task = runBuildJob(this.deps, received)
+            .then(() => this.queue.ack(received.receipt))
+            .catch(async (error: unknown) => {
+              this.logger.error('build job failed; it will be retried', { deploymentId: received.job.deploymentId, attempt: received.attempt, error: errorMessage(error) });
+              await this.queue.fail(received.receipt, errorMessage(error)).catch(() => undefined);
+            })
+            .finally(() => {
+              clearInterval(heartbeat);
+              this.running--;
+              this.inFlight.delete(task);
+              this.kick();
+            });
+          this.inFlight.add(task);
+        }
+      } catch (error) {
+        this.logger.error('build worker loop error', { error: errorMessage(error) });
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.options.pollMs ?? 250);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = null;
+    }
+  }
+
+  /** Stops taking jobs; running builds are left to the caller (they are stopped with the builder). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.kick();
+    await this.loop;
+  }
+
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+  }
+}

@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Ports } from '../../core/ports/index.js';
+import { receiveWebhook } from '../../core/use-cases/receive-webhook.js';
+import { supersedeOlder } from '../../core/use-cases/run-build.js';
+import { serveLive } from '../../core/use-cases/serve-live.js';
+import { BuildWorker } from './build-worker.js';
+import { createLocalPorts, type LocalPlatformOptions } from './create-local-ports.js';
+import { LocalFunctionHost } from './local-function-host.js';
+import { PlatformServer } from './platform-server.js';
+import { ProcessBuilder } from './process-builder.js';
+import type { ArtifactInfo, FunctionVersion } from '../../core/ports/index.js';
+
+export interface LocalServerOptions extends LocalPlatformOptions {
+  host: string;
+  port: number;
+  concurrency: number;
+  /** anchor's own open-next.config.ts (templates/), used for apps that have none. */
+  defaultOpenNextConfig?: string;
+  visibilityMs?: number;
+}
+
+export interface LocalServer {
+  ports: Ports;
+  port: number;
+  functions: LocalFunctionHost;
+  worker: BuildWorker;
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root of `anchor server`: the CLI's ports plus the pipeline's own adapters (the
+ * process builder, the function host that runs handlers, the edge), wired to the core.
+ */
+export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
+  const local = createLocalPorts(options);
+  let port = options.port;
+  const functions = new LocalFunctionHost({ runtimeDir: local.paths.runtime, edgePort: () => port, baseEnv: options.baseEnv });
+  const builder = new ProcessBuilder({
+    workDir: local.paths.builds,
+    cacheDir: local.paths.cache,
+    defaultOpenNextConfig: options.defaultOpenNextConfig ?? fileURLToPath(new URL('../../../templates/open-next.config.ts', import.meta.url)),
+    baseEnv: options.baseEnv,
+  });
+  const ports: Ports = { ...local.ports, functions, builder };
+  // A server that died mid-build left jobs invisible: take them back now rather than after the timeout.
+  await local.queue.releaseInFlight();
+  const worker = new BuildWorker(ports, local.queue, ports.logger, { concurrency: options.concurrency, visibilityMs: options.visibilityMs });
+  const token = randomBytes(24).toString('base64url');
+  const server = new PlatformServer({
+    functions,
+    logger: ports.logger,
+    controlToken: token,
+    webhook: async (request) => {
+      const answer = await receiveWebhook(ports, request);
+      if (answer.status === 202 && answer.body.deploymentId) {
+        worker.kick();
+        const queued = await ports.deployments.get(answer.body.deploymentId);
+        // After the answer: older builds of the project stop now rather than when a worker frees up.
+        if (queued) setImmediate(() => void supersedeOlder(ports, queued).catch(() => undefined));
+      }
+      return answer;
+    },
+    control: async (action, body) => {
+      const input = body as { projectName: string; deploymentId: string; artifact: ArtifactInfo; env: Record<string, string>; version: FunctionVersion; revision: number };
+      if (action === 'publish') return functions.publish(input);
+      if (action === 'smoke') return functions.smoke(input.version, input.projectName);
+      if (action === 'activate') return functions.activate(input.projectName, input.version, input.revision);
+      if (action === 'release') return functions.release(input.projectName, input.deploymentId);
+      throw new Error(`unknown control action ${action}`);
+    },
+  });
+  port = await server.listen(options.host, options.port);
+  writeFileSync(local.paths.controlToken, token, { mode: 0o600 });
+  await serveLive(ports);
+  worker.start();
+  return {
+    ports,
+    port,
+    functions,
+    worker,
+    close: async () => {
+      await worker.stop();
+      rmSync(local.paths.controlToken, { force: true });
+      await server.close();
+      await functions.close();
+      await local.close();
+    },
+  };
+}

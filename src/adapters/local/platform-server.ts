@@ -1,0 +1,186 @@
+import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
+import type { WebhookRequest, WebhookResponse } from '../../core/use-cases/receive-webhook.js';
+import type { Logger } from '../../core/ports/system.js';
+import type { EdgeRoute, LocalFunctionHost } from './local-function-host.js';
+import { OpenNextRoutes } from './opennext-manifest.js';
+import { findStaticFile, sendStaticFile } from './static-files.js';
+
+/** GitHub sends at most 25 MB; anything larger is refused before it is read. */
+export const MAX_WEBHOOK_BYTES = 25 * 1024 * 1024;
+
+export type ControlHandler = (action: string, body: unknown) => Promise<unknown>;
+
+export interface PlatformServerOptions {
+  functions: LocalFunctionHost;
+  webhook: (request: WebhookRequest) => Promise<WebhookResponse>;
+  /** Operations the CLI asks of the running server (rollback's function swaps). */
+  control: ControlHandler;
+  controlToken: string;
+  logger: Logger;
+  maxWebhookBytes?: number;
+}
+
+/**
+ * `anchor server`'s one port: a request for `<project>.localhost` is the project's live site
+ * (the edge); anything else is the platform: webhooks, health, the control API.
+ */
+export class PlatformServer {
+  private readonly server: Server;
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  private readonly routesByArtifact = new Map<string, Promise<OpenNextRoutes>>();
+
+  constructor(private readonly options: PlatformServerOptions) {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        options.logger.error('request failed', { url: req.url, error: error instanceof Error ? error.message : String(error) });
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end('anchor: internal error\n');
+        else res.destroy();
+      });
+    });
+    this.server.keepAliveTimeout = 5000;
+  }
+
+  async listen(host: string, port: number): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    this.agent.destroy();
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const host = (req.headers.host ?? '').toLowerCase();
+    const hostname = host.replace(/:\d+$/, '');
+    const site = /^([a-z0-9-]+)\.localhost$/.exec(hostname);
+    if (site?.[1]) return this.serveSite(site[1], host, req, res);
+    const url = new URL(req.url ?? '/', 'http://platform');
+    const webhook = /^\/webhook\/([^/]+)\/?$/.exec(url.pathname);
+    if (webhook?.[1]) {
+      if (req.method !== 'POST') return json(res, 405, { message: 'Webhooks are POST requests.' });
+      return this.receiveWebhook(decodeURIComponent(webhook[1]), req, res);
+    }
+    if (url.pathname === '/health') return json(res, 200, { ok: true });
+    const control = /^\/_anchor\/control\/([a-z]+)$/.exec(url.pathname);
+    if (control?.[1] && req.method === 'POST') return this.serveControl(control[1], req, res);
+    return json(res, 404, { message: `Nothing here. Sites are served at http://<project>.localhost${host.includes(':') ? `:${host.split(':')[1]}` : ''}/; webhooks at POST /webhook/<projectId>.` });
+  }
+
+  private async receiveWebhook(projectId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const limit = this.options.maxWebhookBytes ?? MAX_WEBHOOK_BYTES;
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) return tooLarge(req, res, limit);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) return tooLarge(req, res, limit);
+      chunks.push(chunk);
+    }
+    const headers: Record<string, string | undefined> = {};
+    for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    const answer = await this.options.webhook({ projectId, headers, body: Buffer.concat(chunks) });
+    json(res, answer.status, answer.body);
+  }
+
+  private async serveControl(action: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const given = Buffer.from(String(req.headers.authorization ?? '').replace(/^Bearer /, ''));
+    const expected = Buffer.from(this.options.controlToken);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return json(res, 401, { message: 'Bad control token.' });
+    const chunks: Buffer[] = [];
+    for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
+    try {
+      const result = await this.options.control(action, JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}'));
+      json(res, 200, result ?? {});
+    } catch (error) {
+      json(res, 500, { message: error instanceof Error ? error.message : String(error), code: (error as { code?: string }).code ?? 'INTERNAL' });
+    }
+  }
+
+  private async serveSite(project: string, host: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const route = this.options.functions.route(project);
+    if (!route) {
+      res.writeHead(404, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(`<!doctype html><title>${project}: nothing live</title><h1>${project} has nothing live yet</h1><p>Push to the project's branch, or run <code>anchor deploy ${project}</code>. Follow it with <code>anchor logs ${project} --follow</code>.</p>\n`);
+      return;
+    }
+    const leave = route.enter();
+    try {
+      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      const origin = (await this.routesFor(route)).originFor(path);
+      if (origin === 'assets' && (req.method === 'GET' || req.method === 'HEAD')) {
+        const found = await findStaticFile(route.assetsDir, path);
+        if (found) return await sendStaticFile(req, res, found, path);
+      }
+      await this.proxy(origin === 'image' ? route.imageUrl : route.serverUrl, host, req, res);
+    } finally {
+      leave();
+    }
+  }
+
+  private routesFor(route: EdgeRoute): Promise<OpenNextRoutes> {
+    let routes = this.routesByArtifact.get(route.artifactDir);
+    if (!routes) {
+      routes = OpenNextRoutes.load(route.artifactDir);
+      this.routesByArtifact.set(route.artifactDir, routes);
+    }
+    return routes;
+  }
+
+  private proxy(target: string, host: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const upstreamUrl = new URL(target);
+    return new Promise<void>((resolve) => {
+      const upstream = httpRequest(
+        {
+          host: upstreamUrl.hostname,
+          port: upstreamUrl.port,
+          method: req.method,
+          path: req.url,
+          agent: this.agent,
+          headers: { ...req.headers, host, 'x-forwarded-host': host, 'x-forwarded-proto': 'http', 'x-forwarded-for': req.socket.remoteAddress ?? '127.0.0.1' },
+        },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+          answer.on('end', resolve);
+          answer.on('error', () => {
+            res.destroy();
+            resolve();
+          });
+        },
+      );
+      upstream.on('error', (error) => {
+        if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' }).end(`anchor: the site's server did not answer (${error.message}).\n`);
+        else res.destroy();
+        resolve();
+      });
+      res.on('close', () => {
+        if (!res.writableFinished) upstream.destroy();
+        resolve();
+      });
+      req.pipe(upstream);
+    });
+  }
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text);
+}
+
+function tooLarge(req: IncomingMessage, res: ServerResponse, limit: number): void {
+  // Answer, then close the connection rather than read the rest of the body.
+  res.setHeader('connection', 'close');
+  json(res, 413, { message: `Payloads over ${limit} bytes are refused (GitHub sends at most 25 MB).` });
+  res.on('finish', () => req.destroy());
+}

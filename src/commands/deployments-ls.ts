@@ -1,0 +1,22 @@
+import type { Context } from '../cli/context.js';
+import { listDeployments } from '../core/use-cases/deployments.js';
+import { parsePositiveInt } from './flags.js';
+import { formatMs, triggerText } from './deployment-text.js';
+import { table } from './table.js';
+
+export default async function deploymentsLs(ctx: Context, args: string[], options: Record<string, unknown>): Promise<void> {
+  const [project = ''] = args;
+  const { ports } = await ctx.platform();
+  const { deployments, live } = await listDeployments(ports, { project, limit: parsePositiveInt(options.limit ?? 20, '--limit') });
+  ctx.ui.result({ project, live, deployments }, () =>
+    deployments.length === 0
+      ? `"${project}" has no deployments yet. Push to its branch, or run: anchor deploy ${project}`
+      : table(
+          ['ID', 'STATE', 'COMMIT', 'TRIGGER', 'CREATED', 'DURATION'],
+          deployments.map((d) => {
+            const end = d.transitions.find((t) => ['live', 'failed', 'superseded', 'cancelled'].includes(t.state));
+            return [d.id + (d.id === live ? ' ●' : ''), d.state, d.commitSha?.slice(0, 7) ?? d.ref, triggerText(d.trigger), d.createdAt.replace('T', ' ').slice(0, 19), end ? formatMs(Date.parse(end.at) - Date.parse(d.createdAt)) : '…'];
+          }),
+        ),
+  );
+}

@@ -1,0 +1,23 @@
+import type { Context } from '../cli/context.js';
+import { showDeployment } from '../core/use-cases/deployments.js';
+import { formatMs, triggerText } from './deployment-text.js';
+
+export default async function deploymentsShow(ctx: Context, args: string[]): Promise<void> {
+  const [id = ''] = args;
+  const { ports } = await ctx.platform();
+  const shown = await showDeployment(ports, { id, tail: 20 });
+  const d = shown.deployment;
+  ctx.ui.result({ ...d, project: shown.project, isLive: shown.live, phases: shown.phases, totalMs: shown.totalMs, lastLines: shown.lastLines.map((l) => l.text) }, () => [
+    `${d.id}  ${d.state}${shown.live ? ' (serving now)' : ''}`,
+    `  project:  ${shown.project ?? d.projectId}`,
+    `  commit:   ${d.commitSha ?? '(not resolved yet)'}${d.commitMessage ? `  "${d.commitMessage.split('\n')[0]}"` : ''}`,
+    `  ref:      ${d.ref}`,
+    `  trigger:  ${triggerText(d.trigger)}`,
+    ...(d.reason ? [`  reason:   ${d.reason}`] : []),
+    `  created:  ${d.createdAt}`,
+    '  phases:',
+    ...shown.phases.map((p) => `    ${p.phase.padEnd(11)} ${p.ms === null ? '' : formatMs(p.ms)}`),
+    ...(shown.totalMs !== null ? [`  total:    ${formatMs(shown.totalMs)}`] : []),
+    ...(shown.lastLines.length ? ['  last log lines:', ...shown.lastLines.map((l) => `    ${l.text}`)] : []),
+  ]);
+}

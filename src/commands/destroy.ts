@@ -1,0 +1,13 @@
+import { rmSync } from 'node:fs';
+import { AnchorError } from '../core/errors.js';
+import type { Context } from '../cli/context.js';
+
+export default async function destroy(ctx: Context): Promise<void> {
+  const config = ctx.store.resolve(ctx.platformName);
+  if (!ctx.flags.yes && !(await ctx.prompter.confirm(`Delete platform "${config.name}" (${config.dir}): every project, deployment, log and secret in it?`, '--yes to confirm'))) {
+    throw new AnchorError({ code: 'CANCELLED', kind: 'usage', message: `Platform "${config.name}" was not deleted.` });
+  }
+  rmSync(config.dir, { recursive: true, force: true });
+  if (ctx.store.defaultName() === config.name) ctx.store.clearDefault();
+  ctx.ui.result({ destroyed: config.name, dir: config.dir, kept: [] }, () => `${ctx.ui.colors.green('✔')} Deleted platform "${config.name}" and everything in ${config.dir}.`);
+}

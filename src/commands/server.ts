@@ -1,0 +1,32 @@
+import { AnchorError } from '../core/errors.js';
+import type { Context } from '../cli/context.js';
+import { parsePort, parsePositiveInt } from './flags.js';
+
+export default async function server(ctx: Context, _args: string[], options: Record<string, unknown>): Promise<void> {
+  const config = ctx.store.resolve(ctx.platformName);
+  const host = String(options.host ?? config.server.host);
+  const port = options.port === undefined ? config.server.port : parsePort(options.port, '--port');
+  const concurrency = parsePositiveInt(options.concurrency ?? 2, '--concurrency');
+  const { startLocalServer } = await import('../adapters/local/create-local-server.js');
+  let running;
+  try {
+    running = await startLocalServer({ dir: config.dir, baseEnv: ctx.env.baseEnv, githubToken: ctx.env.githubToken, githubApiUrl: ctx.env.githubApiUrl, serverUrl: `http://${host}:${port}`, host, port, concurrency });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new AnchorError({ code: 'PORT_IN_USE', kind: 'conflict', message: `Port ${port} on ${host} is already in use (is another anchor server running?).`, hint: 'Stop the other process, or pass --port <another port>.' });
+    }
+    throw error;
+  }
+  const projects = await running.ports.projects.list();
+  ctx.ui.result({ url: `http://${host}:${running.port}`, port: running.port, projects: projects.map((p) => ({ name: p.name, url: `http://${p.name}.localhost:${running.port}`, webhook: `http://${host}:${running.port}/webhook/${p.id}` })) }, () => [
+    `${ctx.ui.colors.green('✔')} anchor server is listening on http://${host}:${running.port} (builds: ${concurrency} at a time). Ctrl-C stops it.`,
+    ...projects.map((p) => `  ${p.name.padEnd(16)} http://${p.name}.localhost:${running.port}   webhook: /webhook/${p.id}`),
+  ]);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  ctx.ui.info('Stopping: running builds are stopped and will start again with the next server.');
+  await running.close();
+}

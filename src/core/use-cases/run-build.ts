@@ -1,0 +1,127 @@
+import { ACTIVE_STATES, isEnded, type Deployment } from '../deployment.js';
+import { LogWriter } from '../log-writer.js';
+import type { BuildEnd, DeadLetter, Ports, ReceivedJob } from '../ports/index.js';
+import { deployBuilt, type DeployDeps } from './deploy.js';
+import { resolveEnv } from './env.js';
+
+export type BuildDeps = DeployDeps & Pick<Ports, 'builder' | 'envVars' | 'queue'>;
+
+export type JobOutcome = 'skipped' | 'superseded' | 'started' | 'failed' | 'live' | 'not-live';
+
+/**
+ * DESIGN.md pipeline step 2, for one job from the queue. Returns when the job may be acked: the
+ * deployment reached an end, or (remote builder) the build is running and its end will arrive as
+ * an event. Throws only on infrastructure errors, so the queue retries the job.
+ */
+export async function runBuildJob(deps: BuildDeps, received: Pick<ReceivedJob, 'job' | 'attempt'>): Promise<JobOutcome> {
+  const deployment = await deps.deployments.get(received.job.deploymentId);
+  if (!deployment || (isEnded(deployment.state) && deployment.state !== 'live')) return 'skipped';
+  if (deployment.state === 'live' || deployment.state === 'retired') return 'skipped';
+  const project = await deps.projects.getById(deployment.projectId);
+  if (!project) {
+    await fail(deps, deployment, 'Its project was removed before the build started.');
+    return 'failed';
+  }
+  const newer = await newerDeployment(deps, deployment);
+  if (newer) {
+    await supersede(deps, deployment, newer);
+    return 'superseded';
+  }
+  if (deployment.state === 'built' || deployment.state === 'deploying') {
+    // The worker died after the build: deploy the stored artifact instead of building again.
+    return (await deployBuilt(deps, deployment.id)) ? 'live' : 'not-live';
+  }
+
+  const now = deps.clock.now().toISOString();
+  const building = await deps.deployments.transition(deployment.id, ['queued', 'building'], 'building', now);
+  if (!building) return 'skipped';
+  await supersedeOlder(deps, building);
+
+  const env = await resolveEnv(deps, project.id, 'build');
+  const log = new LogWriter(deps.logs, deps.clock, deployment.id, env.secretValues);
+  log.line(received.attempt > 1 ? `▸ Build started again (try ${received.attempt}): the previous try did not finish.` : '▸ Build started.');
+  const started = await deps.builder.start({
+    deploymentId: deployment.id,
+    projectName: project.name,
+    repoUrl: project.repo.url,
+    ref: deployment.ref,
+    commitSha: deployment.commitSha,
+    root: project.root,
+    env: env.values,
+    onLine: (line) => log.line(line),
+  });
+  await deps.deployments.update(deployment.id, { buildId: started.buildId });
+  if (!started.ended) {
+    await log.flush();
+    return 'started';
+  }
+  const end = await started.ended;
+  await log.flush();
+  return finishBuild(deps, deployment.id, end);
+}
+
+/** The end of a build (awaited locally; a CodeBuild state-change event on AWS). */
+export async function finishBuild(deps: DeployDeps & Pick<Ports, 'builder'>, deploymentId: string, end: BuildEnd): Promise<JobOutcome> {
+  const deployment = await deps.deployments.get(deploymentId);
+  try {
+    return await storeAndDeploy(deps, deployment, end);
+  } finally {
+    if (deployment?.buildId) await deps.builder.cleanup(deployment.buildId).catch(() => undefined);
+  }
+}
+
+async function storeAndDeploy(deps: DeployDeps, deployment: Deployment | null, end: BuildEnd): Promise<JobOutcome> {
+  if (!deployment || deployment.state !== 'building') return 'skipped';
+  const deploymentId = deployment.id;
+  const now = deps.clock.now().toISOString();
+  const log = new LogWriter(deps.logs, deps.clock, deploymentId);
+  if (!end.ok) {
+    const failed = await deps.deployments.transition(deploymentId, ['building'], end.stopped ? 'cancelled' : 'failed', now, { reason: end.reason, commitSha: end.commitSha ?? deployment.commitSha });
+    if (failed) await log.write(`✖ Build ${end.stopped ? 'stopped' : 'failed'}: ${end.reason}`);
+    return 'failed';
+  }
+  let artifact;
+  try {
+    artifact = await deps.artifacts.store(deploymentId, end.artifactDir);
+  } catch (error) {
+    await fail(deps, deployment, `The build output could not be stored: ${error instanceof Error ? error.message : String(error)}`);
+    return 'failed';
+  }
+  const built = await deps.deployments.transition(deploymentId, ['building'], 'built', deps.clock.now().toISOString(), { commitSha: end.commitSha, commitMessage: end.commitMessage ?? deployment.commitMessage });
+  if (!built) return 'skipped';
+  await log.write(`✔ Built ${end.commitSha.slice(0, 7)}${end.commitMessage ? ` "${end.commitMessage.split('\n')[0]}"` : ''} (artifact ${(artifact.bytes / 1e6).toFixed(1)} MB).`);
+  return (await deployBuilt(deps, deploymentId)) ? 'live' : 'not-live';
+}
+
+async function newerDeployment(deps: Pick<Ports, 'deployments'>, deployment: Deployment): Promise<Deployment | null> {
+  const recent = await deps.deployments.listByProject(deployment.projectId, { limit: 50 });
+  return recent.find((d) => d.sequence > deployment.sequence && d.state !== 'cancelled') ?? null;
+}
+
+async function supersede(deps: Pick<Ports, 'deployments' | 'builder' | 'logs' | 'clock'>, deployment: Deployment, by: Deployment): Promise<void> {
+  const done = await deps.deployments.transition(deployment.id, ACTIVE_STATES, 'superseded', deps.clock.now().toISOString(), { reason: `A newer deployment (${by.id}) replaced it.` });
+  if (!done) return;
+  if (deployment.buildId && deployment.state === 'building') await deps.builder.stop(deployment.buildId);
+  await deps.logs.append(deployment.id, [`⏭ Superseded by ${by.id}: only the newest push of a project is built.`], deps.clock.now().toISOString()).catch(() => undefined);
+}
+
+/** A newer deployment started: every older one still queued or building stops, its processes too. */
+export async function supersedeOlder(deps: Pick<Ports, 'deployments' | 'builder' | 'logs' | 'clock'>, newer: Deployment): Promise<string[]> {
+  const active = await deps.deployments.listByProject(newer.projectId, { limit: 50, states: ['queued', 'building', 'built'] });
+  const older = active.filter((d) => d.sequence < newer.sequence);
+  for (const d of older) await supersede(deps, d, newer);
+  return older.map((d) => d.id);
+}
+
+/** A job the queue gave up on after its last try: its deployment ends `failed`, with the reason. */
+export async function failDeadLetter(deps: Pick<Ports, 'deployments' | 'logs' | 'clock' | 'builder'>, dead: DeadLetter): Promise<void> {
+  const deployment = await deps.deployments.get(dead.job.deploymentId);
+  if (!deployment || isEnded(deployment.state)) return;
+  if (deployment.buildId && deployment.state === 'building') await deps.builder.stop(deployment.buildId);
+  await fail(deps, deployment, `Gave up after ${dead.attempts} tries${dead.lastError ? `; last error: ${dead.lastError}` : ''}.`);
+}
+
+async function fail(deps: Pick<Ports, 'deployments' | 'logs' | 'clock'>, deployment: Deployment, reason: string): Promise<void> {
+  const done = await deps.deployments.transition(deployment.id, ACTIVE_STATES, 'failed', deps.clock.now().toISOString(), { reason });
+  if (done) await deps.logs.append(deployment.id, [`✖ ${reason}`], deps.clock.now().toISOString()).catch(() => undefined);
+}
