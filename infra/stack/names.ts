@@ -30,18 +30,23 @@ export function assertStage(stage: string): void {
 
 export const platformFunctionName = (stage: string, fn: 'webhook' | 'orchestrator' | 'deploy'): string => `anchor-${stage}-${fn}`;
 
-export function projectResourceName(stage: string, project: string, suffix: 'server' | 'image' | 'build' | 'edge' | 'kvs'): string {
-  const name = `anchor-${stage}-${project}-${suffix}`;
-  if (name.length > AWS_NAME_LIMIT) {
+export type ProjectResource = 'server' | 'image' | 'build' | 'edge' | 'kvs' | 'lambda-oac' | 's3-oac' | 'server-cache' | 'image-cache';
+const LONGEST_SUFFIX = 'server-cache';
+
+/** Throws when some AWS name of the project would be too long, naming the longest project name that fits. */
+export function assertProjectFitsAws(stage: string, project: string): void {
+  const longest = `anchor-${stage}-${project}-${LONGEST_SUFFIX}`;
+  if (longest.length > AWS_NAME_LIMIT) {
     throw new AnchorError({
       code: 'PROJECT_NAME_TOO_LONG_FOR_AWS',
       kind: 'usage',
-      message: `Project "${project}" is too long for the aws backend: "${name}" exceeds the ${AWS_NAME_LIMIT} characters AWS allows for a function or role name.`,
-      hint: `Use a project name of at most ${AWS_NAME_LIMIT - `anchor-${stage}--server`.length} characters on stage "${stage}".`,
+      message: `Project "${project}" is too long for the aws backend: "${longest}" exceeds the ${AWS_NAME_LIMIT} characters AWS allows for a function, role or CloudFront name.`,
+      hint: `Use a project name of at most ${AWS_NAME_LIMIT - `anchor-${stage}--${LONGEST_SUFFIX}`.length} characters on stage "${stage}".`,
     });
   }
-  return name;
 }
+
+export const projectResourceName = (stage: string, project: string, suffix: ProjectResource): string => `anchor-${stage}-${project}-${suffix}`;
 
 export const artifactKey = (project: string, deploymentId: string): string => `builds/${project}/${deploymentId}/open-next.zip`;
 export const assetPrefix = (project: string, deploymentId: string): string => `${project}/${deploymentId}`;

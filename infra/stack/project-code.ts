@@ -1,0 +1,75 @@
+import { patternRegex, type Behaviour } from './project-behaviours.js';
+
+/**
+ * Code that lives inside the project stack itself: the placeholder functions that answer until
+ * the first deploy, and the CloudFront Function in front of every request.
+ */
+
+function placeholderPage(project: string): string {
+  // The project name is a DNS label (letters, digits, hyphens), so it needs no HTML escaping.
+  return [
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">',
+    `<title>${project}: no deployment yet</title></head>`,
+    '<body style="font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem">',
+    `<h1>${project} has no deployment yet</h1>`,
+    `<p>This site is set up with anchor but nothing has been deployed to it. Push to the project's branch, or run <code>anchor deploy ${project}</code>.</p>`,
+    '</body></html>',
+  ].join('');
+}
+
+const PLACEHOLDER_HEADERS = "{ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'retry-after': '60' }";
+
+/**
+ * Inline (ZipFile) code for a function that has never been deployed: 503 with a page saying so,
+ * never cached. The streaming variant matches a Function URL with InvokeMode RESPONSE_STREAM.
+ */
+export function placeholderCode(project: string, mode: 'stream' | 'buffered'): string {
+  const page = JSON.stringify(placeholderPage(project));
+  if (mode === 'stream') {
+    return [
+      `const page = ${page};`,
+      'exports.handler = awslambda.streamifyResponse(async (_event, responseStream) => {',
+      `  const stream = awslambda.HttpResponseStream.from(responseStream, { statusCode: 503, headers: ${PLACEHOLDER_HEADERS} });`,
+      '  stream.write(page);',
+      '  stream.end();',
+      '});',
+    ].join('\n');
+  }
+  return [`const page = ${page};`, `exports.handler = async () => ({ statusCode: 503, headers: ${PLACEHOLDER_HEADERS}, body: page });`].join('\n');
+}
+
+/**
+ * The viewer-request CloudFront Function (cloudfront-js-2.0). Requests for static assets are
+ * rewritten to the live deployment's prefix, read from the KeyValueStore (key = project name,
+ * value = `<project>/<deploymentId>`), so a deploy is one KVS write and no distribution update.
+ * Every other request gets `x-forwarded-host` from Host: the Function URL origin receives its own
+ * host name, and OpenNext builds the request URL from x-forwarded-host.
+ *
+ * Returned as text parts around the KVS id, which only CloudFormation knows (Fn::Join).
+ */
+export function edgeFunctionCode(project: string, behaviours: readonly Behaviour[]): { before: string; after: string } {
+  const routes = JSON.stringify(behaviours.map((b) => [patternRegex(b.pattern), b.origin === 'assets']));
+  const before = ["import cf from 'cloudfront';", "const kvs = cf.kvs('"].join('\n');
+  const after = [
+    "');",
+    `const PROJECT = ${JSON.stringify(project)};`,
+    `const ROUTES = ${routes}.map(function (r) { return [new RegExp(r[0]), r[1]]; });`,
+    'function isAsset(uri) {',
+    '  for (var i = 0; i < ROUTES.length; i++) { if (ROUTES[i][0].test(uri)) return ROUTES[i][1]; }',
+    '  return false;',
+    '}',
+    'async function handler(event) {',
+    '  var request = event.request;',
+    '  if (isAsset(request.uri)) {',
+    '    var prefix;',
+    '    try { prefix = await kvs.get(PROJECT); } catch (e) { prefix = null; }',
+    "    if (!prefix) return { statusCode: 404, statusDescription: 'Not Found', headers: { 'cache-control': { value: 'no-store' } } };",
+    "    request.uri = '/' + prefix + request.uri;",
+    '    return request;',
+    '  }',
+    "  if (request.headers.host) request.headers['x-forwarded-host'] = { value: request.headers.host.value };",
+    '  return request;',
+    '}',
+  ].join('\n');
+  return { before, after };
+}
