@@ -169,7 +169,7 @@ export function describeDeploymentsContract(name: string, makeAdapter: () => Pro
 
         const second = await s.deployments.promote({ projectId: 'p_shop', deploymentId: 'd_2', expectedRevision: first.pointer.revision, onlyIfNewer: true, at: at(5) });
 
-        expect(second).toEqual({ ok: true, pointer: { projectId: 'p_shop', deploymentId: 'd_2', sequence: 2, revision: first.pointer.revision + 1, at: at(5) }, previous: first.pointer });
+        expect(second).toEqual({ ok: true, pointer: { projectId: 'p_shop', deploymentId: 'd_2', sequence: 2, highestSequence: 2, revision: first.pointer.revision + 1, at: at(5) }, previous: first.pointer });
         expect((await s.deployments.get('d_1'))?.state).toBe('retired');
         expect((await s.deployments.get('d_1'))?.transitions.at(-1)).toEqual({ state: 'retired', at: at(5) });
         expect((await s.deployments.get('d_2'))?.state).toBe('live');
@@ -232,11 +232,30 @@ export function describeDeploymentsContract(name: string, makeAdapter: () => Pro
 
         const rollback = await s.deployments.promote({ projectId: 'p_shop', deploymentId: 'd_1', expectedRevision: second.pointer.revision, onlyIfNewer: false, at: at(6) });
 
-        expect(rollback).toEqual({ ok: true, pointer: { projectId: 'p_shop', deploymentId: 'd_1', sequence: 1, revision: second.pointer.revision + 1, at: at(6) }, previous: second.pointer });
+        expect(rollback).toEqual({ ok: true, pointer: { projectId: 'p_shop', deploymentId: 'd_1', sequence: 1, highestSequence: 2, revision: second.pointer.revision + 1, at: at(6) }, previous: second.pointer });
         const d1 = await s.deployments.get('d_1');
         expect(d1?.state).toBe('live');
         expect(d1?.transitions.map((t) => t.state)).toEqual(['queued', 'building', 'built', 'deploying', 'live', 'retired', 'live']);
         expect((await s.deployments.get('d_2'))?.state).toBe('retired');
+      });
+
+      it('after a rollback, a build older than the newest ever live still cannot take live', async () => {
+        await readyToGoLive('d_1');
+        await readyToGoLive('d_2');
+        const first = await s.deployments.promote({ projectId: 'p_shop', deploymentId: 'd_1', expectedRevision: null, onlyIfNewer: true, at: at(4) });
+        if (!first.ok) throw new Error('promote failed');
+        await readyToGoLive('d_3');
+        const third = await s.deployments.promote({ projectId: 'p_shop', deploymentId: 'd_3', expectedRevision: first.pointer.revision, onlyIfNewer: true, at: at(5) });
+        if (!third.ok) throw new Error('promote failed');
+        const back = await s.deployments.promote({ projectId: 'p_shop', deploymentId: 'd_1', expectedRevision: third.pointer.revision, onlyIfNewer: false, at: at(6) });
+        if (!back.ok) throw new Error('rollback failed');
+
+        // d_2 was still deploying: it is newer than d_1 (live now) but older than d_3, which was live.
+        const stale = await s.deployments.promote({ projectId: 'p_shop', deploymentId: 'd_2', expectedRevision: back.pointer.revision, onlyIfNewer: true, at: at(7) });
+
+        expect(stale).toMatchObject({ ok: false, reason: 'not-newer' });
+        expect((await s.deployments.getLive('p_shop'))?.deploymentId).toBe('d_1');
+        expect((await s.deployments.get('d_2'))?.state).toBe('deploying');
       });
 
       it('refuses a deployment that is not ready to go live (state-changed)', async () => {

@@ -51,6 +51,8 @@ export const MIGRATIONS: readonly string[] = [
     project_id TEXT PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
     deployment_id TEXT NOT NULL REFERENCES deployments(id),
     sequence INTEGER NOT NULL,
+    -- The newest deployment that was ever live: after a rollback, an older build still cannot win.
+    highest_sequence INTEGER NOT NULL,
     revision INTEGER NOT NULL,
     at TEXT NOT NULL
   );

@@ -24,6 +24,7 @@ interface PointerRow {
   project_id: string;
   deployment_id: string;
   sequence: number;
+  highest_sequence: number;
   revision: number;
   at: string;
 }
@@ -124,7 +125,7 @@ export class SqliteDeployments implements Deployments {
         if ((current?.revision ?? null) !== input.expectedRevision) return { ok: false, current, reason: 'revision-changed' };
         const candidate = this.read(input.deploymentId);
         if (!candidate || candidate.projectId !== input.projectId) throw deploymentNotFound(input.deploymentId, input.projectId);
-        if (input.onlyIfNewer && current && candidate.sequence <= current.sequence) return { ok: false, current, reason: 'not-newer' };
+        if (input.onlyIfNewer && current && candidate.sequence <= current.highestSequence) return { ok: false, current, reason: 'not-newer' };
         if (!PROMOTABLE.includes(candidate.state)) return { ok: false, current, reason: 'state-changed' };
 
         if (current) {
@@ -136,13 +137,14 @@ export class SqliteDeployments implements Deployments {
           projectId: input.projectId,
           deploymentId: candidate.id,
           sequence: candidate.sequence,
+          highestSequence: Math.max(candidate.sequence, current?.highestSequence ?? 0),
           revision: (current?.revision ?? 0) + 1,
           at: input.at,
         };
         this.db
           .prepare(
-            `INSERT INTO live_pointers (project_id, deployment_id, sequence, revision, at) VALUES (@projectId, @deploymentId, @sequence, @revision, @at)
-             ON CONFLICT (project_id) DO UPDATE SET deployment_id = excluded.deployment_id, sequence = excluded.sequence, revision = excluded.revision, at = excluded.at`,
+            `INSERT INTO live_pointers (project_id, deployment_id, sequence, highest_sequence, revision, at) VALUES (@projectId, @deploymentId, @sequence, @highestSequence, @revision, @at)
+             ON CONFLICT (project_id) DO UPDATE SET deployment_id = excluded.deployment_id, sequence = excluded.sequence, highest_sequence = excluded.highest_sequence, revision = excluded.revision, at = excluded.at`,
           )
           .run(pointer);
         return { ok: true, pointer, previous: current };
@@ -175,7 +177,7 @@ export class SqliteDeployments implements Deployments {
 
   private readPointer(projectId: string): LivePointer | null {
     const row = this.db.prepare('SELECT * FROM live_pointers WHERE project_id = ?').get(projectId) as PointerRow | undefined;
-    return row ? { projectId: row.project_id, deploymentId: row.deployment_id, sequence: row.sequence, revision: row.revision, at: row.at } : null;
+    return row ? { projectId: row.project_id, deploymentId: row.deployment_id, sequence: row.sequence, highestSequence: row.highest_sequence, revision: row.revision, at: row.at } : null;
   }
 
   /** Moves `d` to `to` at `at`, writing its other fields as given. Call inside a transaction. */

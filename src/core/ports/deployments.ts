@@ -4,6 +4,8 @@ export interface LivePointer {
   projectId: string;
   deploymentId: string;
   sequence: number;
+  /** The highest sequence that was ever live: `onlyIfNewer` compares against it, so a rollback is not undone by an older build. */
+  highestSequence: number;
   /** Bumped on every flip; the compare-and-swap compares it. */
   revision: number;
   at: string;
@@ -18,7 +20,7 @@ export type PromoteResult = { ok: true; pointer: LivePointer; previous: LivePoin
  *   transition with its time; it returns null (and changes nothing) otherwise.
  * - `promote` is the live compare-and-swap, atomic: it succeeds only if the live revision is still
  *   `expectedRevision` (null = no live yet), and, when `onlyIfNewer`, only if the candidate's sequence
- *   is higher than the live one's. On success the candidate becomes `live`, the previous live one
+ *   is higher than every sequence that was ever live (`highestSequence`). On success the candidate becomes `live`, the previous live one
  *   `retired`, and the pointer's revision goes up by one.
  */
 export interface Deployments {
