@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { zipFiles } from './handler-zip.js';
+
+export const HANDLER_NAMES = ['webhook', 'orchestrator', 'deploy'] as const;
+export type HandlerName = (typeof HANDLER_NAMES)[number];
+
+export interface HandlerBundle {
+  name: string;
+  zipPath: string;
+  /** Size of the zip, as uploaded. */
+  bytes: number;
+  /** Size of the bundled JavaScript before zipping. */
+  codeBytes: number;
+  /** sha256 of the zip, hex: the same sources give the same zip, so `handlers/<sha256>/<name>.zip` changes only when the code does. */
+  sha256: string;
+}
+
+const DEFAULT_ENTRY_DIR = join(dirname(fileURLToPath(import.meta.url)), 'handlers');
+
+/**
+ * Bundles each Lambda entry (`<entryDir>/<name>.ts`, exporting `handler`) with esbuild into one
+ * ESM file, and zips it as `index.mjs` (+ its source map) for the `index.handler` the platform
+ * stack configures. The AWS SDK is bundled too: the versions are the ones package.json pins, not
+ * whatever the runtime happens to ship.
+ */
+export async function bundleHandlers(outDir: string, options: { entryDir?: string; names?: readonly string[] } = {}): Promise<HandlerBundle[]> {
+  const entryDir = resolve(options.entryDir ?? DEFAULT_ENTRY_DIR);
+  await mkdir(outDir, { recursive: true });
+  const bundles: HandlerBundle[] = [];
+  for (const name of options.names ?? HANDLER_NAMES) {
+    const result = await build({
+      entryPoints: [join(entryDir, `${name}.ts`)],
+      bundle: true,
+      platform: 'node',
+      target: 'node22',
+      format: 'esm',
+      minify: true,
+      sourcemap: 'external',
+      outfile: 'index.mjs',
+      write: false,
+      logLevel: 'silent',
+      legalComments: 'none',
+      // Some bundled CommonJS dependencies call require() for Node built-ins.
+      banner: { js: "import { createRequire as __anchorCreateRequire } from 'node:module'; const require = __anchorCreateRequire(import.meta.url);" },
+    });
+    const files = result.outputFiles
+      .map((f) => ({ name: f.path.endsWith('.map') ? 'index.mjs.map' : 'index.mjs', data: f.contents }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    const zip = zipFiles(files);
+    const zipPath = join(outDir, `${name}.zip`);
+    await writeFile(zipPath, zip);
+    bundles.push({
+      name,
+      zipPath,
+      bytes: zip.length,
+      codeBytes: files.find((f) => f.name === 'index.mjs')?.data.length ?? 0,
+      sha256: createHash('sha256').update(zip).digest('hex'),
+    });
+  }
+  return bundles;
+}
