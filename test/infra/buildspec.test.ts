@@ -1,0 +1,96 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildspec } from '../../infra/stack/buildspec.js';
+import { artifactKey } from '../../infra/stack/names.js';
+
+/**
+ * Runs the embedded buildspec's commands the way CodeBuild does (one bash, phase after phase),
+ * against a real git repository, with stand-ins on PATH for the tools that need the network or
+ * AWS: npm/npx (the install and `open-next build`) and aws (the S3 upload, into a directory).
+ */
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd, encoding: 'utf8' }).trim();
+
+function stub(bin: string, name: string, body: string): void {
+  writeFileSync(join(bin, name), `#!/usr/bin/env bash\n${body}\n`);
+  chmodSync(join(bin, name), 0o755);
+}
+
+function setup(lockfile: string) {
+  const root = mkdtempSync(join(tmpdir(), 'anchor-buildspec-'));
+  dirs.push(root);
+  const repo = join(root, 'repo');
+  mkdirSync(join(repo, 'site'), { recursive: true });
+  git(root, 'init', '-q', '-b', 'main', repo);
+  writeFileSync(join(repo, 'site', 'package.json'), '{"name":"site"}');
+  writeFileSync(join(repo, 'site', lockfile), '{}');
+  writeFileSync(join(repo, 'site', 'page.txt'), 'first');
+  git(repo, 'add', '.');
+  git(repo, 'commit', '-q', '-m', 'First version');
+  const first = git(repo, 'rev-parse', 'HEAD');
+  writeFileSync(join(repo, 'site', 'page.txt'), 'second');
+  git(repo, 'commit', '-q', '-am', 'Second version');
+
+  const bin = join(root, 'bin');
+  mkdirSync(bin);
+  const calls = join(root, 'calls.log');
+  stub(bin, 'npm', `echo "npm $*" >> ${calls}`);
+  stub(bin, 'corepack', `echo "corepack $*" >> ${calls}`);
+  stub(bin, 'pnpm', `echo "pnpm $*" >> ${calls}`);
+  // `open-next build` leaves .open-next/ behind; this one copies the checked-out page into it.
+  stub(bin, 'npx', `echo "npx $*" >> ${calls}; mkdir -p .open-next/assets && cp page.txt .open-next/assets/page.txt && echo '{}' > .open-next/open-next.output.json`);
+  stub(bin, 'aws', `echo "aws $*" >> ${calls}; dest="${root}/s3/\${@: -1}"; dest="\${dest/s3:\\/\\//}"; mkdir -p "$(dirname "$dest")"; cp "\${@: -2:1}" "$dest"`);
+  return { root, repo, first, bin, calls };
+}
+
+function runBuildspec(env: Record<string, string>, bin: string, cwd: string): string {
+  const spec = JSON.parse(buildspec({ nodeVersion: 22 })) as { env: { variables: Record<string, string> }; phases: Record<string, { commands?: string[] }> };
+  const commands = ['pre_build', 'build'].flatMap((phase) => spec.phases[phase]?.commands ?? []);
+  const script = ['set -e', ...commands, 'echo "SHA=$ANCHOR_COMMIT_SHA"', 'echo "MESSAGE=$ANCHOR_COMMIT_MESSAGE"'].join('\n');
+  return execFileSync('bash', ['-c', script], { cwd, encoding: 'utf8', env: { ...process.env, ...spec.env.variables, ...env, PATH: `${bin}:${process.env.PATH}` } });
+}
+
+describe('embedded buildspec', () => {
+  it('clones at the pushed commit, installs by the lockfile, builds with open-next and uploads the artifact under the deployment’s key', () => {
+    const { root, first, bin, calls } = setup('package-lock.json');
+    const src = join(root, 'codebuild-src');
+    mkdirSync(src);
+    const output = runBuildspec(
+      { CODEBUILD_SRC_DIR: src, ANCHOR_REPO_URL: `file://${join(root, 'repo')}`, ANCHOR_REF: 'main', ANCHOR_COMMIT: first, ANCHOR_ROOT: 'site', ANCHOR_PROJECT: 'shop', ANCHOR_DEPLOYMENT_ID: 'd_01', ARTIFACTS_BUCKET: 'artifacts' },
+      bin,
+      src,
+    );
+    expect(output).toContain(`SHA=${first}`);
+    expect(output).toContain('MESSAGE=First version');
+    const log = readFileSync(calls, 'utf8');
+    expect(log).toContain('npm ci');
+    expect(log).toContain('npx --no-install open-next build');
+
+    const uploaded = join(root, 's3', 'artifacts', artifactKey('shop', 'd_01'));
+    expect(existsSync(uploaded)).toBe(true);
+    // The artifact is the pushed commit's build, not the branch head's.
+    expect(execFileSync('unzip', ['-p', uploaded, 'assets/page.txt'], { encoding: 'utf8' })).toBe('first');
+    expect(execFileSync('unzip', ['-Z1', uploaded], { encoding: 'utf8' })).toContain('open-next.output.json');
+  });
+
+  it('builds the branch head when no commit is named, with the lockfile’s own package manager', () => {
+    const { root, bin, calls } = setup('pnpm-lock.yaml');
+    const src = join(root, 'codebuild-src');
+    mkdirSync(src);
+    const output = runBuildspec(
+      { CODEBUILD_SRC_DIR: src, ANCHOR_REPO_URL: `file://${join(root, 'repo')}`, ANCHOR_REF: 'main', ANCHOR_COMMIT: '', ANCHOR_ROOT: 'site', ANCHOR_PROJECT: 'shop', ANCHOR_DEPLOYMENT_ID: 'd_02', ARTIFACTS_BUCKET: 'artifacts' },
+      bin,
+      src,
+    );
+    expect(output).toContain('MESSAGE=Second version');
+    expect(readFileSync(calls, 'utf8')).toContain('pnpm install --frozen-lockfile');
+    expect(execFileSync('unzip', ['-p', join(root, 's3', 'artifacts', artifactKey('shop', 'd_02')), 'assets/page.txt'], { encoding: 'utf8' })).toBe('second');
+  });
+});
