@@ -17,12 +17,8 @@ export async function main(argv: string[], io: Io = processIo(), env: CliEnv = r
     (made) => {
       ctx = made;
     },
+    { writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) },
   );
-  program.exitOverride();
-  program.configureOutput({
-    writeOut: (text) => io.stdout.write(text),
-    writeErr: (text) => io.stderr.write(text),
-  });
   const wantsJson = argv.includes('--json');
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -13,8 +13,11 @@ type ContextFactory = (globals: Record<string, unknown>) => Context;
  * Builds the commander program. Definitions only: each action imports its command file on demand,
  * so `anchor --help` loads no SQLite, AWS SDK or OpenNext.
  */
-export function buildProgram(makeContext: ContextFactory, onContext: (ctx: Context) => void): Command {
+export function buildProgram(makeContext: ContextFactory, onContext: (ctx: Context) => void, output: { writeOut(text: string): void; writeErr(text: string): void }): Command {
+  // Set before any subcommand is added: commander copies these settings into each one.
   const program = new Command('anchor')
+    .exitOverride()
+    .configureOutput(output)
     .description('Push-to-deploy for Next.js on infrastructure you own.')
     .version('0.1.0', '-v, --version')
     .option('--json', 'print the result as one JSON document on stdout')

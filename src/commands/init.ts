@@ -39,9 +39,11 @@ export default async function init(ctx: Context, _args: string[], options: Recor
   ctx.store.save(config);
   // Opening the platform creates the SQLite file (migrations) and the secret key file.
   await ctx.platform({ name });
-  ctx.store.setDefault(name);
-  ctx.ui.result({ platform: name, backend: 'local', dir: config.dir, created: true, default: true }, () => [
-    `${ctx.ui.colors.green('✔')} Created local platform "${name}" in ${config.dir} (now the default).`,
+  // The first platform becomes the default; another one is used with --platform until chosen.
+  const isDefault = ctx.store.defaultName() === null || ctx.store.get(ctx.store.defaultName() ?? '') === null;
+  if (isDefault) ctx.store.setDefault(name);
+  ctx.ui.result({ platform: name, backend: 'local', dir: config.dir, created: true, default: isDefault }, () => [
+    `${ctx.ui.colors.green('✔')} Created local platform "${name}" in ${config.dir}${isDefault ? ' (now the default)' : `; use it with --platform ${name} or ANCHOR_PLATFORM=${name}`}.`,
     '',
     'Next:',
     '  anchor projects add <name> --repo <path | git URL | owner/name>',

@@ -146,5 +146,5 @@ export function mergeDotenv(existing: string | null, vars: readonly PullVar[], h
     else if (lines[lines.length - 1] !== '') lines.push('');
     lines.push(...tail);
   }
-  return { text: lines.length === 0 ? '' : `${lines.join('\n')}\n`, updated, added, keptLocal, secrets };
+  return { text: lines.length === 0 ? '' : `${lines.join('\n')}\n`, updated, added, keptLocal, secrets: secrets.sort() };
 }
