@@ -1,0 +1,67 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, runBin, tempHome } from './run-cli.js';
+
+let home: ReturnType<typeof tempHome>;
+beforeAll(() => {
+  home = tempHome();
+});
+afterAll(() => home.cleanup());
+
+describe('bin/anchor as a real process', () => {
+  it('init → projects add → env set (plain, secret) → env ls → env pull → projects rm', async () => {
+    const run = (...args: string[]) => runBin(args, { home: home.dir });
+    expect((await run('init', '--local')).code).toBe(0);
+    mkdirSync(join(home.dir, 'site'));
+    const added = await run('projects', 'add', 'shop', '--repo', './site', '--json');
+    expect(added.code).toBe(0);
+    expect(added.json()).toMatchObject({ project: { name: 'shop' }, webhook: { url: expect.stringContaining('/webhook/p_') } });
+    expect((await run('env', 'set', 'shop', 'GREETING=hi')).code).toBe(0);
+    expect((await run('env', 'set', 'shop', 'SESSION_KEY=child-process-secret-42', '--secret')).code).toBe(0);
+    const ls = await run('env', 'ls', 'shop');
+    expect(ls.stdout).toMatch(/GREETING\s+hi\s+plain/);
+    expect(ls.stdout).toMatch(/SESSION_KEY\s+•+\s+secret/);
+    expect(ls.stdout).not.toContain('child-process-secret-42');
+    const pulled = await run('env', 'pull', 'shop');
+    expect(pulled.code).toBe(0);
+    const file = readFileSync(join(home.dir, '.env.local'), 'utf8');
+    expect(file).toContain('GREETING=hi');
+    expect(file).toContain('# SESSION_KEY=');
+    expect(file).not.toContain('child-process-secret-42');
+    const db = readFileSync(join(home.dir, '.anchor', 'platforms', 'local', 'anchor.db'));
+    expect(db.includes(Buffer.from('child-process-secret-42'))).toBe(false);
+    const rm = await run('projects', 'rm', 'shop', '--yes');
+    expect(rm.code).toBe(0);
+    expect((await run('projects', 'ls', '--json')).json()).toEqual([]);
+  });
+
+  it('exits with the documented codes: usage 2, not found 3', async () => {
+    expect((await runBin(['projects', 'show', 'ghost'], { home: home.dir })).code).toBe(3);
+    expect((await runBin(['env', 'set', 'x', '9=1'], { home: home.dir })).code).toBe(3);
+    expect((await runBin(['bogus'], { home: home.dir })).code).toBe(2);
+  });
+
+  it('anchor --help loads neither SQLite nor the AWS SDK (while projects ls does load SQLite)', async () => {
+    await runBin(['init', '--local'], { home: home.dir });
+    // Runs the CLI's entry in a fresh process and lists the CommonJS modules it loaded.
+    const probe = (args: string[]) => {
+      const script = `const { main } = await import(${JSON.stringify(new URL('../../dist/cli/main.js', import.meta.url).href)});
+        const io = { stdout: { write() {} }, stderr: { write() {} }, stdin: null, stdoutIsTTY: false, stderrIsTTY: false, stdinIsTTY: false, cwd: process.cwd() };
+        const code = await main(${JSON.stringify(args)}, io);
+        const { createRequire } = await import('node:module');
+        const loaded = Object.keys(createRequire(import.meta.url).cache);
+        process.stdout.write(JSON.stringify({ code, loaded }));`;
+      const env = { PATH: process.env.PATH ?? '', HOME: home.dir, ANCHOR_HOME: join(home.dir, '.anchor') };
+      return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env })) as { code: number; loaded: string[] };
+    };
+    const help = probe(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.loaded.filter((m) => /better-sqlite3|@aws-sdk|@opennextjs|execa/.test(m))).toEqual([]);
+    const ls = probe(['projects', 'ls', '--json']);
+    expect(ls.code).toBe(0);
+    expect(ls.loaded.some((m) => m.includes('better-sqlite3'))).toBe(true);
+    expect(execFileSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' })).toContain('Usage: anchor');
+  });
+});
