@@ -1,7 +1,6 @@
 import { join } from 'node:path';
-import { Octokit } from '@octokit/rest';
 import type { Ports } from '../../core/ports/index.js';
-import { OctokitRepoHooks } from '../github/octokit-repo-hooks.js';
+import type { RepoHooks } from '../../core/ports/index.js';
 import { RandomIds } from '../system/random-ids.js';
 import { StreamLogger } from '../system/stream-logger.js';
 import { SystemClock } from '../system/system-clock.js';
@@ -64,12 +63,19 @@ export function createLocalPorts(options: LocalPlatformOptions): LocalPlatform {
   const key = loadOrCreateKeyFile(paths.secretKey);
   const db = openDatabase(paths.database);
   const queue = new SqliteJobQueue(db);
-  const octokit = new Octokit({
-    auth: options.githubToken,
-    ...(options.githubApiUrl ? { baseUrl: options.githubApiUrl } : {}),
-    // Octokit logs every non-2xx (including the expected 422 "hook exists") to the console.
-    log: { debug() {}, info() {}, warn() {}, error() {} },
-  });
+  // Octokit is loaded only when a hook is registered: most commands never need it, and all want to start fast.
+  const repoHooks: RepoHooks = {
+    ensurePushHook: async (input) => {
+      const [{ Octokit }, { OctokitRepoHooks }] = await Promise.all([import('@octokit/rest'), import('../github/octokit-repo-hooks.js')]);
+      const octokit = new Octokit({
+        auth: options.githubToken,
+        ...(options.githubApiUrl ? { baseUrl: options.githubApiUrl } : {}),
+        // Octokit logs every non-2xx (including the expected 422 "hook exists") to the console.
+        log: { debug() {}, info() {}, warn() {}, error() {} },
+      });
+      return new OctokitRepoHooks({ octokit }).ensurePushHook(input);
+    },
+  };
   const functions = new ServerFunctionHost({ serverUrl: options.serverUrl, token: () => readToken(paths.controlToken) });
   const ports: CliPorts = {
     projects: new SqliteProjects(db),
@@ -80,7 +86,7 @@ export function createLocalPorts(options: LocalPlatformOptions): LocalPlatform {
     logs: new FileBuildLogs(paths.logs),
     artifacts: new FileArtifacts(paths.artifacts),
     secrets: new AesSecretBox(key),
-    repoHooks: new OctokitRepoHooks({ octokit }),
+    repoHooks,
     clock: new SystemClock(),
     ids: new RandomIds(),
     logger: new StreamLogger(options.logStream ?? process.stderr),

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { templatesDir } from './templates-dir.js';
 import type { Ports } from '../../core/ports/index.js';
 import { receiveWebhook } from '../../core/use-cases/receive-webhook.js';
 import { supersedeOlder } from '../../core/use-cases/run-build.js';
@@ -40,7 +41,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const builder = new ProcessBuilder({
     workDir: local.paths.builds,
     cacheDir: local.paths.cache,
-    defaultOpenNextConfig: options.defaultOpenNextConfig ?? fileURLToPath(new URL('../../../templates/open-next.config.ts', import.meta.url)),
+    defaultOpenNextConfig: options.defaultOpenNextConfig ?? join(templatesDir(), 'open-next.config.ts'),
     baseEnv: options.baseEnv,
   });
   const ports: Ports = { ...local.ports, functions, builder };

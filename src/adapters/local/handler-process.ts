@@ -190,7 +190,7 @@ function stderrSuffix(tail: string[]): string {
 function handlerChildEntry(): string {
   const here = fileURLToPath(import.meta.url);
   const sibling = path.join(path.dirname(here), 'handler-child.js');
-  const candidates = [sibling, here.replace(`${path.sep}src${path.sep}`, `${path.sep}dist${path.sep}`).replace(/\.ts$/, '.js').replace('handler-process.js', 'handler-child.js')];
+  const candidates = [sibling, here.replace(`${path.sep}src${path.sep}`, `${path.sep}dist${path.sep}src${path.sep}`).replace(/\.ts$/, '.js').replace('handler-process.js', 'handler-child.js')];
   const found = candidates.find((file) => existsSync(file));
   if (found === undefined) {
     throw new AnchorError({
