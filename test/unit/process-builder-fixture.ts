@@ -65,6 +65,7 @@ export function appFiles(options: { build?: string; scripts?: Record<string, str
 
 export class FixtureRepo {
   constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
     git(dir, 'init', '--quiet', '--initial-branch=main');
   }
 

@@ -167,7 +167,9 @@ export class ProcessBuilder implements Builder {
       const cached = store === null ? { args: [], env: {} } : install.useCache(store);
       log(`▸ Installing with ${install.label}${install.lockfile === null ? ' (no lockfile found)' : ''}`);
       const warm = store !== null && (await readdir(store).catch(() => [])).length > 0;
+      const started = Date.now();
       const result = await step(install.label, install.tool, [...install.args, ...cached.args], install.dir, { ...buildEnv, ...cached.env });
+      if (result.exitCode === 0) log(`▸ Installed in ${seconds(started)}`);
       return { result, warm };
     };
     let installed = await runInstall();
@@ -196,8 +198,10 @@ export class ProcessBuilder implements Builder {
     if (cache !== null) await cache.restoreNext(join(appDir, '.next'), log);
     log('▸ Building with OpenNext');
     const env = { ...buildEnv, PATH: [...binDirs, buildEnv.PATH ?? ''].join(delimiter) };
+    const buildStarted = Date.now();
     const built = await step('OpenNext build', openNext, ['build'], appDir, env);
     if (built.exitCode !== 0) throw new BuildFailure(stepFailureReason('OpenNext build', built));
+    log(`▸ Built in ${seconds(buildStarted)}`);
 
     const output = join(appDir, '.open-next');
     if ((await stat(output).catch(() => null))?.isDirectory() !== true) {
@@ -209,6 +213,10 @@ export class ProcessBuilder implements Builder {
     log(`▸ Build finished: ${commitSha.slice(0, 12)}`);
     return { ok: true, commitSha, commitMessage, artifactDir };
   }
+}
+
+function seconds(since: number): string {
+  return `${((Date.now() - since) / 1000).toFixed(1)} s`;
 }
 
 /** Never pass AWS credentials or settings to a build: the local backend has no business with them. */
