@@ -9,8 +9,8 @@
 // Both functions use the streaming wrapper: the buffered one breaks Suspense streaming,
 // server-sent events and `after()`. On AWS they sit behind Function URLs with RESPONSE_STREAM.
 //
-// sharp is native code, so its CPU is fixed at build time: ANCHOR_IMAGE_ARCH (x64 unless set)
-// must match where the image function runs (x64 locally; x86_64 or arm64 Lambda on AWS).
+// sharp is native code, so its CPU is fixed at build time: ANCHOR_IMAGE_ARCH (`x64` or `arm64`;
+// unset means the building machine's) must match where the image function runs.
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import type { OpenNextConfig } from '@opennextjs/aws/types/open-next.js';
@@ -87,7 +87,7 @@ const config = {
     ),
     install: {
       packages: ['sharp@0.35.5'],
-      arch: process.env.ANCHOR_IMAGE_ARCH === 'arm64' ? 'arm64' : 'x64',
+      arch: (process.env.ANCHOR_IMAGE_ARCH ?? process.arch) === 'arm64' ? 'arm64' : 'x64',
       libc: 'glibc',
     },
   },

@@ -1,5 +1,5 @@
-import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
 const repo = resolve(import.meta.dirname, '../..');
@@ -14,5 +14,10 @@ const output = join(repo, 'dist/src/adapters/local/handler-child.js');
 export async function ensureHandlerChildBuilt(): Promise<void> {
   const builtAt = existsSync(output) ? statSync(output).mtimeMs : 0;
   if (sources.every((file) => statSync(file).mtimeMs <= builtAt)) return;
-  await build({ entryPoints: [sources[0] ?? ''], outfile: output, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning' });
+  const result = await build({ entryPoints: [sources[0] ?? ''], outfile: output, bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning', write: false });
+  // Another test process may be starting the child right now: never let it see half a file.
+  const temp = `${output}.${process.pid}.tmp`;
+  mkdirSync(dirname(output), { recursive: true });
+  writeFileSync(temp, result.outputFiles[0]?.contents ?? '');
+  renameSync(temp, output);
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAnchorError } from '../../src/core/errors.js';
-import { prepareRuntimeDir, startHandlerProcess, type HandlerProcess, type RuntimeDir } from '../../src/adapters/local/handler-process.js';
+import { prepareRuntimeDir, startHandlerProcess as startProcess, type HandlerProcess, type RuntimeDir, type StartHandlerInput } from '../../src/adapters/local/handler-process.js';
 import { ensureHandlerChildBuilt } from './handler-child-build.js';
 import { sampleBuild } from './sample-build.js';
 
@@ -47,6 +47,12 @@ function request(
   });
 }
 
+/** Other test runs may rebuild (or clean) dist/ meanwhile: make sure the child program is there. */
+async function startHandlerProcess(input: StartHandlerInput): Promise<HandlerProcess> {
+  await ensureHandlerChildBuilt();
+  return startProcess(input);
+}
+
 const renderedAt = (html: string): string => /id="rendered-at">([^<]+)</.exec(html)?.[1] ?? '';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -59,7 +65,6 @@ describe('OpenNext handlers in child processes (real sample app build)', () => {
   const logs: string[] = [];
 
   beforeAll(async () => {
-    await ensureHandlerChildBuilt();
     const build = await sampleBuild();
     runtime = await prepareRuntimeDir(build.openNextDir, join(root, 'runtime'));
     const onLog = (line: string) => logs.push(line);
