@@ -66,8 +66,6 @@ export class LocalFunctionHost implements FunctionHost {
       ...input.env,
       ANCHOR_RUNTIME: 'local',
       NEXT_TELEMETRY_DISABLED: '1',
-      // ISR revalidation calls the site back through the edge: "localhost" in the host keeps it on http.
-      ANCHOR_SITE_HOST: `${input.projectName}.localhost:${this.options.edgePort()}`,
     };
     const log = (line: string) => this.options.onLog?.(input.deploymentId, line);
     const server = await startHandlerProcess({ bundleDir: dirs.serverDir, kind: 'server', env, onLog: log });

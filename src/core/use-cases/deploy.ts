@@ -36,7 +36,7 @@ export async function deployBuilt(deps: DeployDeps, deploymentId: string): Promi
     await deps.deployments.update(deploymentId, { runtimeEnv: snapshot });
     log.line('▸ Publishing static assets.');
     const stats = await step(deps.staticHost.publish(project.name, deploymentId, artifact), 'Publishing the static assets failed');
-    log.line(`  ${stats.files} files: ${stats.uploaded} published, ${stats.skipped} already there.`);
+    log.line(`  ${stats.files} static files ready (${stats.uploaded} uploaded, ${stats.skipped} already stored).`);
     log.line('▸ Starting the server and image functions.');
     version = await step(deps.functions.publish({ projectName: project.name, deploymentId, artifact, env: runtime.values }), 'Starting the functions failed');
     log.line('▸ Smoke-testing the new version.');
@@ -66,7 +66,7 @@ async function step<T>(promise: Promise<T>, what: string): Promise<T> {
   try {
     return await promise;
   } catch (error) {
-    throw new DeployStepError(`${what}: ${errorMessage(error)}.`);
+    throw new DeployStepError(`${what}: ${errorMessage(error).replace(/\.$/, '')}.`);
   }
 }
 

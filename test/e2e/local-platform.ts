@@ -1,0 +1,98 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DeploymentState } from '../../src/core/deployment.js';
+import type { Project } from '../../src/core/project.js';
+import { addProject } from '../../src/core/use-cases/projects.js';
+import { startLocalServer, type LocalServer } from '../../src/adapters/local/create-local-server.js';
+import { signedDelivery, pushPayload } from '../fakes/github-push.js';
+import { FixtureRepo } from '../unit/process-builder-fixture.js';
+
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** One `anchor server` on a temp platform with one project whose repo is a local git repo. */
+export class LocalPlatformHarness {
+  readonly home = mkdtempSync(join(tmpdir(), 'anchor-e2e-'));
+  readonly repo = new FixtureRepo(join(this.home, 'repo'));
+  server!: LocalServer;
+  project!: Project;
+  webhookSecret!: string;
+
+  async start(options: { project?: string; concurrency?: number; env?: Record<string, string> } = {}): Promise<this> {
+    await this.startServer(options);
+    const { project, webhook } = await addProject(
+      { ...this.server.ports, repoHooks: null },
+      { name: options.project ?? 'shop', repo: { kind: 'path', url: this.repo.dir }, branch: 'main', root: '', webhookBaseUrl: `http://127.0.0.1:${this.server.port}` },
+    );
+    this.project = project;
+    this.webhookSecret = webhook.secret;
+    return this;
+  }
+
+  async startServer(options: { concurrency?: number } = {}): Promise<void> {
+    this.server = await startLocalServer({
+      dir: join(this.home, 'platform'),
+      baseEnv: { PATH: process.env.PATH ?? '', HOME: this.home },
+      githubToken: undefined,
+      githubApiUrl: undefined,
+      serverUrl: 'http://127.0.0.1:0',
+      host: '127.0.0.1',
+      port: 0,
+      concurrency: options.concurrency ?? 2,
+      logStream: { write: () => true },
+    });
+  }
+
+  /** Delivers a signed push webhook for `sha` on `ref` (default main); answers GitHub's view. */
+  async push(sha: string, options: { ref?: string; deliveryId?: string; message?: string } = {}): Promise<HttpAnswer & { json: { message: string; deploymentId?: string } }> {
+    const delivery = signedDelivery(this.webhookSecret, pushPayload({ ref: options.ref ?? 'refs/heads/main', after: sha, message: options.message }), { deliveryId: options.deliveryId });
+    const answer = await this.post(`/webhook/${this.project.id}`, delivery.body, delivery.headers);
+    return { ...answer, json: JSON.parse(answer.body) as { message: string; deploymentId?: string } };
+  }
+
+  post(path: string, body: string | Buffer, headers: Record<string, string>): Promise<HttpAnswer> {
+    return http({ method: 'POST', path, headers: { ...headers, host: `127.0.0.1:${this.server.port}` }, port: this.server.port }, body);
+  }
+
+  /** GET on the project's site through the edge (Host: <project>.localhost:<port>). */
+  site(path = '/', headers: Record<string, string> = {}): Promise<HttpAnswer> {
+    return http({ method: 'GET', path, headers: { host: `${this.project.name}.localhost:${this.server.port}`, ...headers }, port: this.server.port });
+  }
+
+  async waitFor(deploymentId: string, states: readonly DeploymentState[], timeoutMs = 120_000): Promise<DeploymentState> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const d = await this.server.ports.deployments.get(deploymentId);
+      if (d && states.includes(d.state)) return d.state;
+      if (Date.now() > until) throw new Error(`${deploymentId} is ${d?.state ?? 'missing'}, not ${states.join('/')}; reason: ${d?.reason ?? '-'}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async logText(deploymentId: string): Promise<string> {
+    return (await this.server.ports.logs.read(deploymentId, { after: 0 })).map((l) => l.text).join('\n');
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.close();
+    rmSync(this.home, { recursive: true, force: true });
+  }
+}
+
+export function http(options: { method: string; path: string; headers: Record<string, string>; port: number }, body?: string | Buffer): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: options.port, method: options.method, path: options.path, headers: options.headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
