@@ -33,3 +33,28 @@ describe('stepFailureReason', () => {
     expect(stepFailureReason('OpenNext build', { exitCode: null, signal: 'SIGKILL', spawnError: null, tail: [] })).toBe('OpenNext build failed (killed by SIGKILL)');
   });
 });
+
+describe('lastErrorLine on OpenNext output', () => {
+  it('reports the Next.js error, with its location, not OpenNext\'s "Command failed"', () => {
+    const tail = [
+      '> Build error occurred',
+      'Error: Turbopack build failed with 1 error:',
+      './app/page.jsx:1:1',
+      "Error: Module not found: Can't resolve './nope'",
+      "> 1 | import x from './nope';",
+      '    | ^^^^^^^^^^^^^^^^^^^^^^^',
+      'https://nextjs.org/docs/messages/module-not-found',
+      '    at <unknown> (https://nextjs.org/docs/messages/module-not-found)',
+      'node:internal/errors:984',
+      '  const err = new Error(message);',
+      '              ^',
+      'Error: Command failed: npm run build',
+      '    at genericNodeError (node:internal/errors:984:15)',
+      '  status: 1,',
+      '  stderr: null',
+      '}',
+      'Node.js v20.20.2',
+    ];
+    expect(lastErrorLine(tail)).toBe("./app/page.jsx:1:1: Error: Module not found: Can't resolve './nope'");
+  });
+});

@@ -37,17 +37,44 @@ const NOISE = [
   /^info Visit https:\/\/yarnpkg/,
   /^ELIFECYCLE/,
 ];
+const WRAPPER_FAILED = /^Error: Command failed: (npm|pnpm|yarn|bun|npx)\b/;
+const LOCATION = /^\.{0,2}\/?[\w@./[\]()-]+:\d+(:\d+)?$/;
 const ERRORISH = /\b(error|err!|failed|fatal|cannot|can't|couldn't|not found|missing|denied|enoent|unexpected|invalid|exception)\b/i;
 
 /**
  * The line most likely to explain a failure: the last one that reads like an error, after
- * dropping tool boilerplate (npm's "npm error" prefix, log-file pointers, stack frames).
+ * dropping tool boilerplate (npm's "npm error" prefix, log-file pointers, stack frames). When a
+ * wrapper reports that the command it ran failed (OpenNext: "Error: Command failed: npm run
+ * build" and a stack dump), the wrapped command's own error before it is the one that matters.
+ * A "file:line:col" line right before the error is kept with it.
  */
 export function lastErrorLine(tail: readonly string[]): string | null {
-  const lines = tail
-    .map((raw) => stripAnsi(raw).replace(/^npm (ERR!|error)\s*/, '').trim())
+  let lines = withoutThrowSites(tail.map((raw) => stripAnsi(raw).replace(/^npm (ERR!|error)\s*/, '').trim()))
     .filter((line) => !NOISE.some((noise) => noise.test(line)));
-  const errorish = lines.findLast((line) => ERRORISH.test(line));
-  const chosen = errorish ?? lines.at(-1) ?? null;
-  return chosen === null ? null : chosen.length > 500 ? `${chosen.slice(0, 500)}…` : chosen;
+  const wrapper = lines.findLastIndex((line) => WRAPPER_FAILED.test(line));
+  if (wrapper > 0) lines = lines.slice(0, wrapper);
+  let index = lines.findLastIndex((line) => ERRORISH.test(line));
+  if (index === -1) index = lines.length - 1;
+  const chosen = lines[index];
+  if (chosen === undefined) return null;
+  const before = lines[index - 1];
+  const line = before !== undefined && LOCATION.test(before) ? `${before}: ${chosen}` : chosen;
+  return line.length > 500 ? `${line.slice(0, 500)}…` : line;
+}
+
+/**
+ * Node prints an uncaught error as "<file>:<line>", the source line that threw, a caret line,
+ * then the error. The source line is code, not a message: drop those three lines.
+ */
+function withoutThrowSites(lines: string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < lines.length; i += 1) {
+    const line = lines[i] ?? '';
+    if (/^(node:internal\/|file:\/\/|\/)\S*:\d+$/.test(line) && /^\^+$/.test(lines[i + 2] ?? '')) {
+      i += 2;
+      continue;
+    }
+    kept.push(line);
+  }
+  return kept;
 }

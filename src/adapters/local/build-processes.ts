@@ -90,6 +90,7 @@ export class BuildProcesses {
       for (const stream of streams) stream.destroy();
     }
     this.stepRunning = false;
+    await this.alive(); // forgets the step's group if it is empty, before its id can be reused
     return { exitCode: outcome.code, signal: outcome.signal, spawnError: outcome.error, tail };
   }
 
@@ -104,6 +105,7 @@ export class BuildProcesses {
    */
   async killAll(graceMs: number): Promise<number[]> {
     const deadline = Date.now() + graceMs;
+    if ((await this.alive()).length === 0) return [];
     await this.signalAll('SIGTERM');
     while (Date.now() < deadline) {
       if ((await this.alive()).length === 0) return [];

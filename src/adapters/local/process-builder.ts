@@ -75,6 +75,11 @@ export class ProcessBuilder implements Builder {
     await build.ended;
   }
 
+  /** Stops every running build, e.g. when `anchor server` shuts down (detached builds outlive it). */
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.builds.keys()].map((buildId) => this.stop(buildId)));
+  }
+
   /** Removes what is left of a finished build's scratch dir (the artifact, once stored). */
   async cleanup(buildId: string): Promise<void> {
     const build = this.builds.get(buildId);
