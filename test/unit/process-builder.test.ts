@@ -154,6 +154,21 @@ setInterval(() => {}, 1000);
     await builder.stop('nope');
   });
 
+  it('ends a background process that a successful build left running', async () => {
+    const pidsFile = join(root, 'pids');
+    repo.commit(appFiles({
+      build: `const { spawn } = require('node:child_process');
+const daemon = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore', detached: true });
+daemon.unref();
+require('node:fs').writeFileSync(process.env.PIDS_FILE, String(daemon.pid));
+console.log('build: left a daemon behind');
+`,
+    }), 'Leaky');
+    const { end } = await build({ env: { PIDS_FILE: pidsFile } });
+    expect(end.ok).toBe(true);
+    expect(isAlive(Number(readFileSync(pidsFile, 'utf8')))).toBe(false);
+  });
+
   it('passes the build env through and keeps every AWS_* variable out', async () => {
     const dump = join(root, 'env.json');
     repo.commit(appFiles(), 'Env');
