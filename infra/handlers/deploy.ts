@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import type { BuildEnd, Ports } from '../../src/core/ports/index.js';
+import type { DeployDeps } from '../../src/core/use-cases/deploy.js';
+import { finishBuild, type JobOutcome } from '../../src/core/use-cases/run-build.js';
+import { artifactKey } from '../stack/names.js';
+import { onAwsPorts } from './platform-ports.js';
+
+const nameValue = z.object({ name: z.string(), value: z.string().nullish() });
+const phase = z.object({ 'phase-type': z.string(), 'phase-status': z.string().optional(), 'phase-context': z.array(z.string()).nullish() });
+/** The parts of EventBridge's "CodeBuild Build State Change" the deployer reads. */
+const buildStateChange = z.object({
+  'detail-type': z.literal('CodeBuild Build State Change'),
+  detail: z.object({
+    'build-status': z.string(),
+    'build-id': z.string(),
+    'project-name': z.string().optional(),
+    'additional-information': z
+      .object({
+        environment: z.object({ 'environment-variables': z.array(nameValue).optional() }).partial().optional(),
+        'exported-environment-variables': z.array(nameValue).optional(),
+        phases: z.array(phase).optional(),
+      })
+      .partial()
+      .optional(),
+  }),
+});
+
+export type CodeBuildStateChangeEvent = z.input<typeof buildStateChange>;
+
+export interface DeployHandlerOptions {
+  /** Where the build uploaded the deployment's output (the buildspec writes names.ts artifactKey). */
+  artifactLocation(project: string, deploymentId: string): string;
+}
+
+/**
+ * A CodeBuild build ended → core finishBuild with ok / failed and the reason. The deployment is
+ * named by the build's own ANCHOR_DEPLOYMENT_ID override, the commit by what the buildspec
+ * exported (ANCHOR_COMMIT_SHA, ANCHOR_COMMIT_MESSAGE). Throws on infrastructure errors, so
+ * Lambda's asynchronous retry runs it again.
+ */
+export function makeDeployHandler(ports: DeployDeps & Pick<Ports, 'builder' | 'logger'>, options: DeployHandlerOptions): (event: CodeBuildStateChangeEvent) => Promise<{ deploymentId: string | null; outcome: JobOutcome | 'ignored' }> {
+  return async (raw) => {
+    const parsed = buildStateChange.safeParse(raw);
+    if (!parsed.success) {
+      ports.logger.warn('deploy: not a CodeBuild state change; ignored', { detailType: (raw as { 'detail-type'?: unknown })?.['detail-type'] });
+      return { deploymentId: null, outcome: 'ignored' };
+    }
+    const { detail } = parsed.data;
+    const info = detail['additional-information'] ?? {};
+    const vars = toMap(info.environment?.['environment-variables']);
+    const exported = toMap(info['exported-environment-variables']);
+    const deploymentId = vars.get('ANCHOR_DEPLOYMENT_ID');
+    const project = vars.get('ANCHOR_PROJECT');
+    if (!deploymentId || !project) {
+      ports.logger.warn('deploy: a build without ANCHOR_DEPLOYMENT_ID / ANCHOR_PROJECT; ignored', { buildId: detail['build-id'] });
+      return { deploymentId: null, outcome: 'ignored' };
+    }
+    const end = buildEnd(detail['build-status'], {
+      commitSha: exported.get('ANCHOR_COMMIT_SHA') || vars.get('ANCHOR_COMMIT') || null,
+      commitMessage: exported.get('ANCHOR_COMMIT_MESSAGE') || null,
+      artifactDir: options.artifactLocation(project, deploymentId),
+      phases: info.phases ?? [],
+    });
+    if (!end) return { deploymentId, outcome: 'ignored' };
+    const outcome = await finishBuild(ports, deploymentId, end);
+    ports.logger.info('deploy: build handled', { deploymentId, buildId: detail['build-id'], status: detail['build-status'], outcome });
+    return { deploymentId, outcome };
+  };
+}
+
+function buildEnd(status: string, build: { commitSha: string | null; commitMessage: string | null; artifactDir: string; phases: Array<z.infer<typeof phase>> }): BuildEnd | null {
+  if (status === 'SUCCEEDED') {
+    if (!build.commitSha) return { ok: false, stopped: false, reason: 'The build succeeded but did not export ANCHOR_COMMIT_SHA: the buildspec is not anchor’s.', commitSha: null };
+    return { ok: true, commitSha: build.commitSha, commitMessage: build.commitMessage, artifactDir: build.artifactDir };
+  }
+  if (status === 'STOPPED') return { ok: false, stopped: true, reason: 'The build was stopped.', commitSha: build.commitSha };
+  if (status === 'FAILED' || status === 'FAULT' || status === 'TIMED_OUT') return { ok: false, stopped: false, reason: failureReason(build.phases, status), commitSha: build.commitSha };
+  return null; // IN_PROGRESS: not an end.
+}
+
+/** The first phase that did not succeed, with CodeBuild's own words for why ("COMMAND_EXECUTION_ERROR: … npm ci … exit status 1"). */
+function failureReason(phases: Array<z.infer<typeof phase>>, status: string): string {
+  const failed = phases.find((p) => p['phase-status'] !== undefined && p['phase-status'] !== 'SUCCEEDED');
+  if (!failed) return `The build ended ${status}.`;
+  const context = (failed['phase-context'] ?? []).filter((c) => c && c !== ':').join('; ');
+  const phaseName = failed['phase-type'].toLowerCase().replace(/_/g, ' ');
+  return `The build ${failed['phase-status'] === 'TIMED_OUT' ? 'timed out' : 'failed'} in the ${phaseName} phase${context ? `: ${context}` : '.'}`;
+}
+
+function toMap(list: Array<z.infer<typeof nameValue>> | undefined): Map<string, string> {
+  return new Map((list ?? []).map((v) => [v.name, v.value ?? '']));
+}
+
+export const handler = onAwsPorts((ports, env) =>
+  makeDeployHandler(ports, { artifactLocation: (project, deploymentId) => `s3://${env.outputs.ArtifactsBucketName}/${artifactKey(project, deploymentId)}` }),
+);

@@ -1,0 +1,32 @@
+import type { Ports } from '../../src/core/ports/index.js';
+import { readHandlerEnv, type HandlerEnv } from './env.js';
+
+let opened: Promise<{ ports: Ports; env: HandlerEnv }> | undefined;
+
+/**
+ * The aws ports of this Lambda container, built once on the first event and reused while the
+ * container lives (clients keep their connections warm). A failed cold start is not cached, so
+ * the next event tries again.
+ */
+function platformPorts(): Promise<{ ports: Ports; env: HandlerEnv }> {
+  opened ??= (async () => {
+    const env = readHandlerEnv();
+    const { createAwsPorts } = await import('../../src/adapters/aws/create-aws-ports.js');
+    const platform = await createAwsPorts({ region: env.region, stage: env.stage, outputs: env.outputs });
+    return { ports: platform.ports as Ports, env };
+  })();
+  opened.catch(() => {
+    opened = undefined;
+  });
+  return opened;
+}
+
+/** Turns a handler factory (tested with any ports) into the Lambda `handler` export. */
+export function onAwsPorts<E, R>(make: (ports: Ports, env: HandlerEnv) => (event: E) => Promise<R>): (event: E) => Promise<R> {
+  let handler: ((event: E) => Promise<R>) | undefined;
+  return async (event) => {
+    const { ports, env } = await platformPorts();
+    handler ??= make(ports, env);
+    return handler(event);
+  };
+}
