@@ -1,0 +1,70 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll } from 'vitest';
+import { documentClient } from '../../src/adapters/aws/dynamo-document.js';
+import { DynamoDeliveries } from '../../src/adapters/aws/dynamo-deliveries.js';
+import { DynamoDeployments } from '../../src/adapters/aws/dynamo-deployments.js';
+import { DynamoEnvVars } from '../../src/adapters/aws/dynamo-env-vars.js';
+import { DynamoProjects } from '../../src/adapters/aws/dynamo-projects.js';
+import { SqsJobQueue } from '../../src/adapters/aws/sqs-job-queue.js';
+import { createBuildQueues, createPlatformTables, dynamoClient, sqsClient, startDynamoDbLocal, startFauxqs, type Emulator } from '../aws/emulators.js';
+import { describeDeliveriesContract } from './deliveries.contract.js';
+import { describeDeploymentsContract } from './deployments.contract.js';
+import { describeEnvVarsContract } from './env-vars.contract.js';
+import { describeJobQueueContract } from './job-queue.contract.js';
+import { describeProjectsContract } from './projects.contract.js';
+
+/**
+ * The contract suites against the aws adapters: DynamoDB Local and fauxqs, started once for this
+ * file; every test gets tables and queues of its own.
+ */
+let dynamo: Emulator;
+let sqs: Emulator;
+let dynamoApi: DynamoDBClient;
+let sqsApi: SQSClient;
+
+beforeAll(async () => {
+  [dynamo, sqs] = await Promise.all([startDynamoDbLocal(), startFauxqs()]);
+  dynamoApi = dynamoClient(dynamo.endpoint);
+  sqsApi = sqsClient(sqs.endpoint);
+  console.info(`emulators ready: DynamoDB Local ${dynamo.startMs} ms, fauxqs ${sqs.startMs} ms`);
+});
+
+afterAll(async () => {
+  dynamoApi?.destroy();
+  sqsApi?.destroy();
+  await Promise.all([dynamo?.stop(), sqs?.stop()]);
+});
+
+async function tables() {
+  const names = await createPlatformTables(dynamoApi);
+  const doc = documentClient(dynamoApi);
+  const envVars = new DynamoEnvVars({ doc, table: names.envVars });
+  return { doc, names, envVars, projects: new DynamoProjects({ doc, table: names.projects, envVars }), cleanup: async () => {} };
+}
+
+describeProjectsContract('DynamoProjects', async () => {
+  const t = await tables();
+  return { projects: t.projects, envVars: t.envVars, cleanup: t.cleanup };
+});
+
+describeDeploymentsContract('DynamoDeployments', async () => {
+  const t = await tables();
+  return { deployments: new DynamoDeployments({ doc: t.doc, table: t.names.deployments }), projects: t.projects, cleanup: t.cleanup };
+});
+
+describeEnvVarsContract('DynamoEnvVars', async () => {
+  const t = await tables();
+  return { envVars: t.envVars, projects: t.projects, cleanup: t.cleanup };
+});
+
+describeDeliveriesContract('DynamoDeliveries', async () => {
+  const t = await tables();
+  return { deliveries: new DynamoDeliveries({ doc: t.doc, table: t.names.deliveries }), cleanup: t.cleanup };
+});
+
+describeJobQueueContract('SqsJobQueue', async () => {
+  const t = await tables();
+  const queues = await createBuildQueues(sqsApi);
+  return { queue: new SqsJobQueue({ sqs: sqsApi, ...queues, errors: { doc: t.doc, table: t.names.deployments } }), cleanup: t.cleanup };
+});
