@@ -154,6 +154,16 @@ setInterval(() => {}, 1000);
     await builder.stop('nope');
   });
 
+  it('stops a build right after it started, before any step ran', async () => {
+    repo.commit(appFiles(), 'Quick');
+    const lines: string[] = [];
+    const { buildId, ended } = await builder.start(request({ lines }));
+    await builder.stop(buildId);
+    expect(await ended).toMatchObject({ ok: false, stopped: true });
+    expect(lines).not.toContain('▸ Building with OpenNext');
+    expect(existsSync(join(root, 'work', buildId))).toBe(false);
+  });
+
   it('ends a background process that a successful build left running', async () => {
     const pidsFile = join(root, 'pids');
     repo.commit(appFiles({

@@ -213,6 +213,8 @@ export class ProcessBuilder implements Builder {
       throw new BuildFailure('OpenNext build finished but wrote no .open-next directory: check open-next.config.ts and the build output above');
     }
     if (cache !== null) await cache.saveNext(join(appDir, '.next'), log);
+    // A stop that came in while the output was checked and the cache saved still wins.
+    if (build.stopRequested) throw new BuildStopped();
     const artifactDir = join(scratch, 'artifact');
     await rename(output, artifactDir);
     log(`▸ Build finished: ${commitSha.slice(0, 12)}`);
