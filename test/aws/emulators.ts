@@ -123,7 +123,9 @@ export async function startFauxqs(): Promise<Emulator> {
 }
 
 export const dynamoClient = (endpoint: string) => new DynamoDBClient({ endpoint, region: TEST_REGION, credentials: TEST_CREDENTIALS });
-export const s3Client = (endpoint: string) => new S3Client({ endpoint, region: TEST_REGION, credentials: TEST_CREDENTIALS, forcePathStyle: true });
+/** s3rver knows one key pair, its own dummy S3RVER/S3RVER. */
+export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+export const s3Client = (endpoint: string) => new S3Client({ endpoint, region: TEST_REGION, credentials: S3RVER_CREDENTIALS, forcePathStyle: true });
 export const sqsClient = (endpoint: string) => new SQSClient({ endpoint, region: TEST_REGION, credentials: TEST_CREDENTIALS });
 
 let uniqueCounter = 0;

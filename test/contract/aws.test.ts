@@ -1,4 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll } from 'vitest';
 import { documentClient } from '../../src/adapters/aws/dynamo-document.js';
@@ -6,8 +7,12 @@ import { DynamoDeliveries } from '../../src/adapters/aws/dynamo-deliveries.js';
 import { DynamoDeployments } from '../../src/adapters/aws/dynamo-deployments.js';
 import { DynamoEnvVars } from '../../src/adapters/aws/dynamo-env-vars.js';
 import { DynamoProjects } from '../../src/adapters/aws/dynamo-projects.js';
+import { S3Artifacts } from '../../src/adapters/aws/s3-artifacts.js';
+import { downloadZip } from '../../src/adapters/aws/s3-zip.js';
 import { SqsJobQueue } from '../../src/adapters/aws/sqs-job-queue.js';
-import { createBuildQueues, createPlatformTables, dynamoClient, sqsClient, startDynamoDbLocal, startFauxqs, type Emulator } from '../aws/emulators.js';
+import { listZip, readZipEntry } from '../../src/adapters/aws/zip-archive.js';
+import { createBucket, createBuildQueues, createPlatformTables, dynamoClient, s3Client, sqsClient, startDynamoDbLocal, startFauxqs, startS3rver, type Emulator } from '../aws/emulators.js';
+import { describeArtifactsContract } from './artifacts.contract.js';
 import { describeDeliveriesContract } from './deliveries.contract.js';
 import { describeDeploymentsContract } from './deployments.contract.js';
 import { describeEnvVarsContract } from './env-vars.contract.js';
@@ -20,20 +25,24 @@ import { describeProjectsContract } from './projects.contract.js';
  */
 let dynamo: Emulator;
 let sqs: Emulator;
+let s3: Emulator;
+let s3Api: S3Client;
 let dynamoApi: DynamoDBClient;
 let sqsApi: SQSClient;
 
 beforeAll(async () => {
-  [dynamo, sqs] = await Promise.all([startDynamoDbLocal(), startFauxqs()]);
+  [dynamo, sqs, s3] = await Promise.all([startDynamoDbLocal(), startFauxqs(), startS3rver()]);
   dynamoApi = dynamoClient(dynamo.endpoint);
   sqsApi = sqsClient(sqs.endpoint);
-  console.info(`emulators ready: DynamoDB Local ${dynamo.startMs} ms, fauxqs ${sqs.startMs} ms`);
+  s3Api = s3Client(s3.endpoint);
+  console.info(`emulators ready: DynamoDB Local ${dynamo.startMs} ms, fauxqs ${sqs.startMs} ms, s3rver ${s3.startMs} ms`);
 });
 
 afterAll(async () => {
   dynamoApi?.destroy();
   sqsApi?.destroy();
-  await Promise.all([dynamo?.stop(), sqs?.stop()]);
+  s3Api?.destroy();
+  await Promise.all([dynamo?.stop(), sqs?.stop(), s3?.stop()]);
 });
 
 async function tables() {
@@ -67,4 +76,17 @@ describeJobQueueContract('SqsJobQueue', async () => {
   const t = await tables();
   const queues = await createBuildQueues(sqsApi);
   return { queue: new SqsJobQueue({ sqs: sqsApi, ...queues, errors: { doc: t.doc, table: t.names.deployments } }), cleanup: t.cleanup };
+});
+
+describeArtifactsContract('S3Artifacts', async () => {
+  const bucket = await createBucket(s3Api, 'artifacts');
+  return {
+    artifacts: new S3Artifacts({ s3: s3Api, bucket, projectOf: async () => 'shop' }),
+    readFile: async (info, path) => {
+      const zip = await downloadZip(s3Api, info.location);
+      const entry = listZip(zip).find((e) => e.name === path && e.kind === 'file');
+      return entry ? readZipEntry(zip, entry).toString('utf8') : null;
+    },
+    cleanup: async () => {},
+  };
 });

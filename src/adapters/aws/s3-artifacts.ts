@@ -1,0 +1,128 @@
+import { lstat, readdir, readFile, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { artifactKey } from '../../../infra/stack/names.js';
+import { zipFiles } from '../../../infra/handler-zip.js';
+import { AnchorError } from '../../core/errors.js';
+import type { ArtifactInfo, Artifacts, BundleReport } from '../../core/ports/artifacts.js';
+import { isNotFound, listZipAt, parseS3Location, readEntryAt } from './s3-zip.js';
+import type { ZipEntry } from './zip-archive.js';
+
+export interface S3ArtifactsOptions {
+  s3: S3Client;
+  bucket: string;
+  /** The project a deployment belongs to: artifact keys are `builds/<project>/<deploymentId>/open-next.zip` (names.ts). */
+  projectOf(deploymentId: string): Promise<string | null>;
+}
+
+/** Object metadata with the unzipped size, so `get` need not list the zip (x-amz-meta-anchor-bytes). */
+const BYTES_META = 'anchor-bytes';
+
+/**
+ * A deployment's OpenNext output as the zip of `.open-next/` in the artifacts bucket. On AWS the
+ * build uploads it itself, so the deploy handler calls `store` with its `s3://` location, which
+ * only checks it is there and measures it; a local directory (the CLI, tests) is zipped and uploaded.
+ * `bytes` is the unzipped size, as on the local backend. `inspect` lists the zip with ranged reads.
+ */
+export class S3Artifacts implements Artifacts {
+  constructor(private readonly options: S3ArtifactsOptions) {}
+
+  async store(deploymentId: string, output: string): Promise<ArtifactInfo> {
+    if (output.startsWith('s3://')) {
+      const info = await this.measure(deploymentId, output);
+      if (!info) {
+        throw new AnchorError({
+          code: 'BUILD_OUTPUT_MISSING',
+          kind: 'failed',
+          message: `The build of ${deploymentId} uploaded no output to ${output}.`,
+          hint: 'Check the end of the build log: the OpenNext build or the upload step most likely failed.',
+        });
+      }
+      return info;
+    }
+    const location = await this.location(deploymentId, true);
+    const files = await collectFiles(output);
+    const bytes = files.reduce((sum, f) => sum + f.data.length, 0);
+    const { bucket, key } = parseS3Location(location as string);
+    await new Upload({ client: this.options.s3, params: { Bucket: bucket, Key: key, Body: zipFiles(files), ContentType: 'application/zip', Metadata: { [BYTES_META]: String(bytes) } } }).done();
+    return { deploymentId, location: location as string, bytes };
+  }
+
+  async get(deploymentId: string): Promise<ArtifactInfo | null> {
+    const location = await this.location(deploymentId, false);
+    return location ? this.measure(deploymentId, location) : null;
+  }
+
+  async inspect(artifact: ArtifactInfo): Promise<BundleReport> {
+    const { entries } = await listZipAt(this.options.s3, artifact.location);
+    const bundle = await this.serverBundlePath(artifact.location, entries);
+    const hasServerFunction = entries.some((e) => e.name === `${bundle}/index.mjs`);
+    return {
+      serverBundleBytes: hasServerFunction ? entries.filter((e) => e.kind !== 'directory' && e.name.startsWith(`${bundle}/`)).reduce((sum, e) => sum + e.size, 0) : 0,
+      imageHasSharp: entries.some((e) => e.name === 'image-optimization-function/node_modules/sharp' || e.name.startsWith('image-optimization-function/node_modules/sharp/')),
+      hasServerFunction,
+    };
+  }
+
+  async remove(deploymentId: string): Promise<void> {
+    const location = await this.location(deploymentId, false);
+    if (!location) return;
+    const { bucket, key } = parseS3Location(location);
+    await this.options.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  }
+
+  private async measure(deploymentId: string, location: string): Promise<ArtifactInfo | null> {
+    try {
+      const { entries, metadata } = await listZipAt(this.options.s3, location);
+      const recorded = Number(metadata[BYTES_META]);
+      const bytes = Number.isFinite(recorded) && metadata[BYTES_META] !== undefined ? recorded : entries.filter((e) => e.kind !== 'directory').reduce((sum, e) => sum + e.size, 0);
+      return { deploymentId, location, bytes };
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  private async location(deploymentId: string, required: boolean): Promise<string | null> {
+    const project = await this.options.projectOf(deploymentId);
+    if (!project) {
+      if (!required) return null;
+      throw new AnchorError({ code: 'DEPLOYMENT_NOT_FOUND', kind: 'not-found', message: `There is no deployment ${deploymentId}, so its build output has nowhere to go.` });
+    }
+    return `s3://${this.options.bucket}/${artifactKey(project, deploymentId)}`;
+  }
+
+  /** The default origin's bundle as the manifest names it (`.open-next/server-functions/default`), relative to the zip's root. */
+  private async serverBundlePath(location: string, entries: ZipEntry[]): Promise<string> {
+    const fallback = 'server-functions/default';
+    const manifest = entries.find((e) => e.name === 'open-next.output.json');
+    if (!manifest) return fallback;
+    try {
+      const parsed = JSON.parse((await readEntryAt(this.options.s3, location, manifest)).toString('utf8')) as { origins?: { default?: { bundle?: unknown } } };
+      const bundle = parsed.origins?.default?.bundle;
+      if (typeof bundle !== 'string') return fallback;
+      const inside = bundle.replace(/^(\.\/)?\.open-next\//, '').replace(/\/$/, '');
+      return inside.startsWith('..') || inside.startsWith('/') ? fallback : inside;
+    } catch {
+      return fallback;
+    }
+  }
+}
+
+/** Every regular file under `dir` (links followed), with its path inside `dir` using `/`. */
+async function collectFiles(dir: string): Promise<{ name: string; data: Buffer }[]> {
+  try {
+    await stat(dir);
+  } catch (error) {
+    throw new AnchorError({ code: 'BUILD_OUTPUT_MISSING', kind: 'failed', message: `The build produced no output at ${dir}.`, hint: 'Check the end of the build log.', cause: error });
+  }
+  const files: { name: string; data: Buffer }[] = [];
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    const path = join(entry.parentPath, entry.name);
+    const info = entry.isSymbolicLink() ? await stat(path).catch(() => null) : await lstat(path);
+    if (!info?.isFile()) continue;
+    files.push({ name: relative(dir, path).split(sep).join('/'), data: await readFile(path) });
+  }
+  return files.sort((a, b) => a.name.localeCompare(b.name));
+}
