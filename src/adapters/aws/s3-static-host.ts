@@ -1,0 +1,120 @@
+import { DescribeKeyValueStoreCommand, PutKeyCommand, type CloudFrontKeyValueStoreClient } from '@aws-sdk/client-cloudfront-keyvaluestore';
+import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { assetPrefix } from '../../../infra/stack/names.js';
+import type { ArtifactInfo, PublishStats, StaticHost } from '../../core/ports/index.js';
+import { cacheControl, contentType } from '../local/static-files.js';
+import { downloadZip } from './s3-zip.js';
+import { listZip, readZipEntry } from './zip-archive.js';
+
+export interface S3StaticHostOptions {
+  /** Reads the artifact and writes the assets (and ISR cache) buckets. */
+  s3: S3Client;
+  assetsBucket: string;
+  /** When given, the build's ISR cache (`.open-next/cache/`) is seeded under `<project>/` (the s3-lite prefix). */
+  cacheBucket?: string;
+  kvs: CloudFrontKeyValueStoreClient;
+  /** The project's KeyValueStore (a project stack output). */
+  keyValueStoreArn(project: string): Promise<string>;
+  /** Uploads in flight at once (default 16). */
+  concurrency?: number;
+  /** Files from this size go up as multipart uploads (default 8 MiB). */
+  multipartBytes?: number;
+}
+
+const MIB = 1024 * 1024;
+const KVS_ATTEMPTS = 5;
+
+/**
+ * Static assets in S3 under `<project>/<deploymentId>/` (names.ts assetPrefix), served through
+ * CloudFront; the CloudFront Function finds the live prefix in the project's KeyValueStore.
+ * Content-hashed files (`_next/**`) already stored under the deployment's prefix are not
+ * uploaded again (a retried deploy), and ISR cache entries already seeded are never overwritten
+ * (revalidation may have written fresher ones since).
+ */
+export class S3StaticHost implements StaticHost {
+  constructor(private readonly options: S3StaticHostOptions) {}
+
+  async publish(projectName: string, deploymentId: string, artifact: ArtifactInfo): Promise<PublishStats> {
+    const zip = await downloadZip(this.options.s3, artifact.location);
+    const entries = listZip(zip).filter((e) => e.kind === 'file');
+    const prefix = assetPrefix(projectName, deploymentId);
+    const assets = entries.filter((e) => e.name.startsWith('assets/'));
+    const present = await this.listSizes(this.options.assetsBucket, `${prefix}/`);
+    const stats: PublishStats = { files: assets.length, uploaded: 0, skipped: 0 };
+    const jobs: (() => Promise<void>)[] = assets.map((entry) => async () => {
+      const path = entry.name.slice('assets/'.length);
+      const key = `${prefix}/${path}`;
+      if (path.startsWith('_next/') && present.get(key) === entry.size) {
+        stats.skipped += 1;
+        return;
+      }
+      await this.put(this.options.assetsBucket, key, readZipEntry(zip, entry), { ContentType: contentType(path), CacheControl: cacheControl(`/${path}`) });
+      stats.uploaded += 1;
+    });
+    const { cacheBucket } = this.options;
+    if (cacheBucket) {
+      const seeded = await this.listSizes(cacheBucket, `${projectName}/`);
+      for (const entry of entries.filter((e) => e.name.startsWith('cache/'))) {
+        const key = `${projectName}/${entry.name.slice('cache/'.length)}`;
+        if (!seeded.has(key)) jobs.push(() => this.put(cacheBucket, key, readZipEntry(zip, entry), { ContentType: contentType(key) }));
+      }
+    }
+    await runLimited(jobs, this.options.concurrency ?? 16);
+    return stats;
+  }
+
+  /** One KVS write, conditional on the store's ETag; retried when another write got in between. */
+  async activate(projectName: string, deploymentId: string): Promise<void> {
+    const KvsARN = await this.options.keyValueStoreArn(projectName);
+    for (let attempt = 1; ; attempt++) {
+      const { ETag } = await this.options.kvs.send(new DescribeKeyValueStoreCommand({ KvsARN }));
+      try {
+        await this.options.kvs.send(new PutKeyCommand({ KvsARN, Key: projectName, Value: assetPrefix(projectName, deploymentId), IfMatch: ETag }));
+        return;
+      } catch (error) {
+        const conflict = error instanceof Error && (error.name === 'ConflictException' || error.name === 'PreconditionFailed' || error.name === 'PreconditionFailedException');
+        if (!conflict || attempt >= KVS_ATTEMPTS) throw error;
+        await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+      }
+    }
+  }
+
+  private async listSizes(bucket: string, prefix: string): Promise<Map<string, number>> {
+    const sizes = new Map<string, number>();
+    let token: string | undefined;
+    do {
+      const page = await this.options.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const object of page.Contents ?? []) if (object.Key) sizes.set(object.Key, object.Size ?? -1);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return sizes;
+  }
+
+  private async put(bucket: string, key: string, body: Buffer, headers: { ContentType: string; CacheControl?: string }): Promise<void> {
+    const params = { Bucket: bucket, Key: key, Body: body, ...headers };
+    if (body.length >= (this.options.multipartBytes ?? 8 * MIB)) {
+      await new Upload({ client: this.options.s3, params, partSize: Math.max(5 * MIB, this.options.multipartBytes ?? 8 * MIB), queueSize: 2 }).done();
+      return;
+    }
+    await this.options.s3.send(new PutObjectCommand(params));
+  }
+}
+
+/** Runs `jobs` with at most `limit` in flight; the first failure is thrown once the others have settled. */
+export async function runLimited(jobs: readonly (() => Promise<void>)[], limit: number): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | null = null;
+  const worker = async () => {
+    while (next < jobs.length && !failure) {
+      const job = jobs[next++] as () => Promise<void>;
+      try {
+        await job();
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, jobs.length)) }, worker));
+  if (failure) throw (failure as { error: unknown }).error;
+}
