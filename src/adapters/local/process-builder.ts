@@ -128,9 +128,11 @@ export class ProcessBuilder implements Builder {
     const tmpDir = join(scratch, 'tmp');
     await mkdir(tmpDir, { recursive: true });
     const base = withoutAws({ ...this.options.baseEnv, TMPDIR: tmpDir });
-    const step = async (label: string, file: string, args: string[], cwd: string, env: Record<string, string>, quiet = false): Promise<StepResult> => {
+    const step = async (
+      label: string, file: string, args: string[], cwd: string, env: Record<string, string>, quiet = false, rewrite = (line: string) => line,
+    ): Promise<StepResult> => {
       if (build.stopRequested) throw new BuildStopped();
-      const result = await build.processes.run(file, args, { cwd, env, onLine: quiet ? () => undefined : log });
+      const result = await build.processes.run(file, args, { cwd, env, onLine: quiet ? () => undefined : (line) => log(rewrite(line)) });
       if (build.stopRequested) throw new BuildStopped();
       if (result.spawnError === 'ENOENT') throw new BuildFailure(`${label} failed: "${file}" was not found on the build machine's PATH`);
       return result;
@@ -141,7 +143,7 @@ export class ProcessBuilder implements Builder {
     log(`▸ Cloning ${shownUrl} (${request.commitSha ?? request.ref})`);
     const gitEnv = { ...base, GIT_TERMINAL_PROMPT: '0' };
     const { commitSha, commitMessage } = await checkoutCommit(
-      (args, opts) => step(`git ${args[0] ?? ''}`, 'git', args, opts.cwd, gitEnv, opts.quiet === true),
+      (args, opts) => step(`git ${args[0] ?? ''}`, 'git', args, opts.cwd, gitEnv, opts.quiet === true, (line) => (shownUrl === request.repoUrl ? line : line.replaceAll(request.repoUrl, shownUrl))),
       { repoDir, repoUrl: request.repoUrl, ref: request.ref, commitSha: request.commitSha },
     );
     build.commitSha = commitSha;
@@ -161,6 +163,7 @@ export class ProcessBuilder implements Builder {
       ...request.env,
       ...(npmStore === null ? {} : npmCacheEnv(npmStore)),
       NEXT_TELEMETRY_DISABLED: '1',
+      // Nobody can answer a prompt here; CI=1 makes npm, Next.js and friends stop asking.
       CI: '1',
     });
     if ((await findExecutable(install.tool, buildEnv.PATH)) === null) {
