@@ -1,0 +1,57 @@
+import { cpSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setEnv } from '../../src/core/use-cases/env.js';
+import { rollback } from '../../src/core/use-cases/rollback.js';
+import { templatesDir } from '../../src/adapters/local/templates-dir.js';
+import { ensureHandlerChildBuilt } from './handler-child-build.js';
+import { LocalPlatformHarness } from './local-platform.js';
+
+/** The main job with a real Next.js app: push → live → change → rollback, content checked each time. */
+let platform: LocalPlatformHarness;
+beforeAll(async () => {
+  await ensureHandlerChildBuilt();
+  platform = await new LocalPlatformHarness().start({ project: 'site' });
+});
+afterAll(async () => platform?.stop());
+
+const text = (html: string, id: string) => new RegExp(`<[a-z0-9]+ id="${id}"[^>]*>(.*?)</`).exec(html)?.[1]?.replace(/<!-- -->/g, '');
+
+describe('a real Next.js app through the local pipeline', () => {
+  it('push → live → change → rollback', async () => {
+    const files: Record<string, string> = {};
+    cpSync(join(templatesDir(), 'sample-app'), platform.repo.dir, { recursive: true, filter: (src) => !/node_modules|\.next|\.open-next/.test(src) });
+    await setEnv(platform.server.ports, { project: 'site', key: 'GREETING', value: 'Hello, Phnom Penh', secret: false, targets: ['runtime'] });
+    const v1 = platform.repo.commit(files, 'v1');
+    const d1 = (await platform.push(v1)).json.deploymentId ?? '';
+    expect(await platform.waitFor(d1, ['live', 'failed'], 300_000)).toBe('live');
+
+    const home = await platform.site('/');
+    expect(home.status).toBe(200);
+    expect(text(home.body, 'greeting')).toBe('Hello, Phnom Penh');
+    expect(text(home.body, 'version')).toBe('version: v1');
+    const api = await platform.site('/api/hello');
+    expect(api.headers['content-type']).toMatch(/application\/json/);
+    const script = /src="(\/_next\/static\/[^"]+\.js)"/.exec(home.body)?.[1] ?? '';
+    const asset = await platform.site(script);
+    expect(asset.status).toBe(200);
+    expect(asset.headers['cache-control']).toBe('public,max-age=31536000,immutable');
+    const image = await platform.site('/_next/image?url=%2Fanchor.png&w=64&q=75', { accept: 'image/webp' });
+    expect(image.status).toBe(200);
+    expect(image.headers['content-type']).toMatch(/^image\//);
+
+    writeFileSync(join(platform.repo.dir, 'app', 'version.js'), "export const VERSION = 'v2';\n");
+    await setEnv(platform.server.ports, { project: 'site', key: 'GREETING', value: 'Hello again', secret: false, targets: ['runtime'] });
+    const v2 = platform.repo.commit({}, 'v2');
+    const d2 = (await platform.push(v2)).json.deploymentId ?? '';
+    expect(await platform.waitFor(d2, ['live', 'failed'], 300_000)).toBe('live');
+    const changed = await platform.site('/');
+    expect(text(changed.body, 'version')).toBe('version: v2');
+    expect(text(changed.body, 'greeting')).toBe('Hello again');
+
+    await rollback(platform.server.ports, { project: 'site' });
+    const back = await platform.site('/');
+    expect(text(back.body, 'version')).toBe('version: v1');
+    expect(text(back.body, 'greeting')).toBe('Hello, Phnom Penh');
+  }, 600_000);
+});
