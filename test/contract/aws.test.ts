@@ -7,11 +7,16 @@ import { DynamoDeliveries } from '../../src/adapters/aws/dynamo-deliveries.js';
 import { DynamoDeployments } from '../../src/adapters/aws/dynamo-deployments.js';
 import { DynamoEnvVars } from '../../src/adapters/aws/dynamo-env-vars.js';
 import { DynamoProjects } from '../../src/adapters/aws/dynamo-projects.js';
+import { CloudWatchBuildLogs } from '../../src/adapters/aws/cloudwatch-build-logs.js';
+import { SsmSecretBox } from '../../src/adapters/aws/ssm-secret-box.js';
 import { S3Artifacts } from '../../src/adapters/aws/s3-artifacts.js';
 import { downloadZip } from '../../src/adapters/aws/s3-zip.js';
 import { SqsJobQueue } from '../../src/adapters/aws/sqs-job-queue.js';
 import { listZip, readZipEntry } from '../../src/adapters/aws/zip-archive.js';
 import { createBucket, createBuildQueues, createPlatformTables, dynamoClient, s3Client, sqsClient, startDynamoDbLocal, startFauxqs, startS3rver, type Emulator } from '../aws/emulators.js';
+import { mockCloudWatchLogs, mockSsm } from '../aws/sdk-mocks.js';
+import { describeBuildLogsContract } from './build-logs.contract.js';
+import { describeSecretBoxContract } from './secret-box.contract.js';
 import { describeArtifactsContract } from './artifacts.contract.js';
 import { describeDeliveriesContract } from './deliveries.contract.js';
 import { describeDeploymentsContract } from './deployments.contract.js';
@@ -89,4 +94,14 @@ describeArtifactsContract('S3Artifacts', async () => {
     },
     cleanup: async () => {},
   };
+});
+
+describeBuildLogsContract('CloudWatchBuildLogs (aws-sdk-client-mock)', async () => {
+  const { client, mock } = mockCloudWatchLogs();
+  return { logs: new CloudWatchBuildLogs({ logs: client, group: '/anchor/test/builds' }), cleanup: async () => void mock.restore() };
+});
+
+describeSecretBoxContract('SsmSecretBox (aws-sdk-client-mock)', async () => {
+  const { client, mock } = mockSsm();
+  return { box: new SsmSecretBox({ ssm: client, path: '/anchor/test/secrets/' }), cleanup: async () => void mock.restore() };
 });
