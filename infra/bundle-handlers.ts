@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +34,7 @@ export async function bundleHandlers(outDir: string, options: { entryDir?: strin
   const bundles: HandlerBundle[] = [];
   for (const name of options.names ?? HANDLER_NAMES) {
     const result = await build({
-      entryPoints: [join(entryDir, `${name}.ts`)],
+      entryPoints: [entryFile(entryDir, name)],
       bundle: true,
       platform: 'node',
       target: 'node22',
@@ -62,4 +63,10 @@ export async function bundleHandlers(outDir: string, options: { entryDir?: strin
     });
   }
   return bundles;
+}
+
+/** The sources in a checkout, the compiled `.js` in dist/ (where the installed CLI runs from). */
+function entryFile(entryDir: string, name: string): string {
+  const ts = join(entryDir, `${name}.ts`);
+  return existsSync(ts) ? ts : join(entryDir, `${name}.js`);
 }

@@ -7,7 +7,7 @@ export type HandlerName = 'webhook' | 'orchestrator' | 'deploy';
 
 export interface PipelineInput {
   stage: string;
-  handlerBucket: string;
+  handlerBucket: CfnValue;
   handlerKeys: Record<HandlerName, string>;
   logRetentionDays: number;
   handlerArchitecture: 'arm64' | 'x86_64';

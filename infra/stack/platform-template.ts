@@ -1,4 +1,4 @@
-import { LOG_RETENTION_DAYS, getAtt, ref, type Output, type Template } from './cfn.js';
+import { LOG_RETENTION_DAYS, getAtt, ref, type CfnValue, type Output, type Template } from './cfn.js';
 import { assertStage } from './names.js';
 import { pipelineResources, type HandlerName } from './platform-pipeline.js';
 import { storageResources } from './platform-storage.js';
@@ -6,8 +6,8 @@ import { AnchorError } from '../../src/core/errors.js';
 
 export interface PlatformTemplateInput {
   stage: string;
-  /** The bootstrap bucket `anchor init` uploaded the handler zips to. */
-  handlerBucket: string;
+  /** The bootstrap bucket `anchor init` uploaded the handler zips to (`--print-template` passes a Fn::Sub of it). */
+  handlerBucket: CfnValue;
   handlerKeys: Record<HandlerName, string>;
   /** CloudWatch Logs retention for every log group of the platform (default 30). */
   logRetentionDays?: number;

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CliPorts } from '../adapters/local/create-local-ports.js';
+import { AwsClients } from './aws-clients.js';
 import type { CliEnv } from './env.js';
 import type { Io } from './io.js';
 import { PlatformStore, type PlatformConfig } from './platforms.js';
@@ -28,6 +29,7 @@ export class Context {
   readonly prompter: Prompter;
   readonly store: PlatformStore;
   private opened: OpenPlatform | null = null;
+  private readonly awsClients = new Map<string, AwsClients>();
 
   constructor(
     readonly io: Io,
@@ -51,6 +53,13 @@ export class Context {
   async platform(options: { githubToken?: string | undefined; name?: string } = {}): Promise<OpenPlatform> {
     if (this.opened) return this.opened;
     const config = this.store.resolve(options.name ?? this.platformName);
+    if (config.backend === 'aws') {
+      // The aws adapters (and the SDK) load only for a command that opens an aws platform.
+      const { createAwsPorts } = await import('../adapters/aws/create-aws-ports.js');
+      const aws = await createAwsPorts({ region: config.region, stage: config.stage, outputs: config.outputs });
+      this.opened = { config, ports: aws.ports, serverDeferred: () => false, close: async () => aws.close() };
+      return this.opened;
+    }
     const { createLocalPorts } = await import('../adapters/local/create-local-ports.js');
     const local = createLocalPorts({ dir: config.dir, baseEnv: this.env.baseEnv, githubToken: options.githubToken ?? this.env.githubToken, githubApiUrl: this.env.githubApiUrl, serverUrl: `http://${config.server.host}:${config.server.port}` });
     const opened: OpenPlatform = { config, ports: local.ports, serverDeferred: local.serverDeferred, close: local.close };
@@ -58,8 +67,20 @@ export class Context {
     return opened;
   }
 
+  /** AWS SDK clients for a region, made on first use and closed with the context. */
+  aws(region: string): AwsClients {
+    let clients = this.awsClients.get(region);
+    if (!clients) {
+      clients = new AwsClients(region);
+      this.awsClients.set(region, clients);
+    }
+    return clients;
+  }
+
   async close(): Promise<void> {
     await this.opened?.close();
     this.opened = null;
+    for (const clients of this.awsClients.values()) await clients.destroy();
+    this.awsClients.clear();
   }
 }

@@ -7,6 +7,8 @@ export interface CliEnv {
   ci: boolean;
   githubToken: string | undefined;
   githubApiUrl: string | undefined;
+  /** How often CloudFormation is asked for news while a stack changes (ANCHOR_AWS_POLL_MS, default 3000). */
+  awsPollMs: number;
   /** Variables a child process (a build, a git clone) needs to run at all, never AWS_* ones. */
   baseEnv: Record<string, string>;
 }
@@ -27,6 +29,7 @@ export function readCliEnv(source: Record<string, string | undefined> = process.
     ci: isTruthy(source.CI),
     githubToken: nonEmpty(source.GITHUB_TOKEN),
     githubApiUrl: nonEmpty(source.ANCHOR_GITHUB_API_URL),
+    awsPollMs: Math.max(0, Number(source.ANCHOR_AWS_POLL_MS ?? '3000') || 0),
     baseEnv,
   };
 }

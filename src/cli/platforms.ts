@@ -11,7 +11,25 @@ export interface LocalPlatformConfig {
   server: { host: string; port: number };
 }
 
-export type PlatformConfig = LocalPlatformConfig;
+export interface AwsPlatformConfig {
+  name: string;
+  backend: 'aws';
+  /** Where platform.json lives; nothing else is stored locally for an aws platform. */
+  dir: string;
+  createdAt: string;
+  updatedAt: string;
+  region: string;
+  stage: string;
+  account: string;
+  /** The platform stack's outputs (infra/stack PLATFORM_OUTPUTS): table, bucket, queue and function names. */
+  outputs: Record<string, string>;
+  /** Where `anchor init --aws` uploaded the handler zips. */
+  bootstrapBucket: string;
+  /** Each project stack's outputs (PROJECT_OUTPUTS), by project name. */
+  projects: Record<string, Record<string, string>>;
+}
+
+export type PlatformConfig = LocalPlatformConfig | AwsPlatformConfig;
 
 const PLATFORM_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
@@ -81,6 +99,16 @@ export class PlatformStore {
 
 export function siteBaseUrl(config: LocalPlatformConfig): string {
   return `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${config.server.port}`;
+}
+
+/** Where GitHub posts: `<base>/webhook/<projectId>` (anchor server locally, the HTTP API on aws). */
+export function webhookBaseUrl(config: PlatformConfig): string {
+  return config.backend === 'aws' ? (config.outputs.WebhookApiUrl ?? '') : siteBaseUrl(config);
+}
+
+/** The address a project's site answers on, or null when an aws project has no stack yet. */
+export function siteUrl(config: PlatformConfig, project: string): string | null {
+  return config.backend === 'aws' ? (config.projects[project]?.SiteUrl ?? null) : `http://${project}.localhost:${config.server.port}`;
 }
 
 function readJson<T>(file: string): T | null {

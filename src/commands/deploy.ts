@@ -1,4 +1,5 @@
 import type { Context } from '../cli/context.js';
+import { siteUrl } from '../cli/platforms.js';
 import { requestDeploy } from '../core/use-cases/request-deploy.js';
 import { followDeployment } from './follow.js';
 
@@ -7,7 +8,7 @@ export default async function deploy(ctx: Context, args: string[], options: Reco
   const { ports, config } = await ctx.platform();
   const deployment = await requestDeploy(ports, { project, ref: options.ref as string | undefined });
   if (options.follow) {
-    await followDeployment(ctx, ports, deployment.id, `http://${project}.localhost:${config.server.port}`);
+    await followDeployment(ctx, ports, deployment.id, siteUrl(config, project) ?? '');
     return;
   }
   ctx.ui.result({ deploymentId: deployment.id, project, ref: deployment.ref, state: deployment.state }, () => [

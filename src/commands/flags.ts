@@ -16,3 +16,13 @@ export function parsePositiveInt(value: unknown, flag: string): number {
   }
   return n;
 }
+
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+
+export function parseRegion(value: unknown): string {
+  const region = String(value ?? 'ap-southeast-1');
+  if (!REGION.test(region)) {
+    throw new AnchorError({ code: 'FLAG_INVALID', kind: 'usage', message: `--region must be an AWS region such as ap-southeast-1, not "${region}".`, hint: 'Pass e.g. --region ap-southeast-1 (Singapore, the default).' });
+  }
+  return region;
+}

@@ -1,4 +1,3 @@
-import { AnchorError } from '../core/errors.js';
 import type { Context } from '../cli/context.js';
 import { PlatformStore, type LocalPlatformConfig } from '../cli/platforms.js';
 import { parsePort } from './flags.js';
@@ -13,14 +12,8 @@ export default async function init(ctx: Context, _args: string[], options: Recor
     ],
     '--local or --aws',
   );
-  if (backend === 'aws') {
-    throw new AnchorError({
-      code: 'AWS_NOT_AVAILABLE',
-      kind: 'usage',
-      message: 'AWS platforms are not available in this version of anchor yet (they arrive with issue #4).',
-      hint: 'Use "anchor init --local" for now; it needs no cloud account.',
-    });
-  }
+  // The AWS side (and the SDK) loads only here.
+  if (backend === 'aws') return (await import('./init-aws.js')).default(ctx, options);
   const name = ctx.platformName ?? 'local';
   PlatformStore.assertName(name);
   const existing = ctx.store.get(name);

@@ -1,4 +1,5 @@
 import type { Context } from '../cli/context.js';
+import { siteUrl } from '../cli/platforms.js';
 import { resolveLogTarget } from '../core/use-cases/deployments.js';
 import { followDeployment } from './follow.js';
 
@@ -8,7 +9,7 @@ export default async function logs(ctx: Context, args: string[], options: Record
   const deployment = await resolveLogTarget(ports, target);
   const project = await ports.projects.getById(deployment.projectId);
   if (options.follow) {
-    await followDeployment(ctx, ports, deployment.id, `http://${project?.name ?? 'site'}.localhost:${config.server.port}`);
+    await followDeployment(ctx, ports, deployment.id, siteUrl(config, project?.name ?? 'site') ?? '');
     return;
   }
   const lines = await ports.logs.read(deployment.id, { after: 0 });

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import type { Context } from '../cli/context.js';
-import { siteBaseUrl } from '../cli/platforms.js';
+import { siteUrl, webhookBaseUrl } from '../cli/platforms.js';
 import { describeRepo, parseRepo } from '../core/project.js';
 import { addProject } from '../core/use-cases/projects.js';
 
@@ -12,11 +12,12 @@ export default async function projectsAdd(ctx: Context, args: string[], options:
   });
   const token = (options.githubToken as string | undefined) ?? ctx.env.githubToken;
   const { config, ports } = await ctx.platform({ githubToken: token });
+  if (config.backend === 'aws') await (await import('./project-stack.js')).deployProjectStackFor(ctx, config, name);
   const { project, webhook } = await addProject(
     { ...ports, repoHooks: token ? ports.repoHooks : null },
-    { name, repo, branch: String(options.branch), root: String(options.root ?? ''), webhookBaseUrl: siteBaseUrl(config) },
+    { name, repo, branch: String(options.branch), root: String(options.root ?? ''), webhookBaseUrl: webhookBaseUrl(config) },
   );
-  const url = `http://${project.name}.localhost:${config.server.port}`;
+  const url = siteUrl(config, project.name);
   ctx.ui.result(
     { project: { name: project.name, id: project.id, repo: describeRepo(project.repo), branch: project.branch, root: project.root, url }, webhook },
     () => [

@@ -4,6 +4,9 @@ import { parsePort, parsePositiveInt } from './flags.js';
 
 export default async function server(ctx: Context, _args: string[], options: Record<string, unknown>): Promise<void> {
   const config = ctx.store.resolve(ctx.platformName);
+  if (config.backend !== 'local') {
+    throw new AnchorError({ code: 'NOT_LOCAL_PLATFORM', kind: 'usage', message: `Platform "${config.name}" runs in AWS (${config.region}); "anchor server" runs a local platform.`, hint: 'Its webhooks, builds and sites run in your AWS account already; pick a local platform with --platform <name>.' });
+  }
   const host = String(options.host ?? config.server.host);
   const port = options.port === undefined ? config.server.port : parsePort(options.port, '--port');
   const concurrency = parsePositiveInt(options.concurrency ?? 2, '--concurrency');

@@ -1,0 +1,144 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { platformStackName, projectStackName } from '../../../infra/stack/names.js';
+import { platformTemplate, type PlatformTemplateInput } from '../../../infra/stack/platform-template.js';
+import { projectTemplate } from '../../../infra/stack/project-template.js';
+import type { CloudFormationStacks, StackEvent } from './cloudformation-stacks.js';
+import type { HandlerZip, S3HandlerUploader, UploadReport } from './handler-uploader.js';
+import type { S3BucketRemover } from './s3-bucket-remover.js';
+
+/** CreateChangeSet takes at most this much TemplateBody; a larger template goes through the bootstrap bucket. */
+const TEMPLATE_BODY_LIMIT = 51_200;
+/** Buckets the platform stack retains on deletion (DeletionPolicy Retain), by output name. */
+const RETAINED_BUCKETS = ['ArtifactsBucketName', 'AssetsBucketName', 'CacheBucketName'] as const;
+
+export type Progress = { step(text: string): void; event(event: StackEvent): void };
+
+/** Bundles the platform's Lambda handlers (esbuild, loaded only here) into a scratch dir. */
+export async function bundlePlatformHandlers(): Promise<{ zips: HandlerZip[]; cleanup(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'anchor-handlers-'));
+  const { bundleHandlers } = await import('../../../infra/bundle-handlers.js');
+  return { zips: await bundleHandlers(dir), cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export interface PlatformDeployment {
+  stackName: string;
+  action: 'create' | 'update' | 'none';
+  outputs: Record<string, string>;
+  upload: UploadReport;
+}
+
+/** `anchor init --aws`: handler zips to the bootstrap bucket, then the platform stack by change set. */
+export async function deployPlatformStack(
+  deps: { stacks: CloudFormationStacks; uploader: S3HandlerUploader; bundle: typeof bundlePlatformHandlers },
+  input: { stage: string; progress: Progress; template?: Omit<PlatformTemplateInput, 'stage' | 'handlerBucket' | 'handlerKeys'> },
+): Promise<PlatformDeployment> {
+  input.progress.step('Bundling the platform handlers');
+  const bundles = await deps.bundle();
+  let upload: UploadReport;
+  try {
+    input.progress.step(`Uploading them to s3://${deps.uploader.bucket}`);
+    upload = await deps.uploader.upload(bundles.zips);
+  } finally {
+    await bundles.cleanup();
+  }
+  const template = platformTemplate({ ...input.template, stage: input.stage, handlerBucket: upload.bucket, handlerKeys: upload.keys as PlatformTemplateInput['handlerKeys'] });
+  const stackName = platformStackName(input.stage);
+  input.progress.step(`Deploying stack ${stackName}`);
+  const result = await deps.stacks.deploy({
+    stackName,
+    ...(await templateSource(deps.uploader, stackName, JSON.stringify(template))),
+    tags: { 'anchor:stage': input.stage, 'anchor:stack': 'platform' },
+    onEvent: input.progress.event,
+  });
+  return { stackName, action: result.action, outputs: result.outputs, upload };
+}
+
+/** `anchor projects add` on aws: the project's functions, CloudFront and asset pointer. */
+export async function deployProjectStack(
+  deps: { stacks: CloudFormationStacks; uploader: S3HandlerUploader },
+  input: { stage: string; project: string; platformOutputs: Record<string, string>; progress: Progress },
+): Promise<{ stackName: string; action: 'create' | 'update' | 'none'; outputs: Record<string, string> }> {
+  const template = projectTemplate({
+    stage: input.stage,
+    project: input.project,
+    platform: { artifactsBucket: input.platformOutputs.ArtifactsBucketName ?? '', assetsBucket: input.platformOutputs.AssetsBucketName ?? '', cacheBucket: input.platformOutputs.CacheBucketName ?? '' },
+  });
+  const stackName = projectStackName(input.stage, input.project);
+  input.progress.step(`Deploying stack ${stackName}`);
+  const result = await deps.stacks.deploy({
+    stackName,
+    ...(await templateSource(deps.uploader, stackName, JSON.stringify(template))),
+    // Deploys move the live alias outside CloudFormation; an update must not move it back.
+    keepParameters: ['ServerLiveVersion', 'ImageLiveVersion'],
+    tags: { 'anchor:stage': input.stage, 'anchor:stack': 'project', 'anchor:project': input.project },
+    onEvent: input.progress.event,
+  });
+  return { stackName, action: result.action, outputs: result.outputs };
+}
+
+export interface KeptBucket {
+  bucket: string;
+  objects: number;
+  why: string;
+}
+
+export interface PlatformRemoval {
+  deletedStacks: string[];
+  deletedBuckets: string[];
+  keptBuckets: KeptBucket[];
+}
+
+/**
+ * `anchor destroy` on aws: project stacks first (they use the platform's buckets and roles), then
+ * the platform stack. The buckets it retains are deleted when empty or with `force`; any other is
+ * kept and reported, since it holds builds, assets or the ISR cache.
+ */
+export async function destroyPlatformStacks(
+  deps: { stacks: CloudFormationStacks; buckets: S3BucketRemover },
+  input: { stage: string; bootstrapBucket: string; force: boolean; progress: Progress },
+): Promise<PlatformRemoval> {
+  const platform = platformStackName(input.stage);
+  const outputs = (await deps.stacks.describe(platform))?.outputs ?? {};
+  const removal: PlatformRemoval = { deletedStacks: [], deletedBuckets: [], keptBuckets: [] };
+  for (const stack of await deps.stacks.list(projectStackName(input.stage, ''))) {
+    input.progress.step(`Deleting stack ${stack}`);
+    if (await deps.stacks.delete(stack, { onEvent: input.progress.event })) removal.deletedStacks.push(stack);
+  }
+  input.progress.step(`Deleting stack ${platform}`);
+  if (await deps.stacks.delete(platform, { onEvent: input.progress.event })) removal.deletedStacks.push(platform);
+
+  for (const key of RETAINED_BUCKETS) {
+    const bucket = outputs[key];
+    if (!bucket) continue;
+    const objects = await deps.buckets.count(bucket);
+    if (objects === null) continue;
+    if (input.force || objects === 0) {
+      input.progress.step(`Deleting bucket ${bucket}${objects ? ' and everything in it' : ''}`);
+      await deps.buckets.remove(bucket);
+      removal.deletedBuckets.push(bucket);
+    } else {
+      removal.keptBuckets.push({ bucket, objects, why: `holds ${objects >= 1000 ? '1000+' : objects} object${objects === 1 ? '' : 's'}` });
+    }
+  }
+  // The bootstrap bucket serves every stage in this account and region: it goes only with --force, and only with the last platform.
+  const others = (await deps.stacks.list('anchor-')).filter((name) => name !== platform);
+  const bootstrapObjects = await deps.buckets.count(input.bootstrapBucket);
+  if (bootstrapObjects !== null) {
+    if (input.force && others.length === 0) {
+      input.progress.step(`Deleting bucket ${input.bootstrapBucket}`);
+      await deps.buckets.remove(input.bootstrapBucket);
+      removal.deletedBuckets.push(input.bootstrapBucket);
+    } else {
+      removal.keptBuckets.push({ bucket: input.bootstrapBucket, objects: bootstrapObjects, why: others.length > 0 ? `handler code of other anchor stacks (${others.join(', ')})` : 'handler code for "anchor init --aws"' });
+    }
+  }
+  return removal;
+}
+
+async function templateSource(uploader: S3HandlerUploader, stackName: string, body: string): Promise<{ templateBody: string } | { templateUrl: string }> {
+  if (Buffer.byteLength(body) <= TEMPLATE_BODY_LIMIT) return { templateBody: body };
+  return { templateUrl: await uploader.uploadTemplate(stackName, body, createHash('sha256').update(body).digest('hex')) };
+}

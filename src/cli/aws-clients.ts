@@ -1,0 +1,41 @@
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { STSClient } from '@aws-sdk/client-sts';
+
+/**
+ * The one place the CLI makes AWS SDK clients. Each SDK package is imported the first time a
+ * command asks for its client (never for --help), and every client gets the platform's region.
+ * Credentials come from the SDK's default chain (AWS_PROFILE, AWS_ACCESS_KEY_ID, ~/.aws, SSO),
+ * resolved on the first call, so a missing one surfaces where callerIdentity() explains it.
+ */
+export class AwsClients {
+  private readonly made = new Map<string, Promise<{ destroy(): void }>>();
+
+  constructor(readonly region: string) {}
+
+  cloudFormation(): Promise<CloudFormationClient> {
+    return this.client('cloudformation', async () => new (await import('@aws-sdk/client-cloudformation')).CloudFormationClient({ region: this.region, maxAttempts: 8 }));
+  }
+
+  sts(): Promise<STSClient> {
+    return this.client('sts', async () => new (await import('@aws-sdk/client-sts')).STSClient({ region: this.region }));
+  }
+
+  s3(): Promise<S3Client> {
+    return this.client('s3', async () => new (await import('@aws-sdk/client-s3')).S3Client({ region: this.region }));
+  }
+
+  async destroy(): Promise<void> {
+    for (const client of this.made.values()) (await client.catch(() => null))?.destroy();
+    this.made.clear();
+  }
+
+  private client<T extends { destroy(): void }>(key: string, make: () => Promise<T>): Promise<T> {
+    let client = this.made.get(key);
+    if (!client) {
+      client = make();
+      this.made.set(key, client);
+    }
+    return client as Promise<T>;
+  }
+}
