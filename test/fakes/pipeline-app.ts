@@ -71,7 +71,7 @@ console.log('build: version ' + site.version);
 if (process.env.BUILD_SECRET) console.log('build: using the secret ' + process.env.BUILD_SECRET + ' to fetch data');
 if (process.env.PIDS_FILE) fs.appendFileSync(process.env.PIDS_FILE, process.pid + '\n');
 if (site.failBuild) { console.error('build: Error: Module not found: ./missing'); process.exit(1); }
-const until = Date.now() + (site.buildSleepMs ?? 0);
+const until = Date.now() + Number(process.env.BUILD_SLEEP_MS ?? site.buildSleepMs ?? 0);
 const tick = () => { if (Date.now() >= until) { console.log('build: done'); return; } setTimeout(tick, 50); };
 tick();
 `;

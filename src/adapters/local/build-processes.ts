@@ -172,6 +172,30 @@ export class BuildProcesses {
   }
 }
 
+/**
+ * Kills (SIGKILL) every live process whose build tag names one of `buildIds`: what a server that
+ * died mid-build left running. Returns the pids it killed.
+ */
+export async function killOrphans(buildIds: ReadonlySet<string>): Promise<number[]> {
+  const killed: number[] = [];
+  const prefix = Buffer.from(`${BUILD_MARKER_VAR}=`);
+  for (const pid of await processIds()) {
+    try {
+      const environ = await readFile(`/proc/${pid}/environ`);
+      const at = environ.indexOf(prefix);
+      if (at === -1) continue;
+      const end = environ.indexOf(0, at);
+      const tag = environ.subarray(at + prefix.length, end === -1 ? undefined : end).toString();
+      if (!buildIds.has(tag) || (await isZombie(pid))) continue;
+      process.kill(pid, 'SIGKILL');
+      killed.push(pid);
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+  return killed;
+}
+
 interface Outcome {
   code: number | null;
   signal: string | null;

@@ -44,7 +44,11 @@ export class BuildWorker {
           this.running++;
           const heartbeat = setInterval(() => void this.queue.extend(received.receipt, visibilityMs).catch(() => undefined), visibilityMs / 3);
           const task = runBuildJob(this.deps, received)
-            .then(() => this.queue.ack(received.receipt))
+            .then(async (outcome) => {
+              // Stopped by a shutdown: not acked, so the next server builds it again.
+              if (outcome === 'stopped' && this.stopped) return;
+              await this.queue.ack(received.receipt);
+            })
             .catch(async (error: unknown) => {
               this.logger.error('build job failed; it will be retried', { deploymentId: received.job.deploymentId, attempt: received.attempt, error: errorMessage(error) });
               await this.queue.fail(received.receipt, errorMessage(error)).catch(() => undefined);

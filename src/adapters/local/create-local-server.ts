@@ -45,8 +45,11 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     baseEnv: options.baseEnv,
   });
   const ports: Ports = { ...local.ports, functions, builder };
-  // A server that died mid-build left jobs invisible: take them back now rather than after the timeout.
-  await local.queue.releaseInFlight();
+  // A server that died mid-build left processes running and jobs invisible: end the first and take
+  // the jobs back now rather than after the visibility timeout (only one server runs per platform).
+  const reaped = await builder.reapOrphans();
+  if (reaped.killed.length > 0) ports.logger.warn('stopped builds left running by a previous server', { pids: reaped.killed });
+  local.queue.releaseInFlight();
   const worker = new BuildWorker(ports, local.queue, ports.logger, { concurrency: options.concurrency, visibilityMs: options.visibilityMs });
   const token = randomBytes(24).toString('base64url');
   const server = new PlatformServer({
@@ -83,6 +86,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     worker,
     close: async () => {
       await worker.stop();
+      // Builds run detached; stopped here, their jobs are picked up again by the next server.
+      await builder.stopAll();
+      await worker.drain();
       rmSync(local.paths.controlToken, { force: true });
       await server.close();
       await functions.close();

@@ -6,7 +6,7 @@ import type { BuildEnd, BuildRequest, Builder } from '../../core/ports/builder.j
 import { errorMessage } from '../../core/errors.js';
 import { BuildFailure, BuildStopped, stepFailureReason } from './build-failure.js';
 import { ProjectBuildCache } from './build-cache.js';
-import { BuildProcesses, type Execa, type StepResult } from './build-processes.js';
+import { BuildProcesses, killOrphans, type Execa, type StepResult } from './build-processes.js';
 import { checkoutCommit, redactUrl } from './git-checkout.js';
 import { findExecutable, installHint, npmCacheEnv, planInstall } from './package-manager.js';
 
@@ -78,6 +78,18 @@ export class ProcessBuilder implements Builder {
   /** Stops every running build, e.g. when `anchor server` shuts down (detached builds outlive it). */
   async stopAll(): Promise<void> {
     await Promise.all([...this.builds.keys()].map((buildId) => this.stop(buildId)));
+  }
+
+  /**
+   * At start-up: a previous server that died mid-build (SIGKILL, a crash) left its builds'
+   * processes running and their scratch dirs behind. Kills the first and removes the second.
+   */
+  async reapOrphans(): Promise<{ killed: number[]; removed: string[] }> {
+    const entries = await readdir(this.options.workDir).catch(() => [] as string[]);
+    const stale = new Set(entries.filter((name) => /^[A-Za-z0-9_-]+$/.test(name) && !this.builds.has(name)));
+    const killed = await killOrphans(stale);
+    for (const name of stale) await rm(join(this.options.workDir, name), { recursive: true, force: true });
+    return { killed, removed: [...stale] };
   }
 
   /** Removes what is left of a finished build's scratch dir (the artifact, once stored). */

@@ -6,7 +6,7 @@ import { resolveEnv } from './env.js';
 
 export type BuildDeps = DeployDeps & Pick<Ports, 'builder' | 'envVars' | 'queue'>;
 
-export type JobOutcome = 'skipped' | 'superseded' | 'started' | 'failed' | 'live' | 'not-live';
+export type JobOutcome = 'skipped' | 'superseded' | 'started' | 'stopped' | 'failed' | 'live' | 'not-live';
 
 /**
  * DESIGN.md pipeline step 2, for one job from the queue. Returns when the job may be acked: the
@@ -75,9 +75,15 @@ async function storeAndDeploy(deps: DeployDeps, deployment: Deployment | null, e
   const deploymentId = deployment.id;
   const now = deps.clock.now().toISOString();
   const log = new LogWriter(deps.logs, deps.clock, deploymentId);
+  if (!end.ok && end.stopped) {
+    // Whoever stopped the build owns the deployment's state (superseded, failed, or a server
+    // shutting down that leaves the job to the next one).
+    await log.write(`■ Build stopped.`);
+    return 'stopped';
+  }
   if (!end.ok) {
-    const failed = await deps.deployments.transition(deploymentId, ['building'], end.stopped ? 'cancelled' : 'failed', now, { reason: end.reason, commitSha: end.commitSha ?? deployment.commitSha });
-    if (failed) await log.write(`✖ Build ${end.stopped ? 'stopped' : 'failed'}: ${end.reason}`);
+    const failed = await deps.deployments.transition(deploymentId, ['building'], 'failed', now, { reason: end.reason, commitSha: end.commitSha ?? deployment.commitSha });
+    if (failed) await log.write(`✖ Build failed: ${end.reason}`);
     return 'failed';
   }
   let artifact;

@@ -1,0 +1,95 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLocalPorts, type LocalPlatform } from '../../src/adapters/local/create-local-ports.js';
+import { BIN, runBin, tempHome } from '../cli/run-cli.js';
+import { pushPayload, signedDelivery } from '../fakes/github-push.js';
+import { pipelineAppFiles } from '../fakes/pipeline-app.js';
+import { FixtureRepo, isAlive } from '../unit/process-builder-fixture.js';
+import { http } from './local-platform.js';
+
+let home: ReturnType<typeof tempHome>;
+let env: Record<string, string>;
+let server: ChildProcess | null = null;
+let port = 0;
+
+function startServer(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server = spawn(process.execPath, [BIN, 'server', '--port', '0', '--json'], { env: { ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    server.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      try {
+        port = (JSON.parse(out) as { port: number }).port;
+        resolve();
+      } catch {
+        // Not the whole document yet.
+      }
+    });
+    server.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+}
+
+beforeAll(async () => {
+  home = tempHome();
+  env = { PATH: process.env.PATH ?? '', HOME: home.dir, ANCHOR_HOME: join(home.dir, '.anchor'), CI: '1' };
+  await runBin(['init', '--local'], { home: home.dir });
+});
+afterAll(async () => {
+  server?.kill('SIGKILL');
+  home.cleanup();
+});
+
+async function poll<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > until) throw new Error(`timed out; last value ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('anchor server killed with SIGKILL mid-build', () => {
+  it('picks the job up again on restart, stops the orphaned build, and the deployment still goes live', async () => {
+    const repo = new FixtureRepo(join(home.dir, 'repo'));
+    const sha = repo.commit(pipelineAppFiles({ version: 'v1' }), 'the pushed commit');
+    const added = (await runBin(['projects', 'add', 'shop', '--repo', repo.dir, '--json'], { home: home.dir })).json<{ project: { id: string }; webhook: { secret: string } }>();
+    const pids = join(home.dir, 'pids');
+    await runBin(['env', 'set', 'shop', `PIDS_FILE=${pids}`, '--target', 'build'], { home: home.dir });
+    await runBin(['env', 'set', 'shop', 'BUILD_SLEEP_MS=60000', '--target', 'build'], { home: home.dir });
+    await startServer();
+
+    const delivery = signedDelivery(added.webhook.secret, pushPayload({ ref: 'refs/heads/main', after: sha }));
+    const answer = await http({ method: 'POST', path: `/webhook/${added.project.id}`, headers: { ...delivery.headers, host: `127.0.0.1:${port}` }, port }, delivery.body);
+    expect(answer.status).toBe(202);
+    const id = (JSON.parse(answer.body) as { deploymentId: string }).deploymentId;
+
+    const local: LocalPlatform = createLocalPorts({ dir: join(home.dir, '.anchor', 'platforms', 'local'), baseEnv: {}, githubToken: undefined, githubApiUrl: undefined, serverUrl: 'http://127.0.0.1:1', logStream: { write: () => true } });
+    try {
+      // The build is running (its processes wrote their pids): kill the server without warning.
+      await poll(async () => (existsSync(pids) ? readFileSync(pids, 'utf8').trim().split('\n').length : 0), (n) => n >= 2);
+      const orphans = readFileSync(pids, 'utf8').trim().split('\n').map(Number);
+      server?.kill('SIGKILL');
+      await new Promise((r) => server?.once('exit', r));
+      expect((await local.ports.deployments.get(id))?.state).toBe('building');
+      expect(orphans.some((pid) => isAlive(pid))).toBe(true);
+
+      // The retry must not wait a minute: builds are fast from now on.
+      await runBin(['env', 'set', 'shop', 'BUILD_SLEEP_MS=0', '--target', 'build'], { home: home.dir });
+      repo.commit(pipelineAppFiles({ version: 'v2' }), 'a later commit that was not pushed');
+      await startServer();
+      await poll(async () => orphans.filter((pid) => isAlive(pid)), (alive) => alive.length === 0, 15_000);
+      const end = await poll(async () => (await local.ports.deployments.get(id))?.state, (state) => state === 'live' || state === 'failed');
+      expect(end).toBe('live');
+      const log = (await local.ports.logs.read(id, { after: 0 })).map((l) => l.text).join('\n');
+      expect(log).toContain('Build started again (try 2)');
+      // The pushed commit went live, not the branch head.
+      const page = await http({ method: 'GET', path: '/', headers: { host: `shop.localhost:${port}` }, port });
+      expect(page.body).toContain('<h1>v1</h1>');
+    } finally {
+      await local.close();
+    }
+  }, 120_000);
+});
