@@ -12,7 +12,7 @@ import {
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { LambdaFunctionHost } from '../../src/adapters/aws/lambda-function-host.js';
 import { rejectionOf } from '../contract/samples.js';
@@ -23,7 +23,8 @@ const SERVER = 'anchor-dev-shop-server';
 const IMAGE = 'anchor-dev-shop-image';
 
 let lambda: LambdaClient;
-let mock: ReturnType<typeof mockClient<LambdaClient>>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the stub's input/output types are the client's union of every command
+let mock: AwsStub<any, any, any>;
 let host: LambdaFunctionHost;
 
 beforeEach(() => {
@@ -139,7 +140,7 @@ describe('LambdaFunctionHost.smoke', () => {
   const streamed = (status: number) => Buffer.concat([Buffer.from(JSON.stringify({ statusCode: status, headers: {} })), Buffer.alloc(8), Buffer.from('<html>')]);
 
   it('invokes the new version itself with a Function URL event and accepts a streamed 200', async () => {
-    mock.on(InvokeCommand).resolves({ StatusCode: 200, Payload: streamed(200) as unknown as Uint8Array });
+    mock.on(InvokeCommand).resolves({ StatusCode: 200, Payload: streamed(200) as never });
 
     await host.smoke(version, 'shop');
 
@@ -150,10 +151,10 @@ describe('LambdaFunctionHost.smoke', () => {
   });
 
   it('fails on a 5xx answer or a function error', async () => {
-    mock.on(InvokeCommand).resolvesOnce({ StatusCode: 200, Payload: streamed(500) as unknown as Uint8Array });
+    mock.on(InvokeCommand).resolvesOnce({ StatusCode: 200, Payload: streamed(500) as never });
     expect(((await rejectionOf(host.smoke(version, 'shop'))) as Error).message).toBe('GET / answered 500');
 
-    mock.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled', Payload: Buffer.from(JSON.stringify({ errorMessage: 'Cannot find module' })) as unknown as Uint8Array });
+    mock.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled', Payload: Buffer.from(JSON.stringify({ errorMessage: 'Cannot find module' })) as never });
     expect(((await rejectionOf(host.smoke(version, 'shop'))) as Error).message).toContain('Cannot find module');
   });
 });

@@ -1,0 +1,186 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFrontKeyValueStoreClient } from '@aws-sdk/client-cloudfront-keyvaluestore';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { projectStackName } from '../../../infra/stack/names.js';
+import { AnchorError } from '../../core/errors.js';
+import type { Builder, Ports, RepoHooks } from '../../core/ports/index.js';
+import { RandomIds } from '../system/random-ids.js';
+import { StreamLogger } from '../system/stream-logger.js';
+import { SystemClock } from '../system/system-clock.js';
+import { CloudWatchBuildLogs } from './cloudwatch-build-logs.js';
+import { CodeBuildBuilder } from './codebuild-builder.js';
+import { DynamoDeliveries } from './dynamo-deliveries.js';
+import { documentClient } from './dynamo-document.js';
+import { DynamoDeployments } from './dynamo-deployments.js';
+import { DynamoEnvVars } from './dynamo-env-vars.js';
+import { DynamoProjects } from './dynamo-projects.js';
+import { LambdaFunctionHost } from './lambda-function-host.js';
+import { S3Artifacts } from './s3-artifacts.js';
+import { S3StaticHost } from './s3-static-host.js';
+import { SqsJobQueue } from './sqs-job-queue.js';
+import { SsmSecretBox } from './ssm-secret-box.js';
+
+export interface AwsClients {
+  dynamodb: DynamoDBClient;
+  s3: S3Client;
+  sqs: SQSClient;
+  lambda: LambdaClient;
+  codebuild: CodeBuildClient;
+  logs: CloudWatchLogsClient;
+  ssm: SSMClient;
+  kvs: CloudFrontKeyValueStoreClient;
+  cloudformation: CloudFormationClient;
+}
+
+export interface AwsPlatformOptions {
+  region: string;
+  stage: string;
+  /** The platform stack's outputs (PLATFORM_OUTPUTS in infra/stack/platform-template.ts), as the CLI saved them or the handler env gives them. */
+  outputs: Record<string, string>;
+  /** Clients to use instead of new ones (tests point them at emulators; callers may share theirs). Given clients are not destroyed by `close`. */
+  clients?: Partial<AwsClients>;
+  githubToken?: string;
+  githubApiUrl?: string;
+  logStream?: { write(chunk: string): unknown };
+}
+
+export interface AwsPlatform {
+  ports: Omit<Ports, 'builder'> & { builder: Builder };
+  close(): Promise<void>;
+}
+
+const REQUIRED_OUTPUTS = [
+  'ProjectsTableName',
+  'DeploymentsTableName',
+  'EnvVarsTableName',
+  'DeliveriesTableName',
+  'ArtifactsBucketName',
+  'AssetsBucketName',
+  'CacheBucketName',
+  'BuildQueueUrl',
+  'BuildProjectName',
+  'BuildLogGroupName',
+] as const;
+
+/**
+ * The aws backend's composition root: the only place its adapters are constructed. Clients are
+ * made here from the region alone (the SDK finds credentials itself), unless given.
+ */
+export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPlatform> {
+  const outputs = requireOutputs(options.outputs);
+  const own: { destroy(): void }[] = [];
+  const client = <K extends keyof AwsClients>(name: K, make: () => AwsClients[K]): AwsClients[K] => {
+    const given = options.clients?.[name];
+    if (given) return given as AwsClients[K];
+    const made = make();
+    own.push(made);
+    return made;
+  };
+  const region = options.region;
+  const c = {
+    dynamodb: client('dynamodb', () => new DynamoDBClient({ region })),
+    s3: client('s3', () => new S3Client({ region })),
+    sqs: client('sqs', () => new SQSClient({ region })),
+    lambda: client('lambda', () => new LambdaClient({ region })),
+    codebuild: client('codebuild', () => new CodeBuildClient({ region })),
+    logs: client('logs', () => new CloudWatchLogsClient({ region })),
+    ssm: client('ssm', () => new SSMClient({ region })),
+    // KeyValueStore's API is global (SigV4A): the region only picks the endpoint.
+    kvs: client('kvs', () => new CloudFrontKeyValueStoreClient({ region: 'us-east-1' })),
+    cloudformation: client('cloudformation', () => new CloudFormationClient({ region })),
+  };
+  const doc = documentClient(c.dynamodb);
+  const envVars = new DynamoEnvVars({ doc, table: outputs.EnvVarsTableName });
+  const projects = new DynamoProjects({ doc, table: outputs.ProjectsTableName, envVars });
+  const deployments = new DynamoDeployments({ doc, table: outputs.DeploymentsTableName });
+
+  const projectNames = new Map<string, string>();
+  const projectOf = async (deploymentId: string): Promise<string | null> => {
+    const known = projectNames.get(deploymentId);
+    if (known) return known;
+    const deployment = await deployments.get(deploymentId);
+    const project = deployment ? await projects.getById(deployment.projectId) : null;
+    if (project) projectNames.set(deploymentId, project.name);
+    return project?.name ?? null;
+  };
+  const kvsArns = new Map<string, Promise<string>>();
+  const keyValueStoreArn = (project: string): Promise<string> => {
+    let arn = kvsArns.get(project);
+    if (!arn) {
+      arn = projectOutput(c.cloudformation, projectStackName(options.stage, project), 'KeyValueStoreArn');
+      arn.catch(() => kvsArns.delete(project));
+      kvsArns.set(project, arn);
+    }
+    return arn;
+  };
+  const secretKeys = async (projectName: string): Promise<ReadonlySet<string>> => {
+    const project = await projects.get(projectName);
+    const vars = project ? await envVars.list(project.id) : [];
+    return new Set(vars.filter((v) => v.secret).map((v) => v.key));
+  };
+  const repoHooks: RepoHooks = {
+    ensurePushHook: async (input) => {
+      const [{ Octokit }, { OctokitRepoHooks }] = await Promise.all([import('@octokit/rest'), import('../github/octokit-repo-hooks.js')]);
+      const octokit = new Octokit({ auth: options.githubToken, ...(options.githubApiUrl ? { baseUrl: options.githubApiUrl } : {}), log: { debug() {}, info() {}, warn() {}, error() {} } });
+      return new OctokitRepoHooks({ octokit }).ensurePushHook(input);
+    },
+  };
+
+  const ports: AwsPlatform['ports'] = {
+    projects,
+    deployments,
+    envVars,
+    deliveries: new DynamoDeliveries({ doc, table: outputs.DeliveriesTableName }),
+    queue: new SqsJobQueue({
+      sqs: c.sqs,
+      queueUrl: outputs.BuildQueueUrl,
+      // The handlers' env has no DLQ url; the platform stack names it after the queue.
+      deadLetterQueueUrl: options.outputs['BuildDeadLetterQueueUrl'] || `${outputs.BuildQueueUrl}-dlq`,
+      errors: { doc, table: outputs.DeploymentsTableName },
+    }),
+    builder: new CodeBuildBuilder({ codebuild: c.codebuild, ssm: c.ssm, stage: options.stage, buildProject: outputs.BuildProjectName, logGroup: outputs.BuildLogGroupName, secretKeys }),
+    logs: new CloudWatchBuildLogs({ logs: c.logs, group: outputs.BuildLogGroupName }),
+    artifacts: new S3Artifacts({ s3: c.s3, bucket: outputs.ArtifactsBucketName, projectOf }),
+    staticHost: new S3StaticHost({ s3: c.s3, assetsBucket: outputs.AssetsBucketName, cacheBucket: outputs.CacheBucketName, kvs: c.kvs, keyValueStoreArn }),
+    functions: new LambdaFunctionHost({ lambda: c.lambda, stage: options.stage, region, cacheBucket: outputs.CacheBucketName }),
+    secrets: new SsmSecretBox({ ssm: c.ssm, path: `/anchor/${options.stage}/secrets/` }),
+    repoHooks,
+    clock: new SystemClock(),
+    ids: new RandomIds(),
+    logger: new StreamLogger(options.logStream ?? process.stderr),
+  };
+  return {
+    ports,
+    close: async () => {
+      for (const made of own) made.destroy();
+    },
+  };
+}
+
+function requireOutputs(outputs: Record<string, string>): Record<(typeof REQUIRED_OUTPUTS)[number], string> {
+  const missing = REQUIRED_OUTPUTS.filter((key) => !outputs[key]);
+  if (missing.length > 0) {
+    throw new AnchorError({
+      code: 'PLATFORM_OUTPUTS_MISSING',
+      kind: 'usage',
+      message: `The aws platform's saved stack outputs lack ${missing.join(', ')}.`,
+      hint: 'Run "anchor init --aws" again to update the platform and save its outputs.',
+    });
+  }
+  return outputs as Record<(typeof REQUIRED_OUTPUTS)[number], string>;
+}
+
+async function projectOutput(cloudformation: CloudFormationClient, stack: string, key: string): Promise<string> {
+  const { Stacks } = await cloudformation.send(new DescribeStacksCommand({ StackName: stack }));
+  const value = Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === key)?.OutputValue;
+  if (!value) {
+    throw new AnchorError({ code: 'PROJECT_STACK_OUTPUT_MISSING', kind: 'external', message: `The project stack ${stack} has no output ${key}.`, hint: 'Run "anchor projects add" again for this project to update its stack.' });
+  }
+  return value;
+}
