@@ -56,7 +56,7 @@ export class Context {
     if (config.backend === 'aws') {
       // The aws adapters (and the SDK) load only for a command that opens an aws platform.
       const { createAwsPorts } = await import('../adapters/aws/create-aws-ports.js');
-      const aws = await createAwsPorts({ region: config.region, stage: config.stage, outputs: config.outputs });
+      const aws = await createAwsPorts({ region: config.region, stage: config.stage, outputs: config.outputs, githubToken: options.githubToken ?? this.env.githubToken, githubApiUrl: this.env.githubApiUrl });
       this.opened = { config, ports: aws.ports, serverDeferred: () => false, close: async () => aws.close() };
       return this.opened;
     }

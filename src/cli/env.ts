@@ -9,6 +9,8 @@ export interface CliEnv {
   githubApiUrl: string | undefined;
   /** How often CloudFormation is asked for news while a stack changes (ANCHOR_AWS_POLL_MS, default 3000). */
   awsPollMs: number;
+  /** A directory of prebuilt handler zips (<name>.zip) to upload instead of bundling with esbuild (ANCHOR_HANDLER_BUNDLES). */
+  handlerBundles: string | undefined;
   /** Variables a child process (a build, a git clone) needs to run at all, never AWS_* ones. */
   baseEnv: Record<string, string>;
 }
@@ -30,6 +32,7 @@ export function readCliEnv(source: Record<string, string | undefined> = process.
     githubToken: nonEmpty(source.GITHUB_TOKEN),
     githubApiUrl: nonEmpty(source.ANCHOR_GITHUB_API_URL),
     awsPollMs: Math.max(0, Number(source.ANCHOR_AWS_POLL_MS ?? '3000') || 0),
+    handlerBundles: nonEmpty(source.ANCHOR_HANDLER_BUNDLES),
     baseEnv,
   };
 }

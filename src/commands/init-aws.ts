@@ -31,7 +31,7 @@ export default async function initAws(ctx: Context, options: Record<string, unkn
   ctx.ui.info(`AWS account ${identity.account} (${identity.arn}), region ${region}, stage ${stage}`);
   const stacks = new CloudFormationStacks({ cloudFormation: await clients.cloudFormation(), pollMs: ctx.env.awsPollMs });
   const uploader = new S3HandlerUploader({ s3: await clients.s3(), account: identity.account, region });
-  const result = await deployPlatformStack({ stacks, uploader, bundle: bundlePlatformHandlers }, { stage, progress: stackProgress(ctx.ui) });
+  const result = await deployPlatformStack({ stacks, uploader, bundle: () => bundlePlatformHandlers(ctx.env.handlerBundles) }, { stage, progress: stackProgress(ctx.ui) });
 
   const now = new Date().toISOString();
   const config: AwsPlatformConfig = {
@@ -69,7 +69,7 @@ export default async function initAws(ctx: Context, options: Record<string, unkn
 
 /** The platform template as JSON on stdout: no credentials, no AWS call; the bundles are built locally for their keys. */
 async function printTemplate(ctx: Context, stage: string): Promise<void> {
-  const bundles = await bundlePlatformHandlers();
+  const bundles = await bundlePlatformHandlers(ctx.env.handlerBundles);
   try {
     const handlerKeys = Object.fromEntries(bundles.zips.map((zip) => [zip.name, `handlers/${zip.sha256}/${zip.name}.zip`])) as PlatformTemplateInput['handlerKeys'];
     const template = platformTemplate({ stage, handlerBucket: sub('anchor-bootstrap-${AWS::AccountId}-${AWS::Region}'), handlerKeys });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { platformStackName, projectStackName } from '../../../infra/stack/names.js';
@@ -12,12 +12,26 @@ import type { S3BucketRemover } from './s3-bucket-remover.js';
 /** CreateChangeSet takes at most this much TemplateBody; a larger template goes through the bootstrap bucket. */
 const TEMPLATE_BODY_LIMIT = 51_200;
 /** Buckets the platform stack retains on deletion (DeletionPolicy Retain), by output name. */
+const HANDLERS = ['webhook', 'orchestrator', 'deploy'] as const;
 const RETAINED_BUCKETS = ['ArtifactsBucketName', 'AssetsBucketName', 'CacheBucketName'] as const;
 
 export type Progress = { step(text: string): void; event(event: StackEvent): void };
 
-/** Bundles the platform's Lambda handlers (esbuild, loaded only here) into a scratch dir. */
-export async function bundlePlatformHandlers(): Promise<{ zips: HandlerZip[]; cleanup(): Promise<void> }> {
+/**
+ * Bundles the platform's Lambda handlers (esbuild, loaded only here) into a scratch dir, or takes
+ * prebuilt `<name>.zip` files from `prebuiltDir` (a packaged CLI, CI, tests).
+ */
+export async function bundlePlatformHandlers(prebuiltDir?: string): Promise<{ zips: HandlerZip[]; cleanup(): Promise<void> }> {
+  if (prebuiltDir) {
+    const zips = await Promise.all(
+      HANDLERS.map(async (name) => {
+        const zipPath = join(prebuiltDir, `${name}.zip`);
+        const bytes = await readFile(zipPath);
+        return { name, zipPath, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+      }),
+    );
+    return { zips, cleanup: async () => {} };
+  }
   const dir = await mkdtemp(join(tmpdir(), 'anchor-handlers-'));
   const { bundleHandlers } = await import('../../../infra/bundle-handlers.js');
   return { zips: await bundleHandlers(dir), cleanup: () => rm(dir, { recursive: true, force: true }) };
@@ -32,7 +46,7 @@ export interface PlatformDeployment {
 
 /** `anchor init --aws`: handler zips to the bootstrap bucket, then the platform stack by change set. */
 export async function deployPlatformStack(
-  deps: { stacks: CloudFormationStacks; uploader: S3HandlerUploader; bundle: typeof bundlePlatformHandlers },
+  deps: { stacks: CloudFormationStacks; uploader: S3HandlerUploader; bundle: () => ReturnType<typeof bundlePlatformHandlers> },
   input: { stage: string; progress: Progress; template?: Omit<PlatformTemplateInput, 'stage' | 'handlerBucket' | 'handlerKeys'> },
 ): Promise<PlatformDeployment> {
   input.progress.step('Bundling the platform handlers');

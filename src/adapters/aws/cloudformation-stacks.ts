@@ -156,7 +156,11 @@ export class CloudFormationStacks {
     const ready = await this.waitForChangeSet(input.stackName, changeSetName);
     if (ready.status === 'FAILED') {
       if (NO_CHANGES.test(ready.reason)) {
-        await this.cfn.send(new DeleteChangeSetCommand({ StackName: input.stackName, ChangeSetName: changeSetName })).catch(() => undefined);
+        // An empty change set is only clutter in the console; failing to remove it changes nothing.
+        await this.cfn.send(new DeleteChangeSetCommand({ StackName: input.stackName, ChangeSetName: changeSetName })).then(
+          () => undefined,
+          () => undefined,
+        );
         return { action: 'none', outputs: existing?.outputs ?? {} };
       }
       throw new AnchorError({
