@@ -1,0 +1,269 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CodeBuildClient, StartBuildCommand } from '@aws-sdk/client-codebuild';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { UpdateAliasCommand } from '@aws-sdk/client-lambda';
+import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { zipFiles } from '../../infra/handler-zip.js';
+import { makeDeployHandler } from '../../infra/handlers/deploy.js';
+import { makeOrchestratorHandler } from '../../infra/handlers/orchestrator.js';
+import { makeWebhookHandler } from '../../infra/handlers/webhook.js';
+import { artifactKey } from '../../infra/stack/names.js';
+import { createAwsPorts, type AwsPlatform } from '../../src/adapters/aws/create-aws-ports.js';
+import { SqsJobQueue } from '../../src/adapters/aws/sqs-job-queue.js';
+import type { Project } from '../../src/core/project.js';
+import { rollback } from '../../src/core/use-cases/rollback.js';
+import { createBucket, createBuildQueues, createPlatformTables, dynamoClient, s3Client, sqsClient, startDynamoDbLocal, startFauxqs, startS3rver, TEST_CREDENTIALS, TEST_REGION, type Emulator } from './emulators.js';
+import { mockCloudWatchLogs, mockKeyValueStore, mockLambda, mockSsm } from './sdk-mocks.js';
+
+/**
+ * The whole pipeline on the aws adapters, across the three Lambda handlers: a signed webhook →
+ * DynamoDB Local (queued) → fauxqs (SQS) → orchestrator → CodeBuild (mocked) → the build's zip in
+ * s3rver → EventBridge success event → deploy → live. Lambda, CloudFront KVS, CloudWatch Logs,
+ * SSM and CloudFormation are aws-sdk-client-mock stand-ins (sdk-mocks.ts).
+ */
+const KVS_ARN = 'arn:aws:cloudfront::111122223333:key-value-store/7d1e0c4a-2b3c-4d5e-8f90-abcdefabcdef';
+const SECRET = 'webhook-secret-for-tests';
+const SERVER = 'anchor-dev-shop-server';
+const IMAGE = 'anchor-dev-shop-image';
+
+let dynamo: Emulator, sqs: Emulator, s3: Emulator;
+let dynamoApi: DynamoDBClient, sqsApi: SQSClient, s3Api: S3Client;
+
+beforeAll(async () => {
+  [dynamo, sqs, s3] = await Promise.all([startDynamoDbLocal(), startFauxqs(), startS3rver()]);
+  dynamoApi = dynamoClient(dynamo.endpoint);
+  sqsApi = sqsClient(sqs.endpoint);
+  s3Api = s3Client(s3.endpoint);
+});
+
+afterAll(async () => {
+  for (const c of [dynamoApi, sqsApi, s3Api]) c?.destroy();
+  await Promise.all([dynamo?.stop(), sqs?.stop(), s3?.stop()]);
+});
+
+interface World {
+  platform: AwsPlatform;
+  project: Project;
+  outputs: Record<string, string>;
+  lambda: ReturnType<typeof mockLambda>;
+  kvs: ReturnType<typeof mockKeyValueStore>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the stub's types are the union of every CodeBuild command
+  codebuild: AwsStub<any, any, any>;
+}
+
+let w: World;
+
+beforeEach(async () => {
+  const tables = await createPlatformTables(dynamoApi);
+  const queues = await createBuildQueues(sqsApi);
+  const outputs = {
+    ProjectsTableName: tables.projects,
+    DeploymentsTableName: tables.deployments,
+    EnvVarsTableName: tables.envVars,
+    DeliveriesTableName: tables.deliveries,
+    ArtifactsBucketName: await createBucket(s3Api, 'artifacts'),
+    AssetsBucketName: await createBucket(s3Api, 'assets'),
+    CacheBucketName: await createBucket(s3Api, 'cache'),
+    BuildQueueUrl: queues.queueUrl,
+    BuildDeadLetterQueueUrl: queues.deadLetterQueueUrl,
+    BuildProjectName: 'anchor-dev-build',
+    BuildLogGroupName: '/anchor/dev/builds',
+  };
+  const codebuildClient = new CodeBuildClient({ region: TEST_REGION, credentials: TEST_CREDENTIALS });
+  const codebuild = mockClient(codebuildClient);
+  codebuild.on(StartBuildCommand).callsFake(() => ({ build: { id: `anchor-dev-build:${randomUUID()}` } }));
+  const cloudformation = new CloudFormationClient({ region: TEST_REGION, credentials: TEST_CREDENTIALS });
+  mockClient(cloudformation).on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'anchor-dev-project-shop', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [{ OutputKey: 'KeyValueStoreArn', OutputValue: KVS_ARN }] }] });
+  const lambda = mockLambda({ functions: [SERVER, IMAGE] });
+  const kvs = mockKeyValueStore(KVS_ARN);
+  const platform = await createAwsPorts({
+    region: TEST_REGION,
+    stage: 'dev',
+    outputs,
+    clients: { dynamodb: dynamoApi, sqs: sqsApi, s3: s3Api, lambda: lambda.client, codebuild: codebuildClient, kvs: kvs.client, cloudformation, logs: mockCloudWatchLogs().client, ssm: mockSsm().client },
+    logStream: { write: () => true },
+  });
+  const project: Project = {
+    id: 'p_shop',
+    name: 'shop',
+    repo: { kind: 'github', owner: 'acme', name: 'shop', url: 'https://github.com/acme/shop.git' },
+    branch: 'main',
+    root: '',
+    webhookSecret: await platform.ports.secrets.seal(SECRET),
+    previousWebhookSecret: null,
+    githubHookId: null,
+    createdAt: new Date().toISOString(),
+  };
+  await platform.ports.projects.create(project);
+  const sealed = await platform.ports.secrets.seal('k-123');
+  await platform.ports.envVars.set({ projectId: project.id, key: 'API_KEY', value: sealed, secret: true, targets: ['build', 'runtime'], valueBytes: 5, updatedAt: project.createdAt });
+  w = { platform, project, outputs, lambda, kvs, codebuild };
+});
+
+afterEach(async () => {
+  await w?.platform.close();
+});
+
+/** A push as API Gateway v2 hands it to the webhook function: base64 body, signed with the project's secret. */
+function pushEvent(sha: string) {
+  const body = Buffer.from(JSON.stringify({ ref: 'refs/heads/main', after: sha, head_commit: { id: sha, message: `Commit ${sha.slice(0, 7)}` }, pusher: { name: 'octocat' } }));
+  const signature = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+  return {
+    rawPath: `/webhook/${w.project.id}`,
+    pathParameters: { projectId: w.project.id },
+    headers: { 'x-github-event': 'push', 'x-github-delivery': randomUUID(), 'x-hub-signature-256': signature, 'content-type': 'application/json' },
+    body: body.toString('base64'),
+    isBase64Encoded: true,
+  };
+}
+
+/** What the SQS event source mapping hands the orchestrator: the messages fauxqs delivers. */
+async function sqsBatch() {
+  const { Messages } = await sqsApi.send(new ReceiveMessageCommand({ QueueUrl: w.outputs['BuildQueueUrl'], MaxNumberOfMessages: 10, VisibilityTimeout: 1800, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }));
+  return { Records: (Messages ?? []).map((m) => ({ messageId: m.MessageId, receiptHandle: m.ReceiptHandle, body: m.Body, attributes: { ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount }, eventSourceARN: 'arn:aws:sqs:ap-southeast-1:000000000000:anchor-dev-builds' })) };
+}
+
+/** What the buildspec does at its end: zip `.open-next/` and upload it to the deployment's artifact key. */
+async function buildUploads(deploymentId: string, marker: string) {
+  const files = {
+    'open-next.output.json': JSON.stringify({ origins: { default: { bundle: '.open-next/server-functions/default' } } }),
+    'server-functions/default/index.mjs': `export const handler = () => '${marker}';`,
+    'image-optimization-function/index.mjs': 'export const handler = () => 1;',
+    'image-optimization-function/node_modules/sharp/package.json': '{"name":"sharp"}',
+    'assets/_next/static/chunks/main-1a2b3c.js': 'console.log(1)',
+    [`assets/_next/static/${marker}/_buildManifest.js`]: 'self.__BUILD_MANIFEST={}',
+    'assets/favicon.ico': 'ico',
+    [`cache/${marker}/index.cache`]: '{}',
+  };
+  const zip = zipFiles(Object.entries(files).map(([name, content]) => ({ name, data: Buffer.from(content) })));
+  await s3Api.send(new PutObjectCommand({ Bucket: w.outputs['ArtifactsBucketName'], Key: artifactKey('shop', deploymentId), Body: zip }));
+}
+
+function buildSucceeded(deploymentId: string, sha: string) {
+  return {
+    'detail-type': 'CodeBuild Build State Change' as const,
+    detail: {
+      'build-status': 'SUCCEEDED',
+      'build-id': `arn:aws:codebuild:ap-southeast-1:111122223333:build/anchor-dev-build:${randomUUID()}`,
+      'project-name': 'anchor-dev-build',
+      'additional-information': {
+        environment: { 'environment-variables': [{ name: 'ANCHOR_DEPLOYMENT_ID', value: deploymentId }, { name: 'ANCHOR_PROJECT', value: 'shop' }] },
+        'exported-environment-variables': [{ name: 'ANCHOR_COMMIT_SHA', value: sha }, { name: 'ANCHOR_COMMIT_MESSAGE', value: `Commit ${sha.slice(0, 7)}` }],
+      },
+    },
+  };
+}
+
+/** Push → queued → orchestrator starts the build → the build uploads → success event → deploy. */
+async function pushAndDeploy(sha: string): Promise<{ deploymentId: string; outcome: string }> {
+  const { ports } = w.platform;
+  const accepted = await makeWebhookHandler(ports)(pushEvent(sha));
+  expect(accepted.statusCode).toBe(202);
+  const deploymentId = JSON.parse(accepted.body).deploymentId as string;
+  expect((await ports.deployments.get(deploymentId))?.state).toBe('queued');
+
+  const batch = await sqsBatch();
+  expect(batch.Records.map((r) => JSON.parse(r.body ?? '{}').deploymentId)).toEqual([deploymentId]);
+  expect(await makeOrchestratorHandler(ports)(batch)).toEqual({ batchItemFailures: [] });
+  // The event source mapping deletes the messages of a batch that reported no failures.
+  for (const r of batch.Records) await ports.queue.ack(SqsJobQueue.fromMessage({ Body: r.body, ReceiptHandle: r.receiptHandle })?.receipt as string);
+  expect((await ports.deployments.get(deploymentId))?.state).toBe('building');
+
+  await buildUploads(deploymentId, sha.slice(0, 7));
+  const artifactLocation = (project: string, id: string) => `s3://${w.outputs['ArtifactsBucketName']}/${artifactKey(project, id)}`;
+  const result = await makeDeployHandler(ports, { artifactLocation })(buildSucceeded(deploymentId, sha));
+  return { deploymentId, outcome: result.outcome };
+}
+
+describe('the pipeline on the aws adapters', () => {
+  it('takes a push to live: DynamoDB, SQS, CodeBuild (secrets by reference), assets in S3, versions, alias with its RevisionId, KVS', async () => {
+    const { deploymentId, outcome } = await pushAndDeploy('a1b2c3d4e5f60718293a4b5c6d7e8f9012345678');
+
+    expect(outcome).toBe('live');
+    const deployment = await w.platform.ports.deployments.get(deploymentId);
+    expect(deployment).toMatchObject({ state: 'live', commitSha: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678', commitMessage: 'Commit a1b2c3d' });
+    expect(deployment?.transitions.map((t) => t.state)).toEqual(['queued', 'building', 'built', 'deploying', 'live']);
+    expect(await w.platform.ports.deployments.getLive('p_shop')).toMatchObject({ deploymentId, revision: 1 });
+
+    const build = w.codebuild.commandCalls(StartBuildCommand)[0]?.args[0].input;
+    expect(build?.environmentVariablesOverride).toContainEqual({ name: 'API_KEY', value: '/anchor/dev/shop/env/API_KEY', type: 'PARAMETER_STORE' });
+    expect(JSON.stringify(build)).not.toContain('k-123');
+
+    const js = await s3Api.send(new HeadObjectCommand({ Bucket: w.outputs['AssetsBucketName'], Key: `shop/${deploymentId}/_next/static/chunks/main-1a2b3c.js` }));
+    expect(js).toMatchObject({ ContentType: 'application/javascript; charset=utf-8', CacheControl: 'public,max-age=31536000,immutable' });
+    const ico = await s3Api.send(new HeadObjectCommand({ Bucket: w.outputs['AssetsBucketName'], Key: `shop/${deploymentId}/favicon.ico` }));
+    expect(ico.CacheControl).toBe('public,max-age=0,s-maxage=31536000,must-revalidate');
+
+    const server = w.lambda.functions.get(SERVER);
+    expect(server?.alias.FunctionVersion).toBe('2');
+    expect(server?.versions[1]).toMatchObject({ Description: `anchor ${deploymentId}`, code: `s3://${w.outputs['ArtifactsBucketName']}/builds/shop/${deploymentId}/open-next.zip` });
+    expect(server?.versions[1]?.env).toMatchObject({ API_KEY: 'k-123', ANCHOR_RUNTIME: 'aws', CACHE_BUCKET_NAME: w.outputs['CacheBucketName'], CACHE_BUCKET_KEY_PREFIX: 'shop/' });
+    // The alias update carried the RevisionId the placeholder alias had when it was read.
+    const updates = w.lambda.mock.commandCalls(UpdateAliasCommand).map((c) => c.args[0].input);
+    expect(updates.map((u) => [u.FunctionName, u.FunctionVersion, u.RevisionId])).toEqual([
+      [SERVER, '2', 'rev-2'],
+      [IMAGE, '2', 'rev-4'],
+    ]);
+    expect(w.kvs.store.keys.get('shop')).toBe(`shop/${deploymentId}`);
+  });
+
+  it('rolls back by flipping alias and asset pointer to the retained deployment, publishing nothing new', async () => {
+    const first = await pushAndDeploy('1111111111111111111111111111111111111111');
+    const second = await pushAndDeploy('2222222222222222222222222222222222222222');
+    expect([first.outcome, second.outcome]).toEqual(['live', 'live']);
+    expect(w.kvs.store.keys.get('shop')).toBe(`shop/${second.deploymentId}`);
+    const versionsBefore = w.lambda.functions.get(SERVER)?.versions.length;
+
+    const result = await rollback(w.platform.ports, { project: 'shop' });
+
+    expect(result).toMatchObject({ from: second.deploymentId, to: first.deploymentId });
+    expect((await w.platform.ports.deployments.get(first.deploymentId))?.state).toBe('live');
+    expect((await w.platform.ports.deployments.get(second.deploymentId))?.state).toBe('retired');
+    expect(w.lambda.functions.get(SERVER)?.alias.FunctionVersion).toBe('2');
+    expect(w.lambda.functions.get(IMAGE)?.alias.FunctionVersion).toBe('2');
+    expect(w.lambda.functions.get(SERVER)?.versions.length).toBe(versionsBefore);
+    expect(w.kvs.store.keys.get('shop')).toBe(`shop/${first.deploymentId}`);
+  });
+
+  it('a deploy that fails its smoke test leaves alias and asset pointer where they were', async () => {
+    const first = await pushAndDeploy('3333333333333333333333333333333333333333');
+    w.lambda.smoke.status = 500;
+    const aliasBefore = { ...w.lambda.functions.get(SERVER)?.alias };
+
+    const second = await pushAndDeploy('4444444444444444444444444444444444444444');
+
+    expect(second.outcome).toBe('not-live');
+    const failed = await w.platform.ports.deployments.get(second.deploymentId);
+    expect(failed?.state).toBe('failed');
+    expect(failed?.reason).toContain('GET / answered 500');
+    expect(w.lambda.functions.get(SERVER)?.alias).toEqual(aliasBefore);
+    expect(w.kvs.store.keys.get('shop')).toBe(`shop/${first.deploymentId}`);
+    expect((await w.platform.ports.deployments.getLive('p_shop'))?.deploymentId).toBe(first.deploymentId);
+  });
+
+  it('a job that fails every try ends in the DLQ, with its deployment failed and the reason', async () => {
+    w.codebuild.on(StartBuildCommand).rejects(Object.assign(new Error('Rate exceeded for StartBuild'), { name: 'AccountLimitExceededException' }));
+    const { ports } = w.platform;
+    const accepted = await makeWebhookHandler(ports)(pushEvent('5555555555555555555555555555555555555555'));
+    const deploymentId = JSON.parse(accepted.body).deploymentId as string;
+
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const [received] = await ports.queue.receive({ visibilityMs: 60_000, max: 1 });
+      expect(received?.attempt).toBe(attempt);
+      // The event source mapping: a reported batch item failure makes the message visible again.
+      const response = await makeOrchestratorHandler(ports)({ Records: [{ messageId: `m${attempt}`, body: JSON.stringify(received?.job), attributes: { ApproximateReceiveCount: String(received?.attempt) } }] });
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: `m${attempt}` }]);
+      await ports.queue.fail(received?.receipt as string, 'Rate exceeded for StartBuild');
+    }
+
+    expect(await ports.queue.receive({ visibilityMs: 60_000, max: 10 })).toEqual([]);
+    expect(await ports.queue.takeDeadLetters()).toEqual([{ job: { deploymentId, projectId: 'p_shop' }, attempts: 3, lastError: 'Rate exceeded for StartBuild' }]);
+    const failed = await ports.deployments.get(deploymentId);
+    expect(failed?.state).toBe('failed');
+    expect(failed?.reason).toContain('Rate exceeded for StartBuild');
+  });
+});
