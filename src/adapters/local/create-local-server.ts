@@ -31,6 +31,25 @@ export interface LocalServer {
 }
 
 /**
+ * After a push is answered, older builds of its project stop at once rather than when a worker
+ * frees up; a burst of pushes to one project is handled once, for the newest.
+ */
+class SupersedeScheduler {
+  private readonly pending = new Set<string>();
+
+  constructor(private readonly run: (projectId: string) => Promise<void>) {}
+
+  schedule(projectId: string): void {
+    if (this.pending.has(projectId)) return;
+    this.pending.add(projectId);
+    setTimeout(() => {
+      this.pending.delete(projectId);
+      void this.run(projectId).catch(() => undefined);
+    }, 50);
+  }
+}
+
+/**
  * The composition root of `anchor server`: the CLI's ports plus the pipeline's own adapters (the
  * process builder, the function host that runs handlers, the edge), wired to the core.
  */
@@ -51,6 +70,10 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   if (reaped.killed.length > 0) ports.logger.warn('stopped builds left running by a previous server', { pids: reaped.killed });
   local.queue.releaseInFlight();
   const worker = new BuildWorker(ports, local.queue, ports.logger, { concurrency: options.concurrency, visibilityMs: options.visibilityMs });
+  const supersede = new SupersedeScheduler(async (projectId) => {
+    const [newest] = await ports.deployments.listByProject(projectId, { limit: 1 });
+    if (newest) await supersedeOlder(ports, newest);
+  });
   const token = randomBytes(24).toString('base64url');
   const server = new PlatformServer({
     functions,
@@ -60,9 +83,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       const answer = await receiveWebhook(ports, request);
       if (answer.status === 202 && answer.body.deploymentId) {
         worker.kick();
-        const queued = await ports.deployments.get(answer.body.deploymentId);
-        // After the answer: older builds of the project stop now rather than when a worker frees up.
-        if (queued) setImmediate(() => void supersedeOlder(ports, queued).catch(() => undefined));
+        supersede.schedule(request.projectId);
       }
       return answer;
     },

@@ -23,14 +23,27 @@ const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
  */
 export class FileBuildLogs implements BuildLogs {
   private readonly indexes = new Map<string, LineIndex>();
+  private readonly writes = new Map<string, Promise<void>>();
+  private readonly dirReady: Promise<unknown>;
 
-  constructor(private readonly dir: string) {}
+  constructor(private readonly dir: string) {
+    this.dirReady = mkdir(dir, { recursive: true });
+  }
 
-  async append(deploymentId: string, lines: readonly string[], at: string): Promise<void> {
-    if (lines.length === 0) return;
+  append(deploymentId: string, lines: readonly string[], at: string): Promise<void> {
+    if (lines.length === 0) return Promise.resolve();
     const file = this.file(deploymentId);
-    await mkdir(this.dir, { recursive: true });
-    await appendFile(file, lines.map((text) => `${JSON.stringify({ at, text })}\n`).join(''));
+    const text = lines.map((line) => `${JSON.stringify({ at, text: line })}\n`).join('');
+    // Appends to one log run one after another (so lines keep their order) off the event loop:
+    // creating a file costs about a millisecond here, which a burst of webhooks must not wait on.
+    const previous = this.writes.get(deploymentId) ?? this.dirReady;
+    const write = previous.then(() => appendFile(file, text));
+    const settled = write.catch(() => undefined);
+    this.writes.set(deploymentId, settled);
+    void settled.then(() => {
+      if (this.writes.get(deploymentId) === settled) this.writes.delete(deploymentId);
+    });
+    return write;
   }
 
   async read(deploymentId: string, options: { after: number; limit?: number }): Promise<LogLine[]> {

@@ -155,3 +155,23 @@ function assertNotNewer(version: number, known: number, file: string): void {
     });
   }
 }
+
+const statements = new WeakMap<SqliteDatabase, Map<string, Database.Statement>>();
+
+/**
+ * A prepared statement, compiled once per database and SQL text: compiling costs more than most
+ * of the queries themselves (the webhook path runs several per delivery).
+ */
+export function prepare(db: SqliteDatabase, sql: string): Database.Statement {
+  let cache = statements.get(db);
+  if (!cache) {
+    cache = new Map();
+    statements.set(db, cache);
+  }
+  let statement = cache.get(sql);
+  if (!statement) {
+    statement = db.prepare(sql);
+    cache.set(sql, statement);
+  }
+  return statement;
+}

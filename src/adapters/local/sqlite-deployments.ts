@@ -1,7 +1,7 @@
 import type { Deployment, DeploymentState, Transition } from '../../core/deployment.js';
 import { AnchorError } from '../../core/errors.js';
 import type { Deployments, LivePointer, PromoteResult } from '../../core/ports/deployments.js';
-import type { SqliteDatabase } from './sqlite-database.js';
+import { prepare, type SqliteDatabase } from './sqlite-database.js';
 
 interface DeploymentRow {
   id: string;
@@ -41,13 +41,11 @@ export class SqliteDeployments implements Deployments {
     // One write transaction takes the project's next number and inserts the row, so two processes
     // creating at once can never get the same sequence.
     const tx = this.db.transaction(() => {
-      const next = this.db
-        .prepare('INSERT INTO deployment_sequences (project_id, last) VALUES (?, 1) ON CONFLICT (project_id) DO UPDATE SET last = last + 1 RETURNING last')
+      const next = prepare(this.db, 'INSERT INTO deployment_sequences (project_id, last) VALUES (?, 1) ON CONFLICT (project_id) DO UPDATE SET last = last + 1 RETURNING last')
         .pluck()
         .get(input.projectId) as number;
       const deployment: Deployment = { ...input, sequence: next, updatedAt: input.createdAt };
-      this.db
-        .prepare(
+      prepare(this.db, 
           `INSERT INTO deployments (id, project_id, sequence, state, commit_sha, commit_message, ref, trigger, transitions, reason, build_id, runtime_env, created_at, updated_at)
            VALUES (@id, @project_id, @sequence, @state, @commit_sha, @commit_message, @ref, @trigger, @transitions, @reason, @build_id, @runtime_env, @created_at, @updated_at)`,
         )
@@ -87,7 +85,7 @@ export class SqliteDeployments implements Deployments {
       sql += ' LIMIT ?';
       params.push(options.limit);
     }
-    return (this.db.prepare(sql).all(...params) as DeploymentRow[]).map(fromRow);
+    return (prepare(this.db, sql).all(...params) as DeploymentRow[]).map(fromRow);
   }
 
   async transition(id: string, from: readonly DeploymentState[], to: DeploymentState, at: string, patch: Patch = {}): Promise<Deployment | null> {
@@ -106,8 +104,7 @@ export class SqliteDeployments implements Deployments {
         const current = this.read(id);
         if (!current) throw deploymentNotFound(id);
         const next = { ...current, ...definedOnly(patch) };
-        this.db
-          .prepare('UPDATE deployments SET commit_sha = @commit_sha, commit_message = @commit_message, build_id = @build_id, runtime_env = @runtime_env WHERE id = @id')
+        prepare(this.db, 'UPDATE deployments SET commit_sha = @commit_sha, commit_message = @commit_message, build_id = @build_id, runtime_env = @runtime_env WHERE id = @id')
           .run(pick(toRow(next), ['id', 'commit_sha', 'commit_message', 'build_id', 'runtime_env']));
       })
       .immediate();
@@ -141,8 +138,7 @@ export class SqliteDeployments implements Deployments {
           revision: (current?.revision ?? 0) + 1,
           at: input.at,
         };
-        this.db
-          .prepare(
+        prepare(this.db, 
             `INSERT INTO live_pointers (project_id, deployment_id, sequence, highest_sequence, revision, at) VALUES (@projectId, @deploymentId, @sequence, @highestSequence, @revision, @at)
              ON CONFLICT (project_id) DO UPDATE SET deployment_id = excluded.deployment_id, sequence = excluded.sequence, highest_sequence = excluded.highest_sequence, revision = excluded.revision, at = excluded.at`,
           )
@@ -156,7 +152,7 @@ export class SqliteDeployments implements Deployments {
   async remove(id: string): Promise<void> {
     this.db
       .transaction(() => {
-        const live = this.db.prepare('SELECT project_id FROM live_pointers WHERE deployment_id = ?').pluck().get(id) as string | undefined;
+        const live = prepare(this.db, 'SELECT project_id FROM live_pointers WHERE deployment_id = ?').pluck().get(id) as string | undefined;
         if (live !== undefined) {
           throw new AnchorError({
             code: 'DEPLOYMENT_IS_LIVE',
@@ -165,18 +161,18 @@ export class SqliteDeployments implements Deployments {
             hint: 'Roll back or deploy another version first, then remove this one.',
           });
         }
-        this.db.prepare('DELETE FROM deployments WHERE id = ?').run(id);
+        prepare(this.db, 'DELETE FROM deployments WHERE id = ?').run(id);
       })
       .immediate();
   }
 
   private read(id: string): Deployment | null {
-    const row = this.db.prepare('SELECT * FROM deployments WHERE id = ?').get(id) as DeploymentRow | undefined;
+    const row = prepare(this.db, 'SELECT * FROM deployments WHERE id = ?').get(id) as DeploymentRow | undefined;
     return row ? fromRow(row) : null;
   }
 
   private readPointer(projectId: string): LivePointer | null {
-    const row = this.db.prepare('SELECT * FROM live_pointers WHERE project_id = ?').get(projectId) as PointerRow | undefined;
+    const row = prepare(this.db, 'SELECT * FROM live_pointers WHERE project_id = ?').get(projectId) as PointerRow | undefined;
     return row ? { projectId: row.project_id, deploymentId: row.deployment_id, sequence: row.sequence, highestSequence: row.highest_sequence, revision: row.revision, at: row.at } : null;
   }
 
@@ -184,8 +180,7 @@ export class SqliteDeployments implements Deployments {
   private write(d: Deployment, to: DeploymentState, at: string): Deployment {
     const transitions: Transition[] = [...d.transitions, { state: to, at }];
     const next: Deployment = { ...d, state: to, transitions, updatedAt: at };
-    this.db
-      .prepare(
+    prepare(this.db, 
         `UPDATE deployments SET state = @state, transitions = @transitions, reason = @reason, commit_sha = @commit_sha, commit_message = @commit_message,
            build_id = @build_id, runtime_env = @runtime_env, updated_at = @updated_at WHERE id = @id`,
       )

@@ -1,6 +1,6 @@
 import type { EnvTarget, EnvVar } from '../../core/env-var.js';
 import type { EnvVars } from '../../core/ports/env-vars.js';
-import type { SqliteDatabase } from './sqlite-database.js';
+import { prepare, type SqliteDatabase } from './sqlite-database.js';
 
 interface EnvVarRow {
   project_id: string;
@@ -16,7 +16,7 @@ export class SqliteEnvVars implements EnvVars {
   constructor(private readonly db: SqliteDatabase) {}
 
   async list(projectId: string): Promise<EnvVar[]> {
-    const rows = this.db.prepare('SELECT * FROM env_vars WHERE project_id = ? ORDER BY key').all(projectId) as EnvVarRow[];
+    const rows = prepare(this.db, 'SELECT * FROM env_vars WHERE project_id = ? ORDER BY key').all(projectId) as EnvVarRow[];
     return rows.map(fromRow);
   }
 
@@ -30,16 +30,15 @@ export class SqliteEnvVars implements EnvVars {
   }
 
   async remove(projectId: string, key: string): Promise<boolean> {
-    return this.db.prepare('DELETE FROM env_vars WHERE project_id = ? AND key = ?').run(projectId, key).changes > 0;
+    return prepare(this.db, 'DELETE FROM env_vars WHERE project_id = ? AND key = ?').run(projectId, key).changes > 0;
   }
 
   async removeAll(projectId: string): Promise<void> {
-    this.db.prepare('DELETE FROM env_vars WHERE project_id = ?').run(projectId);
+    prepare(this.db, 'DELETE FROM env_vars WHERE project_id = ?').run(projectId);
   }
 
   private upsert(v: EnvVar): void {
-    this.db
-      .prepare(
+    prepare(this.db, 
         `INSERT INTO env_vars (project_id, key, value, secret, targets, value_bytes, updated_at)
          VALUES (@project_id, @key, @value, @secret, @targets, @value_bytes, @updated_at)
          ON CONFLICT (project_id, key) DO UPDATE SET value = excluded.value, secret = excluded.secret, targets = excluded.targets,

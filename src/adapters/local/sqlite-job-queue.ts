@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AnchorError } from '../../core/errors.js';
 import type { BuildJob, DeadLetter, JobQueue, ReceivedJob } from '../../core/ports/job-queue.js';
-import type { SqliteDatabase } from './sqlite-database.js';
+import { prepare, type SqliteDatabase } from './sqlite-database.js';
 
 interface JobRow {
   id: number;
@@ -37,7 +37,7 @@ export class SqliteJobQueue implements JobQueue {
   async send(job: BuildJob): Promise<void> {
     // In WAL mode with synchronous=NORMAL a commit survives a crash of this process, which is what
     // "durable when it resolves" needs between a webhook's 202 and the builder.
-    this.db.prepare('INSERT INTO jobs (deployment_id, project_id, attempts, visible_at) VALUES (?, ?, 0, ?)').run(job.deploymentId, job.projectId, this.now());
+    prepare(this.db, 'INSERT INTO jobs (deployment_id, project_id, attempts, visible_at) VALUES (?, ?, 0, ?)').run(job.deploymentId, job.projectId, this.now());
   }
 
   async receive(options: { visibilityMs: number; max: number }): Promise<ReceivedJob[]> {
@@ -45,10 +45,9 @@ export class SqliteJobQueue implements JobQueue {
       .transaction(() => {
         const now = this.now();
         this.sweepExhausted(now);
-        const rows = this.db
-          .prepare('SELECT id, deployment_id, project_id, attempts FROM jobs WHERE visible_at <= ? ORDER BY id LIMIT ?')
+        const rows = prepare(this.db, 'SELECT id, deployment_id, project_id, attempts FROM jobs WHERE visible_at <= ? ORDER BY id LIMIT ?')
           .all(now, Math.max(0, options.max)) as JobRow[];
-        const claim = this.db.prepare('UPDATE jobs SET attempts = attempts + 1, visible_at = ?, receipt = ? WHERE id = ?');
+        const claim = prepare(this.db, 'UPDATE jobs SET attempts = attempts + 1, visible_at = ?, receipt = ? WHERE id = ?');
         return rows.map((row): ReceivedJob => {
           const receipt = randomBytes(18).toString('base64url');
           claim.run(now + options.visibilityMs, receipt, row.id);
@@ -60,7 +59,7 @@ export class SqliteJobQueue implements JobQueue {
 
   /** Throws when the receipt no longer holds the job, so a worker learns it has lost it. */
   async extend(receipt: string, visibilityMs: number): Promise<void> {
-    const changes = this.db.prepare('UPDATE jobs SET visible_at = ? WHERE receipt = ?').run(this.now() + visibilityMs, receipt).changes;
+    const changes = prepare(this.db, 'UPDATE jobs SET visible_at = ? WHERE receipt = ?').run(this.now() + visibilityMs, receipt).changes;
     if (changes === 0) {
       throw new AnchorError({
         code: 'QUEUE_RECEIPT_STALE',
@@ -73,18 +72,18 @@ export class SqliteJobQueue implements JobQueue {
 
   /** Acking twice, or with a stale receipt, is a no-op. */
   async ack(receipt: string): Promise<void> {
-    this.db.prepare('DELETE FROM jobs WHERE receipt = ?').run(receipt);
+    prepare(this.db, 'DELETE FROM jobs WHERE receipt = ?').run(receipt);
   }
 
   async fail(receipt: string, error: string): Promise<void> {
-    this.db.prepare('UPDATE jobs SET visible_at = ?, receipt = NULL, last_error = ? WHERE receipt = ?').run(this.now(), error, receipt);
+    prepare(this.db, 'UPDATE jobs SET visible_at = ?, receipt = NULL, last_error = ? WHERE receipt = ?').run(this.now(), error, receipt);
   }
 
   async takeDeadLetters(): Promise<DeadLetter[]> {
     return this.db
       .transaction(() => {
         this.sweepExhausted(this.now());
-        const rows = this.db.prepare('DELETE FROM dead_letters RETURNING deployment_id, project_id, attempts, last_error, id').all() as (JobRow & { last_error: string | null })[];
+        const rows = prepare(this.db, 'DELETE FROM dead_letters RETURNING deployment_id, project_id, attempts, last_error, id').all() as (JobRow & { last_error: string | null })[];
         return rows
           .sort((a, b) => a.id - b.id)
           .map((r) => ({ job: { deploymentId: r.deployment_id, projectId: r.project_id }, attempts: r.attempts, lastError: r.last_error }));
@@ -98,17 +97,16 @@ export class SqliteJobQueue implements JobQueue {
    * Returns how many jobs came back.
    */
   releaseInFlight(): number {
-    return this.db.prepare('UPDATE jobs SET visible_at = ?, receipt = NULL WHERE visible_at > ?').run(this.now(), this.now()).changes;
+    return prepare(this.db, 'UPDATE jobs SET visible_at = ?, receipt = NULL WHERE visible_at > ?').run(this.now(), this.now()).changes;
   }
 
   /** A visible job that was already delivered maxAttempts times goes to the dead letters instead. */
   private sweepExhausted(now: number): void {
-    this.db
-      .prepare(
+    prepare(this.db, 
         `INSERT INTO dead_letters (deployment_id, project_id, attempts, last_error)
          SELECT deployment_id, project_id, attempts, last_error FROM jobs WHERE visible_at <= ? AND attempts >= ? ORDER BY id`,
       )
       .run(now, this.maxAttempts);
-    this.db.prepare('DELETE FROM jobs WHERE visible_at <= ? AND attempts >= ?').run(now, this.maxAttempts);
+    prepare(this.db, 'DELETE FROM jobs WHERE visible_at <= ? AND attempts >= ?').run(now, this.maxAttempts);
   }
 }

@@ -1,7 +1,7 @@
 import { AnchorError } from '../../core/errors.js';
 import type { Projects } from '../../core/ports/projects.js';
 import type { Project } from '../../core/project.js';
-import type { SqliteDatabase } from './sqlite-database.js';
+import { prepare, type SqliteDatabase } from './sqlite-database.js';
 
 interface ProjectRow {
   id: string;
@@ -21,32 +21,30 @@ export class SqliteProjects implements Projects {
   constructor(private readonly db: SqliteDatabase) {}
 
   async create(project: Project): Promise<void> {
-    const result = this.db
-      .prepare(`INSERT INTO projects (${COLUMNS}) VALUES (@id, @name, @repo, @branch, @root, @webhook_secret, @previous_webhook_secret, @github_hook_id, @created_at) ON CONFLICT DO NOTHING`)
+    const result = prepare(this.db, `INSERT INTO projects (${COLUMNS}) VALUES (@id, @name, @repo, @branch, @root, @webhook_secret, @previous_webhook_secret, @github_hook_id, @created_at) ON CONFLICT DO NOTHING`)
       .run(toRow(project));
     if (result.changes === 0) throw projectExists(project.name);
   }
 
   async get(name: string): Promise<Project | null> {
-    const row = this.db.prepare(`SELECT ${COLUMNS} FROM projects WHERE name = ?`).get(name) as ProjectRow | undefined;
+    const row = prepare(this.db, `SELECT ${COLUMNS} FROM projects WHERE name = ?`).get(name) as ProjectRow | undefined;
     return row ? fromRow(row) : null;
   }
 
   async getById(id: string): Promise<Project | null> {
-    const row = this.db.prepare(`SELECT ${COLUMNS} FROM projects WHERE id = ?`).get(id) as ProjectRow | undefined;
+    const row = prepare(this.db, `SELECT ${COLUMNS} FROM projects WHERE id = ?`).get(id) as ProjectRow | undefined;
     return row ? fromRow(row) : null;
   }
 
   async list(): Promise<Project[]> {
-    const rows = this.db.prepare(`SELECT ${COLUMNS} FROM projects ORDER BY name`).all() as ProjectRow[];
+    const rows = prepare(this.db, `SELECT ${COLUMNS} FROM projects ORDER BY name`).all() as ProjectRow[];
     return rows.map(fromRow);
   }
 
   async update(project: Project): Promise<void> {
     let changes: number;
     try {
-      changes = this.db
-        .prepare(
+      changes = prepare(this.db, 
           `UPDATE projects SET name = @name, repo = @repo, branch = @branch, root = @root, webhook_secret = @webhook_secret,
              previous_webhook_secret = @previous_webhook_secret, github_hook_id = @github_hook_id WHERE id = @id`,
         )
@@ -67,7 +65,7 @@ export class SqliteProjects implements Projects {
 
   /** Env vars, deployments and the live pointer go with the project (foreign keys cascade). */
   async remove(id: string): Promise<void> {
-    this.db.prepare('DELETE FROM projects WHERE id = ?').run(id);
+    prepare(this.db, 'DELETE FROM projects WHERE id = ?').run(id);
   }
 }
 

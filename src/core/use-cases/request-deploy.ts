@@ -33,8 +33,9 @@ export async function enqueueDeployment(
     await deps.deployments.transition(deployment.id, ['queued'], 'failed', deps.clock.now().toISOString(), { reason: 'The build job could not be queued.' });
     throw error;
   }
-  // The job is queued: a log that cannot be written must not turn that into an error.
-  await deps.logs.append(deployment.id, [input.firstLine, `Queued as ${deployment.id} (#${deployment.sequence} of ${project.name}).`], now).catch(() => undefined);
+  // The job is queued, and that is what the caller waits for (a webhook answers GitHub within
+  // milliseconds): the log lines are written behind it, and a log that cannot be written is no error.
+  void deps.logs.append(deployment.id, [input.firstLine, `Queued as ${deployment.id} (#${deployment.sequence} of ${project.name}).`], now).catch(() => undefined);
   return deployment;
 }
 

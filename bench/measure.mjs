@@ -1,0 +1,70 @@
+// Small measuring tools shared by the benchmarks: timing, percentiles, a keep-alive load loop.
+import { execFile } from 'node:child_process';
+import { Agent, request } from 'node:http';
+
+export function now() {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+export function percentile(values, p) {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+export function median(values) {
+  return percentile(values, 50);
+}
+
+/** Wall time of a command, median of `runs`, after one warm-up. */
+export async function timeCommand(file, args, options = {}, runs = 9) {
+  const once = () =>
+    new Promise((resolve, reject) => {
+      const start = now();
+      execFile(file, args, options, (error) => (error ? reject(error) : resolve(now() - start)));
+    });
+  await once();
+  const times = [];
+  for (let i = 0; i < runs; i++) times.push(await once());
+  return median(times);
+}
+
+/** GETs `path` with `concurrency` keep-alive clients for `ms`; answers requests/s and failures. */
+export async function load({ port, host, path, concurrency = 16, ms = 4000 }) {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  let ok = 0;
+  let failed = 0;
+  const until = now() + ms;
+  const one = () =>
+    new Promise((resolve) => {
+      const req = request({ host: '127.0.0.1', port, path, agent, headers: { host } }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          if (res.statusCode === 200) ok++;
+          else failed++;
+          resolve();
+        });
+      });
+      req.on('error', () => {
+        failed++;
+        resolve();
+      });
+      req.end();
+    });
+  const started = now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (now() < until) await one();
+    }),
+  );
+  agent.destroy();
+  return { rps: ok / ((now() - started) / 1000), ok, failed };
+}
+
+export function ratio(value, baseline) {
+  return `${(value / baseline).toFixed(2)}×`;
+}
+
+export function line(name, value, note = '') {
+  process.stdout.write(`  ${name.padEnd(58)} ${String(value).padEnd(26)} ${note}\n`);
+}

@@ -1,0 +1,85 @@
+// Webhook acknowledgement: 100 concurrent signed deliveries to `anchor server`, against a bare
+// Node HTTP server that reads the body and answers 202, in the same run. Then: deliveries lost.
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, request, Agent } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLocalServer } from '../dist/src/adapters/local/create-local-server.js';
+import { addProject } from '../dist/src/core/use-cases/projects.js';
+import { signPayload } from '../dist/src/core/webhook-signature.js';
+import { line, now, percentile } from './measure.mjs';
+
+function deliver(port, path, delivery, agent) {
+  return new Promise((resolve) => {
+    const start = now();
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path, agent, headers: delivery.headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode, ms: now() - start }));
+    });
+    req.on('error', () => resolve({ status: 0, ms: now() - start }));
+    req.end(delivery.body);
+  });
+}
+
+async function burst(port, path, deliveries) {
+  const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
+  const results = await Promise.all(deliveries.map((d) => deliver(port, path, d, agent)));
+  agent.destroy();
+  return results;
+}
+
+function makeDeliveries(secret, n) {
+  return Array.from({ length: n }, (_, i) => {
+    const sha = (i.toString(16) + 'f'.repeat(40)).slice(0, 40);
+    const body = JSON.stringify({ ref: 'refs/heads/main', after: sha, head_commit: { id: sha, message: `commit ${i}` }, pusher: { name: 'bench' } });
+    return { body, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': randomUUID(), 'x-hub-signature-256': signPayload(secret, body), 'content-length': Buffer.byteLength(body) } };
+  });
+}
+
+export async function benchWebhook({ rounds = 5, concurrency = 100 } = {}) {
+  const home = mkdtempSync(join(tmpdir(), 'anchor-bench-webhook-'));
+  const baseline = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(202, { 'content-type': 'application/json' }).end('{"message":"ok"}'));
+  });
+  await new Promise((r) => baseline.listen(0, '127.0.0.1', r));
+  const server = await startLocalServer({ dir: join(home, 'platform'), baseEnv: { PATH: process.env.PATH }, githubToken: undefined, githubApiUrl: undefined, serverUrl: 'http://127.0.0.1:0', host: '127.0.0.1', port: 0, concurrency: 1, logStream: { write: () => true } });
+  // Measure the receiver alone: no builds start.
+  await server.worker.stop();
+  try {
+    const { project, webhook } = await addProject({ ...server.ports, repoHooks: null }, { name: 'bench', repo: { kind: 'git', url: 'file:///nonexistent' }, branch: 'main', root: '', webhookBaseUrl: 'http://127.0.0.1' });
+    const anchorTimes = [];
+    const baseTimes = [];
+    let accepted = 0;
+    let sent = 0;
+    for (let round = 0; round < rounds; round++) {
+      const deliveries = makeDeliveries(webhook.secret, concurrency);
+      sent += deliveries.length;
+      const a = await burst(server.port, `/webhook/${project.id}`, deliveries);
+      accepted += a.filter((r) => r.status === 202).length;
+      anchorTimes.push(...a.map((r) => r.ms));
+      const b = await burst(baseline.address().port, '/', makeDeliveries('x', concurrency));
+      baseTimes.push(...b.map((r) => r.ms));
+    }
+    const queued = (await server.ports.deployments.listByProject(project.id, { limit: 100000 })).length;
+    const result = {
+      p50: percentile(anchorTimes, 50),
+      p99: percentile(anchorTimes, 99),
+      baseP50: percentile(baseTimes, 50),
+      baseP99: percentile(baseTimes, 99),
+      sent,
+      accepted,
+      lost: sent - queued,
+    };
+    process.stdout.write(`\nWebhook acknowledgement (${rounds} rounds of ${concurrency} concurrent signed deliveries; baseline: bare Node server answering 202)\n`);
+    line('baseline p50 / p99', `${result.baseP50.toFixed(1)} / ${result.baseP99.toFixed(1)} ms`);
+    line('anchor server p50 / p99', `${result.p50.toFixed(1)} / ${result.p99.toFixed(1)} ms`, `p99 ${(result.p99 / result.baseP99).toFixed(2)}× baseline (goal p99 ≤ 25 ms)`);
+    line('deliveries sent / answered 202 / lost', `${sent} / ${accepted} / ${result.lost}`, '(goal: 0 lost)');
+    return result;
+  } finally {
+    await server.close();
+    baseline.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+}
