@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { zipFiles } from '../../infra/handler-zip.js';
+import { ACCOUNT, FakeAwsControlPlane } from '../fakes/aws-control-plane.js';
 import { startFakeGitHub, type FakeGitHub } from '../fakes/github-api.js';
 import { runCli, tempHome } from './run-cli.js';
 
@@ -46,11 +48,20 @@ describe('anchor init', () => {
     expect(existsSync(join(home.dir, '.anchor', 'platforms'))).toBe(false);
   });
 
-  it('says clearly that aws is not there yet', async () => {
-    const result = await cli(['init', '--aws', '--json']);
-    expect(result.code).toBe(2);
-    expect(result.json()).toMatchObject({ error: { code: 'AWS_NOT_AVAILABLE' } });
-    expect(result.json<{ error: { hint: string } }>().error.hint).toContain('anchor init --local');
+  it('--aws creates the platform stack in the AWS account (SDK clients mocked) and becomes the default', async () => {
+    const aws = new FakeAwsControlPlane();
+    try {
+      const bundles = join(home.dir, 'bundles');
+      mkdirSync(bundles);
+      for (const name of ['webhook', 'orchestrator', 'deploy']) writeFileSync(join(bundles, `${name}.zip`), zipFiles([{ name: 'index.mjs', data: Buffer.from(name) }]));
+      const result = await cli(['init', '--aws', '--region', 'ap-southeast-1', '--stage', 'dev', '--json'], { ANCHOR_AWS_POLL_MS: '0', ANCHOR_HANDLER_BUNDLES: bundles });
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.json()).toMatchObject({ platform: 'aws', backend: 'aws', account: ACCOUNT, stack: 'anchor-dev', action: 'create', default: true });
+      expect(aws.stacks.get('anchor-dev')?.status).toBe('CREATE_COMPLETE');
+      expect(JSON.parse(readFileSync(join(home.dir, '.anchor', 'config.json'), 'utf8'))).toEqual({ defaultPlatform: 'aws' });
+    } finally {
+      aws.restore();
+    }
   });
 
   it('--platform creates and selects another platform', async () => {

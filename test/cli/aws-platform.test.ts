@@ -1,0 +1,129 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GetCommand, PutCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { zipFiles } from '../../infra/handler-zip.js';
+import { ACCOUNT, FakeAwsControlPlane } from '../fakes/aws-control-plane.js';
+import { runCli, tempHome } from './run-cli.js';
+
+let home: ReturnType<typeof tempHome>;
+let aws: FakeAwsControlPlane;
+let bundles: string;
+const BOOTSTRAP = `anchor-bootstrap-${ACCOUNT}-ap-southeast-1`;
+const cli = (args: string[]) => runCli(args, { home: home.dir, env: { ANCHOR_AWS_POLL_MS: '0', ANCHOR_HANDLER_BUNDLES: bundles } });
+const platformJson = () => JSON.parse(readFileSync(join(home.dir, '.anchor', 'platforms', 'aws', 'platform.json'), 'utf8'));
+
+/** DynamoDB and SSM as `projects add` uses them: one table of projects, sealed secrets in SSM. */
+function mockProjectStore() {
+  const projects = new Map<string, Record<string, unknown>>();
+  const parameters = new Map<string, string>();
+  const doc = mockClient(DynamoDBDocumentClient);
+  doc.on(GetCommand).callsFake(async (input) => ({ Item: projects.get(String(input.Key?.name)) }));
+  doc.on(PutCommand).callsFake(async (input) => {
+    projects.set(String(input.Item?.name), input.Item!);
+    return {};
+  });
+  const ssm = mockClient(SSMClient);
+  ssm.on(PutParameterCommand).callsFake(async (input) => {
+    parameters.set(input.Name!, input.Value!);
+    return { Version: 1 };
+  });
+  ssm.on(GetParameterCommand).callsFake(async (input) => ({ Parameter: { Name: input.Name, Value: parameters.get(input.Name!) } }));
+  return { projects, parameters, restore: () => (doc.restore(), ssm.restore()) };
+}
+
+let store: ReturnType<typeof mockProjectStore>;
+
+beforeEach(async () => {
+  home = tempHome();
+  bundles = join(home.dir, 'bundles');
+  mkdirSync(bundles);
+  for (const name of ['webhook', 'orchestrator', 'deploy']) writeFileSync(join(bundles, `${name}.zip`), zipFiles([{ name: 'index.mjs', data: Buffer.from(`export const handler = async () => '${name}';\n`) }]));
+  aws = new FakeAwsControlPlane();
+  store = mockProjectStore();
+  expect((await cli(['init', '--aws'])).code).toBe(0);
+  aws.calls.length = 0;
+});
+afterEach(() => {
+  store.restore();
+  aws.restore();
+  home.cleanup();
+});
+
+describe('anchor projects add on aws', () => {
+  it('deploys the project stack (events shown), then registers the project with the API Gateway webhook URL and the CloudFront site', async () => {
+    const result = await cli(['projects', 'add', 'shop', '--repo', 'acme/shop', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const out = result.json<{ project: { id: string; url: string }; webhook: { url: string; secret: string } }>();
+    expect(out.project.url).toBe('https://d111111abcdef8.cloudfront.net');
+    expect(out.webhook.url).toBe(`https://a1b2c3d4e5.execute-api.ap-southeast-1.amazonaws.com/webhook/${out.project.id}`);
+    expect(out.webhook.secret).toMatch(/^\S{20,}$/);
+
+    const stack = aws.stacks.get('anchor-dev-project-shop');
+    expect(stack?.status).toBe('CREATE_COMPLETE');
+    const template = JSON.parse(stack!.template);
+    expect(template.Resources.ServerUrl.Properties.AuthType).toBe('AWS_IAM');
+    // The project's roles name the platform's real buckets, from the saved outputs.
+    expect(JSON.stringify(template.Resources.ServerRole)).toContain('anchor-dev-cachebucket-7g8h9i/shop/*');
+    expect(platformJson().projects.shop).toMatchObject({ SiteUrl: 'https://d111111abcdef8.cloudfront.net', ServerFunctionName: expect.any(String) });
+    expect(store.projects.get('shop')).toMatchObject({ id: out.project.id, branch: 'main' });
+
+    const human = await cli(['projects', 'add', 'blog', '--repo', 'acme/blog']);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stderr).toMatch(/CREATE_IN_PROGRESS\s+ServerFunction \(AWS::Lambda::Function\)/);
+    expect(human.stderr).toMatch(/CREATE_COMPLETE\s+stack anchor-dev-project-blog/);
+    expect(human.stdout).toContain('Site: https://d111111abcdef8.cloudfront.net');
+  });
+
+  it('a name too long for AWS resource names is refused before any stack is created', async () => {
+    const result = await cli(['projects', 'add', 'a-very-long-project-name-for-aws-resources-x', '--repo', 'acme/shop']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('too long for the aws backend');
+    expect(aws.calls.filter((c) => c.startsWith('cloudformation:'))).toEqual([]);
+  });
+});
+
+describe('anchor destroy on aws', () => {
+  beforeEach(async () => {
+    expect((await cli(['projects', 'add', 'shop', '--repo', 'acme/shop'])).code).toBe(0);
+    aws.calls.length = 0;
+  });
+
+  it('asks first; without --yes and no terminal it names the flag and deletes nothing', async () => {
+    const result = await cli(['destroy']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--yes');
+    expect(aws.calls).toEqual([]);
+    expect(aws.stacks.size).toBe(2);
+  });
+
+  it('--yes: deletes the project stacks first, then the platform; buckets with data are kept and named', async () => {
+    const artifacts = 'anchor-dev-artifactsbucket-1a2b3c';
+    aws.buckets.set(artifacts, new Map([['builds/shop/d_1/open-next.zip', 10]]));
+    aws.buckets.set('anchor-dev-assetsbucket-4d5e6f', new Map());
+    const result = await cli(['destroy', '--yes']);
+    expect(result.code, result.stderr).toBe(0);
+    const deletes = aws.calls.filter((c) => c.startsWith('cloudformation:DeleteStack'));
+    expect(deletes).toEqual(['cloudformation:DeleteStack:anchor-dev-project-shop', 'cloudformation:DeleteStack:anchor-dev']);
+    expect(aws.stacks.size).toBe(0);
+    expect(result.stderr).toMatch(/DELETE_COMPLETE\s+stack anchor-dev-project-shop/);
+    expect(result.stdout).toContain('Deleted platform "aws": anchor-dev-project-shop, anchor-dev.');
+    expect(result.stdout).toContain('Deleted bucket anchor-dev-assetsbucket-4d5e6f.'); // empty: nothing lost
+    expect(result.stdout).toMatch(new RegExp(`Kept 2 buckets[^\\n]*\\n\\s+${artifacts}\\s+holds 1 object\\n\\s+${BOOTSTRAP}`));
+    expect(aws.buckets.has(artifacts)).toBe(true);
+    expect(existsSync(join(home.dir, '.anchor', 'platforms', 'aws'))).toBe(false);
+    expect((await cli(['projects', 'ls'])).code).toBe(3);
+  });
+
+  it('--yes --force empties and deletes the retained buckets too', async () => {
+    aws.buckets.set('anchor-dev-artifactsbucket-1a2b3c', new Map([['builds/shop/d_1/open-next.zip', 10]]));
+    aws.buckets.set('anchor-dev-cachebucket-7g8h9i', new Map([['shop/b1/cache.json', 3]]));
+    const result = await cli(['destroy', '--yes', '--force', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.json()).toMatchObject({ destroyed: 'aws', stacks: ['anchor-dev-project-shop', 'anchor-dev'], deletedBuckets: ['anchor-dev-artifactsbucket-1a2b3c', 'anchor-dev-cachebucket-7g8h9i', BOOTSTRAP], kept: [] });
+    expect([...aws.buckets.keys()]).toEqual([]);
+    expect(aws.calls).toContain('s3:DeleteObjects:anchor-dev-artifactsbucket-1a2b3c');
+  });
+});
