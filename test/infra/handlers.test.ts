@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +8,7 @@ import { createLocalPorts, type LocalPlatform } from '../../src/adapters/local/c
 import type { Ports } from '../../src/core/ports/index.js';
 import type { Project } from '../../src/core/project.js';
 import { addProject } from '../../src/core/use-cases/projects.js';
+import { bundleHandlers } from '../../infra/bundle-handlers.js';
 import { makeDeployHandler, type CodeBuildStateChangeEvent } from '../../infra/handlers/deploy.js';
 import { readHandlerEnv } from '../../infra/handlers/env.js';
 import { makeOrchestratorHandler, type SqsEvent } from '../../infra/handlers/orchestrator.js';
@@ -258,4 +260,19 @@ describe('handler env', () => {
     expect(env).toMatchObject({ region: 'ap-southeast-1', stage: 'dev', outputs: { ProjectsTableName: 'value-of-ANCHOR_PROJECTS_TABLE', BuildQueueUrl: 'value-of-ANCHOR_BUILD_QUEUE_URL' } });
     expect(() => readHandlerEnv({ AWS_REGION: 'ap-southeast-1' })).toThrow(/ANCHOR_PROJECTS_TABLE/);
   });
+});
+
+describe('the real bundles', () => {
+  it('each zip loads in plain Node, exports handler, and a cold start without its env fails loudly', async () => {
+    const out = join(dir, 'bundles');
+    const bundles = await bundleHandlers(out);
+    for (const bundle of bundles) {
+      const unzipped = join(out, bundle.name);
+      execFileSync('unzip', ['-q', bundle.zipPath, '-d', unzipped]);
+      const script = `const m = await import(${JSON.stringify(join(unzipped, 'index.mjs'))}); let error = ''; try { await m.handler({}); } catch (e) { error = e.message; } process.stdout.write(JSON.stringify({ type: typeof m.handler, error }));`;
+      const result = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: unzipped, env: { PATH: process.env.PATH } }));
+      expect(result.type).toBe('function');
+      expect(result.error).toContain('anchor handler environment is incomplete');
+    }
+  }, 60_000);
 });
