@@ -67,6 +67,6 @@ export async function bundleHandlers(outDir: string, options: { entryDir?: strin
 
 /** The sources in a checkout, the compiled `.js` in dist/ (where the installed CLI runs from). */
 function entryFile(entryDir: string, name: string): string {
-  const ts = join(entryDir, `${name}.ts`);
-  return existsSync(ts) ? ts : join(entryDir, `${name}.js`);
+  const js = join(entryDir, `${name}.js`);
+  return !existsSync(join(entryDir, `${name}.ts`)) && existsSync(js) ? js : join(entryDir, `${name}.ts`);
 }
