@@ -21,6 +21,7 @@ const stacks = new CloudFormationStacks({ cloudFormation: client, pollMs: 0 });
 let n = 0;
 const ev = (logicalId: string, status: string, reason?: string, type = 'AWS::Lambda::Function'): SdkStackEvent => ({
   EventId: `e${++n}`,
+  StackId: 'arn:aws:cloudformation:ap-southeast-1:111122223333:stack/anchor-dev/1',
   StackName: 'anchor-dev',
   LogicalResourceId: logicalId,
   ResourceType: logicalId === 'anchor-dev' ? 'AWS::CloudFormation::Stack' : type,
