@@ -1,5 +1,5 @@
 // Small measuring tools shared by the benchmarks: timing, percentiles, a keep-alive load loop.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 
 export function now() {
@@ -67,4 +67,35 @@ export function ratio(value, baseline) {
 
 export function line(name, value, note = '') {
   process.stdout.write(`  ${name.padEnd(58)} ${String(value).padEnd(26)} ${note}\n`);
+}
+
+/** `anchor <args>` as a child process; resolves with stdout (rejects on a non-zero exit). */
+export function anchorCli(bin, args, env) {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [bin, ...args], { env }, (error, stdout, stderr) => (error ? reject(new Error(`anchor ${args.join(' ')}: ${stderr || error.message}`)) : resolve(stdout)));
+  });
+}
+
+/** Starts `anchor server` as its own process (as an operator runs it); resolves with its port. */
+export function startAnchorServer(bin, env, extraArgs = []) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, 'server', '--port', '0', '--json', ...extraArgs], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk.toString();
+      try {
+        resolve({ child, port: JSON.parse(out).port });
+      } catch {
+        // Not the whole document yet.
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`anchor server exited with ${code}`)));
+  });
+}
+
+export async function stopProcess(child) {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
 }

@@ -2,13 +2,16 @@
 // Node HTTP server that reads the body and answers 202, in the same run. Then: deliveries lost.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, request, Agent } from 'node:http';
+import { spawn } from 'node:child_process';
+import { request, Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalServer } from '../dist/src/adapters/local/create-local-server.js';
-import { addProject } from '../dist/src/core/use-cases/projects.js';
+import { fileURLToPath } from 'node:url';
+import { createLocalPorts } from '../dist/src/adapters/local/create-local-ports.js';
 import { signPayload } from '../dist/src/core/webhook-signature.js';
-import { line, now, percentile } from './measure.mjs';
+import { anchorCli, line, now, percentile, startAnchorServer, stopProcess } from './measure.mjs';
+
+const BIN = fileURLToPath(new URL('../bin/anchor.js', import.meta.url));
 
 function deliver(port, path, delivery, agent) {
   return new Promise((resolve) => {
@@ -39,16 +42,20 @@ function makeDeliveries(secret, n) {
 
 export async function benchWebhook({ rounds = 5, concurrency = 100 } = {}) {
   const home = mkdtempSync(join(tmpdir(), 'anchor-bench-webhook-'));
-  const baseline = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.writeHead(202, { 'content-type': 'application/json' }).end('{"message":"ok"}'));
-  });
-  await new Promise((r) => baseline.listen(0, '127.0.0.1', r));
-  const server = await startLocalServer({ dir: join(home, 'platform'), baseEnv: { PATH: process.env.PATH }, githubToken: undefined, githubApiUrl: undefined, serverUrl: 'http://127.0.0.1:0', host: '127.0.0.1', port: 0, concurrency: 1, logStream: { write: () => true } });
-  // Measure the receiver alone: no builds start.
-  await server.worker.stop();
+  // The baseline runs in its own process too: a bare Node server that reads the body, answers 202.
+  const baselineChild = spawn(process.execPath, ['-e', `require('node:http').createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(202, { 'content-type': 'application/json' }).end('{"message":"ok"}')); }).listen(0, '127.0.0.1', function () { console.log(this.address().port); });`], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const baselinePort = await new Promise((r) => baselineChild.stdout.once('data', (chunk) => r(Number(chunk.toString().trim()))));
+  const env = { PATH: process.env.PATH, HOME: home, ANCHOR_HOME: join(home, '.anchor'), CI: '1' };
+  await anchorCli(BIN, ['init', '--local'], env);
+  // The project's repo does not exist: builds fail at once, and only the receiver is measured.
+  const added = JSON.parse(await anchorCli(BIN, ['projects', 'add', 'bench', '--repo', 'https://git.invalid/bench.git', '--json'], env));
+  const project = added.project;
+  const webhook = added.webhook;
+  // `anchor server` in its own process, as an operator runs it, with builds held back.
+  const { child, port } = await startAnchorServer(BIN, env, ['--concurrency', '1']);
+  const server = { port };
+  const store = createLocalPorts({ dir: join(home, '.anchor', 'platforms', 'local'), baseEnv: {}, githubToken: undefined, githubApiUrl: undefined, serverUrl: 'http://127.0.0.1:1', logStream: { write: () => true } });
   try {
-    const { project, webhook } = await addProject({ ...server.ports, repoHooks: null }, { name: 'bench', repo: { kind: 'git', url: 'file:///nonexistent' }, branch: 'main', root: '', webhookBaseUrl: 'http://127.0.0.1' });
     const anchorTimes = [];
     const baseTimes = [];
     let accepted = 0;
@@ -59,10 +66,10 @@ export async function benchWebhook({ rounds = 5, concurrency = 100 } = {}) {
       const a = await burst(server.port, `/webhook/${project.id}`, deliveries);
       accepted += a.filter((r) => r.status === 202).length;
       anchorTimes.push(...a.map((r) => r.ms));
-      const b = await burst(baseline.address().port, '/', makeDeliveries('x', concurrency));
+      const b = await burst(baselinePort, '/', makeDeliveries('x', concurrency));
       baseTimes.push(...b.map((r) => r.ms));
     }
-    const queued = (await server.ports.deployments.listByProject(project.id, { limit: 100000 })).length;
+    const queued = (await store.ports.deployments.listByProject(project.id, { limit: 100000 })).length;
     const result = {
       p50: percentile(anchorTimes, 50),
       p99: percentile(anchorTimes, 99),
@@ -78,8 +85,9 @@ export async function benchWebhook({ rounds = 5, concurrency = 100 } = {}) {
     line('deliveries sent / answered 202 / lost', `${sent} / ${accepted} / ${result.lost}`, '(goal: 0 lost)');
     return result;
   } finally {
-    await server.close();
-    baseline.close();
+    await stopProcess(child);
+    await store.close();
+    baselineChild.kill();
     rmSync(home, { recursive: true, force: true });
   }
 }

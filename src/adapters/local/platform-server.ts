@@ -5,7 +5,7 @@ import type { WebhookRequest, WebhookResponse } from '../../core/use-cases/recei
 import type { Logger } from '../../core/ports/system.js';
 import type { EdgeRoute, LocalFunctionHost } from './local-function-host.js';
 import { OpenNextRoutes } from './opennext-manifest.js';
-import { findStaticFile, sendStaticFile } from './static-files.js';
+import { StaticFileCache } from './static-files.js';
 
 /** GitHub sends at most 25 MB; anything larger is refused before it is read. */
 export const MAX_WEBHOOK_BYTES = 25 * 1024 * 1024;
@@ -30,6 +30,7 @@ export class PlatformServer {
   private readonly server: Server;
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 256 });
   private readonly routesByArtifact = new Map<string, Promise<OpenNextRoutes>>();
+  private readonly staticFiles = new StaticFileCache();
 
   constructor(private readonly options: PlatformServerOptions) {
     this.server = createServer((req, res) => {
@@ -118,10 +119,7 @@ export class PlatformServer {
     try {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       const origin = (await this.routesFor(route)).originFor(path);
-      if (origin === 'assets' && (req.method === 'GET' || req.method === 'HEAD')) {
-        const found = await findStaticFile(route.assetsDir, path);
-        if (found) return await sendStaticFile(req, res, found, path);
-      }
+      if (origin === 'assets' && (req.method === 'GET' || req.method === 'HEAD') && (await this.staticFiles.serve(req, res, route.assetsDir, path))) return;
       await this.proxy(origin === 'image' ? route.imageUrl : route.serverUrl, host, req, res);
     } finally {
       leave();

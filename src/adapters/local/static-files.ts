@@ -59,8 +59,70 @@ export async function findStaticFile(root: string, urlPath: string): Promise<{ f
   }
 }
 
+interface CachedFile {
+  body: Buffer;
+  headers: Record<string, string | number>;
+  etag: string;
+}
+
+/**
+ * Small static files held in memory. A deployment's files never change (each deployment has its
+ * own directory), so an entry is valid for as long as it is kept; the oldest go past `maxBytes`.
+ */
+export class StaticFileCache {
+  private readonly entries = new Map<string, CachedFile | null>();
+  private bytes = 0;
+
+  constructor(
+    private readonly maxBytes = 64 * 1024 * 1024,
+    private readonly maxFileBytes = 512 * 1024,
+  ) {}
+
+  /** Serves `urlPath` from `root` if it is a file there; false when it is not (the caller goes on). */
+  async serve(req: IncomingMessage, res: ServerResponse, root: string, urlPath: string): Promise<boolean> {
+    const key = `${root}\0${urlPath}`;
+    let entry = this.entries.get(key);
+    if (entry === undefined) {
+      const found = await findStaticFile(root, urlPath);
+      if (found && found.size > this.maxFileBytes) {
+        await sendStaticFile(req, res, found, urlPath);
+        return true;
+      }
+      entry = found ? await this.load(found, urlPath) : null;
+      this.remember(key, entry);
+    }
+    if (entry === null) return false;
+    if (req.headers['if-none-match'] === entry.etag) {
+      res.writeHead(304, entry.headers).end();
+    } else {
+      res.writeHead(200, { ...entry.headers, 'content-length': entry.body.length });
+      res.end(req.method === 'HEAD' ? undefined : entry.body);
+    }
+    return true;
+  }
+
+  private async load(found: { file: string; size: number; mtime: Date }, urlPath: string): Promise<CachedFile> {
+    const etag = etagOf(found);
+    return { body: await readFile(found.file), etag, headers: { 'content-type': contentType(found.file), 'cache-control': cacheControl(urlPath), etag, 'last-modified': found.mtime.toUTCString() } };
+  }
+
+  private remember(key: string, entry: CachedFile | null): void {
+    this.entries.set(key, entry);
+    this.bytes += entry?.body.length ?? 0;
+    for (const [oldKey, old] of this.entries) {
+      if (this.bytes <= this.maxBytes && this.entries.size <= 100_000) break;
+      this.entries.delete(oldKey);
+      this.bytes -= old?.body.length ?? 0;
+    }
+  }
+}
+
+function etagOf(found: { size: number; mtime: Date }): string {
+  return `W/"${found.size.toString(16)}-${found.mtime.getTime().toString(16)}"`;
+}
+
 export async function sendStaticFile(req: IncomingMessage, res: ServerResponse, found: { file: string; size: number; mtime: Date }, urlPath: string): Promise<void> {
-  const etag = `W/"${found.size.toString(16)}-${found.mtime.getTime().toString(16)}"`;
+  const etag = etagOf(found);
   const headers = { 'content-type': contentType(found.file), 'cache-control': cacheControl(urlPath), etag, 'last-modified': found.mtime.toUTCString() };
   if (req.headers['if-none-match'] === etag) {
     res.writeHead(304, headers).end();

@@ -1,0 +1,164 @@
+// The pipeline with the real sample Next.js app, each figure against a baseline from the same run:
+// - push-to-live minus doing the same build by hand (clone, npm ci, open-next build);
+// - a warm build (second push, same lockfile) against the cold first one;
+// - rollback: time to flip and failed requests while flipping;
+// - edge throughput against `next start` of the same build (SSR page and a static file).
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createLocalPorts } from '../dist/src/adapters/local/create-local-ports.js';
+import { templatesDir } from '../dist/src/adapters/local/templates-dir.js';
+import { signPayload } from '../dist/src/core/webhook-signature.js';
+import { anchorCli, line, load, now, ratio, startAnchorServer, stopProcess } from './measure.mjs';
+
+const BIN = fileURLToPath(new URL('../bin/anchor.js', import.meta.url));
+
+const git = (cwd, ...args) => execFileSync('git', ['-c', 'user.name=Bench', '-c', 'user.email=bench@example.com', ...args], { cwd, encoding: 'utf8' }).trim();
+
+function run(cmd, args, cwd, env) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, env, stdio: 'ignore' });
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`))));
+  });
+}
+
+function post(port, path, body, headers) {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method: 'POST', path, headers }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function get(port, host, path) {
+  return new Promise((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode, body: text }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function pushAndWait(server, store, project, secret, sha) {
+  const body = JSON.stringify({ ref: 'refs/heads/main', after: sha, head_commit: { id: sha, message: 'bench' }, pusher: { name: 'bench' } });
+  const start = now();
+  const answer = await post(server.port, `/webhook/${project.id}`, body, { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': crypto.randomUUID(), 'x-hub-signature-256': signPayload(secret, body) });
+  const { deploymentId } = JSON.parse(answer.body);
+  for (;;) {
+    const d = await store.ports.deployments.get(deploymentId);
+    if (d.state === 'live') return { ms: now() - start, deploymentId, deployment: d };
+    if (['failed', 'superseded', 'cancelled'].includes(d.state)) throw new Error(`${deploymentId} ${d.state}: ${d.reason}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function phase(deployment, state) {
+  const i = deployment.transitions.findIndex((t) => t.state === state);
+  const next = deployment.transitions[i + 1];
+  return i === -1 || !next ? NaN : Date.parse(next.at) - Date.parse(deployment.transitions[i].at);
+}
+
+export async function benchPipeline() {
+  const home = mkdtempSync(join(tmpdir(), 'anchor-bench-pipeline-'));
+  const repo = join(home, 'site');
+  const env = { PATH: process.env.PATH, HOME: home, NEXT_TELEMETRY_DISABLED: '1', CI: '1' };
+  let server;
+  let serverChild;
+  let store;
+  let nextStart;
+  try {
+    cpSync(join(templatesDir(), 'sample-app'), repo, { recursive: true, filter: (src) => !/node_modules|\.next|\.open-next/.test(src) });
+    execFileSync('git', ['init', '-q', '--initial-branch=main'], { cwd: repo });
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-qm', 'v1');
+    const v1 = git(repo, 'rev-parse', 'HEAD');
+
+    process.stdout.write('\nPipeline with the sample Next.js app (real builds; takes a few minutes)\n');
+    // Baseline: the same build by hand, cold: clone, npm ci with an empty cache, open-next build.
+    const byHand = join(home, 'by-hand');
+    const plainStart = now();
+    execFileSync('git', ['clone', '-q', repo, byHand]);
+    await run('npm', ['ci', '--no-audit', '--no-fund', '--cache', join(home, 'npm-cache-by-hand')], byHand, env);
+    cpSync(join(templatesDir(), 'open-next.config.ts'), join(byHand, 'open-next.config.ts'));
+    await run(join(byHand, 'node_modules', '.bin', 'open-next'), ['build'], byHand, { ...env, npm_config_cache: join(home, 'npm-cache-by-hand') });
+    const plainMs = now() - plainStart;
+
+    const cliEnv = { ...env, ANCHOR_HOME: join(home, '.anchor') };
+    await anchorCli(BIN, ['init', '--local'], cliEnv);
+    const { project, webhook } = JSON.parse(await anchorCli(BIN, ['projects', 'add', 'bench', '--repo', repo, '--json'], cliEnv));
+    await anchorCli(BIN, ['env', 'set', 'bench', 'GREETING=Hello from anchor', '--target', 'runtime'], cliEnv);
+    const started = await startAnchorServer(BIN, cliEnv, ['--concurrency', '1']);
+    serverChild = started.child;
+    server = { port: started.port };
+    store = createLocalPorts({ dir: join(home, '.anchor', 'platforms', 'local'), baseEnv: {}, githubToken: undefined, githubApiUrl: undefined, serverUrl: 'http://127.0.0.1:1', logStream: { write: () => true } });
+    const cold = await pushAndWait(server, store, project, webhook.secret, v1);
+    line('by hand: clone + npm ci + open-next build (baseline)', `${(plainMs / 1000).toFixed(1)} s`);
+    line('anchor: push → live (cold)', `${(cold.ms / 1000).toFixed(1)} s`, `overhead ${((cold.ms - plainMs) / 1000).toFixed(1)} s (goal ≤ 2 s)`);
+
+    writeFileSync(join(repo, 'app', 'version.js'), "export const VERSION = 'v2';\n");
+    git(repo, 'commit', '-qam', 'v2');
+    const warm = await pushAndWait(server, store, project, webhook.secret, git(repo, 'rev-parse', 'HEAD'));
+    line('anchor: push → live, second push, same lockfile (warm)', `${(warm.ms / 1000).toFixed(1)} s`, `cold/warm ${ratio(cold.ms, warm.ms)} (goal ≥ 2×)`);
+    line('  build phase cold / warm', `${(phase(cold.deployment, 'building') / 1000).toFixed(1)} / ${(phase(warm.deployment, 'building') / 1000).toFixed(1)} s`);
+
+    // Rollback under load: 8 clients on / while the pointer flips.
+    const host = `bench.localhost:${server.port}`;
+    const loading = load({ port: server.port, host, path: '/', concurrency: 8, ms: 3000 });
+    await new Promise((r) => setTimeout(r, 1000));
+    const flip = JSON.parse(await anchorCli(BIN, ['rollback', 'bench', '--json'], cliEnv));
+    const during = await loading;
+    const page = await get(server.port, host, '/');
+    line('rollback: time to flip', `${flip.flipMs} ms`, '(goal ≤ 100 ms)');
+    line('rollback: failed requests while flipping', `${during.failed} of ${during.ok + during.failed}`, `(goal 0; now serving ${/version: (v\d)/.exec(page.body.replace(/<!-- -->/g, ''))?.[1] ?? '?'})`);
+
+    // Edge throughput against `next start` of the by-hand build (same app, same commit).
+    const nextPort = await freePort();
+    nextStart = spawn(join(byHand, 'node_modules', '.bin', 'next'), ['start', '-p', String(nextPort), '-H', '127.0.0.1'], { cwd: byHand, env: { ...env, GREETING: 'Hello from anchor' }, stdio: 'ignore' });
+    for (let i = 0; i < 100; i++) {
+      try {
+        if ((await get(nextPort, `127.0.0.1:${nextPort}`, '/')).status === 200) break;
+      } catch {
+        /* not up yet */
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const chunk = readdirSync(join(byHand, '.next', 'static', 'chunks')).find((f) => f.endsWith('.js'));
+    const staticPath = `/_next/static/chunks/${chunk}`;
+    await load({ port: nextPort, host: `127.0.0.1:${nextPort}`, path: '/', ms: 1000 });
+    await load({ port: server.port, host, path: '/', ms: 1000 });
+    const nextSsr = await load({ port: nextPort, host: `127.0.0.1:${nextPort}`, path: '/' });
+    const edgeSsr = await load({ port: server.port, host, path: '/' });
+    const nextStatic = await load({ port: nextPort, host: `127.0.0.1:${nextPort}`, path: staticPath });
+    const edgeStatic = await load({ port: server.port, host, path: staticPath });
+    line('next start: SSR / (baseline)', `${nextSsr.rps.toFixed(0)} req/s`);
+    line('anchor edge: SSR /', `${edgeSsr.rps.toFixed(0)} req/s`, `${ratio(edgeSsr.rps, nextSsr.rps)} (goal ≥ 0.8×; failed ${edgeSsr.failed})`);
+    line('next start: static file (baseline)', `${nextStatic.rps.toFixed(0)} req/s`);
+    line('anchor edge: static file', `${edgeStatic.rps.toFixed(0)} req/s`, `${ratio(edgeStatic.rps, nextStatic.rps)} (goal ≥ 1×; failed ${edgeStatic.failed})`);
+    return { plainMs, coldMs: cold.ms, warmMs: warm.ms, flipMs: flip.flipMs, flipFailed: during.failed, ssr: edgeSsr.rps / nextSsr.rps, static: edgeStatic.rps / nextStatic.rps };
+  } finally {
+    nextStart?.kill();
+    await stopProcess(serverChild);
+    await store?.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+}
