@@ -34,7 +34,7 @@ export async function benchFollow() {
   try {
     await new Promise((r) => spawn(process.execPath, [BIN, 'init', '--local'], { env, stdio: 'ignore' }).on('close', r));
     await new Promise((r) => spawn(process.execPath, [BIN, 'projects', 'add', 'shop', '--repo', 'acme/shop'], { env, stdio: 'ignore' }).on('close', r));
-    const platform = createLocalPorts({ dir: join(home, '.anchor', 'platforms', 'local'), baseEnv: {}, githubToken: undefined, githubApiUrl: undefined, serverUrl: 'http://127.0.0.1:1', logStream: { write: () => true } });
+    const platform = createLocalPorts({ dir: join(home, '.anchor', 'platforms', 'local'), baseEnv: {}, githubToken: undefined, githubApiUrl: undefined, logStream: { write: () => true } });
     const { ports } = platform;
     const project = await ports.projects.get('shop');
     const at = () => new Date().toISOString();

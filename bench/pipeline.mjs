@@ -4,6 +4,7 @@
 // - rollback: time to flip and failed requests while flipping;
 // - edge throughput against `next start` of the same build (SSR page and a static file).
 import { execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
@@ -62,7 +63,7 @@ function freePort() {
 async function pushAndWait(server, store, project, secret, sha) {
   const body = JSON.stringify({ ref: 'refs/heads/main', after: sha, head_commit: { id: sha, message: 'bench' }, pusher: { name: 'bench' } });
   const start = now();
-  const answer = await post(server.port, `/webhook/${project.id}`, body, { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': crypto.randomUUID(), 'x-hub-signature-256': signPayload(secret, body) });
+  const answer = await post(server.port, `/webhook/${project.id}`, body, { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': randomUUID(), 'x-hub-signature-256': signPayload(secret, body) });
   const { deploymentId } = JSON.parse(answer.body);
   for (;;) {
     const d = await store.ports.deployments.get(deploymentId);
@@ -110,7 +111,7 @@ export async function benchPipeline() {
     const started = await startAnchorServer(BIN, cliEnv, ['--concurrency', '1']);
     serverChild = started.child;
     server = { port: started.port };
-    store = createLocalPorts({ dir: join(home, '.anchor', 'platforms', 'local'), baseEnv: {}, githubToken: undefined, githubApiUrl: undefined, serverUrl: 'http://127.0.0.1:1', logStream: { write: () => true } });
+    store = createLocalPorts({ dir: join(home, '.anchor', 'platforms', 'local'), baseEnv: {}, githubToken: undefined, githubApiUrl: undefined, logStream: { write: () => true } });
     const cold = await pushAndWait(server, store, project, webhook.secret, v1);
     line('by hand: clone + npm ci + open-next build (baseline)', `${(plainMs / 1000).toFixed(1)} s`);
     line('anchor: push → live (cold)', `${(cold.ms / 1000).toFixed(1)} s`, `overhead ${((cold.ms - plainMs) / 1000).toFixed(1)} s (goal ≤ 2 s)`);

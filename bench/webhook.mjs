@@ -54,7 +54,7 @@ export async function benchWebhook({ rounds = 5, concurrency = 100 } = {}) {
   // `anchor server` in its own process, as an operator runs it, with builds held back.
   const { child, port } = await startAnchorServer(BIN, env, ['--concurrency', '1']);
   const server = { port };
-  const store = createLocalPorts({ dir: join(home, '.anchor', 'platforms', 'local'), baseEnv: {}, githubToken: undefined, githubApiUrl: undefined, serverUrl: 'http://127.0.0.1:1', logStream: { write: () => true } });
+  const store = createLocalPorts({ dir: join(home, '.anchor', 'platforms', 'local'), baseEnv: {}, githubToken: undefined, githubApiUrl: undefined, logStream: { write: () => true } });
   try {
     const anchorTimes = [];
     const baseTimes = [];

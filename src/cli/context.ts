@@ -61,7 +61,7 @@ export class Context {
       return this.opened;
     }
     const { createLocalPorts } = await import('../adapters/local/create-local-ports.js');
-    const local = createLocalPorts({ dir: config.dir, baseEnv: this.env.baseEnv, githubToken: options.githubToken ?? this.env.githubToken, githubApiUrl: this.env.githubApiUrl, serverUrl: `http://${config.server.host}:${config.server.port}` });
+    const local = createLocalPorts({ dir: config.dir, baseEnv: this.env.baseEnv, githubToken: options.githubToken ?? this.env.githubToken, githubApiUrl: this.env.githubApiUrl });
     const opened: OpenPlatform = { config, ports: local.ports, serverDeferred: local.serverDeferred, close: local.close };
     this.opened = opened;
     return opened;

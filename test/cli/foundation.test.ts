@@ -336,9 +336,9 @@ describe('output rules', () => {
 
   it('no colour codes without a TTY, and none with NO_COLOR on a TTY', async () => {
     const plain = await cli(['projects', 'ls']);
-    expect(plain.stderr + plain.stdout).not.toMatch(/\u001b\[/);
+    expect(plain.stderr + plain.stdout).not.toContain('\u001b[');
     const tty = await runCli(['projects', 'ls'], { home: home.dir, tty: true, env: { NO_COLOR: '1' } });
-    expect(tty.stderr + tty.stdout).not.toMatch(/\u001b\[/);
+    expect(tty.stderr + tty.stdout).not.toContain('\u001b[');
   });
 
   it('an unknown command or option is a usage error (exit 2)', async () => {

@@ -30,7 +30,7 @@ beforeAll(async () => {
   repo = new FixtureRepo(join(home.dir, 'repo'));
   repo.commit(pipelineAppFiles({ version: 'v1' }), 'first version');
   expect((await cli('projects', 'add', 'shop', '--repo', repo.dir)).code).toBe(0);
-  server = await startLocalServer({ dir: join(home.dir, '.anchor', 'platforms', 'local'), baseEnv: { PATH: process.env.PATH ?? '', HOME: home.dir }, githubToken: undefined, githubApiUrl: undefined, serverUrl: `http://127.0.0.1:${port}`, host: '127.0.0.1', port, concurrency: 2, logStream: { write: () => true } });
+  server = await startLocalServer({ dir: join(home.dir, '.anchor', 'platforms', 'local'), baseEnv: { PATH: process.env.PATH ?? '', HOME: home.dir }, githubToken: undefined, githubApiUrl: undefined, host: '127.0.0.1', port, concurrency: 2, logStream: { write: () => true } });
 });
 afterAll(async () => {
   await server?.close();

@@ -40,7 +40,6 @@ export class LocalPlatformHarness {
       baseEnv: { PATH: process.env.PATH ?? '', HOME: this.home },
       githubToken: undefined,
       githubApiUrl: undefined,
-      serverUrl: 'http://127.0.0.1:0',
       host: '127.0.0.1',
       port: 0,
       concurrency: options.concurrency ?? 2,

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rollback } from '../../src/core/use-cases/rollback.js';
 import { setEnv } from '../../src/core/use-cases/env.js';
+import { ServerFunctionHost } from '../../src/adapters/local/server-function-host.js';
 import { pipelineAppFiles } from '../fakes/pipeline-app.js';
 import { LocalPlatformHarness } from './local-platform.js';
 
@@ -45,6 +46,24 @@ describe('push to live on the local platform', () => {
     expect(after.body).toContain('<h1>v1</h1><p id=greeting>hello v1</p>');
     expect((await platform.site('/_next/static/chunks/app-v1.js')).status).toBe(200);
     expect((await platform.server.ports.deployments.get(d1))?.state).toBe('live');
+  });
+
+  it('a flip the server was not told about (no control API reachable) is served within seconds', async () => {
+    const d1 = (await platform.push(platform.repo.commit(pipelineAppFiles({ version: 'v1' }), 'first'))).json.deploymentId ?? '';
+    await platform.waitFor(d1, ['live']);
+    const d2 = (await platform.push(platform.repo.commit(pipelineAppFiles({ version: 'v2' }), 'second'))).json.deploymentId ?? '';
+    await platform.waitFor(d2, ['live']);
+    // A CLI process that found no server: it flips the pointer in SQLite and nothing else.
+    const unreachable = new ServerFunctionHost({ control: () => null });
+    await rollback({ ...platform.server.ports, functions: unreachable }, { project: 'shop' });
+    expect(unreachable.deferred).toBe(true);
+    const until = Date.now() + 10_000;
+    let body = '';
+    while (Date.now() < until && !body.includes('<h1>v1</h1>')) {
+      body = (await platform.site('/')).body;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(body).toContain('<h1>v1</h1>');
   });
 
   it('the log tells the story from webhook to live', async () => {

@@ -66,7 +66,7 @@ describe('anchor server killed with SIGKILL mid-build', () => {
     expect(answer.status).toBe(202);
     const id = (JSON.parse(answer.body) as { deploymentId: string }).deploymentId;
 
-    const local: LocalPlatform = createLocalPorts({ dir: join(home.dir, '.anchor', 'platforms', 'local'), baseEnv: {}, githubToken: undefined, githubApiUrl: undefined, serverUrl: 'http://127.0.0.1:1', logStream: { write: () => true } });
+    const local: LocalPlatform = createLocalPorts({ dir: join(home.dir, '.anchor', 'platforms', 'local'), baseEnv: {}, githubToken: undefined, githubApiUrl: undefined, logStream: { write: () => true } });
     try {
       // The build is running (its processes wrote their pids): kill the server without warning.
       await poll(async () => (existsSync(pids) ? readFileSync(pids, 'utf8').trim().split('\n').length : 0), (n) => n >= 2);

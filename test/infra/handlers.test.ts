@@ -27,7 +27,7 @@ let secret: string;
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'anchor-handlers-'));
-  local = createLocalPorts({ dir, baseEnv: {}, githubToken: undefined, githubApiUrl: undefined, serverUrl: 'http://127.0.0.1:9', logStream: { write: () => true } });
+  local = createLocalPorts({ dir, baseEnv: {}, githubToken: undefined, githubApiUrl: undefined, logStream: { write: () => true } });
   builder = new RecordingBuilder();
   ports = { ...local.ports, builder };
   const added = await addProject({ ...ports, repoHooks: null }, { name: 'shop', repo: { kind: 'github', owner: 'Codertocat', name: 'Hello-World', url: 'https://github.com/Codertocat/Hello-World.git' }, branch: 'main', root: '', webhookBaseUrl: 'https://abc.execute-api.ap-southeast-1.amazonaws.com' });

@@ -23,8 +23,6 @@ export interface LocalPlatformOptions {
   baseEnv: Record<string, string>;
   githubToken: string | undefined;
   githubApiUrl: string | undefined;
-  /** Where this platform's `anchor server` answers. */
-  serverUrl: string;
   logStream?: { write(chunk: string): unknown };
 }
 
@@ -50,7 +48,8 @@ export function localPaths(dir: string) {
     builds: join(dir, 'builds'),
     cache: join(dir, 'cache'),
     runtime: join(dir, 'runtime'),
-    controlToken: join(dir, 'control.token'),
+    /** Written by a running `anchor server`: where it listens and the token of its control API. */
+    control: join(dir, 'server.json'),
   };
 }
 
@@ -76,7 +75,7 @@ export function createLocalPorts(options: LocalPlatformOptions): LocalPlatform {
       return new OctokitRepoHooks({ octokit }).ensurePushHook(input);
     },
   };
-  const functions = new ServerFunctionHost({ serverUrl: options.serverUrl, token: () => readToken(paths.controlToken) });
+  const functions = new ServerFunctionHost({ control: () => readControl(paths.control) });
   const ports: CliPorts = {
     projects: new SqliteProjects(db),
     deployments: new SqliteDeployments(db),
@@ -105,9 +104,10 @@ export function createLocalPorts(options: LocalPlatformOptions): LocalPlatform {
   };
 }
 
-function readToken(file: string): string | null {
+function readControl(file: string): { url: string; token: string } | null {
   try {
-    return readFileSync(file, 'utf8').trim() || null;
+    const control = JSON.parse(readFileSync(file, 'utf8')) as { url?: unknown; token?: unknown };
+    return typeof control.url === 'string' && typeof control.token === 'string' ? { url: control.url, token: control.token } : null;
   } catch {
     return null;
   }

@@ -97,20 +97,35 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     },
   });
   port = await server.listen(options.host, options.port);
-  writeFileSync(local.paths.controlToken, token, { mode: 0o600 });
+  const reachable = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
+  writeFileSync(local.paths.control, JSON.stringify({ url: `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`, token, pid: process.pid }), { mode: 0o600 });
   await serveLive(ports);
   worker.start();
+  // The live pointer in SQLite is the truth: a flip this server was not told about (a CLI that
+  // could not reach it) is picked up here within a second.
+  let reconciling = false;
+  const reconcile = setInterval(() => {
+    if (reconciling) return;
+    reconciling = true;
+    void serveLive(ports, { behind: (name, revision) => (functions.route(name)?.revision ?? 0) < revision })
+      .catch(() => undefined)
+      .finally(() => {
+        reconciling = false;
+      });
+  }, 1000);
+  reconcile.unref();
   return {
     ports,
     port,
     functions,
     worker,
     close: async () => {
+      clearInterval(reconcile);
       await worker.stop();
       // Builds run detached; stopped here, their jobs are picked up again by the next server.
       await builder.stopAll();
       await worker.drain();
-      rmSync(local.paths.controlToken, { force: true });
+      rmSync(local.paths.control, { force: true });
       await server.close();
       await functions.close();
       await local.close();

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { cp, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { linkTree } from './link-tree.js';
 import { AnchorError } from '../../core/errors.js';
 import type { ArtifactInfo, Artifacts, BundleReport } from '../../core/ports/artifacts.js';
 
@@ -21,7 +22,9 @@ export class FileArtifacts implements Artifacts {
     try {
       // Relative links (pnpm-style node_modules in a server bundle) are kept as they are; links that
       // leave the output dir would dangle once the build's scratch dir is gone, so they are copied.
-      await cp(outputDir, draft, { recursive: true, verbatimSymlinks: true });
+      // Hard links: the build's output is not written again (its scratch dir is removed next), and
+      // linking 40 MB takes milliseconds where copying takes a second.
+      await linkTree(outputDir, draft);
       const bytes = await materialize(draft, resolve(outputDir), draft);
       await rm(location, { recursive: true, force: true });
       await rename(draft, location);

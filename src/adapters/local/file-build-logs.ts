@@ -24,11 +24,9 @@ const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export class FileBuildLogs implements BuildLogs {
   private readonly indexes = new Map<string, LineIndex>();
   private readonly writes = new Map<string, Promise<void>>();
-  private readonly dirReady: Promise<unknown>;
+  private dirReady: Promise<unknown> | null = null;
 
-  constructor(private readonly dir: string) {
-    this.dirReady = mkdir(dir, { recursive: true });
-  }
+  constructor(private readonly dir: string) {}
 
   append(deploymentId: string, lines: readonly string[], at: string): Promise<void> {
     if (lines.length === 0) return Promise.resolve();
@@ -36,6 +34,8 @@ export class FileBuildLogs implements BuildLogs {
     const text = lines.map((line) => `${JSON.stringify({ at, text: line })}\n`).join('');
     // Appends to one log run one after another (so lines keep their order) off the event loop:
     // creating a file costs about a millisecond here, which a burst of webhooks must not wait on.
+    // Created on the first append, never at construction: most processes that open a platform only read.
+    this.dirReady ??= mkdir(this.dir, { recursive: true }).catch(() => undefined);
     const previous = this.writes.get(deploymentId) ?? this.dirReady;
     const write = previous.then(() => appendFile(file, text));
     const settled = write.catch(() => undefined);

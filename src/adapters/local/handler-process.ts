@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { linkTree } from './link-tree.js';
 import { AnchorError } from '../../core/errors.js';
 import type { HandlerChildMessage } from './handler-child.js';
 import { LineSplitter } from './line-splitter.js';
@@ -173,11 +174,13 @@ export async function prepareRuntimeDir(openNextDir: string, destDir: string): P
   };
   await mkdir(destDir, { recursive: true });
   const copy = (src: string, dest: string) => cp(src, dest, { recursive: true, verbatimSymlinks: true, errorOnExist: false });
+  // The ISR cache is rewritten in place at run time, so it is a real copy; the bundles and assets
+  // are only read, so hard links do (the artifact stays as it was).
   await Promise.all([
-    copy(from('assets'), path.join(destDir, 'assets')),
+    linkTree(from('assets'), path.join(destDir, 'assets')),
     existsSync(from('cache')) ? copy(from('cache'), path.join(destDir, 'cache')) : mkdir(path.join(destDir, 'cache'), { recursive: true }),
-    copy(from('server-functions', 'default'), runtime.serverDir),
-    copy(from('image-optimization-function'), runtime.imageDir),
+    linkTree(from('server-functions', 'default'), runtime.serverDir),
+    linkTree(from('image-optimization-function'), runtime.imageDir),
   ]);
   return runtime;
 }

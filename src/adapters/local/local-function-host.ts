@@ -68,14 +68,17 @@ export class LocalFunctionHost implements FunctionHost {
       NEXT_TELEMETRY_DISABLED: '1',
     };
     const log = (line: string) => this.options.onLog?.(input.deploymentId, line);
-    const server = await startHandlerProcess({ bundleDir: dirs.serverDir, kind: 'server', env, onLog: log });
-    let image: HandlerProcess;
-    try {
-      image = await startHandlerProcess({ bundleDir: dirs.imageDir, kind: 'image', env, onLog: log });
-    } catch (error) {
-      await server.stop(0);
-      throw error;
+    // Both start at once; if one fails, the other is stopped again.
+    const [serverStart, imageStart] = await Promise.allSettled([
+      startHandlerProcess({ bundleDir: dirs.serverDir, kind: 'server', env, onLog: log }),
+      startHandlerProcess({ bundleDir: dirs.imageDir, kind: 'image', env, onLog: log }),
+    ]);
+    if (serverStart.status === 'rejected' || imageStart.status === 'rejected') {
+      await Promise.all([serverStart, imageStart].map((s) => (s.status === 'fulfilled' ? s.value.stop(0) : undefined)));
+      throw serverStart.status === 'rejected' ? serverStart.reason : (imageStart as PromiseRejectedResult).reason;
     }
+    const server = serverStart.value;
+    const image = imageStart.value;
     const running: RunningVersion = {
       version: { deploymentId: input.deploymentId, serverUrl: server.url, imageUrl: image.url },
       projectName: input.projectName,

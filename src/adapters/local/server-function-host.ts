@@ -3,14 +3,15 @@ import type { ArtifactInfo, FunctionHost, FunctionVersion } from '../../core/por
 
 /**
  * The FunctionHost of a CLI process on a local platform: the functions run inside `anchor server`,
- * so this asks it over its control API (loopback, bearer token from the platform dir). When no
+ * so this asks it over its control API (its address and bearer token are in the platform dir's
+ * server.json, mode 0600, written while it runs). When no
  * server runs, there is nothing to switch: the live pointer alone decides what the server serves
  * when it starts, so every call succeeds without effect and `deferred` says so.
  */
 export class ServerFunctionHost implements FunctionHost {
   deferred = false;
 
-  constructor(private readonly options: { serverUrl: string; token: () => string | null }) {}
+  constructor(private readonly options: { control: () => { url: string; token: string } | null }) {}
 
   publish(input: { projectName: string; deploymentId: string; artifact: ArtifactInfo; env: Record<string, string> }): Promise<FunctionVersion> {
     return this.call<FunctionVersion>('publish', input, { deploymentId: input.deploymentId, serverUrl: '', imageUrl: '' });
@@ -29,16 +30,16 @@ export class ServerFunctionHost implements FunctionHost {
   }
 
   private async call<T>(action: string, body: unknown, whenNoServer: T): Promise<T> {
-    const token = this.options.token();
-    if (this.deferred || !token) {
+    const control = this.options.control();
+    if (this.deferred || !control) {
       this.deferred = true;
       return whenNoServer;
     }
     let response: Response;
     try {
-      response = await fetch(`${this.options.serverUrl}/_anchor/control/${action}`, {
+      response = await fetch(`${control.url}/_anchor/control/${action}`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${control.token}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(120_000),
       });

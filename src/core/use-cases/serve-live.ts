@@ -5,13 +5,17 @@ export type ServeLiveDeps = Pick<Ports, 'projects' | 'deployments' | 'artifacts'
 
 /**
  * Brings every project's live deployment up on a function host that starts empty (the local
- * server after a restart): same artifact, same env snapshot, same live revision.
+ * server after a restart): same artifact, same env snapshot, same live revision. With `behind`,
+ * only the projects the host serves an older revision of (a flip it was not told about).
  */
-export async function serveLive(deps: ServeLiveDeps): Promise<Array<{ project: string; deploymentId: string; ok: boolean; error?: string }>> {
+export async function serveLive(
+  deps: ServeLiveDeps,
+  input: { behind?: (projectName: string, liveRevision: number) => boolean } = {},
+): Promise<Array<{ project: string; deploymentId: string; ok: boolean; error?: string }>> {
   const results = [];
   for (const project of await deps.projects.list()) {
     const live = await deps.deployments.getLive(project.id);
-    if (!live) continue;
+    if (!live || (input.behind && !input.behind(project.name, live.revision))) continue;
     try {
       const [deployment, artifact] = await Promise.all([deps.deployments.get(live.deploymentId), deps.artifacts.get(live.deploymentId)]);
       if (!deployment || !artifact) throw new Error('its build output is no longer stored');
