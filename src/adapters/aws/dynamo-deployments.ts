@@ -1,5 +1,6 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Deployment, DeploymentState } from '../../core/deployment.js';
+import { planPromote } from '../../core/live-pointer.js';
 import { AnchorError } from '../../core/errors.js';
 import type { Deployments, LivePointer, PromoteResult } from '../../core/ports/deployments.js';
 import { cancellationCodes, definedOnly, isConditionFailed } from './dynamo-errors.js';
@@ -7,7 +8,6 @@ import { cancellationCodes, definedOnly, isConditionFailed } from './dynamo-erro
 type Patch = Partial<Pick<Deployment, 'reason' | 'commitSha' | 'commitMessage' | 'buildId' | 'runtimeEnv'>>;
 
 /** Only these states may take `live`: a fresh deploy, or a rollback to a retired one. */
-const PROMOTABLE: readonly DeploymentState[] = ['deploying', 'retired'];
 /** Attempts when DynamoDB cancels a promote only because another transaction touched the same items. */
 const CONFLICT_RETRIES = 5;
 
@@ -164,18 +164,10 @@ export class DynamoDeployments implements Deployments {
       if ((current?.revision ?? null) !== input.expectedRevision) return { ok: false, current, reason: 'revision-changed' };
       const candidate = await this.get(input.deploymentId);
       if (!candidate || candidate.projectId !== input.projectId) throw deploymentNotFound(input.deploymentId, input.projectId);
-      if (input.onlyIfNewer && current && candidate.sequence <= current.highestSequence) return { ok: false, current, reason: 'not-newer' };
-      if (!PROMOTABLE.includes(candidate.state)) return { ok: false, current, reason: 'state-changed' };
+      const plan = planPromote(input, current, candidate);
+      if (!plan.ok) return plan;
+      const { pointer } = plan;
       const previous = current ? await this.get(current.deploymentId) : null;
-
-      const pointer: LivePointer = {
-        projectId: input.projectId,
-        deploymentId: candidate.id,
-        sequence: candidate.sequence,
-        highestSequence: Math.max(candidate.sequence, current?.highestSequence ?? 0),
-        revision: (current?.revision ?? 0) + 1,
-        at: input.at,
-      };
       try {
         await this.doc.send(new TransactWriteCommand({ TransactItems: this.promoteItems(input, pointer, candidate, previous?.state === 'live' ? previous : null) }));
         return { ok: true, pointer, previous: current };

@@ -3,7 +3,7 @@ import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/
 import { Upload } from '@aws-sdk/lib-storage';
 import { assetPrefix } from '../../../infra/stack/names.js';
 import type { ArtifactInfo, PublishStats, StaticHost } from '../../core/ports/index.js';
-import { cacheControl, contentType } from '../local/static-files.js';
+import { cacheControl, contentType } from '../../core/asset-headers.js';
 import { downloadZip } from './s3-zip.js';
 import { listZip, readZipEntry } from './zip-archive.js';
 

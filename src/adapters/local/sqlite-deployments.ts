@@ -1,4 +1,5 @@
 import type { Deployment, DeploymentState, Transition } from '../../core/deployment.js';
+import { planPromote } from '../../core/live-pointer.js';
 import { AnchorError } from '../../core/errors.js';
 import type { Deployments, LivePointer, PromoteResult } from '../../core/ports/deployments.js';
 import { prepare, type SqliteDatabase } from './sqlite-database.js';
@@ -32,7 +33,6 @@ interface PointerRow {
 type Patch = Partial<Pick<Deployment, 'reason' | 'commitSha' | 'commitMessage' | 'buildId' | 'runtimeEnv'>>;
 
 /** Only these states may take `live`: a fresh deploy, or a rollback to a retired one. */
-const PROMOTABLE: readonly DeploymentState[] = ['deploying', 'retired'];
 
 export class SqliteDeployments implements Deployments {
   constructor(private readonly db: SqliteDatabase) {}
@@ -122,22 +122,15 @@ export class SqliteDeployments implements Deployments {
         if ((current?.revision ?? null) !== input.expectedRevision) return { ok: false, current, reason: 'revision-changed' };
         const candidate = this.read(input.deploymentId);
         if (!candidate || candidate.projectId !== input.projectId) throw deploymentNotFound(input.deploymentId, input.projectId);
-        if (input.onlyIfNewer && current && candidate.sequence <= current.highestSequence) return { ok: false, current, reason: 'not-newer' };
-        if (!PROMOTABLE.includes(candidate.state)) return { ok: false, current, reason: 'state-changed' };
+        const plan = planPromote(input, current, candidate);
+        if (!plan.ok) return plan;
+        const { pointer } = plan;
 
         if (current) {
           const previous = this.read(current.deploymentId);
           if (previous?.state === 'live') this.write(previous, 'retired', input.at);
         }
         this.write(candidate, 'live', input.at);
-        const pointer: LivePointer = {
-          projectId: input.projectId,
-          deploymentId: candidate.id,
-          sequence: candidate.sequence,
-          highestSequence: Math.max(candidate.sequence, current?.highestSequence ?? 0),
-          revision: (current?.revision ?? 0) + 1,
-          at: input.at,
-        };
         prepare(this.db, 
             `INSERT INTO live_pointers (project_id, deployment_id, sequence, highest_sequence, revision, at) VALUES (@projectId, @deploymentId, @sequence, @highestSequence, @revision, @at)
              ON CONFLICT (project_id) DO UPDATE SET deployment_id = excluded.deployment_id, sequence = excluded.sequence, highest_sequence = excluded.highest_sequence, revision = excluded.revision, at = excluded.at`,
