@@ -18,9 +18,25 @@ export interface HandlerBundle {
   codeBytes: number;
   /** sha256 of the zip, hex: the same sources give the same zip, so `handlers/<sha256>/<name>.zip` changes only when the code does. */
   sha256: string;
+  /** The npm packages bundled in (from esbuild's metafile), so a test can see a side-effect-only import (the SigV4A signer) made it. */
+  packages: string[];
 }
 
-const DEFAULT_ENTRY_DIR = join(dirname(fileURLToPath(import.meta.url)), 'handlers');
+/**
+ * The handler sources: `infra/handlers` found upwards from this file, which runs from infra/ in
+ * tests, from dist/infra/ when compiled, and from a chunk of the bundled CLI in dist/cli/.
+ */
+function defaultEntryDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    for (const candidate of [join(dir, 'handlers'), join(dir, 'infra', 'handlers')]) {
+      if (existsSync(join(candidate, 'webhook.ts')) || existsSync(join(candidate, 'webhook.js'))) return candidate;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return join(dirname(fileURLToPath(import.meta.url)), 'handlers');
+    dir = parent;
+  }
+}
 
 /**
  * Bundles each Lambda entry (`<entryDir>/<name>.ts`, exporting `handler`) with esbuild into one
@@ -29,7 +45,7 @@ const DEFAULT_ENTRY_DIR = join(dirname(fileURLToPath(import.meta.url)), 'handler
  * whatever the runtime happens to ship.
  */
 export async function bundleHandlers(outDir: string, options: { entryDir?: string; names?: readonly string[] } = {}): Promise<HandlerBundle[]> {
-  const entryDir = resolve(options.entryDir ?? DEFAULT_ENTRY_DIR);
+  const entryDir = resolve(options.entryDir ?? defaultEntryDir());
   await mkdir(outDir, { recursive: true });
   const bundles: HandlerBundle[] = [];
   for (const name of options.names ?? HANDLER_NAMES) {
@@ -43,6 +59,7 @@ export async function bundleHandlers(outDir: string, options: { entryDir?: strin
       sourcemap: 'external',
       outfile: 'index.mjs',
       write: false,
+      metafile: true,
       logLevel: 'silent',
       legalComments: 'none',
       // Some bundled CommonJS dependencies call require() for Node built-ins.
@@ -60,9 +77,20 @@ export async function bundleHandlers(outDir: string, options: { entryDir?: strin
       bytes: zip.length,
       codeBytes: files.find((f) => f.name === 'index.mjs')?.data.length ?? 0,
       sha256: createHash('sha256').update(zip).digest('hex'),
+      packages: bundledPackages(Object.keys(result.metafile.inputs)),
     });
   }
   return bundles;
+}
+
+function bundledPackages(inputs: string[]): string[] {
+  const names = new Set<string>();
+  for (const input of inputs) {
+    const at = input.lastIndexOf('node_modules/');
+    const match = at < 0 ? null : /^node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input.slice(at));
+    if (match) names.add(match[1]!);
+  }
+  return [...names].sort();
 }
 
 /** The sources in a checkout, the compiled `.js` in dist/ (where the installed CLI runs from). */

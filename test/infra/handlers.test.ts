@@ -274,5 +274,8 @@ describe('the real bundles', () => {
       expect(result.type).toBe('function');
       expect(result.error).toContain('anchor handler environment is incomplete');
     }
+    // KeyValueStore requests are signed with SigV4A, whose signer registers itself on import:
+    // the deploy handler writes the asset pointer, so its bundle must carry it.
+    expect(bundles.find((b) => b.name === 'deploy')?.packages).toEqual(expect.arrayContaining(['@aws-sdk/signature-v4a', '@smithy/signature-v4a', '@aws-sdk/client-cloudfront-keyvaluestore']));
   }, 60_000);
 });

@@ -1,5 +1,5 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { CloudFrontKeyValueStoreClient } from '@aws-sdk/client-cloudfront-keyvaluestore';
+import type { CloudFrontKeyValueStoreClient } from '@aws-sdk/client-cloudfront-keyvaluestore';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -20,6 +20,7 @@ import { documentClient } from './dynamo-document.js';
 import { DynamoDeployments } from './dynamo-deployments.js';
 import { DynamoEnvVars } from './dynamo-env-vars.js';
 import { DynamoProjects } from './dynamo-projects.js';
+import { keyValueStoreClient } from './key-value-store-client.js';
 import { LambdaFunctionHost } from './lambda-function-host.js';
 import { S3Artifacts } from './s3-artifacts.js';
 import { S3StaticHost } from './s3-static-host.js';
@@ -91,8 +92,7 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
     codebuild: client('codebuild', () => new CodeBuildClient({ region })),
     logs: client('logs', () => new CloudWatchLogsClient({ region })),
     ssm: client('ssm', () => new SSMClient({ region })),
-    // KeyValueStore's API is global (SigV4A): the region only picks the endpoint.
-    kvs: client('kvs', () => new CloudFrontKeyValueStoreClient({ region: 'us-east-1' })),
+    kvs: client('kvs', () => keyValueStoreClient()),
     cloudformation: client('cloudformation', () => new CloudFormationClient({ region })),
   };
   const doc = documentClient(c.dynamodb);
