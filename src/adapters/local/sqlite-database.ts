@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -105,9 +106,17 @@ export interface OpenDatabaseOptions {
  * Opens (creating if needed) the platform's SQLite file in WAL mode and brings its schema up to
  * date. The up-to-date check is one `PRAGMA user_version`, so commands that only read stay fast.
  */
+let binding: string | undefined;
+
+function nativeBinding(): string {
+  binding ??= createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');
+  return binding;
+}
+
 export function openDatabase(file: string, options: OpenDatabaseOptions = {}): SqliteDatabase {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file);
+  // The native binding is named outright: the CLI runs bundled, where better-sqlite3 cannot find it by itself.
+  const db = new Database(file, { nativeBinding: nativeBinding() });
   try {
     // busy_timeout first: switching a fresh file to WAL takes a lock another process may hold.
     db.pragma('busy_timeout = 5000');

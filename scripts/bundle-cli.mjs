@@ -1,0 +1,26 @@
+// Bundles the CLI into dist/cli/ so `anchor` starts fast: a handful of files to load instead of
+// ~80 modules (commander and better-sqlite3's JavaScript included). Each command stays in a chunk
+// of its own, loaded only when it runs; the AWS SDK, execa, Octokit and the prompt libraries stay
+// ordinary packages, loaded on demand. The handler child is an entry of its own (it is spawned by path).
+import { build } from 'esbuild';
+import { rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+await rm(`${root}/dist/cli`, { recursive: true, force: true });
+await build({
+  absWorkingDir: root,
+  entryPoints: { main: 'src/cli/main.ts', 'handler-child': 'src/adapters/local/handler-child.ts' },
+  outdir: 'dist/cli',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: ['@aws-sdk/*', '@aws/*', 'execa', '@octokit/*', 'ora', '@clack/*', 'dotenv', 'zod', 'esbuild'],
+  // Bundled CommonJS (better-sqlite3, commander) calls require() for Node built-ins.
+  banner: { js: "import { createRequire as __anchorRequire } from 'node:module'; const require = __anchorRequire(import.meta.url);" },
+  minify: true,
+  keepNames: true,
+  logLevel: 'warning',
+});
