@@ -37,6 +37,18 @@ export function readCliEnv(source: Record<string, string | undefined> = process.
   };
 }
 
+const AWS_SDK_NODE_WARNING = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+
+/**
+ * The AWS SDK warns on every run under Node 20 that its future versions will need Node 22: noise
+ * for an operator, who can do nothing about it mid-command. The SDK reads the switch from
+ * process.env when a client is made, so this runs before any command (every SDK import is lazy).
+ * A value the operator set, even "false", is left alone.
+ */
+export function silenceAwsSdkNodeWarning(target: Record<string, string | undefined> = process.env): void {
+  if (target[AWS_SDK_NODE_WARNING] === undefined) target[AWS_SDK_NODE_WARNING] = 'true';
+}
+
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }

@@ -1,7 +1,7 @@
 import { CommanderError } from 'commander';
 import { AnchorError } from '../core/errors.js';
 import { Context } from './context.js';
-import { readCliEnv, type CliEnv } from './env.js';
+import { readCliEnv, silenceAwsSdkNodeWarning, type CliEnv } from './env.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { processIo, type Io } from './io.js';
 import { buildProgram } from './program.js';
@@ -11,6 +11,7 @@ import { buildProgram } from './program.js';
  * nothing below calls process.exit.
  */
 export async function main(argv: string[], io: Io = processIo(), env: CliEnv = readCliEnv()): Promise<number> {
+  silenceAwsSdkNodeWarning();
   let ctx: Context | null = null;
   const program = buildProgram(
     (globals) => new Context(io, env, { json: globals.json === true, yes: globals.yes === true || false, platform: globals.platform as string | undefined, verbose: globals.verbose === true }),
