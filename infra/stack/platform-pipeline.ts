@@ -39,6 +39,16 @@ const arn = (service: string, resource: string, global = false): CfnValue =>
 
 const tableArns = (...ids: string[]): CfnValue[] => ids.flatMap((id) => [getAtt(id, 'Arn'), sub(`\${${id}.Arn}/index/*`)]);
 const writeLogs = (logGroupId: string): PolicyStatement => allow(['logs:CreateLogStream', 'logs:PutLogEvents'], [sub(`\${${logGroupId}.Arn}`)], 'WriteOwnLogs');
+/** Writing a deployment's own lines (pipeline steps, deploy phase) into the build log group, beside CodeBuild's. */
+const writeDeploymentLogs = (): PolicyStatement => allow(['logs:CreateLogStream', 'logs:PutLogEvents'], [sub('${BuildLogGroup.Arn}')], 'WriteDeploymentLogs');
+/**
+ * SecureString parameters use the account's aws/ssm key: KMS is reached only through SSM
+ * (kms:ViaService), never directly, so these grants open nothing outside Parameter Store.
+ */
+const kmsThroughSsm = (actions: string[]): PolicyStatement => ({
+  ...allow(actions, [arn('kms', 'key/*')], 'KmsThroughSsm'),
+  Condition: { StringEquals: { 'kms:ViaService': sub('ssm.${AWS::Region}.amazonaws.com') } },
+});
 const TABLE_RW = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem'];
 
 function handlerFunction(input: PipelineInput, name: HandlerName, roleId: string, logGroupId: string, sizing: { memory: number; timeout: number; tmp?: number }): Resource {
@@ -70,6 +80,8 @@ export function pipelineResources(input: PipelineInput): Record<string, Resource
   const projectVersions = ['server', 'image'].map((kind) => arn('lambda', `function:anchor-${stage}-*-${kind}:*`));
   const projectFunctions = [...['server', 'image'].map((kind) => arn('lambda', `function:anchor-${stage}-*-${kind}`)), ...projectVersions];
   const secretParams = arn('ssm', `parameter/anchor/${stage}/*/env/*`);
+  // SsmSecretBox: every sealed value (webhook secrets, secret env vars) lives here; the handlers open them.
+  const openSealedSecrets = allow(['ssm:GetParameter'], [arn('ssm', `parameter/anchor/${stage}/secrets/*`)], 'OpenSealedSecrets');
   const fn = (name: HandlerName) => `${name[0]!.toUpperCase()}${name.slice(1)}`;
   const logGroups = Object.fromEntries((['webhook', 'orchestrator', 'deploy'] as const).map((n) => [`${fn(n)}LogGroup`, logGroup(`/aws/lambda/${platformFunctionName(stage, n)}`, input.logRetentionDays)]));
 
@@ -122,7 +134,9 @@ export function pipelineResources(input: PipelineInput): Record<string, Resource
           writeLogs('WebhookLogGroup'),
           allow(TABLE_RW, tableArns('ProjectsTable', 'DeploymentsTable', 'DeliveriesTable'), 'Tables'),
           allow(['sqs:SendMessage'], [getAtt('BuildQueue', 'Arn')], 'Enqueue'),
-          allow(['ssm:GetParameter', 'ssm:GetParameters'], [arn('ssm', `parameter/anchor/${stage}/*/webhook/*`)], 'ReadWebhookSecrets'),
+          writeDeploymentLogs(),
+          openSealedSecrets,
+          kmsThroughSsm(['kms:Decrypt']),
         ],
       },
     }),
@@ -167,6 +181,11 @@ export function pipelineResources(input: PipelineInput): Record<string, Resource
           allow(TABLE_RW, tableArns('ProjectsTable', 'DeploymentsTable', 'EnvVarsTable'), 'Tables'),
           allow(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'], [getAtt('BuildQueue', 'Arn')], 'ConsumeBuildQueue'),
           allow(['codebuild:StartBuild', 'codebuild:StopBuild', 'codebuild:BatchGetBuilds'], [getAtt('BuildProject', 'Arn')], 'RunBuilds'),
+          writeDeploymentLogs(),
+          openSealedSecrets,
+          // CodeBuildBuilder hands build secrets to CodeBuild as PARAMETER_STORE references it writes here first.
+          allow(['ssm:PutParameter'], [secretParams], 'WriteBuildSecrets'),
+          kmsThroughSsm(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']),
           // StartBuild's serviceRoleOverride: each project's build role (project stack) sees only its own secrets and prefix.
           { ...allow(['iam:PassRole'], [arn('iam', `role/anchor-${stage}-*-build`, true)], 'PassProjectBuildRoles'), Condition: { StringEquals: { 'iam:PassedToService': 'codebuild.amazonaws.com' } } },
         ],
@@ -191,14 +210,19 @@ export function pipelineResources(input: PipelineInput): Record<string, Resource
         deploy: [
           writeLogs('DeployLogGroup'),
           allow(TABLE_RW, tableArns('ProjectsTable', 'DeploymentsTable', 'EnvVarsTable'), 'Tables'),
-          allow(['s3:GetObject'], [sub('${ArtifactsBucket.Arn}/builds/*')], 'ReadArtifacts'),
-          allow(['s3:PutObject', 's3:GetObject', 's3:ListBucket', 's3:DeleteObject'], [getAtt('AssetsBucket', 'Arn'), sub('${AssetsBucket.Arn}/*'), getAtt('CacheBucket', 'Arn'), sub('${CacheBucket.Arn}/*')], 'PublishAssetsAndCache'),
+          // Read to deploy (Lambda fetches UpdateFunctionCode's zip with the caller's rights), delete for retention.
+          allow(['s3:GetObject', 's3:DeleteObject'], [sub('${ArtifactsBucket.Arn}/builds/*')], 'ReadAndExpireArtifacts'),
+          allow(['s3:PutObject', 's3:GetObject', 's3:ListBucket', 's3:DeleteObject', 's3:AbortMultipartUpload'], [getAtt('AssetsBucket', 'Arn'), sub('${AssetsBucket.Arn}/*'), getAtt('CacheBucket', 'Arn'), sub('${CacheBucket.Arn}/*')], 'PublishAssetsAndCache'),
           allow(['lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration', 'lambda:PublishVersion', 'lambda:UpdateAlias', 'lambda:GetAlias', 'lambda:GetFunction', 'lambda:GetFunctionConfiguration', 'lambda:InvokeFunction', 'lambda:ListVersionsByFunction'], projectFunctions, 'ChangeProjectFunctions'),
           // Retention removes old versions; only qualified ARNs, so a whole function can never be deleted here.
           allow(['lambda:DeleteFunction'], projectVersions, 'DeleteOldVersions'),
           allow(['cloudfront-keyvaluestore:DescribeKeyValueStore', 'cloudfront-keyvaluestore:GetKey', 'cloudfront-keyvaluestore:PutKey'], [arn('cloudfront', 'key-value-store/*', true)], 'PointAssetPrefix'),
           allow(['codebuild:BatchGetBuilds'], [getAtt('BuildProject', 'Arn')], 'ReadBuildResult'),
-          allow(['ssm:GetParameters', 'ssm:GetParametersByPath'], [secretParams], 'ReadRuntimeSecrets'),
+          // The project stack's outputs name its KeyValueStore (S3StaticHost.activate).
+          allow(['cloudformation:DescribeStacks'], [arn('cloudformation', `stack/anchor-${stage}-project-*/*`)], 'ReadProjectStacks'),
+          writeDeploymentLogs(),
+          openSealedSecrets,
+          kmsThroughSsm(['kms:Decrypt']),
           allow(['sqs:SendMessage'], [getAtt('BuildQueue', 'Arn')], 'Requeue'),
         ],
       },
