@@ -1,8 +1,10 @@
+import { FUNCTION_ZIPS } from './names.js';
+
 /**
  * The CodeBuild buildspec, embedded in the project so a build can never run a buildspec from the
  * repository being built. It runs the same steps as the local builder: clone at the commit,
  * install by the lockfile, `open-next build` (which runs `next build` itself), then zip
- * `.open-next/` and upload it to the deployment's artifact key.
+ * `.open-next/` and upload it to the deployment's artifact key, with each function's own zip beside it.
  *
  * Per-build values arrive as environment overrides from the orchestrator (StartBuild):
  *   ANCHOR_REPO_URL, ANCHOR_REF, ANCHOR_COMMIT (may be empty), ANCHOR_ROOT (may be empty),
@@ -25,10 +27,24 @@ const INSTALL_BY_LOCKFILE = [
   'else echo "anchor: no lockfile found, running npm install" && npm install; fi',
 ].join(' ');
 
-// The key matches names.ts artifactKey(); the build role may write nothing else.
+const ARTIFACT_DIR = 's3://$ARTIFACTS_BUCKET/builds/$ANCHOR_PROJECT/$ANCHOR_DEPLOYMENT_ID';
+
+/**
+ * Each function's own code, zipped with its index.mjs at the root (Lambda's `index.handler`),
+ * so a function gets its bundle and not the whole `.open-next/` (assets and the other function
+ * count against Lambda's 250 MB too). A bundle the build did not produce is skipped here: the
+ * deploy names what is missing better than a failed `cd` would.
+ */
+const zipFunction = (dir: string, name: string) =>
+  `if [ -d ".open-next/${dir}" ]; then (cd ".open-next/${dir}" && zip -qry "$CODEBUILD_SRC_DIR/${name}" .) && aws s3 cp --only-show-errors "$CODEBUILD_SRC_DIR/${name}" "${ARTIFACT_DIR}/${name}"; fi`;
+
+// The keys match names.ts artifactKey() / functionCodeKey(); the build role may write nothing else.
+// The full artifact goes last: once it is there, so are the function zips beside it.
 const ZIP_AND_UPLOAD = [
+  zipFunction('server-functions/default', FUNCTION_ZIPS.server),
+  zipFunction('image-optimization-function', FUNCTION_ZIPS.image),
   '(cd .open-next && zip -qry "$CODEBUILD_SRC_DIR/open-next.zip" .)',
-  'aws s3 cp --only-show-errors "$CODEBUILD_SRC_DIR/open-next.zip" "s3://$ARTIFACTS_BUCKET/builds/$ANCHOR_PROJECT/$ANCHOR_DEPLOYMENT_ID/open-next.zip"',
+  `aws s3 cp --only-show-errors "$CODEBUILD_SRC_DIR/open-next.zip" "${ARTIFACT_DIR}/open-next.zip"`,
 ];
 
 export function buildspec(input: { nodeVersion: number }): string {

@@ -6,7 +6,8 @@ import { AnchorError } from '../../src/core/errors.js';
  *
  * - Functions:   anchor-<stage>-<project>-server | -image, anchor-<stage>-webhook | -orchestrator | -deploy
  * - Build roles: anchor-<stage>-<project>-build (passed to CodeBuild StartBuild as serviceRoleOverride)
- * - Artifacts:   s3://<artifacts>/builds/<project>/<deploymentId>/open-next.zip (the zipped `.open-next/`)
+ * - Artifacts:   s3://<artifacts>/builds/<project>/<deploymentId>/open-next.zip (the zipped `.open-next/`),
+ *                with server.zip and image.zip beside it (each function's bundle, index.mjs at the root)
  * - Assets:      s3://<assets>/<project>/<deploymentId>/<path under .open-next/assets>
  * - ISR cache:   s3://<cache>/<project>/<buildId>/… (the OpenNext s3-lite key prefix is `<project>/`)
  * - Secrets:     SSM SecureString /anchor/<stage>/<project>/env/<KEY>, webhook secrets under
@@ -49,6 +50,9 @@ export function assertProjectFitsAws(stage: string, project: string): void {
 export const projectResourceName = (stage: string, project: string, suffix: ProjectResource): string => `anchor-${stage}-${project}-${suffix}`;
 
 export const artifactKey = (project: string, deploymentId: string): string => `builds/${project}/${deploymentId}/open-next.zip`;
+/** Each function's own code, beside the artifact: the bundle's files with index.mjs at the zip root. */
+export const FUNCTION_ZIPS = { server: 'server.zip', image: 'image.zip' } as const;
+export const functionCodeKey = (project: string, deploymentId: string, kind: keyof typeof FUNCTION_ZIPS): string => `builds/${project}/${deploymentId}/${FUNCTION_ZIPS[kind]}`;
 export const assetPrefix = (project: string, deploymentId: string): string => `${project}/${deploymentId}`;
 export const secretParameterPath = (stage: string, project: string): string => `/anchor/${stage}/${project}/env/`;
 export const webhookParameterPath = (stage: string, project: string): string => `/anchor/${stage}/${project}/webhook/`;

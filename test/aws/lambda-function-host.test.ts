@@ -40,20 +40,20 @@ beforeEach(() => {
 });
 
 describe('LambdaFunctionHost.publish', () => {
-  it('points both functions at the artifact zip, waits for each update, and publishes versions conditional on what it wrote', async () => {
+  it('points each function at its own zip beside the artifact (index.handler at its root), waits for each update, and publishes versions conditional on what it wrote', async () => {
     mock.on(GetFunctionConfigurationCommand).resolvesOnce({ LastUpdateStatus: 'InProgress' }).resolves({ LastUpdateStatus: 'Successful' });
 
     const version = await host.publish({ projectName: 'shop', deploymentId: 'd_2', artifact, env: { API_URL: 'https://api' } });
 
     expect(version).toEqual({ deploymentId: 'd_2', serverUrl: `lambda:${SERVER}:7`, imageUrl: `lambda:${IMAGE}:4` });
     expect(mock.commandCalls(UpdateFunctionCodeCommand).map((c) => c.args[0].input)).toEqual([
-      { FunctionName: SERVER, S3Bucket: 'anchor-dev-artifacts', S3Key: 'builds/shop/d_2/open-next.zip' },
-      { FunctionName: IMAGE, S3Bucket: 'anchor-dev-artifacts', S3Key: 'builds/shop/d_2/open-next.zip' },
+      { FunctionName: SERVER, S3Bucket: 'anchor-dev-artifacts', S3Key: 'builds/shop/d_2/server.zip' },
+      { FunctionName: IMAGE, S3Bucket: 'anchor-dev-artifacts', S3Key: 'builds/shop/d_2/image.zip' },
     ]);
     const [serverConfig] = mock.commandCalls(UpdateFunctionConfigurationCommand).map((c) => c.args[0].input);
     expect(serverConfig).toEqual({
       FunctionName: SERVER,
-      Handler: 'server-functions/default/index.handler',
+      Handler: 'index.handler',
       Environment: { Variables: { API_URL: 'https://api', ANCHOR_RUNTIME: 'aws', ANCHOR_DEPLOYMENT_ID: 'd_2', CACHE_BUCKET_NAME: 'anchor-dev-cache', CACHE_BUCKET_KEY_PREFIX: 'shop/', CACHE_BUCKET_REGION: 'ap-southeast-1' } },
     });
     expect(mock.commandCalls(PublishVersionCommand)[0]?.args[0].input).toEqual({ FunctionName: SERVER, Description: 'anchor d_2', CodeSha256: 'sha-new', RevisionId: 'rev-config' });

@@ -11,9 +11,11 @@ import { zipFiles } from '../../infra/handler-zip.js';
 import { makeDeployHandler } from '../../infra/handlers/deploy.js';
 import { makeOrchestratorHandler } from '../../infra/handlers/orchestrator.js';
 import { makeWebhookHandler } from '../../infra/handlers/webhook.js';
-import { artifactKey } from '../../infra/stack/names.js';
+import { artifactKey, functionCodeKey } from '../../infra/stack/names.js';
 import { createAwsPorts, type AwsPlatform } from '../../src/adapters/aws/create-aws-ports.js';
+import { downloadZip } from '../../src/adapters/aws/s3-zip.js';
 import { SqsJobQueue } from '../../src/adapters/aws/sqs-job-queue.js';
+import { listZip, readZipEntry } from '../../src/adapters/aws/zip-archive.js';
 import type { Project } from '../../src/core/project.js';
 import { rollback } from '../../src/core/use-cases/rollback.js';
 import { createBucket, createBuildQueues, createPlatformTables, dynamoClient, s3Client, sqsClient, startDynamoDbLocal, startFauxqs, startS3rver, TEST_CREDENTIALS, TEST_REGION, type Emulator } from './emulators.js';
@@ -127,7 +129,10 @@ async function sqsBatch() {
   return { Records: (Messages ?? []).map((m) => ({ messageId: m.MessageId, receiptHandle: m.ReceiptHandle, body: m.Body, attributes: { ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount }, eventSourceARN: 'arn:aws:sqs:ap-southeast-1:000000000000:anchor-dev-builds' })) };
 }
 
-/** What the buildspec does at its end: zip `.open-next/` and upload it to the deployment's artifact key. */
+/**
+ * What the buildspec does at its end: zip each function's bundle (its files at the zip root) and
+ * `.open-next/`, and upload them beside each other under the deployment's artifact prefix.
+ */
 async function buildUploads(deploymentId: string, marker: string) {
   const files = {
     'open-next.output.json': JSON.stringify({ origins: { default: { bundle: '.open-next/server-functions/default' } } }),
@@ -139,8 +144,18 @@ async function buildUploads(deploymentId: string, marker: string) {
     'assets/favicon.ico': 'ico',
     [`cache/${marker}/index.cache`]: '{}',
   };
-  const zip = zipFiles(Object.entries(files).map(([name, content]) => ({ name, data: Buffer.from(content) })));
-  await s3Api.send(new PutObjectCommand({ Bucket: w.outputs['ArtifactsBucketName'], Key: artifactKey('shop', deploymentId), Body: zip }));
+  const zipUnder = (dir: string) =>
+    zipFiles(Object.entries(files).filter(([name]) => name.startsWith(dir)).map(([name, content]) => ({ name: name.slice(dir.length), data: Buffer.from(content) })));
+  const bucket = w.outputs['ArtifactsBucketName'];
+  await s3Api.send(new PutObjectCommand({ Bucket: bucket, Key: functionCodeKey('shop', deploymentId, 'server'), Body: zipUnder('server-functions/default/') }));
+  await s3Api.send(new PutObjectCommand({ Bucket: bucket, Key: functionCodeKey('shop', deploymentId, 'image'), Body: zipUnder('image-optimization-function/') }));
+  await s3Api.send(new PutObjectCommand({ Bucket: bucket, Key: artifactKey('shop', deploymentId), Body: zipUnder('') }));
+}
+
+/** The files of a zip stored in s3rver, as Lambda would unpack the function code it names. */
+async function zipAt(location: string): Promise<Record<string, string>> {
+  const zip = await downloadZip(s3Api, location);
+  return Object.fromEntries(listZip(zip).map((entry) => [entry.name, readZipEntry(zip, entry).toString('utf8')]));
 }
 
 function buildSucceeded(deploymentId: string, sha: string) {
@@ -200,7 +215,14 @@ describe('the pipeline on the aws adapters', () => {
 
     const server = w.lambda.functions.get(SERVER);
     expect(server?.alias.FunctionVersion).toBe('2');
-    expect(server?.versions[1]).toMatchObject({ Description: `anchor ${deploymentId}`, code: `s3://${w.outputs['ArtifactsBucketName']}/builds/shop/${deploymentId}/open-next.zip` });
+    // Each function runs its own bundle (index.mjs at the root, handler index.handler), not the whole `.open-next/`.
+    const image = w.lambda.functions.get(IMAGE);
+    expect(server?.versions[1]).toMatchObject({ Description: `anchor ${deploymentId}`, code: `s3://${w.outputs['ArtifactsBucketName']}/builds/shop/${deploymentId}/server.zip` });
+    expect(image?.versions[1]).toMatchObject({ Description: `anchor ${deploymentId}`, code: `s3://${w.outputs['ArtifactsBucketName']}/builds/shop/${deploymentId}/image.zip` });
+    expect(server?.config.handler).toBe('index.handler');
+    expect(image?.config.handler).toBe('index.handler');
+    expect(await zipAt(server!.versions[1]!.code)).toEqual({ 'index.mjs': "export const handler = () => 'a1b2c3d';" });
+    expect(Object.keys(await zipAt(image!.versions[1]!.code)).sort()).toEqual(['index.mjs', 'node_modules/sharp/package.json']);
     expect(server?.versions[1]?.env).toMatchObject({ API_KEY: 'k-123', ANCHOR_RUNTIME: 'aws', CACHE_BUCKET_NAME: w.outputs['CacheBucketName'], CACHE_BUCKET_KEY_PREFIX: 'shop/' });
     // The alias update carried the RevisionId the placeholder alias had when it was read.
     const updates = w.lambda.mock.commandCalls(UpdateAliasCommand).map((c) => c.args[0].input);

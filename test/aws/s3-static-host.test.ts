@@ -7,6 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { S3Artifacts } from '../../src/adapters/aws/s3-artifacts.js';
 import { S3StaticHost } from '../../src/adapters/aws/s3-static-host.js';
+import { listZip, readZipEntry } from '../../src/adapters/aws/zip-archive.js';
 import type { ArtifactInfo } from '../../src/core/ports/artifacts.js';
 import { createBucket, s3Client, startS3rver, TEST_CREDENTIALS, type Emulator } from './emulators.js';
 
@@ -121,3 +122,25 @@ describe('S3StaticHost on s3rver', () => {
   });
 });
 
+
+describe('S3Artifacts on s3rver: the function zips beside the artifact', () => {
+  it('stores each function’s bundle as its own zip (index.mjs at the root) next to the artifact, and retention removes all of them', async () => {
+    const bucket = await createBucket(api, 'artifacts');
+    const artifacts = new S3Artifacts({ s3: api, bucket, projectOf: async () => 'shop' });
+    const stored = await artifacts.store('d_9', scratch);
+    expect(stored.location).toBe(`s3://${bucket}/builds/shop/d_9/open-next.zip`);
+
+    const zip = async (key: string) => {
+      const { Body } = await api.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const bytes = Buffer.from(await Body!.transformToByteArray());
+      return Object.fromEntries(listZip(bytes).map((e) => [e.name, readZipEntry(bytes, e).toString('utf8')]));
+    };
+    expect(await zip('builds/shop/d_9/server.zip')).toEqual({ 'index.mjs': 'export const handler = () => 1;' });
+    // This build has no image optimisation function: no image zip, rather than an empty one.
+    await expect(api.send(new HeadObjectCommand({ Bucket: bucket, Key: 'builds/shop/d_9/image.zip' }))).rejects.toThrow();
+
+    await artifacts.remove('d_9');
+    expect(await artifacts.get('d_9')).toBeNull();
+    await expect(api.send(new HeadObjectCommand({ Bucket: bucket, Key: 'builds/shop/d_9/server.zip' }))).rejects.toThrow();
+  });
+});

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildspec } from '../../infra/stack/buildspec.js';
-import { artifactKey } from '../../infra/stack/names.js';
+import { artifactKey, functionCodeKey } from '../../infra/stack/names.js';
 
 /**
  * Runs the embedded buildspec's commands the way CodeBuild does (one bash, phase after phase),
@@ -23,7 +23,7 @@ function stub(bin: string, name: string, body: string): void {
   chmodSync(join(bin, name), 0o755);
 }
 
-function setup(lockfile: string) {
+function setup(lockfile: string, options = { imageFunction: true }) {
   const root = mkdtempSync(join(tmpdir(), 'anchor-buildspec-'));
   dirs.push(root);
   const repo = join(root, 'repo');
@@ -44,8 +44,26 @@ function setup(lockfile: string) {
   stub(bin, 'npm', `echo "npm $*" >> ${calls}`);
   stub(bin, 'corepack', `echo "corepack $*" >> ${calls}`);
   stub(bin, 'pnpm', `echo "pnpm $*" >> ${calls}`);
-  // `open-next build` leaves .open-next/ behind; this one copies the checked-out page into it.
-  stub(bin, 'npx', `echo "npx $*" >> ${calls}; mkdir -p .open-next/assets && cp page.txt .open-next/assets/page.txt && echo '{}' > .open-next/open-next.output.json`);
+  // `open-next build` leaves .open-next/ behind: assets, and each function's bundle with its index.mjs.
+  stub(
+    bin,
+    'npx',
+    [
+      `echo "npx $*" >> ${calls}`,
+      'mkdir -p .open-next/assets .open-next/server-functions/default/node_modules/next',
+      'cp page.txt .open-next/assets/page.txt',
+      "echo '{}' > .open-next/open-next.output.json",
+      'echo "export const handler = () => 1; // built from $(cat page.txt)" > .open-next/server-functions/default/index.mjs',
+      "echo '{}' > .open-next/server-functions/default/node_modules/next/package.json",
+      ...(options.imageFunction
+        ? [
+            'mkdir -p .open-next/image-optimization-function/node_modules/sharp',
+            "echo 'export const handler = () => 1;' > .open-next/image-optimization-function/index.mjs",
+            "echo '{}' > .open-next/image-optimization-function/node_modules/sharp/package.json",
+          ]
+        : []),
+    ].join('\n'),
+  );
   stub(bin, 'aws', `echo "aws $*" >> ${calls}; dest="${root}/s3/\${@: -1}"; dest="\${dest/s3:\\/\\//}"; mkdir -p "$(dirname "$dest")"; cp "\${@: -2:1}" "$dest"`);
   return { root, repo, first, bin, calls };
 }
@@ -78,6 +96,30 @@ describe('embedded buildspec', () => {
     // The artifact is the pushed commit's build, not the branch head's.
     expect(execFileSync('unzip', ['-p', uploaded, 'assets/page.txt'], { encoding: 'utf8' })).toBe('first');
     expect(execFileSync('unzip', ['-Z1', uploaded], { encoding: 'utf8' })).toContain('open-next.output.json');
+
+    // Each function's own code beside it, its bundle's files at the zip root (Lambda's index.handler).
+    const files = (key: string) => execFileSync('unzip', ['-Z1', join(root, 's3', 'artifacts', key)], { encoding: 'utf8' }).trim().split('\n').filter((f) => !f.endsWith('/')).sort();
+    expect(files(functionCodeKey('shop', 'd_01', 'server'))).toEqual(['index.mjs', 'node_modules/next/package.json']);
+    expect(files(functionCodeKey('shop', 'd_01', 'image'))).toEqual(['index.mjs', 'node_modules/sharp/package.json']);
+    expect(execFileSync('unzip', ['-p', join(root, 's3', 'artifacts', functionCodeKey('shop', 'd_01', 'server')), 'index.mjs'], { encoding: 'utf8' })).toContain('built from first');
+    // The full artifact is uploaded last: once it is there, the function zips are too.
+    const uploads = readFileSync(calls, 'utf8').split('\n').filter((l) => l.startsWith('aws s3 cp'));
+    expect(uploads.map((l) => l.split('/').pop())).toEqual(['server.zip', 'image.zip', 'open-next.zip']);
+  });
+
+  it('uploads no function zip for a bundle the build did not produce, and still the artifact', () => {
+    // This open-next build produces no image optimisation function.
+    const { root, first, bin } = setup('package-lock.json', { imageFunction: false });
+    const src = join(root, 'codebuild-src');
+    mkdirSync(src);
+    runBuildspec(
+      { CODEBUILD_SRC_DIR: src, ANCHOR_REPO_URL: `file://${join(root, 'repo')}`, ANCHOR_REF: 'main', ANCHOR_COMMIT: first, ANCHOR_ROOT: 'site', ANCHOR_PROJECT: 'shop', ANCHOR_DEPLOYMENT_ID: 'd_03', ARTIFACTS_BUCKET: 'artifacts' },
+      bin,
+      src,
+    );
+    expect(existsSync(join(root, 's3', 'artifacts', artifactKey('shop', 'd_03')))).toBe(true);
+    expect(existsSync(join(root, 's3', 'artifacts', functionCodeKey('shop', 'd_03', 'server')))).toBe(true);
+    expect(existsSync(join(root, 's3', 'artifacts', functionCodeKey('shop', 'd_03', 'image')))).toBe(false);
   });
 
   it('builds the branch head when no commit is named, with the lockfile’s own package manager', () => {

@@ -10,10 +10,11 @@ import {
   UpdateFunctionConfigurationCommand,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
-import { projectResourceName } from '../../../infra/stack/names.js';
+import { projectResourceName, type FUNCTION_ZIPS } from '../../../infra/stack/names.js';
 import { AnchorError } from '../../core/errors.js';
 import type { ArtifactInfo, FunctionHost, FunctionVersion } from '../../core/ports/index.js';
 import type { FunctionUrlEvent } from '../local/function-url-event.js';
+import { functionZipKey } from './s3-artifacts.js';
 import { parseS3Location } from './s3-zip.js';
 
 export interface LambdaFunctionHostOptions {
@@ -28,9 +29,7 @@ export interface LambdaFunctionHostOptions {
   maxAttempts?: number;
 }
 
-type Kind = 'server' | 'image';
-/** Where each function's code sits inside the artifact zip (the zipped `.open-next/`). */
-const BUNDLE: Record<Kind, string> = { server: 'server-functions/default', image: 'image-optimization-function' };
+type Kind = keyof typeof FUNCTION_ZIPS;
 const ALIAS = 'live';
 const RETRIED = new Set(['ResourceConflictException', 'TooManyRequestsException', 'ThrottlingException', 'PreconditionFailedException']);
 const UPDATE_POLLS = 120;
@@ -38,8 +37,9 @@ const UPDATE_POLLS = 120;
 /**
  * The project's server and image Lambda functions (project stack), alias `live`.
  *
- * `publish` points each function's code at the artifact zip itself (the handler path names the
- * bundle inside it, so nothing is repackaged), waits until the update is applied, sets the
+ * `publish` points each function's code at its own zip, which the build uploaded beside the
+ * artifact (server.zip, image.zip: the bundle with index.mjs at the root, so each function stays
+ * under Lambda's 250 MB without the assets and the other bundle), waits until applied, sets the
  * runtime env, and publishes a version described `anchor <deploymentId>`; PublishVersion is
  * conditional on the code hash and revision just written, so a concurrent deploy can never slip
  * its code into our version. A deployment that already has versions (a rollback) reuses them.
@@ -105,14 +105,15 @@ export class LambdaFunctionHost implements FunctionHost {
     const description = `anchor ${input.deploymentId}`;
     const existing = await this.findVersion(fn, description);
     if (existing) return { fn, version: existing };
-    const { bucket, key } = parseS3Location(input.artifact.location);
+    const { bucket, key: artifactKey } = parseS3Location(input.artifact.location);
+    const key = functionZipKey(artifactKey, kind);
     const code = await this.call(() => this.options.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: fn, S3Bucket: bucket, S3Key: key })));
     await this.waitUntilUpdated(fn);
     const config = await this.call(() =>
       this.options.lambda.send(
         new UpdateFunctionConfigurationCommand({
           FunctionName: fn,
-          Handler: `${BUNDLE[kind]}/index.handler`,
+          Handler: 'index.handler',
           Environment: {
             Variables: {
               ...input.env,

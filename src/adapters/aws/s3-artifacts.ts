@@ -2,7 +2,7 @@ import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { artifactKey } from '../../../infra/stack/names.js';
+import { artifactKey, FUNCTION_ZIPS } from '../../../infra/stack/names.js';
 import { zipFiles } from '../../../infra/handler-zip.js';
 import { AnchorError } from '../../core/errors.js';
 import type { ArtifactInfo, Artifacts, BundleReport } from '../../core/ports/artifacts.js';
@@ -15,6 +15,11 @@ export interface S3ArtifactsOptions {
   /** The project a deployment belongs to: artifact keys are `builds/<project>/<deploymentId>/open-next.zip` (names.ts). */
   projectOf(deploymentId: string): Promise<string | null>;
 }
+
+/** Where each function's bundle sits in `.open-next/` (what the buildspec zips into FUNCTION_ZIPS). */
+const FUNCTION_DIRS: Record<keyof typeof FUNCTION_ZIPS, string> = { server: 'server-functions/default', image: 'image-optimization-function' };
+/** A function's zip beside the artifact (names.ts functionCodeKey). */
+export const functionZipKey = (artifactKey: string, kind: keyof typeof FUNCTION_ZIPS): string => artifactKey.replace(/[^/]*$/, FUNCTION_ZIPS[kind]);
 
 /** Object metadata with the unzipped size, so `get` need not list the zip (x-amz-meta-anchor-bytes). */
 const BYTES_META = 'anchor-bytes';
@@ -45,7 +50,12 @@ export class S3Artifacts implements Artifacts {
     const files = await collectFiles(output);
     const bytes = files.reduce((sum, f) => sum + f.data.length, 0);
     const { bucket, key } = parseS3Location(location as string);
-    await new Upload({ client: this.options.s3, params: { Bucket: bucket, Key: key, Body: zipFiles(files), ContentType: 'application/zip', Metadata: { [BYTES_META]: String(bytes) } } }).done();
+    // As the buildspec does: each function's own zip beside the artifact, the artifact last.
+    for (const [kind, dir] of Object.entries(FUNCTION_DIRS) as [keyof typeof FUNCTION_ZIPS, string][]) {
+      const inside = files.filter((f) => f.name.startsWith(`${dir}/`)).map((f) => ({ name: f.name.slice(dir.length + 1), data: f.data }));
+      if (inside.length > 0) await this.upload(bucket, functionZipKey(key, kind), zipFiles(inside));
+    }
+    await this.upload(bucket, key, zipFiles(files), { [BYTES_META]: String(bytes) });
     return { deploymentId, location: location as string, bytes };
   }
 
@@ -69,7 +79,12 @@ export class S3Artifacts implements Artifacts {
     const location = await this.location(deploymentId, false);
     if (!location) return;
     const { bucket, key } = parseS3Location(location);
+    for (const kind of Object.keys(FUNCTION_ZIPS) as (keyof typeof FUNCTION_ZIPS)[]) await this.options.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: functionZipKey(key, kind) }));
     await this.options.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  }
+
+  private async upload(bucket: string, key: string, body: Buffer, metadata?: Record<string, string>): Promise<void> {
+    await new Upload({ client: this.options.s3, params: { Bucket: bucket, Key: key, Body: body, ContentType: 'application/zip', ...(metadata ? { Metadata: metadata } : {}) } }).done();
   }
 
   private async measure(deploymentId: string, location: string): Promise<ArtifactInfo | null> {
