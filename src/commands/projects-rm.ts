@@ -4,11 +4,16 @@ import { getProject, removeProject } from '../core/use-cases/projects.js';
 
 export default async function projectsRm(ctx: Context, args: string[]): Promise<void> {
   const [name = ''] = args;
-  const { ports } = await ctx.platform();
+  const { config, ports } = await ctx.platform();
   await getProject(ports, name);
-  if (!ctx.flags.yes && !(await ctx.prompter.confirm(`Remove project "${name}" and all its env vars? This cannot be undone.`, '--yes to confirm'))) {
+  const what = config.backend === 'aws' ? `, all its env vars and its AWS stack (functions, CloudFront distribution, site URL)` : ' and all its env vars';
+  if (!ctx.flags.yes && !(await ctx.prompter.confirm(`Remove project "${name}"${what}? This cannot be undone.`, '--yes to confirm'))) {
     throw new AnchorError({ code: 'CANCELLED', kind: 'usage', message: `Project "${name}" was not removed.` });
   }
+  // The stack first: if its deletion fails, the project is still there to retry with.
+  const stack = config.backend === 'aws' ? await (await import('./project-stack.js')).deleteProjectStackFor(ctx, config, name) : null;
   const project = await removeProject(ports, { name });
-  ctx.ui.result({ removed: project.name, id: project.id }, () => `${ctx.ui.colors.green('✔')} Removed project "${project.name}" and its env vars.`);
+  ctx.ui.result({ removed: project.name, id: project.id, ...(stack ? { stack: stack.stack, stackDeleted: stack.deleted } : {}) }, () =>
+    `${ctx.ui.colors.green('✔')} Removed project "${project.name}"${stack ? `, its env vars and stack ${stack.stack}` : ' and its env vars'}.`,
+  );
 }

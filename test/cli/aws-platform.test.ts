@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GetCommand, PutCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ const BOOTSTRAP = `anchor-bootstrap-${ACCOUNT}-ap-southeast-1`;
 const cli = (args: string[]) => runCli(args, { home: home.dir, env: { ANCHOR_AWS_POLL_MS: '0', ANCHOR_HANDLER_BUNDLES: bundles } });
 const platformJson = () => JSON.parse(readFileSync(join(home.dir, '.anchor', 'platforms', 'aws', 'platform.json'), 'utf8'));
 
-/** DynamoDB and SSM as `projects add` uses them: one table of projects, sealed secrets in SSM. */
+/** DynamoDB and SSM as `projects add` / `rm` use them: one table of projects (no env vars), sealed secrets in SSM. */
 function mockProjectStore() {
   const projects = new Map<string, Record<string, unknown>>();
   const parameters = new Map<string, string>();
@@ -23,6 +23,14 @@ function mockProjectStore() {
   doc.on(GetCommand).callsFake(async (input) => ({ Item: projects.get(String(input.Key?.name)) }));
   doc.on(PutCommand).callsFake(async (input) => {
     projects.set(String(input.Item?.name), input.Item!);
+    return {};
+  });
+  // Projects by id (index byId); env vars by project: none here.
+  doc.on(QueryCommand).callsFake(async (input) => ({
+    Items: input.IndexName === 'byId' ? [...projects.values()].filter((p) => p['id'] === input.ExpressionAttributeValues?.[':id']) : [],
+  }));
+  doc.on(DeleteCommand).callsFake(async (input) => {
+    projects.delete(String(input.Key?.name));
     return {};
   });
   const ssm = mockClient(SSMClient);
@@ -82,6 +90,54 @@ describe('anchor projects add on aws', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('too long for the aws backend');
     expect(aws.calls.filter((c) => c.startsWith('cloudformation:'))).toEqual([]);
+  });
+});
+
+describe('anchor projects rm on aws', () => {
+  beforeEach(async () => {
+    expect((await cli(['projects', 'add', 'shop', '--repo', 'acme/shop'])).code).toBe(0);
+    aws.calls.length = 0;
+  });
+
+  it('deletes the project’s stack (events shown), then the project and its saved outputs', async () => {
+    const result = await cli(['projects', 'rm', 'shop', '--yes']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(aws.calls.filter((c) => c.startsWith('cloudformation:DeleteStack'))).toEqual(['cloudformation:DeleteStack:anchor-dev-project-shop']);
+    expect(aws.stacks.has('anchor-dev-project-shop')).toBe(false);
+    expect(aws.stacks.has('anchor-dev')).toBe(true);
+    expect(result.stderr).toContain('Deleting stack anchor-dev-project-shop');
+    expect(result.stderr).toMatch(/DELETE_IN_PROGRESS\s+Distribution \(AWS::CloudFront::Distribution\)/);
+    expect(result.stderr).toMatch(/DELETE_COMPLETE\s+stack anchor-dev-project-shop/);
+    expect(result.stdout).toContain('Removed project "shop", its env vars and stack anchor-dev-project-shop.');
+    expect(store.projects.has('shop')).toBe(false);
+    expect(platformJson().projects.shop).toBeUndefined();
+  });
+
+  it('asks first, naming the stack; without --yes and no terminal nothing is deleted', async () => {
+    const result = await cli(['projects', 'rm', 'shop']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--yes');
+    expect(aws.calls.filter((c) => c.startsWith('cloudformation:DeleteStack'))).toEqual([]);
+    expect(store.projects.has('shop')).toBe(true);
+  });
+
+  it('a stack that fails to delete keeps the project, names the resource and its reason, and says what to run again', async () => {
+    aws.failNext('anchor-dev-project-shop', { logicalId: 'ServerFunction', reason: 'Lambda was unable to delete the function because it is a replicated function.' });
+    const result = await cli(['projects', 'rm', 'shop', '--yes']);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/DELETE_FAILED\s+ServerFunction/);
+    expect(result.stderr).toContain('Stack anchor-dev-project-shop could not be deleted: ServerFunction (AWS::Lambda::Function): Lambda was unable to delete the function');
+    expect(result.stderr).toContain('anchor projects rm shop');
+    expect(store.projects.has('shop')).toBe(true);
+    expect(platformJson().projects.shop).toBeDefined();
+  });
+
+  it('a stack already gone does not stop the project’s removal', async () => {
+    aws.stacks.delete('anchor-dev-project-shop');
+    const result = await cli(['projects', 'rm', 'shop', '--yes', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.json()).toMatchObject({ removed: 'shop', stack: 'anchor-dev-project-shop', stackDeleted: false });
+    expect(store.projects.has('shop')).toBe(false);
   });
 });
 

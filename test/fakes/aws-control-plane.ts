@@ -75,7 +75,7 @@ export class FakeAwsControlPlane {
     this.sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
   }
 
-  /** The next change executed on `stack` fails at `logicalId` with `reason`. */
+  /** The next change executed on `stack` (a change set, or its deletion) fails at `logicalId` with `reason`. */
   failNext(stack: string, failure: Failure): void {
     this.failures.set(stack, failure);
   }
@@ -161,6 +161,19 @@ export class FakeAwsControlPlane {
       const stack = this.stacks.get(input.StackName!);
       if (!stack) return {};
       const resources = resourcesOf(stack.template).reverse();
+      const failure = this.failures.get(stack.name);
+      this.failures.delete(stack.name);
+      if (failure) {
+        // CloudFormation deletes what it can, then stops at the resource it could not delete.
+        const failedType = resources.find(([id]) => id === failure.logicalId)?.[1] ?? 'AWS::Unknown';
+        stack.pending.push(
+          this.event(stack, stack.name, 'AWS::CloudFormation::Stack', 'DELETE_IN_PROGRESS', 'User Initiated'),
+          this.event(stack, failure.logicalId, failedType, 'DELETE_IN_PROGRESS'),
+          this.event(stack, failure.logicalId, failedType, 'DELETE_FAILED', failure.reason),
+          this.event(stack, stack.name, 'AWS::CloudFormation::Stack', 'DELETE_FAILED', `The following resource(s) failed to delete: [${failure.logicalId}].`),
+        );
+        return {};
+      }
       stack.pending.push(
         this.event(stack, stack.name, 'AWS::CloudFormation::Stack', 'DELETE_IN_PROGRESS', 'User Initiated'),
         ...resources.flatMap(([id, type]) => [this.event(stack, id, type, 'DELETE_IN_PROGRESS'), this.event(stack, id, type, type === 'AWS::S3::Bucket' ? 'DELETE_SKIPPED' : 'DELETE_COMPLETE')]),

@@ -183,8 +183,8 @@ export class CloudFormationStacks {
     return { action: type === 'CREATE' ? 'create' : 'update', outputs: await this.outputs(input.stackName) };
   }
 
-  /** Deletes a stack and waits for it; false when there was none. */
-  async delete(stackName: string, options: { onEvent?: ((event: StackEvent) => void) | undefined } = {}): Promise<boolean> {
+  /** Deletes a stack and waits for it; false when there was none. `retryCommand` is what the failure's hint tells the person to run again. */
+  async delete(stackName: string, options: { onEvent?: ((event: StackEvent) => void) | undefined; retryCommand?: string } = {}): Promise<boolean> {
     const existing = await this.describe(stackName);
     if (!existing) return false;
     const seen = new Set((await this.events(stackName, new Set())).map((e) => e.EventId));
@@ -200,7 +200,7 @@ export class CloudFormationStacks {
         code: 'STACK_DELETE_FAILED',
         kind: 'external',
         message: `Stack ${stackName} could not be deleted${failed ? `: ${failed.LogicalResourceId} (${failed.ResourceType}): ${failed.ResourceStatusReason ?? 'no reason given'}` : ` (${final.status})`}.`,
-        hint: 'Remove what holds the resource (the CloudFormation console shows it), then run "anchor destroy" again.',
+        hint: `Remove what holds the resource (the CloudFormation console shows it), then run "${options.retryCommand ?? 'anchor destroy'}" again.`,
         details: { stack: stackName, resource: failed?.LogicalResourceId ?? null, reason: failed?.ResourceStatusReason ?? null },
       });
     }
