@@ -1,28 +1,42 @@
-import { CreateLogStreamCommand, DescribeLogStreamsCommand, GetLogEventsCommand, PutLogEventsCommand, type CloudWatchLogsClient, type InputLogEvent } from '@aws-sdk/client-cloudwatch-logs';
+import { CreateLogStreamCommand, DescribeLogGroupsCommand, PutLogEventsCommand, type CloudWatchLogsClient, type InputLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 import type { BuildLogs, LogLine } from '../../core/ports/build-logs.js';
+import { CloudWatchLogFollower, OWN_STREAM } from './cloudwatch-log-follower.js';
 
 export interface CloudWatchBuildLogsOptions {
   logs: CloudWatchLogsClient;
   /** The platform's build log group (platform output BuildLogGroupName). */
   group: string;
+  /** Follow with Live Tail when a reader keeps coming back for more (default true); polling otherwise. */
+  liveTail?: boolean;
+  /** While Live Tail runs, how often a read that brought nothing polls anyway (default 2000 ms). */
+  livePollMs?: number;
+  /** A log not read for this long is forgotten and its Live Tail session ended (default 30 s). */
+  idleMs?: number;
+  now?: () => number;
 }
 
 /** PutLogEvents takes at most 10,000 events and 1 MiB (each event counts 26 bytes more than its message). */
 const MAX_EVENTS = 10_000;
 const MAX_BATCH_BYTES = 1_048_576 - 1024;
-const OWN_STREAM = 'anchor';
 
 /**
  * A deployment's log in the build log group: every stream named `<deploymentId>/…`. anchor's own
  * lines (pipeline steps, deploy phase) go to `<deploymentId>/anchor`, as JSON so empty lines and
  * the exact time survive (CloudWatch refuses empty messages); CodeBuild writes the build's output
  * to `<deploymentId>/<build uuid>` (CodeBuildBuilder sets that stream prefix). `read` merges the
- * streams by time and numbers the lines from 1, so the cursor of `logs --follow` stays valid.
+ * streams by time and numbers the lines from 1, so the cursor of `logs --follow` stays valid; a
+ * reader that keeps reading gets only what is new, by Live Tail or by polling onward from where it
+ * stopped (CloudWatchLogFollower), never the whole log again.
  */
 export class CloudWatchBuildLogs implements BuildLogs {
   private readonly created = new Set<string>();
+  private readonly followers = new Map<string, CloudWatchLogFollower>();
+  private readonly now: () => number;
+  private arn: Promise<string> | undefined;
 
-  constructor(private readonly options: CloudWatchBuildLogsOptions) {}
+  constructor(private readonly options: CloudWatchBuildLogsOptions) {
+    this.now = options.now ?? Date.now;
+  }
 
   async append(deploymentId: string, lines: readonly string[], at: string): Promise<void> {
     if (lines.length === 0) return;
@@ -46,48 +60,56 @@ export class CloudWatchBuildLogs implements BuildLogs {
   }
 
   async read(deploymentId: string, options: { after: number; limit?: number }): Promise<LogLine[]> {
-    const lines = (await this.all(deploymentId)).filter((l) => l.n > options.after);
+    this.forgetIdle();
+    let follower = this.followers.get(deploymentId);
+    if (!follower) {
+      follower = this.follower(deploymentId, this.options.liveTail === false ? null : () => this.groupArn());
+      this.followers.set(deploymentId, follower);
+    }
+    await follower.refresh(options.after);
+    const lines = follower.lines.slice(Math.max(0, options.after));
     return options.limit === undefined ? lines : lines.slice(0, options.limit);
   }
 
   async tail(deploymentId: string, count: number): Promise<LogLine[]> {
-    return count <= 0 ? [] : (await this.all(deploymentId)).slice(-count);
+    if (count <= 0) return [];
+    const once = this.follower(deploymentId, null);
+    await once.refresh(0);
+    return once.lines.slice(-count);
   }
 
-  private async all(deploymentId: string): Promise<LogLine[]> {
-    const streams: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.options.logs.send(new DescribeLogStreamsCommand({ logGroupName: this.options.group, logStreamNamePrefix: `${deploymentId}/`, nextToken: token }));
-      streams.push(...(page.logStreams ?? []).map((s) => s.logStreamName).filter((n): n is string => n !== undefined));
-      token = page.nextToken;
-    } while (token);
-    const events: { timestamp: number; stream: number; index: number; at: string; text: string }[] = [];
-    // The build's streams first on equal times: anchor's own lines around a build come before or after it.
-    const ordered = streams.sort((a, b) => Number(a.endsWith(`/${OWN_STREAM}`)) - Number(b.endsWith(`/${OWN_STREAM}`)) || a.localeCompare(b));
-    for (const [streamIndex, stream] of ordered.entries()) {
-      const own = stream.endsWith(`/${OWN_STREAM}`);
-      let index = 0;
-      for (const event of await this.streamEvents(stream)) {
-        const decoded = own ? decode(event.message ?? '') : null;
-        const timestamp = event.timestamp ?? 0;
-        events.push({ timestamp, stream: streamIndex, index: index++, at: decoded?.at ?? new Date(timestamp).toISOString(), text: decoded?.text ?? (event.message ?? '').replace(/\r?\n$/, '') });
+  /** Ends every Live Tail session (their connections would otherwise keep the process alive). */
+  close(): void {
+    for (const follower of this.followers.values()) follower.close();
+    this.followers.clear();
+  }
+
+  private follower(deploymentId: string, groupArn: (() => Promise<string>) | null): CloudWatchLogFollower {
+    return new CloudWatchLogFollower({ logs: this.options.logs, group: this.options.group, deploymentId, groupArn, livePollMs: this.options.livePollMs ?? 2000, now: this.now });
+  }
+
+  /** A log nobody read for a while is not being followed: its session ends and its lines are dropped. */
+  private forgetIdle(): void {
+    const now = this.now();
+    for (const [id, follower] of this.followers) {
+      if (now - follower.lastReadAt > (this.options.idleMs ?? 30_000)) {
+        follower.close();
+        this.followers.delete(id);
       }
     }
-    events.sort((a, b) => a.timestamp - b.timestamp || a.stream - b.stream || a.index - b.index);
-    return events.map((e, i) => ({ n: i + 1, at: e.at, text: e.text }));
   }
 
-  private async streamEvents(stream: string) {
-    const events = [];
-    let token: string | undefined;
-    for (;;) {
-      const page = await this.options.logs.send(new GetLogEventsCommand({ logGroupName: this.options.group, logStreamName: stream, startFromHead: true, nextToken: token }));
-      events.push(...(page.events ?? []));
-      // GetLogEvents answers the same forward token once the end is reached.
-      if (!page.nextForwardToken || page.nextForwardToken === token || (page.events ?? []).length === 0) return events;
-      token = page.nextForwardToken;
-    }
+  private groupArn(): Promise<string> {
+    this.arn ??= (async () => {
+      const { logGroups } = await this.options.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: this.options.group }));
+      const arn = logGroups?.find((g) => g.logGroupName === this.options.group)?.arn;
+      if (!arn) throw new Error(`log group ${this.options.group} not found`);
+      return arn.replace(/:\*$/, '');
+    })();
+    this.arn.catch(() => {
+      this.arn = undefined;
+    });
+    return this.arn;
   }
 
   private async ensureStream(stream: string): Promise<void> {
@@ -102,14 +124,5 @@ export class CloudWatchBuildLogs implements BuildLogs {
 
   private async put(stream: string, logEvents: InputLogEvent[]): Promise<void> {
     if (logEvents.length > 0) await this.options.logs.send(new PutLogEventsCommand({ logGroupName: this.options.group, logStreamName: stream, logEvents }));
-  }
-}
-
-function decode(message: string): { at: string; text: string } | null {
-  try {
-    const value = JSON.parse(message) as { at?: unknown; text?: unknown };
-    return typeof value.at === 'string' && typeof value.text === 'string' ? { at: value.at, text: value.text } : null;
-  } catch {
-    return null;
   }
 }

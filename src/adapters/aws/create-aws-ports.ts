@@ -132,6 +132,7 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
     },
   };
 
+  const buildLogs = new CloudWatchBuildLogs({ logs: c.logs, group: outputs.BuildLogGroupName });
   const ports: AwsPlatform['ports'] = {
     projects,
     deployments,
@@ -145,7 +146,7 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
       errors: { doc, table: outputs.DeploymentsTableName },
     }),
     builder: new CodeBuildBuilder({ codebuild: c.codebuild, ssm: c.ssm, stage: options.stage, buildProject: outputs.BuildProjectName, logGroup: outputs.BuildLogGroupName, secretKeys }),
-    logs: new CloudWatchBuildLogs({ logs: c.logs, group: outputs.BuildLogGroupName }),
+    logs: buildLogs,
     artifacts: new S3Artifacts({ s3: c.s3, bucket: outputs.ArtifactsBucketName, projectOf }),
     staticHost: new S3StaticHost({ s3: c.s3, assetsBucket: outputs.AssetsBucketName, cacheBucket: outputs.CacheBucketName, kvs: c.kvs, keyValueStoreArn }),
     functions: new LambdaFunctionHost({ lambda: c.lambda, stage: options.stage, region, cacheBucket: outputs.CacheBucketName }),
@@ -158,6 +159,7 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
   return {
     ports,
     close: async () => {
+      buildLogs.close();
       for (const made of own) made.destroy();
     },
   };
