@@ -30,7 +30,7 @@ let host: LambdaFunctionHost;
 beforeEach(() => {
   lambda = new LambdaClient({ region: 'ap-southeast-1', credentials: TEST_CREDENTIALS });
   mock = mockClient(lambda);
-  host = new LambdaFunctionHost({ lambda, stage: 'dev', region: 'ap-southeast-1', cacheBucket: 'anchor-dev-cache', sleep: async () => {} });
+  host = new LambdaFunctionHost({ lambda, stage: 'dev', region: 'ap-southeast-1', cacheBucket: 'anchor-dev-cache', assetsBucket: 'anchor-dev-assets', sleep: async () => {} });
   mock.on(ListVersionsByFunctionCommand).resolves({ Versions: [{ Version: '$LATEST' }, { Version: '1', Description: 'Placeholder: no deployment yet' }] });
   mock.on(UpdateFunctionCodeCommand).resolves({ CodeSha256: 'sha-new', LastUpdateStatus: 'InProgress' });
   mock.on(UpdateFunctionConfigurationCommand).resolves({ RevisionId: 'rev-config' });
@@ -50,11 +50,17 @@ describe('LambdaFunctionHost.publish', () => {
       { FunctionName: SERVER, S3Bucket: 'anchor-dev-artifacts', S3Key: 'builds/shop/d_2/server.zip' },
       { FunctionName: IMAGE, S3Bucket: 'anchor-dev-artifacts', S3Key: 'builds/shop/d_2/image.zip' },
     ]);
-    const [serverConfig] = mock.commandCalls(UpdateFunctionConfigurationCommand).map((c) => c.args[0].input);
+    const [serverConfig, imageConfig] = mock.commandCalls(UpdateFunctionConfigurationCommand).map((c) => c.args[0].input);
     expect(serverConfig).toEqual({
       FunctionName: SERVER,
       Handler: 'index.handler',
       Environment: { Variables: { API_URL: 'https://api', ANCHOR_RUNTIME: 'aws', ANCHOR_DEPLOYMENT_ID: 'd_2', CACHE_BUCKET_NAME: 'anchor-dev-cache', CACHE_BUCKET_KEY_PREFIX: 'shop/', CACHE_BUCKET_REGION: 'ap-southeast-1' } },
+    });
+    // The image function reads this deployment's public files (OpenNext s3-lite loader), and gets none of the project's variables.
+    expect(imageConfig).toEqual({
+      FunctionName: IMAGE,
+      Handler: 'index.handler',
+      Environment: { Variables: { ANCHOR_RUNTIME: 'aws', ANCHOR_DEPLOYMENT_ID: 'd_2', BUCKET_NAME: 'anchor-dev-assets', BUCKET_KEY_PREFIX: 'shop/d_2', BUCKET_REGION: 'ap-southeast-1' } },
     });
     expect(mock.commandCalls(PublishVersionCommand)[0]?.args[0].input).toEqual({ FunctionName: SERVER, Description: 'anchor d_2', CodeSha256: 'sha-new', RevisionId: 'rev-config' });
     // Each function: polled after the code update and after the configuration update.

@@ -223,6 +223,11 @@ describe('the pipeline on the aws adapters', () => {
     expect(image?.config.handler).toBe('index.handler');
     expect(await zipAt(server!.versions[1]!.code)).toEqual({ 'index.mjs': "export const handler = () => 'a1b2c3d';" });
     expect(Object.keys(await zipAt(image!.versions[1]!.code)).sort()).toEqual(['index.mjs', 'node_modules/sharp/package.json']);
+    // The image function's loader (OpenNext s3-lite) finds this deployment's public files where the deploy put them.
+    const imageEnv = image!.versions[1]!.env;
+    expect(imageEnv).toMatchObject({ BUCKET_NAME: w.outputs['AssetsBucketName'], BUCKET_KEY_PREFIX: `shop/${deploymentId}` });
+    expect(imageEnv).not.toHaveProperty('API_KEY');
+    await s3Api.send(new HeadObjectCommand({ Bucket: imageEnv['BUCKET_NAME'], Key: `${imageEnv['BUCKET_KEY_PREFIX']}/favicon.ico` }));
     expect(server?.versions[1]?.env).toMatchObject({ API_KEY: 'k-123', ANCHOR_RUNTIME: 'aws', CACHE_BUCKET_NAME: w.outputs['CacheBucketName'], CACHE_BUCKET_KEY_PREFIX: 'shop/' });
     // The alias update carried the RevisionId the placeholder alias had when it was read.
     const updates = w.lambda.mock.commandCalls(UpdateAliasCommand).map((c) => c.args[0].input);

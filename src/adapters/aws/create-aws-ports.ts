@@ -149,7 +149,7 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
     logs: buildLogs,
     artifacts: new S3Artifacts({ s3: c.s3, bucket: outputs.ArtifactsBucketName, projectOf }),
     staticHost: new S3StaticHost({ s3: c.s3, assetsBucket: outputs.AssetsBucketName, cacheBucket: outputs.CacheBucketName, kvs: c.kvs, keyValueStoreArn }),
-    functions: new LambdaFunctionHost({ lambda: c.lambda, stage: options.stage, region, cacheBucket: outputs.CacheBucketName }),
+    functions: new LambdaFunctionHost({ lambda: c.lambda, stage: options.stage, region, cacheBucket: outputs.CacheBucketName, assetsBucket: outputs.AssetsBucketName }),
     secrets: new SsmSecretBox({ ssm: c.ssm, path: `/anchor/${options.stage}/secrets/` }),
     repoHooks,
     clock: new SystemClock(),

@@ -10,7 +10,7 @@ import {
   UpdateFunctionConfigurationCommand,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
-import { projectResourceName, type FUNCTION_ZIPS } from '../../../infra/stack/names.js';
+import { assetPrefix, projectResourceName, type FUNCTION_ZIPS } from '../../../infra/stack/names.js';
 import { AnchorError } from '../../core/errors.js';
 import type { ArtifactInfo, FunctionHost, FunctionVersion } from '../../core/ports/index.js';
 import type { FunctionUrlEvent } from '../local/function-url-event.js';
@@ -23,6 +23,8 @@ export interface LambdaFunctionHostOptions {
   region: string;
   /** The ISR cache bucket (OpenNext s3-lite reads CACHE_BUCKET_*); keys under `<project>/`. */
   cacheBucket: string;
+  /** The static assets bucket, where the image function's s3-lite loader reads the deployment's public files (BUCKET_*). */
+  assetsBucket: string;
   /** Waits between retries and polls; tests pass one that returns at once. */
   sleep?: (ms: number) => Promise<void>;
   /** Tries of one Lambda call that keeps answering ResourceConflict / TooManyRequests (default 6). */
@@ -114,16 +116,7 @@ export class LambdaFunctionHost implements FunctionHost {
         new UpdateFunctionConfigurationCommand({
           FunctionName: fn,
           Handler: 'index.handler',
-          Environment: {
-            Variables: {
-              ...input.env,
-              ANCHOR_RUNTIME: 'aws',
-              ANCHOR_DEPLOYMENT_ID: input.deploymentId,
-              CACHE_BUCKET_NAME: this.options.cacheBucket,
-              CACHE_BUCKET_KEY_PREFIX: `${input.projectName}/`,
-              CACHE_BUCKET_REGION: this.options.region,
-            },
-          },
+          Environment: { Variables: this.environment(kind, input) },
         }),
       ),
     );
@@ -131,6 +124,24 @@ export class LambdaFunctionHost implements FunctionHost {
     const published = await this.call(() => this.options.lambda.send(new PublishVersionCommand({ FunctionName: fn, Description: description, CodeSha256: code.CodeSha256, RevisionId: config.RevisionId })));
     if (!published.Version) throw new AnchorError({ code: 'LAMBDA_NO_VERSION', kind: 'external', message: `PublishVersion of ${fn} returned no version.` });
     return { fn, version: published.Version };
+  }
+
+  /**
+   * The whole environment of a version (UpdateFunctionConfiguration replaces it, so this is all
+   * the function will see). The server gets the project's runtime variables and the ISR cache; the
+   * image function only where its deployment's public files are (each version keeps its own
+   * prefix, so a rollback serves the old images), and none of the project's secrets.
+   */
+  private environment(kind: Kind, input: { projectName: string; deploymentId: string; env: Record<string, string> }): Record<string, string> {
+    const anchor = { ANCHOR_RUNTIME: 'aws', ANCHOR_DEPLOYMENT_ID: input.deploymentId };
+    if (kind === 'image') return { ...anchor, BUCKET_NAME: this.options.assetsBucket, BUCKET_KEY_PREFIX: assetPrefix(input.projectName, input.deploymentId), BUCKET_REGION: this.options.region };
+    return {
+      ...input.env,
+      ...anchor,
+      CACHE_BUCKET_NAME: this.options.cacheBucket,
+      CACHE_BUCKET_KEY_PREFIX: `${input.projectName}/`,
+      CACHE_BUCKET_REGION: this.options.region,
+    };
   }
 
   private async findVersion(fn: string, description: string): Promise<string | null> {
