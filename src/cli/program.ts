@@ -57,6 +57,7 @@ export function buildProgram(makeContext: ContextFactory, onContext: (ctx: Conte
     .option('--port <port>', 'port to listen on (default: the platform\'s, 8080)')
     .option('--host <host>', 'address to listen on (default: the platform\'s, 127.0.0.1)')
     .option('--concurrency <n>', 'builds that may run at once', '2')
+    .option('--build-timeout <minutes>', 'stop and fail a build that runs longer', '30')
     .action(action(() => import('../commands/server.js')));
 
   const projects = program.command('projects').description('register and manage projects');

@@ -10,10 +10,11 @@ export default async function server(ctx: Context, _args: string[], options: Rec
   const host = String(options.host ?? config.server.host);
   const port = options.port === undefined ? config.server.port : parsePort(options.port, '--port');
   const concurrency = parsePositiveInt(options.concurrency ?? 2, '--concurrency');
+  const buildTimeoutMs = parsePositiveInt(options.buildTimeout ?? 30, '--build-timeout') * 60_000;
   const { startLocalServer } = await import('../adapters/local/create-local-server.js');
   let running;
   try {
-    running = await startLocalServer({ dir: config.dir, baseEnv: ctx.env.baseEnv, githubToken: ctx.env.githubToken, githubApiUrl: ctx.env.githubApiUrl, host, port, concurrency });
+    running = await startLocalServer({ dir: config.dir, baseEnv: ctx.env.baseEnv, githubToken: ctx.env.githubToken, githubApiUrl: ctx.env.githubApiUrl, host, port, concurrency, buildTimeoutMs });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new AnchorError({ code: 'PORT_IN_USE', kind: 'conflict', message: `Port ${port} on ${host} is already in use (is another anchor server running?).`, hint: 'Stop the other process, or pass --port <another port>.' });

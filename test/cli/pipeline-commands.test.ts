@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalServer, type LocalServer } from '../../src/adapters/local/create-local-server.js';
+import { readCliEnv } from '../../src/cli/env.js';
 import { pipelineAppFiles } from '../fakes/pipeline-app.js';
 import { FixtureRepo } from '../unit/process-builder-fixture.js';
 import { http } from '../e2e/local-platform.js';
@@ -30,7 +31,7 @@ beforeAll(async () => {
   repo = new FixtureRepo(join(home.dir, 'repo'));
   repo.commit(pipelineAppFiles({ version: 'v1' }), 'first version');
   expect((await cli('projects', 'add', 'shop', '--repo', repo.dir)).code).toBe(0);
-  server = await startLocalServer({ dir: join(home.dir, '.anchor', 'platforms', 'local'), baseEnv: { PATH: process.env.PATH ?? '', HOME: home.dir }, githubToken: undefined, githubApiUrl: undefined, host: '127.0.0.1', port, concurrency: 2, logStream: { write: () => true } });
+  server = await startLocalServer({ dir: join(home.dir, '.anchor', 'platforms', 'local'), baseEnv: { ...readCliEnv(process.env).baseEnv, HOME: home.dir }, githubToken: undefined, githubApiUrl: undefined, host: '127.0.0.1', port, concurrency: 2, logStream: { write: () => true } });
 });
 afterAll(async () => {
   await server?.close();

@@ -6,6 +6,7 @@ import type { DeploymentState } from '../../src/core/deployment.js';
 import type { Project } from '../../src/core/project.js';
 import { addProject } from '../../src/core/use-cases/projects.js';
 import { startLocalServer, type LocalServer } from '../../src/adapters/local/create-local-server.js';
+import { readCliEnv } from '../../src/cli/env.js';
 import { signedDelivery, pushPayload } from '../fakes/github-push.js';
 import { FixtureRepo } from '../unit/process-builder-fixture.js';
 
@@ -37,7 +38,8 @@ export class LocalPlatformHarness {
   async startServer(options: { concurrency?: number } = {}): Promise<void> {
     this.server = await startLocalServer({
       dir: join(this.home, 'platform'),
-      baseEnv: { PATH: process.env.PATH ?? '', HOME: this.home },
+      // What `anchor server` passes its builds (PATH, CA certificates, proxies…), with a home of its own.
+      baseEnv: { ...readCliEnv(process.env).baseEnv, HOME: this.home },
       githubToken: undefined,
       githubApiUrl: undefined,
       host: '127.0.0.1',

@@ -40,6 +40,19 @@ describe('a real Next.js app through the local pipeline', () => {
     expect(image.status).toBe(200);
     expect(image.headers['content-type']).toMatch(/^image\//);
 
+    // ISR through the edge: stale after 5 s, regenerated in the background, fresh on a later request.
+    const renderedAt = async () => text((await platform.site('/isr')).body, 'rendered-at');
+    const first = await renderedAt();
+    expect(first).toBeTruthy();
+    await new Promise((r) => setTimeout(r, 6000));
+    await renderedAt();
+    let regenerated = first;
+    for (let i = 0; i < 50 && regenerated === first; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      regenerated = await renderedAt();
+    }
+    expect(regenerated).not.toBe(first);
+
     writeFileSync(join(platform.repo.dir, 'app', 'version.js'), "export const VERSION = 'v2';\n");
     await setEnv(platform.server.ports, { project: 'site', key: 'GREETING', value: 'Hello again', secret: false, targets: ['runtime'] });
     const v2 = platform.repo.commit({}, 'v2');

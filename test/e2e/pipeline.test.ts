@@ -66,6 +66,18 @@ describe('push to live on the local platform', () => {
     expect(body).toContain('<h1>v1</h1>');
   });
 
+  it('keeps the live and the previous version running, and stops older ones', async () => {
+    const ids: string[] = [];
+    for (const version of ['v1', 'v2', 'v3']) {
+      const id = (await platform.push(platform.repo.commit(pipelineAppFiles({ version }), version))).json.deploymentId ?? '';
+      await platform.waitFor(id, ['live']);
+      ids.push(id);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    expect(platform.server.functions.runningDeployments().sort()).toEqual([ids[1], ids[2]].sort());
+    expect((await platform.site('/')).body).toContain('<h1>v3</h1>');
+  });
+
   it('the log tells the story from webhook to live', async () => {
     const sha = platform.repo.commit(pipelineAppFiles({ version: 'v1' }), 'first');
     const id = (await platform.push(sha)).json.deploymentId ?? '';

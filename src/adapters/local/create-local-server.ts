@@ -20,6 +20,7 @@ export interface LocalServerOptions extends LocalPlatformOptions {
   /** anchor's own open-next.config.ts (templates/), used for apps that have none. */
   defaultOpenNextConfig?: string;
   visibilityMs?: number;
+  buildTimeoutMs?: number;
 }
 
 export interface LocalServer {
@@ -62,6 +63,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     cacheDir: local.paths.cache,
     defaultOpenNextConfig: options.defaultOpenNextConfig ?? join(templatesDir(), 'open-next.config.ts'),
     baseEnv: options.baseEnv,
+    timeoutMs: options.buildTimeoutMs,
   });
   const ports: Ports = { ...local.ports, functions, builder };
   // A server that died mid-build left processes running and jobs invisible: end the first and take

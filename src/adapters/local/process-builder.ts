@@ -21,6 +21,8 @@ export interface ProcessBuilderOptions {
   baseEnv: Record<string, string>;
   /** How long a stopped build's processes get after SIGTERM before SIGKILL. */
   stopGraceMs?: number;
+  /** A build running longer is stopped and fails (CodeBuild's default is the same 30 minutes). */
+  timeoutMs?: number;
   execa?: Execa;
 }
 
@@ -28,6 +30,7 @@ interface BuildState {
   request: BuildRequest;
   processes: BuildProcesses;
   stopRequested: boolean;
+  timedOut: boolean;
   commitSha: string | null;
 }
 
@@ -57,7 +60,7 @@ export class ProcessBuilder implements Builder {
 
   async start(request: BuildRequest): Promise<{ buildId: string; ended: Promise<BuildEnd> }> {
     const buildId = `${request.deploymentId.replace(/[^A-Za-z0-9_-]/g, '_')}-${randomBytes(4).toString('hex')}`;
-    const state: BuildState = { request, processes: new BuildProcesses(this.execa, buildId), stopRequested: false, commitSha: request.commitSha };
+    const state: BuildState = { request, processes: new BuildProcesses(this.execa, buildId), stopRequested: false, timedOut: false, commitSha: request.commitSha };
     const ended = this.run(buildId, state).catch(
       (error: unknown): BuildEnd => ({ ok: false, stopped: false, reason: `internal error in the builder: ${errorMessage(error)}`, commitSha: state.commitSha }),
     );
@@ -111,6 +114,13 @@ export class ProcessBuilder implements Builder {
       }
     };
     let succeeded = false;
+    const timeoutMs = this.options.timeoutMs ?? 30 * 60_000;
+    // A step that hangs (an install waiting on the network forever) must not hold a build slot for good.
+    const timer = setTimeout(() => {
+      build.timedOut = true;
+      void build.processes.killAll(this.stopGraceMs);
+    }, timeoutMs);
+    timer.unref();
     try {
       await mkdir(scratch, { recursive: true });
       const end = await this.pipeline(build, scratch, log);
@@ -119,6 +129,12 @@ export class ProcessBuilder implements Builder {
       return end;
     } catch (error) {
       await build.processes.killAll(this.stopGraceMs);
+      if (build.timedOut) {
+        const limit = timeoutMs >= 60_000 ? `${Math.round(timeoutMs / 60_000)} minutes` : `${Math.round(timeoutMs / 1000)} seconds`;
+        const reason = `the build ran longer than ${limit} and was stopped (the last log lines show the step that hung)`;
+        log(`▸ Build failed: ${reason}`);
+        return { ok: false, stopped: false, reason, commitSha: build.commitSha };
+      }
       if (build.stopRequested || error instanceof BuildStopped) {
         log('▸ Build stopped');
         return { ok: false, stopped: true, reason: 'build stopped before it finished', commitSha: build.commitSha };
@@ -127,6 +143,7 @@ export class ProcessBuilder implements Builder {
       log(`▸ Build failed: ${reason}`);
       return { ok: false, stopped: false, reason, commitSha: build.commitSha };
     } finally {
+      clearTimeout(timer);
       // After a success only the artifact stays, for the caller to store and then cleanup().
       for (const path of succeeded ? [join(scratch, 'repo'), join(scratch, 'tmp')] : [scratch]) {
         await rm(path, { recursive: true, force: true }).catch(() => undefined);

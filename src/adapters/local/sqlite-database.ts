@@ -108,9 +108,16 @@ export interface OpenDatabaseOptions {
  */
 let binding: string | undefined;
 
-function nativeBinding(): string {
-  binding ??= createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');
-  return binding;
+function nativeBinding(): string | undefined {
+  if (binding === undefined) {
+    try {
+      binding = createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');
+    } catch {
+      // Not beside a node_modules (a copy bundled elsewhere): better-sqlite3 looks for it itself.
+      binding = '';
+    }
+  }
+  return binding || undefined;
 }
 
 export function openDatabase(file: string, options: OpenDatabaseOptions = {}): SqliteDatabase {
