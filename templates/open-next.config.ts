@@ -89,10 +89,6 @@ const config = {
       packages: ['sharp@0.35.5'],
       arch: (process.env.ANCHOR_IMAGE_ARCH ?? process.arch) === 'arm64' ? 'arm64' : 'x64',
       libc: 'glibc',
-      // npm installs into the first folder up from its working directory that has a package.json
-      // or node_modules; OpenNext's temporary folder has neither, so without --prefix a
-      // package.json in any parent folder (the home directory, say) catches sharp instead.
-      additionalArgs: '--prefix .',
     },
   },
 } satisfies OpenNextConfig;

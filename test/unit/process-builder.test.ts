@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -152,6 +152,23 @@ setInterval(() => {}, 1000);
     // Harmless afterwards, and on a build that never existed.
     await builder.stop(buildId);
     await builder.stop('nope');
+  });
+
+  it('gives the build a TMPDIR where npm does not install into a package.json up the tree', async () => {
+    // OpenNext installs sharp with npm in a temp folder; npm picks the first folder upwards with a
+    // package.json. An operator's home often has one, and the platform lives under the home.
+    const home = join(root, 'operator-home');
+    const underHome = new ProcessBuilder({ workDir: join(home, '.anchor', 'platforms', 'local', 'builds'), cacheDir: join(home, '.anchor', 'cache'), defaultOpenNextConfig: defaultConfig, baseEnv: baseEnv(), stopGraceMs: 500 });
+    repo.commit(appFiles({ build: `const fs = require('node:fs'), os = require('node:os'), path = require('node:path');\nconst dir = fs.mkdtempSync(path.join(os.tmpdir(), 'open-next-install-'));\nconsole.log('npm prefix=' + require('node:child_process').execSync('npm prefix', { cwd: dir }).toString().trim() + ' dir=' + dir);\n` }), 'Like OpenNext');
+    mkdirSync(home, { recursive: true });
+    writeFileSync(join(home, 'package.json'), '{"name":"operator-home"}');
+    const lines: string[] = [];
+    const { ended } = await underHome.start(request({ lines }));
+    expect(await ended).toMatchObject({ ok: true });
+    const found = /npm prefix=(\S+) dir=(\S+)/.exec(lines.join('\n'));
+    expect(found?.[1]).toBeDefined();
+    expect(found?.[1]).toBe(found?.[2]);
+    expect(found?.[1]?.startsWith(home)).toBe(false);
   });
 
   it('a build that hangs past the timeout fails with a reason and leaves no process behind', async () => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { execa as realExeca } from 'execa';
 import type { BuildEnd, BuildRequest, Builder } from '../../core/ports/builder.js';
@@ -23,6 +24,8 @@ export interface ProcessBuilderOptions {
   stopGraceMs?: number;
   /** A build running longer is stopped and fails (CodeBuild's default is the same 30 minutes). */
   timeoutMs?: number;
+  /** Where each build's TMPDIR is made (default: the system temp folder). */
+  tempRoot?: string;
   execa?: Execa;
 }
 
@@ -31,6 +34,7 @@ interface BuildState {
   processes: BuildProcesses;
   stopRequested: boolean;
   timedOut: boolean;
+  tmpDir: string | null;
   commitSha: string | null;
 }
 
@@ -60,7 +64,7 @@ export class ProcessBuilder implements Builder {
 
   async start(request: BuildRequest): Promise<{ buildId: string; ended: Promise<BuildEnd> }> {
     const buildId = `${request.deploymentId.replace(/[^A-Za-z0-9_-]/g, '_')}-${randomBytes(4).toString('hex')}`;
-    const state: BuildState = { request, processes: new BuildProcesses(this.execa, buildId), stopRequested: false, timedOut: false, commitSha: request.commitSha };
+    const state: BuildState = { request, processes: new BuildProcesses(this.execa, buildId), stopRequested: false, timedOut: false, tmpDir: null, commitSha: request.commitSha };
     const ended = this.run(buildId, state).catch(
       (error: unknown): BuildEnd => ({ ok: false, stopped: false, reason: `internal error in the builder: ${errorMessage(error)}`, commitSha: state.commitSha }),
     );
@@ -145,7 +149,7 @@ export class ProcessBuilder implements Builder {
     } finally {
       clearTimeout(timer);
       // After a success only the artifact stays, for the caller to store and then cleanup().
-      for (const path of succeeded ? [join(scratch, 'repo'), join(scratch, 'tmp')] : [scratch]) {
+      for (const path of [...(succeeded ? [join(scratch, 'repo')] : [scratch]), ...(build.tmpDir ? [build.tmpDir] : [])]) {
         await rm(path, { recursive: true, force: true }).catch(() => undefined);
       }
     }
@@ -154,8 +158,12 @@ export class ProcessBuilder implements Builder {
   private async pipeline(build: BuildState, scratch: string, log: (line: string) => void): Promise<BuildEnd> {
     const { request } = build;
     const repoDir = join(scratch, 'repo');
-    const tmpDir = join(scratch, 'tmp');
-    await mkdir(tmpDir, { recursive: true });
+    // The build's TMPDIR is outside the platform's folders: OpenNext runs `npm install sharp` in a
+    // temp folder, and npm installs into the first folder upwards with a package.json or
+    // node_modules, so a temp folder under the operator's home (which often has a package.json)
+    // would catch it. Under the system temp folder nothing does.
+    const tmpDir = await mkdtemp(join(this.options.tempRoot ?? tmpdir(), 'anchor-build-'));
+    build.tmpDir = tmpDir;
     const base = withoutAws({ ...this.options.baseEnv, TMPDIR: tmpDir });
     const step = async (
       label: string, file: string, args: string[], cwd: string, env: Record<string, string>, quiet = false, rewrite = (line: string) => line,
