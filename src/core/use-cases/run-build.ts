@@ -1,4 +1,5 @@
 import { ACTIVE_STATES, isEnded, type Deployment } from '../deployment.js';
+import { errorMessage } from '../errors.js';
 import { LogWriter } from '../log-writer.js';
 import type { BuildEnd, DeadLetter, Ports, ReceivedJob } from '../ports/index.js';
 import { deployBuilt, type DeployDeps } from './deploy.js';
@@ -40,16 +41,24 @@ export async function runBuildJob(deps: BuildDeps, received: Pick<ReceivedJob, '
   const env = await resolveEnv(deps, project.id, 'build');
   const log = new LogWriter(deps.logs, deps.clock, deployment.id, env.secretValues);
   log.line(received.attempt > 1 ? `▸ Build started again (try ${received.attempt}): the previous try did not finish.` : '▸ Build started.');
-  const started = await deps.builder.start({
-    deploymentId: deployment.id,
-    projectName: project.name,
-    repoUrl: project.repo.url,
-    ref: deployment.ref,
-    commitSha: deployment.commitSha,
-    root: project.root,
-    env: env.values,
-    onLine: (line) => log.line(line),
-  });
+  let started: Awaited<ReturnType<BuildDeps['builder']['start']>>;
+  try {
+    started = await deps.builder.start({
+      deploymentId: deployment.id,
+      projectName: project.name,
+      repoUrl: project.repo.url,
+      ref: deployment.ref,
+      commitSha: deployment.commitSha,
+      root: project.root,
+      env: env.values,
+      onLine: (line) => log.line(line),
+    });
+  } catch (error) {
+    // The queue tries again (or gives up): the log says so, in order, before the error goes up.
+    log.line(`✖ The build could not start (try ${received.attempt} of ${deps.queue.maxAttempts}): ${errorMessage(error)}`);
+    await log.flush();
+    throw error;
+  }
   await deps.deployments.update(deployment.id, { buildId: started.buildId });
   if (!started.ended) {
     await log.flush();
