@@ -13,6 +13,7 @@ export class BuildWorker {
   private wake: (() => void) | null = null;
   private readonly inFlight = new Set<Promise<void>>();
   private loop: Promise<void> | null = null;
+  private kickTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly deps: BuildDeps,
@@ -25,9 +26,16 @@ export class BuildWorker {
     this.loop ??= this.run();
   }
 
-  /** Look at the queue now (a webhook just queued something). */
+  /**
+   * Look at the queue soon (a webhook just queued something). A burst of pushes wakes the loop
+   * once, a few milliseconds later, rather than once per push in between the answers.
+   */
   kick(): void {
-    this.wake?.();
+    if (this.kickTimer) return;
+    this.kickTimer = setTimeout(() => {
+      this.kickTimer = null;
+      this.wake?.();
+    }, 10);
   }
 
   private async run(): Promise<void> {
@@ -78,7 +86,9 @@ export class BuildWorker {
   /** Stops taking jobs; running builds are left to the caller (they are stopped with the builder). */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.kick();
+    if (this.kickTimer) clearTimeout(this.kickTimer);
+    this.kickTimer = null;
+    this.wake?.();
     await this.loop;
   }
 
