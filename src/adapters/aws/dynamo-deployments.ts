@@ -1,6 +1,7 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Deployment, DeploymentState } from '../../core/deployment.js';
 import { planPromote } from '../../core/live-pointer.js';
+import { deploymentNotFound } from '../../core/domain-errors.js';
 import { AnchorError } from '../../core/errors.js';
 import type { Deployments, LivePointer, PromoteResult } from '../../core/ports/deployments.js';
 import { cancellationCodes, definedOnly, isConditionFailed } from './dynamo-errors.js';
@@ -232,11 +233,3 @@ function toPointer(item: PointerItem): LivePointer {
   return { projectId: item.projectId, deploymentId: item.deploymentId, sequence: item.liveSequence, highestSequence: item.highestSequence, revision: item.revision, at: item.at };
 }
 
-function deploymentNotFound(id: string, projectId?: string): AnchorError {
-  return new AnchorError({
-    code: 'DEPLOYMENT_NOT_FOUND',
-    kind: 'not-found',
-    message: projectId ? `Project ${projectId} has no deployment ${id}.` : `There is no deployment ${id}.`,
-    hint: 'Run "anchor deployments ls <project>" to see the deployments there are.',
-  });
-}

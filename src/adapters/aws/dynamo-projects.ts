@@ -1,5 +1,5 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { AnchorError } from '../../core/errors.js';
+import { projectExists, projectGone } from '../../core/domain-errors.js';
 import type { EnvVars } from '../../core/ports/env-vars.js';
 import type { Projects } from '../../core/ports/projects.js';
 import type { Project } from '../../core/project.js';
@@ -59,12 +59,7 @@ export class DynamoProjects implements Projects {
       );
     } catch (error) {
       if (!isConditionFailed(error)) throw error;
-      throw new AnchorError({
-        code: 'PROJECT_NOT_FOUND',
-        kind: 'not-found',
-        message: `Project "${project.name}" (${project.id}) does not exist any more.`,
-        hint: 'Run "anchor projects ls" to see the projects there are.',
-      });
+      throw projectGone(project);
     }
   }
 
@@ -81,11 +76,3 @@ export class DynamoProjects implements Projects {
   }
 }
 
-function projectExists(name: string): AnchorError {
-  return new AnchorError({
-    code: 'PROJECT_EXISTS',
-    kind: 'conflict',
-    message: `A project named "${name}" already exists.`,
-    hint: `Pick another name, or run "anchor projects show ${name}" to see the existing one.`,
-  });
-}

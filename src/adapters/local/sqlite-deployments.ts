@@ -1,5 +1,6 @@
 import type { Deployment, DeploymentState, Transition } from '../../core/deployment.js';
 import { planPromote } from '../../core/live-pointer.js';
+import { deploymentNotFound } from '../../core/domain-errors.js';
 import { AnchorError } from '../../core/errors.js';
 import type { Deployments, LivePointer, PromoteResult } from '../../core/ports/deployments.js';
 import { prepare, type SqliteDatabase } from './sqlite-database.js';
@@ -182,14 +183,6 @@ export class SqliteDeployments implements Deployments {
   }
 }
 
-function deploymentNotFound(id: string, projectId?: string): AnchorError {
-  return new AnchorError({
-    code: 'DEPLOYMENT_NOT_FOUND',
-    kind: 'not-found',
-    message: projectId ? `Project ${projectId} has no deployment ${id}.` : `There is no deployment ${id}.`,
-    hint: 'Run "anchor deployments ls <project>" to see the deployments there are.',
-  });
-}
 
 /** A patch key present with `undefined` means "leave as is", like an absent key. */
 function definedOnly<T extends object>(patch: T): Partial<T> {

@@ -1,4 +1,4 @@
-import { AnchorError } from '../../core/errors.js';
+import { projectExists, projectGone } from '../../core/domain-errors.js';
 import type { Projects } from '../../core/ports/projects.js';
 import type { Project } from '../../core/project.js';
 import { prepare, type SqliteDatabase } from './sqlite-database.js';
@@ -54,12 +54,7 @@ export class SqliteProjects implements Projects {
       throw error;
     }
     if (changes === 0) {
-      throw new AnchorError({
-        code: 'PROJECT_NOT_FOUND',
-        kind: 'not-found',
-        message: `Project "${project.name}" (${project.id}) does not exist any more.`,
-        hint: 'Run "anchor projects ls" to see the projects there are.',
-      });
+      throw projectGone(project);
     }
   }
 
@@ -69,14 +64,6 @@ export class SqliteProjects implements Projects {
   }
 }
 
-function projectExists(name: string): AnchorError {
-  return new AnchorError({
-    code: 'PROJECT_EXISTS',
-    kind: 'conflict',
-    message: `A project named "${name}" already exists.`,
-    hint: `Pick another name, or run "anchor projects show ${name}" to see the existing one.`,
-  });
-}
 
 function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && 'code' in error && (error.code === 'SQLITE_CONSTRAINT_UNIQUE' || error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY');
