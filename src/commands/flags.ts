@@ -1,28 +1,32 @@
+import { z } from 'zod';
 import { AnchorError } from '../core/errors.js';
 
-/** Flag parsing shared by command files; the messages name the flag. */
+/** Flag parsing shared by command files (zod at the edge); the messages name the flag. */
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().min(1);
+
 export function parsePort(value: unknown, flag: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  const parsed = port.safeParse(value);
+  if (!parsed.success) {
     throw new AnchorError({ code: 'FLAG_INVALID', kind: 'usage', message: `${flag} must be a port number (0-65535), not "${String(value)}".`, hint: `Pass e.g. ${flag} 8080.` });
   }
-  return port;
+  return parsed.data;
 }
 
 export function parsePositiveInt(value: unknown, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) {
+  const parsed = positiveInt.safeParse(value);
+  if (!parsed.success) {
     throw new AnchorError({ code: 'FLAG_INVALID', kind: 'usage', message: `${flag} must be a whole number of at least 1, not "${String(value)}".`, hint: `Pass e.g. ${flag} 2.` });
   }
-  return n;
+  return parsed.data;
 }
 
-const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+const region = z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/);
 
 export function parseRegion(value: unknown): string {
-  const region = String(value ?? 'ap-southeast-1');
-  if (!REGION.test(region)) {
-    throw new AnchorError({ code: 'FLAG_INVALID', kind: 'usage', message: `--region must be an AWS region such as ap-southeast-1, not "${region}".`, hint: 'Pass e.g. --region ap-southeast-1 (Singapore, the default).' });
+  const text = String(value ?? 'ap-southeast-1');
+  if (!region.safeParse(text).success) {
+    throw new AnchorError({ code: 'FLAG_INVALID', kind: 'usage', message: `--region must be an AWS region such as ap-southeast-1, not "${text}".`, hint: 'Pass e.g. --region ap-southeast-1 (Singapore, the default).' });
   }
-  return region;
+  return text;
 }

@@ -346,3 +346,22 @@ describe('output rules', () => {
     expect((await cli(['projects', 'ls', '--nope'])).code).toBe(2);
   });
 });
+
+describe('flag values', () => {
+  it.each([
+    [['init', '--local', '--port', 'eighty'], '--port must be a port number'],
+    [['init', '--local', '--port', '70000'], '--port must be a port number'],
+  ])('%j is refused, naming the flag', async (args, message) => {
+    const result = await cli(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(existsSync(join(home.dir, '.anchor', 'platforms'))).toBe(false);
+  });
+
+  it('deployments ls --limit 0 is refused, naming the flag', async () => {
+    await initWithProject();
+    const result = await cli(['deployments', 'ls', 'shop', '--limit', '0']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--limit must be a whole number of at least 1');
+  });
+});
