@@ -198,9 +198,14 @@ async function deployThroughPipeline(sha: string): Promise<{ deploymentId: strin
   const queued = await cli('deploy', 'shop', '--json');
   expect(queued.code, queued.stderr).toBe(0);
   const deploymentId = queued.json<{ deploymentId: string }>().deploymentId;
+  return { deploymentId, outcome: await runPipeline(await sqsBatch(), sha) };
+}
+
+/** The queued job through the orchestrator (the build starts), the build's uploads, and the deploy handler. */
+async function runPipeline(batch: Awaited<ReturnType<typeof sqsBatch>>, sha: string): Promise<string> {
   const { ports } = w.handlers;
-  const batch = await sqsBatch();
-  expect(batch.Records.map((r) => JSON.parse(r.body ?? '{}').deploymentId)).toEqual([deploymentId]);
+  expect(batch.Records).toHaveLength(1);
+  const deploymentId = (JSON.parse(batch.Records[0]?.body ?? '{}') as { deploymentId: string }).deploymentId;
   expect(await makeOrchestratorHandler(ports)(batch)).toEqual({ batchItemFailures: [] });
   for (const r of batch.Records) await ports.queue.ack(SqsJobQueue.fromMessage({ Body: r.body, ReceiptHandle: r.receiptHandle })?.receipt as string);
   await buildUploads(deploymentId, sha.slice(0, 7));
@@ -217,7 +222,7 @@ async function deployThroughPipeline(sha: string): Promise<{ deploymentId: strin
       },
     },
   });
-  return { deploymentId, outcome: result.outcome };
+  return result.outcome;
 }
 
 describe('projects and env on an aws platform', () => {
@@ -315,6 +320,26 @@ describe('deploy, deployments, logs and rollback on an aws platform', () => {
     const followedJson = await cli('logs', deploymentId, '--follow', '--json');
     const events = followedJson.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; state?: string; url?: string });
     expect(events.at(-1)).toEqual({ type: 'end', deploymentId, state: 'live', reason: null, url: SITE });
+
+    const human = await cli('deployments', 'ls', 'shop');
+    expect(human.stdout).toMatch(new RegExp(`${deploymentId} ●\\s+live`));
+  });
+
+  it('deploy --follow prints the lines as the pipeline writes them and exits 0 once live', async () => {
+    const following = cli('deploy', 'shop', '--follow');
+    // The job reaches the queue while the command is still following; the pipeline runs meanwhile.
+    let batch = await sqsBatch();
+    while (batch.Records.length === 0) batch = await sqsBatch();
+    const deploymentId = (JSON.parse(batch.Records[0]?.body ?? '{}') as { deploymentId: string }).deploymentId;
+    expect(await runPipeline(batch, '6666666666666666666666666666666666666666')).toBe('live');
+
+    const result = await following;
+    expect(result.code, result.stderr).toBe(0);
+    const stream = w.logs.streams.get(`/anchor/dev/builds\0${deploymentId}/anchor`) ?? [];
+    const written = stream.map((e) => (JSON.parse(e.message) as { text: string }).text);
+    expect(written.length).toBeGreaterThan(2);
+    expect(result.stdout.trimEnd().split('\n')).toEqual(written);
+    expect(result.stdout + result.stderr).toContain(`${deploymentId} is live: ${SITE}`);
   });
 
   it('logs --follow of a deployment that fails exits 7 with the reason; the live site is untouched', async () => {
