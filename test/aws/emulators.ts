@@ -180,3 +180,25 @@ export async function createBuildQueues(client: SQSClient, maxReceiveCount = 3):
   );
   return { queueUrl: queue.QueueUrl as string, deadLetterQueueUrl: dlq.QueueUrl as string };
 }
+
+/**
+ * A platform stack's data plane made on the emulators (tables, queue + DLQ, buckets), returned as
+ * the stack outputs `createAwsPorts` reads.
+ */
+export async function createPlatformOutputs(clients: { dynamo: DynamoDBClient; sqs: SQSClient; s3: S3Client }): Promise<Record<string, string>> {
+  const tables = await createPlatformTables(clients.dynamo);
+  const queues = await createBuildQueues(clients.sqs);
+  return {
+    ProjectsTableName: tables.projects,
+    DeploymentsTableName: tables.deployments,
+    EnvVarsTableName: tables.envVars,
+    DeliveriesTableName: tables.deliveries,
+    ArtifactsBucketName: await createBucket(clients.s3, 'artifacts'),
+    AssetsBucketName: await createBucket(clients.s3, 'assets'),
+    CacheBucketName: await createBucket(clients.s3, 'cache'),
+    BuildQueueUrl: queues.queueUrl,
+    BuildDeadLetterQueueUrl: queues.deadLetterQueueUrl,
+    BuildProjectName: 'anchor-dev-build',
+    BuildLogGroupName: '/anchor/dev/builds',
+  };
+}

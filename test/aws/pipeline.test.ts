@@ -18,7 +18,7 @@ import { SqsJobQueue } from '../../src/adapters/aws/sqs-job-queue.js';
 import { listZip, readZipEntry } from '../../src/adapters/aws/zip-archive.js';
 import type { Project } from '../../src/core/project.js';
 import { rollback } from '../../src/core/use-cases/rollback.js';
-import { createBucket, createBuildQueues, createPlatformTables, dynamoClient, s3Client, sqsClient, startDynamoDbLocal, startFauxqs, startS3rver, TEST_CREDENTIALS, TEST_REGION, type Emulator } from './emulators.js';
+import { createPlatformOutputs, dynamoClient, s3Client, sqsClient, startDynamoDbLocal, startFauxqs, startS3rver, TEST_CREDENTIALS, TEST_REGION, type Emulator } from './emulators.js';
 import { mockCloudWatchLogs, mockKeyValueStore, mockLambda, mockSsm } from './sdk-mocks.js';
 
 /**
@@ -60,21 +60,7 @@ interface World {
 let w: World;
 
 beforeEach(async () => {
-  const tables = await createPlatformTables(dynamoApi);
-  const queues = await createBuildQueues(sqsApi);
-  const outputs = {
-    ProjectsTableName: tables.projects,
-    DeploymentsTableName: tables.deployments,
-    EnvVarsTableName: tables.envVars,
-    DeliveriesTableName: tables.deliveries,
-    ArtifactsBucketName: await createBucket(s3Api, 'artifacts'),
-    AssetsBucketName: await createBucket(s3Api, 'assets'),
-    CacheBucketName: await createBucket(s3Api, 'cache'),
-    BuildQueueUrl: queues.queueUrl,
-    BuildDeadLetterQueueUrl: queues.deadLetterQueueUrl,
-    BuildProjectName: 'anchor-dev-build',
-    BuildLogGroupName: '/anchor/dev/builds',
-  };
+  const outputs = await createPlatformOutputs({ dynamo: dynamoApi, sqs: sqsApi, s3: s3Api });
   const codebuildClient = new CodeBuildClient({ region: TEST_REGION, credentials: TEST_CREDENTIALS });
   const codebuild = mockClient(codebuildClient);
   codebuild.on(StartBuildCommand).callsFake(() => ({ build: { id: `anchor-dev-build:${randomUUID()}` } }));

@@ -19,7 +19,7 @@ import { makeOrchestratorHandler } from '../../infra/handlers/orchestrator.js';
 import { artifactKey, functionCodeKey } from '../../infra/stack/names.js';
 import { createAwsPorts, type AwsPlatform } from '../../src/adapters/aws/create-aws-ports.js';
 import { SqsJobQueue } from '../../src/adapters/aws/sqs-job-queue.js';
-import { createBucket, createBuildQueues, createPlatformTables, S3RVER_CREDENTIALS, startDynamoDbLocal, startFauxqs, startS3rver, TEST_REGION, type Emulator } from '../aws/emulators.js';
+import { createPlatformOutputs, S3RVER_CREDENTIALS, startDynamoDbLocal, startFauxqs, startS3rver, TEST_REGION, type Emulator } from '../aws/emulators.js';
 import { mockCloudWatchLogs, mockKeyValueStore, mockLambda, mockSsm } from '../aws/sdk-mocks.js';
 import { runCli, tempHome } from './run-cli.js';
 
@@ -94,20 +94,8 @@ function forwardSends(clientClass: { prototype: { send: unknown } }, target: { s
 }
 
 beforeEach(async () => {
-  const tables = await createPlatformTables(dynamoApi);
-  const queues = await createBuildQueues(sqsApi);
   const outputs = {
-    ProjectsTableName: tables.projects,
-    DeploymentsTableName: tables.deployments,
-    EnvVarsTableName: tables.envVars,
-    DeliveriesTableName: tables.deliveries,
-    ArtifactsBucketName: await createBucket(s3Api, 'artifacts'),
-    AssetsBucketName: await createBucket(s3Api, 'assets'),
-    CacheBucketName: await createBucket(s3Api, 'cache'),
-    BuildQueueUrl: queues.queueUrl,
-    BuildDeadLetterQueueUrl: queues.deadLetterQueueUrl,
-    BuildProjectName: 'anchor-dev-build',
-    BuildLogGroupName: '/anchor/dev/builds',
+    ...(await createPlatformOutputs({ dynamo: dynamoApi, sqs: sqsApi, s3: s3Api })),
     WebhookApiUrl: 'https://a1b2c3d4e5.execute-api.ap-southeast-1.amazonaws.com',
   };
   const codebuild = new CodeBuildClient({ region: TEST_REGION, credentials: CREDENTIALS });
