@@ -1,17 +1,17 @@
 import { createHmac, randomUUID } from 'node:crypto';
+import { uploadBuildOutput } from './build-uploads.js';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CodeBuildClient, StartBuildCommand } from '@aws-sdk/client-codebuild';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { UpdateAliasCommand } from '@aws-sdk/client-lambda';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { zipFiles } from '../../infra/handler-zip.js';
 import { makeDeployHandler } from '../../infra/handlers/deploy.js';
 import { makeOrchestratorHandler } from '../../infra/handlers/orchestrator.js';
 import { makeWebhookHandler } from '../../infra/handlers/webhook.js';
-import { artifactKey, functionCodeKey } from '../../infra/stack/names.js';
+import { artifactKey } from '../../infra/stack/names.js';
 import { createAwsPorts, type AwsPlatform } from '../../src/adapters/aws/create-aws-ports.js';
 import { downloadZip } from '../../src/adapters/aws/s3-zip.js';
 import { SqsJobQueue } from '../../src/adapters/aws/sqs-job-queue.js';
@@ -115,29 +115,6 @@ async function sqsBatch() {
   return { Records: (Messages ?? []).map((m) => ({ messageId: m.MessageId, receiptHandle: m.ReceiptHandle, body: m.Body, attributes: { ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount }, eventSourceARN: 'arn:aws:sqs:ap-southeast-1:000000000000:anchor-dev-builds' })) };
 }
 
-/**
- * What the buildspec does at its end: zip each function's bundle (its files at the zip root) and
- * `.open-next/`, and upload them beside each other under the deployment's artifact prefix.
- */
-async function buildUploads(deploymentId: string, marker: string) {
-  const files = {
-    'open-next.output.json': JSON.stringify({ origins: { default: { bundle: '.open-next/server-functions/default' } } }),
-    'server-functions/default/index.mjs': `export const handler = () => '${marker}';`,
-    'image-optimization-function/index.mjs': 'export const handler = () => 1;',
-    'image-optimization-function/node_modules/sharp/package.json': '{"name":"sharp"}',
-    'assets/_next/static/chunks/main-1a2b3c.js': 'console.log(1)',
-    [`assets/_next/static/${marker}/_buildManifest.js`]: 'self.__BUILD_MANIFEST={}',
-    'assets/favicon.ico': 'ico',
-    [`cache/${marker}/index.cache`]: '{}',
-  };
-  const zipUnder = (dir: string) =>
-    zipFiles(Object.entries(files).filter(([name]) => name.startsWith(dir)).map(([name, content]) => ({ name: name.slice(dir.length), data: Buffer.from(content) })));
-  const bucket = w.outputs['ArtifactsBucketName'];
-  await s3Api.send(new PutObjectCommand({ Bucket: bucket, Key: functionCodeKey('shop', deploymentId, 'server'), Body: zipUnder('server-functions/default/') }));
-  await s3Api.send(new PutObjectCommand({ Bucket: bucket, Key: functionCodeKey('shop', deploymentId, 'image'), Body: zipUnder('image-optimization-function/') }));
-  await s3Api.send(new PutObjectCommand({ Bucket: bucket, Key: artifactKey('shop', deploymentId), Body: zipUnder('') }));
-}
-
 /** The files of a zip stored in s3rver, as Lambda would unpack the function code it names. */
 async function zipAt(location: string): Promise<Record<string, string>> {
   const zip = await downloadZip(s3Api, location);
@@ -174,7 +151,7 @@ async function pushAndDeploy(sha: string): Promise<{ deploymentId: string; outco
   for (const r of batch.Records) await ports.queue.ack(SqsJobQueue.fromMessage({ Body: r.body, ReceiptHandle: r.receiptHandle })?.receipt as string);
   expect((await ports.deployments.get(deploymentId))?.state).toBe('building');
 
-  await buildUploads(deploymentId, sha.slice(0, 7));
+  await uploadBuildOutput(s3Api, w.outputs['ArtifactsBucketName'] ?? '', 'shop', deploymentId, sha.slice(0, 7));
   const artifactLocation = (project: string, id: string) => `s3://${w.outputs['ArtifactsBucketName']}/${artifactKey(project, id)}`;
   const result = await makeDeployHandler(ports, { artifactLocation })(buildSucceeded(deploymentId, sha));
   return { deploymentId, outcome: result.outcome };

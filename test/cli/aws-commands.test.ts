@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { uploadBuildOutput } from '../aws/build-uploads.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
@@ -7,16 +8,15 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CodeBuildClient, StartBuildCommand } from '@aws-sdk/client-codebuild';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { LambdaClient, UpdateAliasCommand } from '@aws-sdk/client-lambda';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { interceptLocalhostDns } from 'fauxqs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { zipFiles } from '../../infra/handler-zip.js';
 import { makeDeployHandler } from '../../infra/handlers/deploy.js';
 import { makeOrchestratorHandler } from '../../infra/handlers/orchestrator.js';
-import { artifactKey, functionCodeKey } from '../../infra/stack/names.js';
+import { artifactKey } from '../../infra/stack/names.js';
 import { createAwsPorts, type AwsPlatform } from '../../src/adapters/aws/create-aws-ports.js';
 import { SqsJobQueue } from '../../src/adapters/aws/sqs-job-queue.js';
 import { createPlatformOutputs, S3RVER_CREDENTIALS, startDynamoDbLocal, startFauxqs, startS3rver, TEST_REGION, type Emulator } from '../aws/emulators.js';
@@ -162,25 +162,6 @@ async function sqsBatch() {
   return { Records: (Messages ?? []).map((m) => ({ messageId: m.MessageId, receiptHandle: m.ReceiptHandle, body: m.Body, attributes: { ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount } })) };
 }
 
-/** What the buildspec uploads at its end: each function's bundle and `.open-next/`, zipped. */
-async function buildUploads(deploymentId: string, marker: string): Promise<void> {
-  const files: Record<string, string> = {
-    'open-next.output.json': JSON.stringify({ origins: { default: { bundle: '.open-next/server-functions/default' } } }),
-    'server-functions/default/index.mjs': `export const handler = () => '${marker}';`,
-    'image-optimization-function/index.mjs': 'export const handler = () => 1;',
-    'image-optimization-function/node_modules/sharp/package.json': '{"name":"sharp"}',
-    'assets/_next/static/chunks/main-1a2b3c.js': 'console.log(1)',
-    [`assets/_next/static/${marker}/_buildManifest.js`]: 'self.__BUILD_MANIFEST={}',
-    'assets/favicon.ico': 'ico',
-    [`cache/${marker}/index.cache`]: '{}',
-  };
-  const zipUnder = (dir: string) => zipFiles(Object.entries(files).filter(([name]) => name.startsWith(dir)).map(([name, content]) => ({ name: name.slice(dir.length), data: Buffer.from(content) })));
-  const bucket = w.outputs['ArtifactsBucketName'];
-  await s3Api.send(new PutObjectCommand({ Bucket: bucket, Key: functionCodeKey('shop', deploymentId, 'server'), Body: zipUnder('server-functions/default/') }));
-  await s3Api.send(new PutObjectCommand({ Bucket: bucket, Key: functionCodeKey('shop', deploymentId, 'image'), Body: zipUnder('image-optimization-function/') }));
-  await s3Api.send(new PutObjectCommand({ Bucket: bucket, Key: artifactKey('shop', deploymentId), Body: zipUnder('') }));
-}
-
 /** `anchor deploy shop`, then the queue → orchestrator → CodeBuild → success event → deploy handler. */
 async function deployThroughPipeline(sha: string): Promise<{ deploymentId: string; outcome: string }> {
   const queued = await cli('deploy', 'shop', '--json');
@@ -196,7 +177,7 @@ async function runPipeline(batch: Awaited<ReturnType<typeof sqsBatch>>, sha: str
   const deploymentId = (JSON.parse(batch.Records[0]?.body ?? '{}') as { deploymentId: string }).deploymentId;
   expect(await makeOrchestratorHandler(ports)(batch)).toEqual({ batchItemFailures: [] });
   for (const r of batch.Records) await ports.queue.ack(SqsJobQueue.fromMessage({ Body: r.body, ReceiptHandle: r.receiptHandle })?.receipt as string);
-  await buildUploads(deploymentId, sha.slice(0, 7));
+  await uploadBuildOutput(s3Api, w.outputs['ArtifactsBucketName'] ?? '', 'shop', deploymentId, sha.slice(0, 7));
   const artifactLocation = (project: string, id: string) => `s3://${w.outputs['ArtifactsBucketName']}/${artifactKey(project, id)}`;
   const result = await makeDeployHandler(ports, { artifactLocation })({
     'detail-type': 'CodeBuild Build State Change',
