@@ -32,8 +32,7 @@ export async function deployBuilt(deps: DeployDeps, deploymentId: string): Promi
     if (!artifact) throw new DeployStepError('The build output is no longer stored; deploy again to rebuild it.');
     await checkBundle(deps, artifact);
     // The env this deployment runs with is kept with it (secrets sealed), so a rollback brings it back.
-    const snapshot = Object.fromEntries((await deps.envVars.list(deployment.projectId)).filter((v) => v.targets.includes('runtime')).map((v) => [v.key, { value: v.value, secret: v.secret }]));
-    await deps.deployments.update(deploymentId, { runtimeEnv: snapshot });
+    await deps.deployments.update(deploymentId, { runtimeEnv: runtime.snapshot });
     log.line('▸ Publishing static assets.');
     const stats = await step(deps.staticHost.publish(project.name, deploymentId, artifact), 'Publishing the static assets failed');
     log.line(`  ${stats.files} static files ready (${stats.uploaded} uploaded, ${stats.skipped} already stored).`);

@@ -1,3 +1,4 @@
+import type { Deployment } from '../deployment.js';
 import { assertEnvKey, assertRuntimeBudget, utf8Bytes, type EnvTarget, type EnvVar } from '../env-var.js';
 import { AnchorError } from '../errors.js';
 import { mergeDotenv, parseDotenv, type PullVar } from '../dotenv-format.js';
@@ -115,14 +116,26 @@ export async function importEnv(deps: EnvDeps, input: { project: string; text: s
   return { imported: vars.map((v) => v.key) };
 }
 
-/** Plaintext env of a target, for a build or a deployment: secrets opened here and nowhere else. */
-export async function resolveEnv(deps: Pick<EnvDeps, 'envVars' | 'secrets'>, projectId: string, target: EnvTarget): Promise<{ values: Record<string, string>; secretValues: string[] }> {
+/** A deployment's env as stored with it: values as in the env store (secrets still sealed). */
+export type EnvSnapshot = NonNullable<Deployment['runtimeEnv']>;
+
+/**
+ * Plaintext env of a target, for a build or a deployment, read once: the `snapshot` (secrets still
+ * sealed) is exactly what `values` was opened from, so a deployment stores what it runs with.
+ */
+export async function resolveEnv(deps: Pick<EnvDeps, 'envVars' | 'secrets'>, projectId: string, target: EnvTarget): Promise<{ values: Record<string, string>; secretValues: string[]; snapshot: EnvSnapshot }> {
   const vars = (await deps.envVars.list(projectId)).filter((v) => v.targets.includes(target));
+  const snapshot: EnvSnapshot = Object.fromEntries(vars.map((v) => [v.key, { value: v.value, secret: v.secret }]));
+  return { ...(await openEnvSnapshot(deps, snapshot)), snapshot };
+}
+
+/** Opens a stored env snapshot (a rollback target's, the live one after a restart): secrets opened here and nowhere else. */
+export async function openEnvSnapshot(deps: Pick<EnvDeps, 'secrets'>, snapshot: EnvSnapshot | null): Promise<{ values: Record<string, string>; secretValues: string[] }> {
   const values: Record<string, string> = {};
   const secretValues: string[] = [];
-  for (const v of vars) {
+  for (const [key, v] of Object.entries(snapshot ?? {})) {
     const plain = v.secret ? await deps.secrets.open(v.value) : v.value;
-    values[v.key] = plain;
+    values[key] = plain;
     if (v.secret && plain !== '') secretValues.push(plain);
   }
   return { values, secretValues };

@@ -1,8 +1,8 @@
-import type { Deployment } from '../deployment.js';
 import { AnchorError } from '../errors.js';
 import type { Ports } from '../ports/index.js';
 import { getProject } from './projects.js';
 import { previousLive } from './retention.js';
+import { openEnvSnapshot } from './env.js';
 
 export type RollbackDeps = Pick<Ports, 'projects' | 'deployments' | 'artifacts' | 'staticHost' | 'functions' | 'secrets' | 'logs' | 'clock'>;
 
@@ -43,7 +43,7 @@ export async function rollback(deps: RollbackDeps, input: { project: string; to?
   if (!artifact) {
     throw new AnchorError({ code: 'NOT_RETAINED', kind: 'conflict', message: `${target.id} is no longer retained: its build output was cleaned up.`, hint: `Deploy its commit again instead: anchor deploy ${project.name} --ref ${target.commitSha ?? target.ref}` });
   }
-  const env = await openEnvSnapshot(deps, target);
+  const env = (await openEnvSnapshot(deps, target.runtimeEnv)).values;
   const version = await deps.functions.publish({ projectName: project.name, deploymentId: target.id, artifact, env });
   await deps.functions.smoke(version, project.name);
   const started = deps.clock.now().getTime();
@@ -58,10 +58,4 @@ export async function rollback(deps: RollbackDeps, input: { project: string; to?
   await deps.logs.append(target.id, [`↩ Rolled back to this deployment (from ${live.deploymentId}).`], at).catch(() => undefined);
   await deps.logs.append(live.deploymentId, [`↩ Rolled back from this deployment to ${target.id}.`], at).catch(() => undefined);
   return { project: project.name, from: live.deploymentId, to: target.id, flipMs };
-}
-
-async function openEnvSnapshot(deps: Pick<Ports, 'secrets'>, deployment: Deployment): Promise<Record<string, string>> {
-  const env: Record<string, string> = {};
-  for (const [key, v] of Object.entries(deployment.runtimeEnv ?? {})) env[key] = v.secret ? await deps.secrets.open(v.value) : v.value;
-  return env;
 }

@@ -1,5 +1,6 @@
 import { errorMessage } from '../errors.js';
 import type { Ports } from '../ports/index.js';
+import { openEnvSnapshot } from './env.js';
 
 export type ServeLiveDeps = Pick<Ports, 'projects' | 'deployments' | 'artifacts' | 'functions' | 'staticHost' | 'secrets' | 'logger'>;
 
@@ -19,8 +20,7 @@ export async function serveLive(
     try {
       const [deployment, artifact] = await Promise.all([deps.deployments.get(live.deploymentId), deps.artifacts.get(live.deploymentId)]);
       if (!deployment || !artifact) throw new Error('its build output is no longer stored');
-      const env: Record<string, string> = {};
-      for (const [key, v] of Object.entries(deployment.runtimeEnv ?? {})) env[key] = v.secret ? await deps.secrets.open(v.value) : v.value;
+      const env = (await openEnvSnapshot(deps, deployment.runtimeEnv)).values;
       const version = await deps.functions.publish({ projectName: project.name, deploymentId: deployment.id, artifact, env });
       await deps.staticHost.activate(project.name, deployment.id);
       await deps.functions.activate(project.name, version, live.revision);
