@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signPayload } from '../../src/core/webhook-signature.js';
 import { pushPayload, signedDelivery } from '../fakes/github-push.js';
@@ -118,6 +119,40 @@ describe('POST /webhook/:projectId', () => {
       setTimeout(() => reject(new Error('no answer')), 20_000);
     });
     expect(chunked).toBe(413);
+  });
+
+  it('100 pushes at once are each answered 202 and queued, and each log starts with its push once the burst is over', async () => {
+    const shas = Array.from({ length: 100 }, (_, i) => `${i.toString(16).padStart(2, '0')}${'e'.repeat(38)}`);
+    const answers = await Promise.all(shas.map((sha) => platform.push(sha)));
+    expect(answers.map((a) => a.status)).toEqual(shas.map(() => 202));
+    for (const [i, answer] of answers.entries()) {
+      const deployment = await platform.server.ports.deployments.get(answer.json.deploymentId ?? '');
+      expect(deployment).toMatchObject({ state: 'queued', commitSha: shas[i] });
+    }
+    // The first lines are written after the burst (at most 250 ms after it began), not lost.
+    await new Promise((r) => setTimeout(r, 400));
+    for (const [i, answer] of answers.entries()) {
+      const lines = (await platform.server.ports.logs.read(answer.json.deploymentId ?? '', { after: 0 })).map((l) => l.text);
+      expect(lines[0]).toContain(`Push ${shas[i]?.slice(0, 7)} to main`);
+      expect(lines[1]).toMatch(/^Queued as d_/);
+    }
+  });
+
+  it('a sender that hangs up halfway through the body queues nothing, and the next push is taken', async () => {
+    const before = await count();
+    const delivery = signedDelivery(platform.webhookSecret, pushPayload({ ref: 'refs/heads/main', after: 'f'.repeat(40) }));
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(platform.server.port, '127.0.0.1', () => {
+        const head = [`POST /webhook/${platform.project.id} HTTP/1.1`, 'host: 127.0.0.1', `content-length: ${Buffer.byteLength(delivery.body)}`, ...Object.entries(delivery.headers).map(([k, v]) => `${k}: ${v}`)].join('\r\n');
+        socket.write(`${head}\r\n\r\n${delivery.body.slice(0, 100)}`);
+        setTimeout(() => socket.destroy(), 50);
+      });
+      socket.once('close', () => resolve());
+      socket.once('error', reject);
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await count()).toBe(before);
+    expect((await platform.push('f'.repeat(40))).status).toBe(202);
   });
 
   it('fuzz: arbitrary bodies, headers and paths never get a 5xx or crash the server', async () => {

@@ -7,6 +7,8 @@ import { receiveWebhook } from '../../core/use-cases/receive-webhook.js';
 import { supersedeOlder } from '../../core/use-cases/run-build.js';
 import { serveLive } from '../../core/use-cases/serve-live.js';
 import { BuildWorker } from './build-worker.js';
+import { BurstGate, BurstGatedLogs } from './burst-gate.js';
+import { GroupedWebhookIntake } from './grouped-webhook-intake.js';
 import { createLocalPorts, type LocalPlatformOptions } from './create-local-ports.js';
 import { LocalFunctionHost } from './local-function-host.js';
 import { PlatformServer } from './platform-server.js';
@@ -65,7 +67,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     baseEnv: options.baseEnv,
     timeoutMs: options.buildTimeoutMs,
   });
-  const ports: Ports = { ...local.ports, functions, builder };
+  // 100 deliveries at once are answered in about the time the first would be, then their follow-up work runs.
+  const gate = new BurstGate({ quietMs: 20, maxMs: 250 });
+  const ports: Ports = { ...local.ports, logs: new BurstGatedLogs(local.ports.logs, gate), functions, builder };
   // A server that died mid-build left processes running and jobs invisible: end the first and take
   // the jobs back now rather than after the visibility timeout (only one server runs per platform).
   const reaped = await builder.reapOrphans();
@@ -76,18 +80,24 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     const [newest] = await ports.deployments.listByProject(projectId, { limit: 1 });
     if (newest) await supersedeOlder(ports, newest);
   });
+  const intake = new GroupedWebhookIntake(local.db, async (request) => {
+    const answer = await receiveWebhook(ports, request);
+    if (answer.status === 202 && answer.body.deploymentId) {
+      gate.afterBurst(() => {
+        worker.kick();
+        supersede.schedule(request.projectId);
+      });
+    }
+    return answer;
+  });
   const token = randomBytes(24).toString('base64url');
   const server = new PlatformServer({
     functions,
     logger: ports.logger,
     controlToken: token,
-    webhook: async (request) => {
-      const answer = await receiveWebhook(ports, request);
-      if (answer.status === 202 && answer.body.deploymentId) {
-        worker.kick();
-        supersede.schedule(request.projectId);
-      }
-      return answer;
+    webhook: (request) => {
+      gate.arrived();
+      return intake.submit(request);
     },
     control: async (action, body) => {
       const input = body as { projectName: string; deploymentId: string; artifact: ArtifactInfo; env: Record<string, string>; version: FunctionVersion; revision: number };
@@ -123,6 +133,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     worker,
     close: async () => {
       clearInterval(reconcile);
+      gate.release();
       await worker.stop();
       // Builds run detached; stopped here, their jobs are picked up again by the next server.
       await builder.stopAll();

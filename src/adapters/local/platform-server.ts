@@ -81,16 +81,11 @@ export class PlatformServer {
     const limit = this.options.maxWebhookBytes ?? MAX_WEBHOOK_BYTES;
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) return tooLarge(req, res, limit);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > limit) return tooLarge(req, res, limit);
-      chunks.push(chunk);
-    }
+    const body = await readBody(req, limit);
+    if (!body) return tooLarge(req, res, limit);
     const headers: Record<string, string | undefined> = {};
     for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-    const answer = await this.options.webhook({ projectId, headers, body: Buffer.concat(chunks) });
+    const answer = await this.options.webhook({ projectId, headers, body });
     json(res, answer.status, answer.body);
   }
 
@@ -174,6 +169,28 @@ export class PlatformServer {
 function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text);
+}
+
+/** The whole body, or null once it passes `limit` (the rest is left unread). Events, not an async iterator: this is the webhook's hot path. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      req.off('data', onData);
+      req.pause();
+      resolve(null);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
+    req.once('error', reject);
+    // A sender that hangs up mid-body: nothing to answer, and nothing is queued.
+    req.once('close', () => {
+      if (!req.complete) reject(new Error('the sender closed the connection before the whole body arrived'));
+    });
+  });
 }
 
 function tooLarge(req: IncomingMessage, res: ServerResponse, limit: number): void {
