@@ -8,6 +8,7 @@ const KEY_BYTES = 32;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const VERSION = 'v1';
+const OPENED_KEPT = 256;
 
 /**
  * AES-256-GCM. Sealed form: `v1:<iv>:<tag>:<ciphertext>`, each part base64. A fresh random IV per
@@ -15,6 +16,12 @@ const VERSION = 'v1';
  */
 export class AesSecretBox implements SecretBox {
   private readonly key: Buffer;
+  /**
+   * Values opened before, by sealed form: `anchor server` opens a project's webhook secret for each
+   * delivery, and deciphering costs more than the rest of the signature check. Bounded, so a
+   * long-running server holds only the most recent ones.
+   */
+  private readonly opened = new Map<string, string>();
 
   constructor(key: Buffer) {
     if (key.length !== KEY_BYTES) {
@@ -31,6 +38,15 @@ export class AesSecretBox implements SecretBox {
   }
 
   async open(sealed: string): Promise<string> {
+    const known = this.opened.get(sealed);
+    if (known !== undefined) return known;
+    const plaintext = this.decipher(sealed);
+    if (this.opened.size >= OPENED_KEPT) this.opened.delete(this.opened.keys().next().value as string);
+    this.opened.set(sealed, plaintext);
+    return plaintext;
+  }
+
+  private decipher(sealed: string): string {
     const parts = sealed.split(':');
     const [version, iv, tag, ciphertext] = parts;
     if (parts.length !== 4 || version !== VERSION || iv === undefined || tag === undefined || ciphertext === undefined) throw unreadable('it is not a value sealed by anchor');

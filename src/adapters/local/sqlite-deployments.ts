@@ -3,6 +3,7 @@ import { planPromote } from '../../core/live-pointer.js';
 import { deploymentNotFound } from '../../core/domain-errors.js';
 import { AnchorError } from '../../core/errors.js';
 import type { Deployments, LivePointer, PromoteResult } from '../../core/ports/deployments.js';
+import type { Transaction } from 'better-sqlite3';
 import { prepare, type SqliteDatabase } from './sqlite-database.js';
 
 interface DeploymentRow {
@@ -36,25 +37,28 @@ type Patch = Partial<Pick<Deployment, 'reason' | 'commitSha' | 'commitMessage' |
 /** Only these states may take `live`: a fresh deploy, or a rollback to a retired one. */
 
 export class SqliteDeployments implements Deployments {
-  constructor(private readonly db: SqliteDatabase) {}
-
-  async create(input: Omit<Deployment, 'sequence' | 'updatedAt'>): Promise<Deployment> {
-    // One write transaction takes the project's next number and inserts the row, so two processes
-    // creating at once can never get the same sequence.
-    const tx = this.db.transaction(() => {
-      const next = prepare(this.db, 'INSERT INTO deployment_sequences (project_id, last) VALUES (?, 1) ON CONFLICT (project_id) DO UPDATE SET last = last + 1 RETURNING last')
+  constructor(private readonly db: SqliteDatabase) {
+    this.insertNext = db.transaction((input: Omit<Deployment, 'sequence' | 'updatedAt'>): Deployment => {
+      const next = prepare(db, 'INSERT INTO deployment_sequences (project_id, last) VALUES (?, 1) ON CONFLICT (project_id) DO UPDATE SET last = last + 1 RETURNING last')
         .pluck()
         .get(input.projectId) as number;
       const deployment: Deployment = { ...input, sequence: next, updatedAt: input.createdAt };
-      prepare(this.db, 
-          `INSERT INTO deployments (id, project_id, sequence, state, commit_sha, commit_message, ref, trigger, transitions, reason, build_id, runtime_env, created_at, updated_at)
-           VALUES (@id, @project_id, @sequence, @state, @commit_sha, @commit_message, @ref, @trigger, @transitions, @reason, @build_id, @runtime_env, @created_at, @updated_at)`,
-        )
-        .run(toRow(deployment));
+      prepare(
+        db,
+        `INSERT INTO deployments (id, project_id, sequence, state, commit_sha, commit_message, ref, trigger, transitions, reason, build_id, runtime_env, created_at, updated_at)
+         VALUES (@id, @project_id, @sequence, @state, @commit_sha, @commit_message, @ref, @trigger, @transitions, @reason, @build_id, @runtime_env, @created_at, @updated_at)`,
+      ).run(toRow(deployment));
       return deployment;
     });
+  }
+
+  /** One write transaction takes the project's next number and inserts the row, so two processes
+   * creating at once can never get the same sequence. Made once: building it costs more than running it. */
+  private readonly insertNext: Transaction<(input: Omit<Deployment, 'sequence' | 'updatedAt'>) => Deployment>;
+
+  async create(input: Omit<Deployment, 'sequence' | 'updatedAt'>): Promise<Deployment> {
     try {
-      return tx.immediate();
+      return this.insertNext.immediate(input);
     } catch (error) {
       if (typeof error === 'object' && error !== null && 'code' in error && error.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
         throw new AnchorError({

@@ -27,6 +27,8 @@ const pushPayload = z.object({
   pusher: z.object({ name: z.string() }).partial().optional(),
 });
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
  * DESIGN.md pipeline step 1. GitHub never retries a delivery, so a push is either durably queued
  * before the 202, or the answer is an error GitHub shows (and a person can redeliver).
@@ -50,7 +52,7 @@ export async function receiveWebhook(deps: WebhookDeps, request: WebhookRequest)
 
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(request.body));
+    json = JSON.parse(utf8.decode(request.body));
   } catch {
     return { status: 400, body: { message: 'The body is not valid JSON (the webhook content type must be application/json).' } };
   }
