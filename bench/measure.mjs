@@ -1,6 +1,7 @@
 // Small measuring tools shared by the benchmarks: timing, percentiles, a keep-alive load loop.
 import { execFile, spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
 
 export function now() {
   return Number(process.hrtime.bigint()) / 1e6;
@@ -98,4 +99,53 @@ export async function stopProcess(child) {
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   await exited;
+}
+
+/**
+ * Sends each raw HTTP/1.1 request (one per connection) at once, on connections opened beforehand,
+ * as a load generator like wrk does: the time measured is the server's, from the request written to
+ * the whole answer read, not this process's own cost of opening 100 connections. Each request must
+ * carry `connection: close`; answers must carry a content-length.
+ */
+export async function preconnectedBurst(port, requests) {
+  const sockets = await Promise.all(
+    requests.map(
+      () =>
+        new Promise((resolve, reject) => {
+          const socket = connect(port, '127.0.0.1', () => resolve(socket));
+          socket.setNoDelay(true);
+          socket.once('error', reject);
+        }),
+    ),
+  );
+  // Let the server take them all in (accept, set up its parser) before the clock starts.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const answers = sockets.map(
+    (socket) =>
+      new Promise((resolve) => {
+        let received = Buffer.alloc(0);
+        // Closed once all have answered: closing costs this process time the next answer would wait on.
+        const done = (status) => resolve({ status, ms: now() - start });
+        socket.on('data', (chunk) => {
+          received = Buffer.concat([received, chunk]);
+          const head = received.indexOf('\r\n\r\n');
+          if (head < 0) return;
+          const length = Number(/content-length: *(\d+)/i.exec(received.subarray(0, head).toString('latin1'))?.[1] ?? 0);
+          if (received.length - head - 4 >= length) done(Number(received.subarray(9, 12).toString('latin1')));
+        });
+        socket.once('error', () => done(0));
+        socket.once('end', () => done(0));
+      }),
+  );
+  const start = now();
+  for (let i = 0; i < sockets.length; i++) sockets[i].write(requests[i]);
+  const results = await Promise.all(answers);
+  for (const socket of sockets) socket.destroy();
+  return results;
+}
+
+/** A raw HTTP/1.1 POST, one per connection, for preconnectedBurst. */
+export function rawPost(path, headers, body) {
+  const lines = [`POST ${path} HTTP/1.1`, 'host: 127.0.0.1', 'connection: close', `content-length: ${Buffer.byteLength(body)}`, ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`)];
+  return Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), Buffer.from(body)]);
 }
