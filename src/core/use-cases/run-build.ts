@@ -122,10 +122,17 @@ async function supersede(deps: Pick<Ports, 'deployments' | 'builder' | 'logs' | 
 
 /** A newer deployment started: every older one still queued or building stops, its processes too. */
 export async function supersedeOlder(deps: Pick<Ports, 'deployments' | 'builder' | 'logs' | 'clock'>, newer: Deployment): Promise<string[]> {
-  const active = await deps.deployments.listByProject(newer.projectId, { limit: 50, states: ['queued', 'building', 'built'] });
-  const older = active.filter((d) => d.sequence < newer.sequence);
-  for (const d of older) await supersede(deps, d, newer);
-  return older.map((d) => d.id);
+  // Page by page, newest first: after a burst of 100 pushes, all 99 older ones end, not the first 49.
+  const handled = new Set<string>();
+  for (;;) {
+    const active = await deps.deployments.listByProject(newer.projectId, { limit: 50, states: ['queued', 'building', 'built'] });
+    const older = active.filter((d) => d.sequence < newer.sequence && !handled.has(d.id));
+    if (older.length === 0) return [...handled];
+    for (const d of older) {
+      handled.add(d.id);
+      await supersede(deps, d, newer);
+    }
+  }
 }
 
 /** A job the queue gave up on after its last try: its deployment ends `failed`, with the reason. */
