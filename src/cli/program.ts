@@ -58,6 +58,7 @@ export function buildProgram(makeContext: ContextFactory, onContext: (ctx: Conte
     .option('--host <host>', 'address to listen on (default: the platform\'s, 127.0.0.1)')
     .option('--concurrency <n>', 'builds that may run at once', '2')
     .option('--build-timeout <minutes>', 'stop and fail a build that runs longer', '30')
+    .option('--build-dir <dir>', 'where builds unpack and compile (default: in memory, /dev/shm, when it has room; else on disk)')
     .action(action(() => import('../commands/server.js')));
 
   const projects = program.command('projects').description('register and manage projects');

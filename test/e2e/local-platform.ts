@@ -79,7 +79,11 @@ export class LocalPlatformHarness {
     return (await this.server.ports.logs.read(deploymentId, { after: 0 })).map((l) => l.text).join('\n');
   }
 
+  private stopped = false;
+
   async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
     await this.server?.close();
     rmSync(this.home, { recursive: true, force: true });
   }

@@ -1,4 +1,4 @@
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setEnv } from '../../src/core/use-cases/env.js';
@@ -66,5 +66,11 @@ describe('a real Next.js app through the local pipeline', () => {
     const back = await platform.site('/');
     expect(text(back.body, 'version')).toBe('version: v1');
     expect(text(back.body, 'greeting')).toBe('Hello, Phnom Penh');
+
+    // Builds ran where the server said (in memory when there was room); nothing of them is left.
+    const root = platform.server.buildRoot;
+    expect(readdirSync(root.dir)).toEqual([]);
+    await platform.stop();
+    if (root.inMemory) expect(existsSync(root.dir)).toBe(false);
   }, 600_000);
 });

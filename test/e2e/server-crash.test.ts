@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalPorts, type LocalPlatform } from '../../src/adapters/local/create-local-ports.js';
 import { BIN, runBin, tempHome } from '../cli/run-cli.js';
@@ -14,14 +14,17 @@ let env: Record<string, string>;
 let server: ChildProcess | null = null;
 let port = 0;
 
-function startServer(): Promise<void> {
+let buildDir = '';
+let formerBuildDir = '';
+
+function startServer(args: string[] = []): Promise<void> {
   return new Promise((resolve, reject) => {
-    server = spawn(process.execPath, [BIN, 'server', '--port', '0', '--json'], { env: { ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    server = spawn(process.execPath, [BIN, 'server', '--port', '0', '--json', ...args], { env: { ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     server.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       try {
-        port = (JSON.parse(out) as { port: number }).port;
+        ({ port, buildDir } = JSON.parse(out) as { port: number; buildDir: string });
         resolve();
       } catch {
         // Not the whole document yet.
@@ -39,6 +42,8 @@ beforeAll(async () => {
 afterAll(async () => {
   server?.kill('SIGKILL');
   home.cleanup();
+  // The first server built in memory (when there was room) and was killed: nothing else removes that.
+  if (formerBuildDir.startsWith('/dev/shm/anchor-')) rmSync(dirname(formerBuildDir), { recursive: true, force: true });
 });
 
 async function poll<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
@@ -79,8 +84,13 @@ describe('anchor server killed with SIGKILL mid-build', () => {
       // The retry must not wait a minute: builds are fast from now on.
       await runBin(['env', 'set', 'shop', 'BUILD_SLEEP_MS=0', '--target', 'build'], { home: home.dir });
       repo.commit(pipelineAppFiles({ version: 'v2' }), 'a later commit that was not pushed');
-      await startServer();
+      // Restarted with builds somewhere else: what the dead server left where it built is found all the same.
+      formerBuildDir = buildDir;
+      expect(readdirSync(formerBuildDir)).toHaveLength(1);
+      await startServer(['--build-dir', join(home.dir, 'builds-elsewhere')]);
+      expect(buildDir).toBe(join(home.dir, 'builds-elsewhere'));
       await poll(async () => orphans.filter((pid) => isAlive(pid)), (alive) => alive.length === 0, 15_000);
+      expect(readdirSync(formerBuildDir)).toEqual([]);
       const end = await poll(async () => (await local.ports.deployments.get(id))?.state, (state) => state === 'live' || state === 'failed');
       expect(end).toBe('live');
       const log = (await local.ports.logs.read(id, { after: 0 })).map((l) => l.text).join('\n');

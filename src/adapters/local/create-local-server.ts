@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { templatesDir } from './templates-dir.js';
 import type { Ports } from '../../core/ports/index.js';
 import { receiveWebhook } from '../../core/use-cases/receive-webhook.js';
 import { supersedeOlder } from '../../core/use-cases/run-build.js';
 import { serveLive } from '../../core/use-cases/serve-live.js';
 import { BuildWorker } from './build-worker.js';
+import { pickBuildRoot, readBuildRootFacts, type BuildRoot } from './build-root.js';
 import { BurstGate, BurstGatedLogs } from './burst-gate.js';
 import { GroupedWebhookIntake } from './grouped-webhook-intake.js';
 import { createLocalPorts, type LocalPlatformOptions } from './create-local-ports.js';
@@ -23,6 +24,8 @@ export interface LocalServerOptions extends LocalPlatformOptions {
   defaultOpenNextConfig?: string;
   visibilityMs?: number;
   buildTimeoutMs?: number;
+  /** Where builds' scratch dirs go (`anchor server --build-dir`); by default in memory when there is room. */
+  buildDir?: string;
 }
 
 export interface LocalServer {
@@ -30,6 +33,7 @@ export interface LocalServer {
   port: number;
   functions: LocalFunctionHost;
   worker: BuildWorker;
+  buildRoot: BuildRoot;
   close(): Promise<void>;
 }
 
@@ -60,8 +64,13 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const local = createLocalPorts(options);
   let port = options.port;
   const functions = new LocalFunctionHost({ runtimeDir: local.paths.runtime, edgePort: () => port, baseEnv: options.baseEnv });
+  const facts = readBuildRootFacts();
+  const buildRoot = pickBuildRoot({ platformDir: options.dir, diskDir: local.paths.builds, concurrency: options.concurrency, requested: options.buildDir }, facts);
+  // Where a server with other settings (or more memory free) would have built: its leftovers are reaped too.
+  const inMemoryRoot = pickBuildRoot({ platformDir: options.dir, diskDir: local.paths.builds, concurrency: 1 }, { ...facts, shmFree: Number.MAX_SAFE_INTEGER });
   const builder = new ProcessBuilder({
-    workDir: local.paths.builds,
+    workDir: buildRoot.dir,
+    formerWorkDirs: [local.paths.builds, inMemoryRoot.dir],
     cacheDir: local.paths.cache,
     defaultOpenNextConfig: options.defaultOpenNextConfig ?? join(templatesDir(), 'open-next.config.ts'),
     baseEnv: options.baseEnv,
@@ -131,6 +140,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     port,
     functions,
     worker,
+    buildRoot,
     close: async () => {
       clearInterval(reconcile);
       gate.release();
@@ -138,6 +148,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       // Builds run detached; stopped here, their jobs are picked up again by the next server.
       await builder.stopAll();
       await worker.drain();
+      // Memory is not left holding scratch dirs (the next server reaps them anyway).
+      if (buildRoot.inMemory) rmSync(dirname(buildRoot.dir), { recursive: true, force: true });
       rmSync(local.paths.control, { force: true });
       await server.close();
       await functions.close();

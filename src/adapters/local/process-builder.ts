@@ -14,6 +14,8 @@ import { findExecutable, installHint, npmCacheEnv, planInstall } from './package
 export interface ProcessBuilderOptions {
   /** Root of the scratch dirs, one per build: `<workDir>/<buildId>/`. */
   workDir: string;
+  /** Other roots a previous server may have built in (it chose another place): reaped too. */
+  formerWorkDirs?: readonly string[];
   /** Root of the per-project build caches: `<cacheDir>/<projectName>/`. */
   cacheDir: string;
   /** anchor's open-next.config.ts, copied into an app that has none. */
@@ -92,11 +94,12 @@ export class ProcessBuilder implements Builder {
    * processes running and their scratch dirs behind. Kills the first and removes the second.
    */
   async reapOrphans(): Promise<{ killed: number[]; removed: string[] }> {
-    const entries = await readdir(this.options.workDir).catch(() => [] as string[]);
-    const stale = new Set(entries.filter((name) => /^[A-Za-z0-9_-]+$/.test(name) && !this.builds.has(name)));
-    const killed = await killOrphans(stale);
-    for (const name of stale) await rm(join(this.options.workDir, name), { recursive: true, force: true });
-    return { killed, removed: [...stale] };
+    const roots = [...new Set([this.options.workDir, ...(this.options.formerWorkDirs ?? [])])];
+    const found = await Promise.all(roots.map(async (root) => ({ root, entries: await readdir(root).catch(() => [] as string[]) })));
+    const stale = found.flatMap(({ root, entries }) => entries.filter((name) => /^[A-Za-z0-9_-]+$/.test(name) && !this.builds.has(name)).map((name) => ({ root, name })));
+    const killed = await killOrphans(new Set(stale.map((s) => s.name)));
+    for (const { root, name } of stale) await rm(join(root, name), { recursive: true, force: true });
+    return { killed, removed: stale.map((s) => s.name) };
   }
 
   /** Removes what is left of a finished build's scratch dir (the artifact, once stored). */
