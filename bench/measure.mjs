@@ -85,7 +85,8 @@ export function startAnchorServer(bin, env, extraArgs = []) {
     child.stdout.on('data', (chunk) => {
       out += chunk.toString();
       try {
-        resolve({ child, port: JSON.parse(out).port });
+        const info = JSON.parse(out);
+        resolve({ child, port: info.port, buildDir: info.buildDir });
       } catch {
         // Not the whole document yet.
       }
