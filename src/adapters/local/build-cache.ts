@@ -84,8 +84,8 @@ export class ProjectBuildCache {
    * Keeps `nextDir/cache` for the next build. It is moved, not copied (the scratch dir is removed
    * next anyway), and swapped in by rename so a concurrent build never reads half a cache.
    */
-  async saveNext(nextDir: string, log: Log): Promise<void> {
-    const source = join(nextDir, 'cache');
+  /** Keeps `source` (a build's `.next/cache`, moved out of the way) as the one the next build restores. */
+  async saveNext(source: string, log: Log): Promise<void> {
     if ((await stat(source).catch(() => null))?.isDirectory() !== true) return;
     const suffix = randomBytes(4).toString('hex');
     const fresh = join(this.dir, `${NEXT_ENTRY}.new-${suffix}`);
