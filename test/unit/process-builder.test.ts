@@ -246,6 +246,41 @@ console.log('build: left a daemon behind');
     expect(other.lines).toContain('build: cache runs=1');
   });
 
+  it.skipIf(!existsSync('/dev/shm'))('building on another filesystem than the cache (in memory) keeps .next/cache all the same, and a build with no room there runs on disk and says so', async () => {
+    const memory = mkdtempSync('/dev/shm/anchor-builder-test-');
+    try {
+      let noRoom: string | null = null;
+      builder = new ProcessBuilder({
+        workDir: join(memory, 'work'),
+        spill: { workDir: join(root, 'work'), noRoom: () => noRoom },
+        cacheDir: join(root, 'cache'),
+        defaultOpenNextConfig: defaultConfig,
+        baseEnv: baseEnv(),
+        stopGraceMs: 1_000,
+      });
+      repo.commit(appFiles(), 'Cached');
+      const first = await build();
+      if (!first.end.ok) throw new Error(first.end.reason);
+      expect(first.end.artifactDir.startsWith(memory)).toBe(true);
+      await builder.cleanup(first.buildId);
+      expect(readdirSync(join(memory, 'work'))).toEqual([]);
+      const second = await build();
+      expect(second.lines).toContain('build: cache runs=2');
+      await builder.cleanup(second.buildId);
+
+      noRoom = '/dev/shm has 0.5 GiB free';
+      const third = await build();
+      if (!third.end.ok) throw new Error(third.end.reason);
+      expect(third.lines).toContain('▸ Building on disk this time: /dev/shm has 0.5 GiB free');
+      expect(third.end.artifactDir.startsWith(join(root, 'work'))).toBe(true);
+      expect(third.lines).toContain('build: cache runs=3');
+      await builder.cleanup(third.buildId);
+      expect(readdirSync(join(root, 'work'))).toEqual([]);
+    } finally {
+      rmSync(memory, { recursive: true, force: true });
+    }
+  });
+
   it('discards a corrupt cache with a log line and still builds', async () => {
     repo.commit(appFiles(), 'Cached');
     expect((await build()).end.ok).toBe(true);

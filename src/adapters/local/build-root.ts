@@ -63,3 +63,14 @@ export function readBuildRootFacts(): BuildRootFacts {
 function gib(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 }
+
+/** For a server building in memory: null while /dev/shm has room for one more build, else why not. */
+export function noRoomInMemory(): string | null {
+  try {
+    const stats = statfsSync(SHM);
+    const free = stats.bavail * stats.bsize;
+    return free >= BUILD_SCRATCH_BYTES ? null : `${SHM} has ${gib(free)} free, less than the ${gib(BUILD_SCRATCH_BYTES)} a build may need`;
+  } catch (error) {
+    return `${SHM} cannot be read (${(error as Error).message})`;
+  }
+}

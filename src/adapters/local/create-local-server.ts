@@ -7,7 +7,7 @@ import { receiveWebhook } from '../../core/use-cases/receive-webhook.js';
 import { supersedeOlder } from '../../core/use-cases/run-build.js';
 import { serveLive } from '../../core/use-cases/serve-live.js';
 import { BuildWorker } from './build-worker.js';
-import { pickBuildRoot, readBuildRootFacts, type BuildRoot } from './build-root.js';
+import { noRoomInMemory, pickBuildRoot, readBuildRootFacts, type BuildRoot } from './build-root.js';
 import { BurstGate, BurstGatedLogs } from './burst-gate.js';
 import { GroupedWebhookIntake } from './grouped-webhook-intake.js';
 import { createLocalPorts, type LocalPlatformOptions } from './create-local-ports.js';
@@ -71,6 +71,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const builder = new ProcessBuilder({
     workDir: buildRoot.dir,
     formerWorkDirs: [local.paths.builds, inMemoryRoot.dir],
+    ...(buildRoot.inMemory ? { spill: { workDir: local.paths.builds, noRoom: noRoomInMemory } } : {}),
     cacheDir: local.paths.cache,
     defaultOpenNextConfig: options.defaultOpenNextConfig ?? join(templatesDir(), 'open-next.config.ts'),
     baseEnv: options.baseEnv,

@@ -16,6 +16,11 @@ export interface ProcessBuilderOptions {
   workDir: string;
   /** Other roots a previous server may have built in (it chose another place): reaped too. */
   formerWorkDirs?: readonly string[];
+  /**
+   * Where a build goes when `workDir` has no room for it (memory filled up since the server
+   * started), and the check: null when there is room, else why not, for the build's log.
+   */
+  spill?: { workDir: string; noRoom: () => string | null };
   /** Root of the per-project build caches: `<cacheDir>/<projectName>/`. */
   cacheDir: string;
   /** anchor's open-next.config.ts, copied into an app that has none. */
@@ -38,6 +43,10 @@ interface BuildState {
   timedOut: boolean;
   tmpDir: string | null;
   commitSha: string | null;
+  /** `<workDir or spill.workDir>/<buildId>`. */
+  scratch: string;
+  /** Why the build runs in spill.workDir, when it does. */
+  spilled: string | null;
 }
 
 /** Install errors that a damaged package store can cause (and a fresh store cures). */
@@ -68,7 +77,18 @@ export class ProcessBuilder implements Builder {
 
   async start(request: BuildRequest): Promise<{ buildId: string; ended: Promise<BuildEnd> }> {
     const buildId = `${request.deploymentId.replace(/[^A-Za-z0-9_-]/g, '_')}-${randomBytes(4).toString('hex')}`;
-    const state: BuildState = { request, processes: new BuildProcesses(this.execa, buildId), stopRequested: false, timedOut: false, tmpDir: null, commitSha: request.commitSha };
+    const spilled = this.options.spill?.noRoom() ?? null;
+    const root = spilled !== null && this.options.spill ? this.options.spill.workDir : this.options.workDir;
+    const state: BuildState = {
+      request,
+      processes: new BuildProcesses(this.execa, buildId),
+      stopRequested: false,
+      timedOut: false,
+      tmpDir: null,
+      commitSha: request.commitSha,
+      scratch: join(root, buildId),
+      spilled,
+    };
     const ended = this.run(buildId, state).catch(
       (error: unknown): BuildEnd => ({ ok: false, stopped: false, reason: `internal error in the builder: ${errorMessage(error)}`, commitSha: state.commitSha }),
     );
@@ -97,7 +117,7 @@ export class ProcessBuilder implements Builder {
    * processes running and their scratch dirs behind. Kills the first and removes the second.
    */
   async reapOrphans(): Promise<{ killed: number[]; removed: string[] }> {
-    const roots = [...new Set([this.options.workDir, ...(this.options.formerWorkDirs ?? [])])];
+    const roots = [...new Set([this.options.workDir, ...(this.options.spill ? [this.options.spill.workDir] : []), ...(this.options.formerWorkDirs ?? [])])];
     const found = await Promise.all(roots.map(async (root) => ({ root, entries: await readdir(root).catch(() => [] as string[]) })));
     const stale = found.flatMap(({ root, entries }) => entries.filter((name) => /^[A-Za-z0-9_-]+$/.test(name) && !this.builds.has(name)).map((name) => ({ root, name })));
     const killed = await killOrphans(new Set(stale.map((s) => s.name)));
@@ -110,14 +130,16 @@ export class ProcessBuilder implements Builder {
     const build = this.builds.get(buildId);
     if (build !== undefined) await build.ended;
     if (!/^[A-Za-z0-9_-]+$/.test(buildId)) return;
-    const scratch = join(this.options.workDir, buildId);
-    await this.savingCaches.get(scratch);
-    await rm(scratch, { recursive: true, force: true });
+    for (const root of new Set([this.options.workDir, this.options.spill?.workDir ?? this.options.workDir])) {
+      const scratch = join(root, buildId);
+      await this.savingCaches.get(scratch);
+      await rm(scratch, { recursive: true, force: true });
+    }
   }
 
   private async run(buildId: string, build: BuildState): Promise<BuildEnd> {
     const { request } = build;
-    const scratch = join(this.options.workDir, buildId);
+    const { scratch } = build;
     const log = (line: string): void => {
       try {
         request.onLine(line);
@@ -135,6 +157,7 @@ export class ProcessBuilder implements Builder {
     timer.unref();
     try {
       await mkdir(scratch, { recursive: true });
+      if (build.spilled !== null) log(`▸ Building on disk this time: ${build.spilled}`);
       const end = await this.pipeline(build, scratch, log);
       await build.processes.killAll(this.stopGraceMs);
       succeeded = true;
@@ -265,17 +288,26 @@ export class ProcessBuilder implements Builder {
     const artifactDir = join(scratch, 'artifact');
     await rename(output, artifactDir);
     if (cache !== null) {
-      // Kept for the next build while this one is stored and deployed: when builds run in memory,
-      // copying it to disk is half a second no deployment needs to wait for. cleanup() waits for it.
       const staged = join(scratch, 'next-cache');
       if (await rename(join(appDir, '.next', 'cache'), staged).then(() => true, () => false)) {
-        const saving = cache.saveNext(staged, log).finally(() => this.savingCaches.delete(scratch));
-        this.savingCaches.set(scratch, saving);
+        if (await sameFilesystem(staged, cache.dir)) {
+          await cache.saveNext(staged, log);
+        } else {
+          // Builds in memory: copying it to disk is half a second no deployment needs to wait for,
+          // so it is kept for the next build while this one is stored and deployed. cleanup() waits.
+          const saving = cache.saveNext(staged, log).finally(() => this.savingCaches.delete(scratch));
+          this.savingCaches.set(scratch, saving);
+        }
       }
     }
     log(`▸ Build finished: ${commitSha.slice(0, 12)}`);
     return { ok: true, commitSha, commitMessage, artifactDir };
   }
+}
+
+async function sameFilesystem(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([stat(a).catch(() => null), stat(b).catch(() => null)]);
+  return x !== null && y !== null && x.dev === y.dev;
 }
 
 function seconds(since: number): string {
