@@ -30,9 +30,9 @@ export interface BuildRootFacts {
  * build cache are kept on disk.
  */
 export function pickBuildRoot(input: { platformDir: string; diskDir: string; concurrency: number; requested?: string | undefined }, facts: BuildRootFacts): BuildRoot {
-  if (input.requested) return { dir: input.requested, inMemory: false, why: `in ${input.requested} (--build-dir)` };
+  if (input.requested) return { dir: input.requested, inMemory: false, why: `in ${input.requested}, from --build-dir` };
   const shm = facts.mounts?.split('\n').map((line) => line.split(' ')).find((fields) => fields[1] === SHM);
-  const onDisk = (reason: string): BuildRoot => ({ dir: input.diskDir, inMemory: false, why: `on disk (${reason})` });
+  const onDisk = (reason: string): BuildRoot => ({ dir: input.diskDir, inMemory: false, why: `on disk: ${reason}` });
   if (!shm) return onDisk(`no ${SHM}`);
   if (shm[2] !== 'tmpfs') return onDisk(`${SHM} is not a tmpfs`);
   if ((shm[3] ?? '').split(',').includes('noexec')) return onDisk(`${SHM} is mounted noexec`);
@@ -40,7 +40,7 @@ export function pickBuildRoot(input: { platformDir: string; diskDir: string; con
   if (facts.shmFree === null || facts.shmFree < needed) return onDisk(`${SHM} has ${gib(facts.shmFree ?? 0)} free; ${gib(needed)} wanted`);
   // One directory per platform: two servers of two platforms never share scratch dirs.
   const id = createHash('sha256').update(input.platformDir).digest('hex').slice(0, 12);
-  return { dir: join(SHM, `anchor-${id}`, 'builds'), inMemory: true, why: `in memory (${SHM}, ${gib(facts.shmFree)} free)` };
+  return { dir: join(SHM, `anchor-${id}`, 'builds'), inMemory: true, why: `in memory: ${SHM}, ${gib(facts.shmFree)} free` };
 }
 
 export function readBuildRootFacts(): BuildRootFacts {
