@@ -21,6 +21,6 @@ await build({
   // Bundled CommonJS (better-sqlite3, commander) calls require() for Node built-ins.
   banner: { js: "import { createRequire as __anchorRequire } from 'node:module'; const require = __anchorRequire(import.meta.url);" },
   minify: true,
-  keepNames: true,
+  keepNames: false,
   logLevel: 'warning',
 });

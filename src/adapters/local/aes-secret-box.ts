@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../system/node-crypto.js';
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AnchorError } from '../../core/errors.js';
@@ -31,8 +31,8 @@ export class AesSecretBox implements SecretBox {
   }
 
   async seal(plaintext: string): Promise<string> {
-    const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    const iv = nodeCrypto().randomBytes(IV_BYTES);
+    const cipher = nodeCrypto().createCipheriv('aes-256-gcm', this.key, iv);
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return [VERSION, iv.toString('base64'), cipher.getAuthTag().toString('base64'), ciphertext.toString('base64')].join(':');
   }
@@ -54,7 +54,7 @@ export class AesSecretBox implements SecretBox {
     const tagBytes = Buffer.from(tag, 'base64');
     if (ivBytes.length !== IV_BYTES || tagBytes.length !== TAG_BYTES) throw unreadable('it is not a value sealed by anchor');
     try {
-      const decipher = createDecipheriv('aes-256-gcm', this.key, ivBytes, { authTagLength: TAG_BYTES });
+      const decipher = nodeCrypto().createDecipheriv('aes-256-gcm', this.key, ivBytes, { authTagLength: TAG_BYTES });
       decipher.setAuthTag(tagBytes);
       return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64')), decipher.final()]).toString('utf8');
     } catch (error) {
@@ -82,8 +82,8 @@ export function loadOrCreateKeyFile(path: string): Buffer {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     // Written aside, then linked into place: link fails if the key exists, so two processes starting
     // at once never overwrite each other's key, and nobody ever sees a half-written one.
-    const draft = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-    writeFileSync(draft, randomBytes(KEY_BYTES), { flag: 'wx', mode: 0o600 });
+    const draft = `${path}.${nodeCrypto().randomBytes(6).toString('hex')}.tmp`;
+    writeFileSync(draft, nodeCrypto().randomBytes(KEY_BYTES), { flag: 'wx', mode: 0o600 });
     try {
       chmodSync(draft, 0o600);
       linkSync(draft, path);

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../system/node-crypto.js';
 import { cp, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { linkTree } from './link-tree.js';
@@ -17,7 +17,7 @@ export class FileArtifacts implements Artifacts {
 
   async store(deploymentId: string, outputDir: string): Promise<ArtifactInfo> {
     const location = this.location(deploymentId);
-    const draft = join(this.root, `.draft-${deploymentId}-${randomBytes(4).toString('hex')}`);
+    const draft = join(this.root, `.draft-${deploymentId}-${nodeCrypto().randomBytes(4).toString('hex')}`);
     await mkdir(this.root, { recursive: true });
     try {
       // Relative links (pnpm-style node_modules in a server bundle) are kept as they are; links that

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../system/node-crypto.js';
 import { AnchorError } from '../../core/errors.js';
 import type { BuildJob, DeadLetter, JobQueue, ReceivedJob } from '../../core/ports/job-queue.js';
 import { prepare, type SqliteDatabase } from './sqlite-database.js';
@@ -49,7 +49,7 @@ export class SqliteJobQueue implements JobQueue {
           .all(now, Math.max(0, options.max)) as JobRow[];
         const claim = prepare(this.db, 'UPDATE jobs SET attempts = attempts + 1, visible_at = ?, receipt = ? WHERE id = ?');
         return rows.map((row): ReceivedJob => {
-          const receipt = randomBytes(18).toString('base64url');
+          const receipt = nodeCrypto().randomBytes(18).toString('base64url');
           claim.run(now + options.visibilityMs, receipt, row.id);
           return { receipt, job: { deploymentId: row.deployment_id, projectId: row.project_id }, attempt: row.attempts + 1 };
         });

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from './node-crypto.js';
 import type { Ids } from '../../core/ports/system.js';
 
 const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
@@ -24,13 +24,13 @@ export class RandomIds implements Ids {
       }
     } else {
       this.lastTime = time;
-      this.lastRandom = randomBytes(10);
+      this.lastRandom = nodeCrypto().randomBytes(10);
     }
     return `${prefix}_${encodeTime(time)}${encodeBytes(this.lastRandom)}`;
   }
 
   secret(bytes: number): string {
-    return randomBytes(bytes).toString('base64url');
+    return nodeCrypto().randomBytes(bytes).toString('base64url');
   }
 }
 
