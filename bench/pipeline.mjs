@@ -133,6 +133,14 @@ export async function benchPipeline() {
     const warm = await pushAndWait(server, store, project, webhook.secret, git(repo, 'rev-parse', 'HEAD'));
     line('anchor: push → live, second push, same lockfile (warm)', `${(warm.ms / 1000).toFixed(1)} s`, `cold/warm ${ratio(cold.ms, warm.ms)} (goal ≥ 2×)`);
     line('  build phase cold / warm', `${(phase(cold.deployment, 'building') / 1000).toFixed(1)} / ${(phase(warm.deployment, 'building') / 1000).toFixed(1)} s`);
+    // Where the time went, from the builds' own log lines.
+    const steps = async (deploymentId) => {
+      const lines = (await store.ports.logs.read(deploymentId, { after: 0 })).map((l) => l.text);
+      const took = (pattern) => lines.map((text) => pattern.exec(text)?.[1]).find(Boolean) ?? '?';
+      return `${took(/^▸ Installed in ([\d.]+ s)/)} / ${took(/^▸ Built in ([\d.]+ s)/)}`;
+    };
+    line('  install / OpenNext build, cold', await steps(cold.deploymentId));
+    line('  install / OpenNext build, warm', await steps(warm.deploymentId));
 
     // Rollback under load: 8 clients on / while the pointer flips.
     const host = `bench.localhost:${server.port}`;
