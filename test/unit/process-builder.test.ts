@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BuildEnd, BuildRequest } from '../../src/core/ports/builder.js';
 import { ProcessBuilder } from '../../src/adapters/local/process-builder.js';
+import { pickBuildRoot, readBuildRootFacts } from '../../src/adapters/local/build-root.js';
 import { FixtureRepo, appFiles, isAlive } from './process-builder-fixture.js';
+
+/** As `anchor server` decides it: /dev/shm is an executable tmpfs with room for a build. */
+const buildsCanRunInMemory = pickBuildRoot({ platformDir: 'test', diskDir: 'test', concurrency: 1 }, readBuildRootFacts()).inMemory;
 
 let root: string;
 let repo: FixtureRepo;
@@ -246,7 +250,7 @@ console.log('build: left a daemon behind');
     expect(other.lines).toContain('build: cache runs=1');
   });
 
-  it.skipIf(!existsSync('/dev/shm'))('building on another filesystem than the cache (in memory) keeps .next/cache all the same, and a build with no room there runs on disk and says so', async () => {
+  it.skipIf(!buildsCanRunInMemory)('building on another filesystem than the cache (in memory) keeps .next/cache all the same, and a build with no room there runs on disk and says so', async () => {
     const memory = mkdtempSync('/dev/shm/anchor-builder-test-');
     try {
       let noRoom: string | null = null;
