@@ -81,30 +81,53 @@ export class ProjectBuildCache {
   }
 
   /**
-   * Keeps `nextDir/cache` for the next build. It is moved, not copied (the scratch dir is removed
-   * next anyway), and swapped in by rename so a concurrent build never reads half a cache.
+   * Keeps `source` (a build's `.next/cache`, moved out of its app) as the one the next build
+   * restores, swapped in by rename so a concurrent build never reads half a cache. On the cache's
+   * filesystem it is moved, and saved when this resolves. From another one (builds in memory) it is
+   * copied to disk: that takes a while, so it is handed back as `copying`, for the caller to wait on
+   * before it removes `source`.
    */
-  /** Keeps `source` (a build's `.next/cache`, moved out of the way) as the one the next build restores. */
-  async saveNext(source: string, log: Log): Promise<void> {
-    if ((await stat(source).catch(() => null))?.isDirectory() !== true) return;
-    const suffix = randomBytes(4).toString('hex');
-    const fresh = join(this.dir, `${NEXT_ENTRY}.new-${suffix}`);
-    const old = join(this.dir, `${NEXT_ENTRY}.old-${suffix}`);
-    const saved = join(this.dir, NEXT_ENTRY);
+  async saveNext(source: string, log: Log): Promise<{ copying: Promise<void> | null }> {
+    if ((await stat(source).catch(() => null))?.isDirectory() !== true) return { copying: null };
+    const fresh = join(this.dir, `${NEXT_ENTRY}.new-${randomBytes(4).toString('hex')}`);
     try {
-      await rename(source, fresh).catch(async (error: NodeJS.ErrnoException) => {
-        if (error.code !== 'EXDEV') throw error;
-        await cp(source, fresh, { recursive: true });
-      });
+      await rename(source, fresh);
+      await this.swapIn(fresh, log);
+      return { copying: null };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EXDEV') {
+        couldNotSave(log, error);
+        return { copying: null };
+      }
+    }
+    const copying = cp(source, fresh, { recursive: true }).then(
+      () => this.swapIn(fresh, log),
+      async (error: unknown) => {
+        couldNotSave(log, error);
+        await rm(fresh, { recursive: true, force: true }).catch(() => undefined);
+      },
+    );
+    return { copying };
+  }
+
+  /** Puts `fresh` where the next build looks for its `.next/cache`. */
+  private async swapIn(fresh: string, log: Log): Promise<void> {
+    const saved = join(this.dir, NEXT_ENTRY);
+    const old = join(this.dir, `${NEXT_ENTRY}.old-${randomBytes(4).toString('hex')}`);
+    try {
       await rename(saved, old).catch(() => undefined);
       await rename(fresh, saved);
     } catch (error) {
-      log(`▸ Could not save .next/cache (${errorMessage(error)}); the next build starts without it`);
+      couldNotSave(log, error);
     } finally {
       await rm(fresh, { recursive: true, force: true }).catch(() => undefined);
       await rm(old, { recursive: true, force: true }).catch(() => undefined);
     }
   }
+}
+
+function couldNotSave(log: Log, error: unknown): void {
+  log(`▸ Could not save .next/cache (${errorMessage(error)}); the next build starts without it`);
 }
 
 async function manifestProblem(dir: string): Promise<string | null> {

@@ -38,26 +38,35 @@ export function pickBuildRoot(input: { platformDir: string; diskDir: string; con
   if ((shm[3] ?? '').split(',').includes('noexec')) return onDisk(`${SHM} is mounted noexec`);
   const needed = BUILD_SCRATCH_BYTES * input.concurrency;
   if (facts.shmFree === null || facts.shmFree < needed) return onDisk(`${SHM} has ${gib(facts.shmFree ?? 0)} free; ${gib(needed)} wanted`);
-  // One directory per platform: two servers of two platforms never share scratch dirs.
-  const id = createHash('sha256').update(input.platformDir).digest('hex').slice(0, 12);
-  return { dir: join(SHM, `anchor-${id}`, 'builds'), inMemory: true, why: `in memory: ${SHM}, ${gib(facts.shmFree)} free` };
+  return { dir: inMemoryBuildDir(input.platformDir), inMemory: true, why: `in memory: ${SHM}, ${gib(facts.shmFree)} free` };
+}
+
+/** Where a platform's builds go in memory: one directory per platform, so two never share scratch dirs. */
+export function inMemoryBuildDir(platformDir: string): string {
+  const id = createHash('sha256').update(platformDir).digest('hex').slice(0, 12);
+  return join(SHM, `anchor-${id}`, 'builds');
+}
+
+/** Bytes free on /dev/shm; throws where there is none. */
+function shmFree(): number {
+  const stats = statfsSync(SHM);
+  return stats.bavail * stats.bsize;
 }
 
 export function readBuildRootFacts(): BuildRootFacts {
   let mounts: string | null = null;
-  let shmFree: number | null = null;
   try {
     mounts = readFileSync('/proc/mounts', 'utf8');
   } catch {
     // Not Linux: builds stay on disk.
   }
+  let free: number | null = null;
   try {
-    const stats = statfsSync(SHM);
-    shmFree = stats.bavail * stats.bsize;
+    free = shmFree();
   } catch {
     // No /dev/shm.
   }
-  return { mounts, shmFree };
+  return { mounts, shmFree: free };
 }
 
 function gib(bytes: number): string {
@@ -67,8 +76,7 @@ function gib(bytes: number): string {
 /** For a server building in memory: null while /dev/shm has room for one more build, else why not. */
 export function noRoomInMemory(): string | null {
   try {
-    const stats = statfsSync(SHM);
-    const free = stats.bavail * stats.bsize;
+    const free = shmFree();
     return free >= BUILD_SCRATCH_BYTES ? null : `${SHM} has ${gib(free)} free, less than the ${gib(BUILD_SCRATCH_BYTES)} a build may need`;
   } catch (error) {
     return `${SHM} cannot be read (${(error as Error).message})`;

@@ -7,7 +7,7 @@ import { receiveWebhook } from '../../core/use-cases/receive-webhook.js';
 import { supersedeOlder } from '../../core/use-cases/run-build.js';
 import { serveLive } from '../../core/use-cases/serve-live.js';
 import { BuildWorker } from './build-worker.js';
-import { noRoomInMemory, pickBuildRoot, readBuildRootFacts, type BuildRoot } from './build-root.js';
+import { inMemoryBuildDir, noRoomInMemory, pickBuildRoot, readBuildRootFacts, type BuildRoot } from './build-root.js';
 import { BurstGate, BurstGatedLogs } from './burst-gate.js';
 import { GroupedWebhookIntake } from './grouped-webhook-intake.js';
 import { createLocalPorts, type LocalPlatformOptions } from './create-local-ports.js';
@@ -64,13 +64,11 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const local = createLocalPorts(options);
   let port = options.port;
   const functions = new LocalFunctionHost({ runtimeDir: local.paths.runtime, edgePort: () => port, baseEnv: options.baseEnv });
-  const facts = readBuildRootFacts();
-  const buildRoot = pickBuildRoot({ platformDir: options.dir, diskDir: local.paths.builds, concurrency: options.concurrency, requested: options.buildDir }, facts);
-  // Where a server with other settings (or more memory free) would have built: its leftovers are reaped too.
-  const inMemoryRoot = pickBuildRoot({ platformDir: options.dir, diskDir: local.paths.builds, concurrency: 1 }, { ...facts, shmFree: Number.MAX_SAFE_INTEGER });
+  const buildRoot = pickBuildRoot({ platformDir: options.dir, diskDir: local.paths.builds, concurrency: options.concurrency, requested: options.buildDir }, readBuildRootFacts());
   const builder = new ProcessBuilder({
     workDir: buildRoot.dir,
-    formerWorkDirs: [local.paths.builds, inMemoryRoot.dir],
+    // Where a server with other settings (or more memory free) would have built: its leftovers are reaped too.
+    formerWorkDirs: [local.paths.builds, inMemoryBuildDir(options.dir)],
     ...(buildRoot.inMemory ? { spill: { workDir: local.paths.builds, noRoom: noRoomInMemory } } : {}),
     cacheDir: local.paths.cache,
     defaultOpenNextConfig: options.defaultOpenNextConfig ?? join(templatesDir(), 'open-next.config.ts'),

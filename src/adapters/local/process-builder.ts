@@ -117,7 +117,7 @@ export class ProcessBuilder implements Builder {
    * processes running and their scratch dirs behind. Kills the first and removes the second.
    */
   async reapOrphans(): Promise<{ killed: number[]; removed: string[] }> {
-    const roots = [...new Set([this.options.workDir, ...(this.options.spill ? [this.options.spill.workDir] : []), ...(this.options.formerWorkDirs ?? [])])];
+    const roots = [...new Set([...this.roots(), ...(this.options.formerWorkDirs ?? [])])];
     const found = await Promise.all(roots.map(async (root) => ({ root, entries: await readdir(root).catch(() => [] as string[]) })));
     const stale = found.flatMap(({ root, entries }) => entries.filter((name) => /^[A-Za-z0-9_-]+$/.test(name) && !this.builds.has(name)).map((name) => ({ root, name })));
     const killed = await killOrphans(new Set(stale.map((s) => s.name)));
@@ -130,11 +130,16 @@ export class ProcessBuilder implements Builder {
     const build = this.builds.get(buildId);
     if (build !== undefined) await build.ended;
     if (!/^[A-Za-z0-9_-]+$/.test(buildId)) return;
-    for (const root of new Set([this.options.workDir, this.options.spill?.workDir ?? this.options.workDir])) {
+    for (const root of this.roots()) {
       const scratch = join(root, buildId);
       await this.savingCaches.get(scratch);
       await rm(scratch, { recursive: true, force: true });
     }
+  }
+
+  /** Where this builder's scratch dirs may be: its workDir, and where builds spill to. */
+  private roots(): string[] {
+    return this.options.spill ? [this.options.workDir, this.options.spill.workDir] : [this.options.workDir];
   }
 
   private async run(buildId: string, build: BuildState): Promise<BuildEnd> {
@@ -290,24 +295,15 @@ export class ProcessBuilder implements Builder {
     if (cache !== null) {
       const staged = join(scratch, 'next-cache');
       if (await rename(join(appDir, '.next', 'cache'), staged).then(() => true, () => false)) {
-        if (await sameFilesystem(staged, cache.dir)) {
-          await cache.saveNext(staged, log);
-        } else {
-          // Builds in memory: copying it to disk is half a second no deployment needs to wait for,
-          // so it is kept for the next build while this one is stored and deployed. cleanup() waits.
-          const saving = cache.saveNext(staged, log).finally(() => this.savingCaches.delete(scratch));
-          this.savingCaches.set(scratch, saving);
-        }
+        // Builds in memory: copying it to disk is half a second no deployment needs to wait for,
+        // so it goes on while this one is stored and deployed. cleanup() waits for it.
+        const { copying } = await cache.saveNext(staged, log);
+        if (copying !== null) this.savingCaches.set(scratch, copying.finally(() => this.savingCaches.delete(scratch)));
       }
     }
     log(`▸ Build finished: ${commitSha.slice(0, 12)}`);
     return { ok: true, commitSha, commitMessage, artifactDir };
   }
-}
-
-async function sameFilesystem(a: string, b: string): Promise<boolean> {
-  const [x, y] = await Promise.all([stat(a).catch(() => null), stat(b).catch(() => null)]);
-  return x !== null && y !== null && x.dev === y.dev;
 }
 
 function seconds(since: number): string {
