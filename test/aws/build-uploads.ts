@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { artifactKey, functionCodeKey } from '../../infra/stack/names.js';
 import { zipFiles } from '../../infra/handler-zip.js';
@@ -22,4 +23,20 @@ export async function uploadBuildOutput(s3: S3Client, bucket: string, project: s
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: functionCodeKey(project, deploymentId, 'server'), Body: zipUnder('server-functions/default/') }));
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: functionCodeKey(project, deploymentId, 'image'), Body: zipUnder('image-optimization-function/') }));
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: artifactKey(project, deploymentId), Body: zipUnder('') }));
+}
+
+/** The EventBridge event CodeBuild sends when the build of `deploymentId` (project shop) succeeded at `sha`. */
+export function buildSucceeded(deploymentId: string, sha: string) {
+  return {
+    'detail-type': 'CodeBuild Build State Change' as const,
+    detail: {
+      'build-status': 'SUCCEEDED',
+      'build-id': `arn:aws:codebuild:ap-southeast-1:111122223333:build/anchor-dev-build:${randomUUID()}`,
+      'project-name': 'anchor-dev-build',
+      'additional-information': {
+        environment: { 'environment-variables': [{ name: 'ANCHOR_DEPLOYMENT_ID', value: deploymentId }, { name: 'ANCHOR_PROJECT', value: 'shop' }] },
+        'exported-environment-variables': [{ name: 'ANCHOR_COMMIT_SHA', value: sha }, { name: 'ANCHOR_COMMIT_MESSAGE', value: `Commit ${sha.slice(0, 7)}` }],
+      },
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { uploadBuildOutput } from './build-uploads.js';
+import { buildSucceeded, uploadBuildOutput } from './build-uploads.js';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CodeBuildClient, StartBuildCommand } from '@aws-sdk/client-codebuild';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -119,21 +119,6 @@ async function sqsBatch() {
 async function zipAt(location: string): Promise<Record<string, string>> {
   const zip = await downloadZip(s3Api, location);
   return Object.fromEntries(listZip(zip).map((entry) => [entry.name, readZipEntry(zip, entry).toString('utf8')]));
-}
-
-function buildSucceeded(deploymentId: string, sha: string) {
-  return {
-    'detail-type': 'CodeBuild Build State Change' as const,
-    detail: {
-      'build-status': 'SUCCEEDED',
-      'build-id': `arn:aws:codebuild:ap-southeast-1:111122223333:build/anchor-dev-build:${randomUUID()}`,
-      'project-name': 'anchor-dev-build',
-      'additional-information': {
-        environment: { 'environment-variables': [{ name: 'ANCHOR_DEPLOYMENT_ID', value: deploymentId }, { name: 'ANCHOR_PROJECT', value: 'shop' }] },
-        'exported-environment-variables': [{ name: 'ANCHOR_COMMIT_SHA', value: sha }, { name: 'ANCHOR_COMMIT_MESSAGE', value: `Commit ${sha.slice(0, 7)}` }],
-      },
-    },
-  };
 }
 
 /** Push → queued → orchestrator starts the build → the build uploads → success event → deploy. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { uploadBuildOutput } from '../aws/build-uploads.js';
+import { buildSucceeded, uploadBuildOutput } from '../aws/build-uploads.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
@@ -179,18 +179,7 @@ async function runPipeline(batch: Awaited<ReturnType<typeof sqsBatch>>, sha: str
   for (const r of batch.Records) await ports.queue.ack(SqsJobQueue.fromMessage({ Body: r.body, ReceiptHandle: r.receiptHandle })?.receipt as string);
   await uploadBuildOutput(s3Api, w.outputs['ArtifactsBucketName'] ?? '', 'shop', deploymentId, sha.slice(0, 7));
   const artifactLocation = (project: string, id: string) => `s3://${w.outputs['ArtifactsBucketName']}/${artifactKey(project, id)}`;
-  const result = await makeDeployHandler(ports, { artifactLocation })({
-    'detail-type': 'CodeBuild Build State Change',
-    detail: {
-      'build-status': 'SUCCEEDED',
-      'build-id': `arn:aws:codebuild:ap-southeast-1:111122223333:build/anchor-dev-build:${randomUUID()}`,
-      'project-name': 'anchor-dev-build',
-      'additional-information': {
-        environment: { 'environment-variables': [{ name: 'ANCHOR_DEPLOYMENT_ID', value: deploymentId }, { name: 'ANCHOR_PROJECT', value: 'shop' }] },
-        'exported-environment-variables': [{ name: 'ANCHOR_COMMIT_SHA', value: sha }, { name: 'ANCHOR_COMMIT_MESSAGE', value: `Commit ${sha.slice(0, 7)}` }],
-      },
-    },
-  });
+  const result = await makeDeployHandler(ports, { artifactLocation })(buildSucceeded(deploymentId, sha));
   return result.outcome;
 }
 
