@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { cp, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { errorMessage } from '../../core/errors.js';
 
 const FORMAT = 1;
@@ -11,13 +11,18 @@ const NEXT_ENTRY = 'next';
 type Log = (line: string) => void;
 
 /**
- * The build cache of one project: the package manager's download store and Next.js's
- * `.next/cache`. Never `node_modules` itself (a clean install from a warm store is nearly as
- * fast and never stale). Nothing here is fatal: a cache that cannot be read is thrown away with
- * a log line and the build goes on cold.
+ * The build cache of one project: the package manager's download store, npm's unpacked package
+ * store (NpmPackageStore, here when builds run on disk) and Next.js's `.next/cache`. Never a
+ * `node_modules` kept from a build: it would go stale. Nothing here is fatal: a cache that cannot
+ * be read is thrown away with a log line and the build goes on cold.
  */
 export class ProjectBuildCache {
   private constructor(readonly dir: string) {}
+
+  /** The project's name as one safe path segment, as the cache's own folder is named. */
+  get name(): string {
+    return basename(this.dir);
+  }
 
   /** Opens (creating if needed) the cache of `projectName` under `cacheRoot`. */
   static async open(cacheRoot: string, projectName: string, log: Log): Promise<ProjectBuildCache | null> {

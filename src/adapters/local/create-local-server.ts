@@ -71,6 +71,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     formerWorkDirs: [local.paths.builds, inMemoryBuildDir(options.dir)],
     ...(buildRoot.inMemory ? { spill: { workDir: local.paths.builds, noRoom: noRoomInMemory } } : {}),
     cacheDir: local.paths.cache,
+    // Next to the builds, so keeping a build's packages is a rename: in memory, it lasts as long as the server.
+    ...(buildRoot.inMemory ? { packageStoreDir: join(dirname(buildRoot.dir), 'package-store') } : {}),
     defaultOpenNextConfig: options.defaultOpenNextConfig ?? join(templatesDir(), 'open-next.config.ts'),
     baseEnv: options.baseEnv,
     timeoutMs: options.buildTimeoutMs,
@@ -147,7 +149,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       // Builds run detached; stopped here, their jobs are picked up again by the next server.
       await builder.stopAll();
       await worker.drain();
-      // Memory is not left holding scratch dirs (the next server reaps them anyway).
+      // Memory is not left holding scratch dirs (the next server reaps them anyway) or package stores.
       if (buildRoot.inMemory) rmSync(dirname(buildRoot.dir), { recursive: true, force: true });
       rmSync(local.paths.control, { force: true });
       await server.close();
