@@ -9,8 +9,7 @@ import { BuildFailure, BuildStopped, stepFailureReason } from './build-failure.j
 import { ProjectBuildCache } from './build-cache.js';
 import { BuildProcesses, killOrphans, type Execa, type StepResult } from './build-processes.js';
 import { checkoutCommit, redactUrl } from './git-checkout.js';
-import { readLockedTree, type LockedPackage } from './npm-lockfile.js';
-import { installFromStore, NpmPackageStore, putAside } from './npm-package-store.js';
+import { PackageStoreInstalls, type StoreAdd } from './package-store-installs.js';
 import { findExecutable, installHint, npmCacheEnv, planInstall } from './package-manager.js';
 
 export interface ProcessBuilderOptions {
@@ -55,7 +54,7 @@ interface BuildState {
   /** Why the build runs in spill.workDir, when it does. */
   spilled: string | null;
   /** After npm ci: the package store that takes the packages it unpacked, once the build ends. */
-  storeAdd: { store: NpmPackageStore; installDir: string; packages: LockedPackage[]; lockKey: string; pristineDir?: string } | null;
+  storeAdd: StoreAdd | null;
 }
 
 /** Install errors that a damaged package store can cause (and a fresh store cures). */
@@ -76,16 +75,14 @@ export class ProcessBuilder implements Builder {
   private readonly builds = new Map<string, { state: BuildState; ended: Promise<BuildEnd> }>();
   /** `.next/cache` copies still being kept for the next build, by scratch dir. */
   private readonly savingCaches = new Map<string, Promise<void>>();
-  /** Packages a finished build unpacked, for its project's store: started by cleanup(), by build id. */
-  private readonly pendingStoreAdds = new Map<string, () => Promise<void>>();
-  /** Package stores being added to, by store dir: a build of the project waits before it looks. */
-  private readonly storing = new Map<string, Promise<void>>();
+  private readonly packageStores: PackageStoreInstalls;
   private readonly execa: Execa;
   private readonly stopGraceMs: number;
 
   constructor(private readonly options: ProcessBuilderOptions) {
     this.execa = options.execa ?? realExeca;
     this.stopGraceMs = options.stopGraceMs ?? 5_000;
+    this.packageStores = new PackageStoreInstalls({ storeRoot: options.packageStoreDir, noRoom: () => options.spill?.noRoom() ?? null });
   }
 
   async start(request: BuildRequest): Promise<{ buildId: string; ended: Promise<BuildEnd> }> {
@@ -123,7 +120,7 @@ export class ProcessBuilder implements Builder {
   /** Stops every running build, e.g. when `anchor server` shuts down (detached builds outlive it). */
   async stopAll(): Promise<void> {
     await Promise.all([...this.builds.keys()].map((buildId) => this.stop(buildId)));
-    await Promise.allSettled([...this.savingCaches.values(), ...this.storing.values()]);
+    await Promise.allSettled([...this.savingCaches.values(), this.packageStores.settled()]);
   }
 
   /**
@@ -144,103 +141,13 @@ export class ProcessBuilder implements Builder {
     const build = this.builds.get(buildId);
     if (build !== undefined) await build.ended;
     if (!/^[A-Za-z0-9_-]+$/.test(buildId)) return;
-    // The deployment is live by now: the store copy no longer competes with it for the disk. It
-    // goes on in the background (the project's next build waits for it; stopAll() too).
-    const addToStore = this.pendingStoreAdds.get(buildId);
-    this.pendingStoreAdds.delete(buildId);
-    void addToStore?.();
+    // The deployment is live by now: keeping its packages no longer competes with it.
+    this.packageStores.release(buildId);
     for (const root of this.roots()) {
       const scratch = join(root, buildId);
       await this.savingCaches.get(scratch);
       await rm(scratch, { recursive: true, force: true });
     }
-  }
-
-  /**
-   * Moves the node_modules npm ci unpacked out of the scratch dir, for the project's package store
-   * to take: after a success when cleanup() comes (the deployment is live by then), after a failure
-   * now (the next push of the project starts warm either way).
-   */
-  private async stageStoreAdd(buildId: string, build: BuildState, succeeded: boolean): Promise<void> {
-    const add = build.storeAdd;
-    if (add === null) return;
-    // Memory filled up since the server started: the builds need it more than the store.
-    if (this.options.spill?.noRoom() != null) return;
-    const staged = `${build.scratch}-modules`;
-    try {
-      await mkdir(staged, { recursive: true });
-      await rename(join(add.installDir, 'node_modules'), join(staged, 'node_modules'));
-      if (add.pristineDir !== undefined) await rename(add.pristineDir, join(staged, 'pristine'));
-    } catch {
-      await rm(staged, { recursive: true, force: true }).catch(() => undefined);
-      return;
-    }
-    const run = (): Promise<void> => {
-      // Adds to one store take turns: each after the one before it.
-      const adding = (this.storing.get(add.store.dir) ?? Promise.resolve())
-        .then(() => add.store.add(staged, add.packages, add.lockKey, () => undefined, add.pristineDir === undefined ? undefined : join(staged, 'pristine')))
-        .then(() => undefined, () => undefined)
-        .finally(() => rm(staged, { recursive: true, force: true }).catch(() => undefined));
-      const tracked = adding.finally(() => {
-        if (this.storing.get(add.store.dir) === tracked) this.storing.delete(add.store.dir);
-      });
-      this.storing.set(add.store.dir, tracked);
-      return tracked;
-    };
-    if (succeeded) this.pendingStoreAdds.set(buildId, run);
-    else void run();
-  }
-
-  /**
-   * npm with a lockfile: installs from the project's package store when it has every package.
-   * Otherwise leaves the install to npm ci and, when the lockfile allows it, marks the packages npm
-   * ci unpacks for the store.
-   */
-  private async installFromPackageStore(
-    cache: ProjectBuildCache, installDir: string, env: Record<string, string>,
-    step: (label: string, file: string, args: string[], cwd: string, env: Record<string, string>) => Promise<StepResult>, log: (line: string) => void,
-  ): Promise<{ installed: true } | { installed: false; storeAdd: BuildState['storeAdd'] }> {
-    const dir = this.options.packageStoreDir === undefined
-      ? await cache.entry('npm-packages', log)
-      : await mkdir(join(this.options.packageStoreDir, cache.name), { recursive: true }).then(
-        () => join(this.options.packageStoreDir!, cache.name),
-        (error: unknown) => {
-          log(`▸ Package store not usable (${errorMessage(error)}); installing with npm ci`);
-          return null;
-        },
-      );
-    if (dir === null) return { installed: false, storeAdd: null };
-    const npmrcs = [join(installDir, '.npmrc'), env.npm_config_userconfig ?? join(env.HOME ?? '/nonexistent', '.npmrc')];
-    const tree = await readLockedTree(installDir, env, npmrcs);
-    if (!tree.ok) {
-      log(`▸ Package store not used: ${tree.reason}`);
-      return { installed: false, storeAdd: null };
-    }
-    // The last build of the project may still be storing what it unpacked.
-    await this.storing.get(dir);
-    const store = new NpmPackageStore(dir);
-    const result = await installFromStore(store, tree, installDir, () => step('npm rebuild', 'npm', ['rebuild'], installDir, env), log);
-    if (result.installed) return { installed: true };
-    return { installed: false, storeAdd: result.addAfter ? { store, installDir, packages: tree.packages, lockKey: tree.lockKey } : null };
-  }
-
-  /**
-   * After `npm ci --ignore-scripts`: puts the script packages aside as npm unpacked them (for the
-   * store), then has npm rebuild run their scripts. When that fails, node_modules is removed and
-   * null returned, for a plain npm ci to say how it goes (it drops an optional package whose
-   * script fails, where npm rebuild fails).
-   */
-  private async runInstallScripts(
-    add: NonNullable<BuildState['storeAdd']>, pristineDir: string, npm: (label: string, args: string[]) => Promise<StepResult>, log: (line: string) => void,
-  ): Promise<BuildState['storeAdd']> {
-    await putAside(add.packages.filter((pkg) => pkg.scripts), add.installDir, pristineDir);
-    log('▸ Running install scripts with npm rebuild');
-    const rebuilt = await npm('npm rebuild', ['rebuild']);
-    if (rebuilt.exitCode === 0) return { ...add, pristineDir };
-    log(`▸ npm rebuild failed (exit ${String(rebuilt.exitCode)}); installing again with plain npm ci, which has the last word`);
-    await rm(join(add.installDir, 'node_modules'), { recursive: true, force: true });
-    await rm(pristineDir, { recursive: true, force: true });
-    return null;
   }
 
   /** Where this builder's scratch dirs may be: its workDir, and where builds spill to. */
@@ -290,7 +197,7 @@ export class ProcessBuilder implements Builder {
       return { ok: false, stopped: false, reason, commitSha: build.commitSha };
     } finally {
       clearTimeout(timer);
-      await this.stageStoreAdd(buildId, build, succeeded);
+      if (build.storeAdd !== null) await this.packageStores.stage(buildId, `${scratch}-modules`, build.storeAdd, succeeded);
       // After a success only the artifact stays, for the caller to store and then cleanup().
       for (const path of [...(succeeded ? [join(scratch, 'repo')] : [scratch]), ...(build.tmpDir ? [build.tmpDir] : [])]) {
         await rm(path, { recursive: true, force: true }).catch(() => undefined);
@@ -367,7 +274,7 @@ export class ProcessBuilder implements Builder {
     };
     const installStarted = Date.now();
     const fromStore = install.tool === 'npm' && install.lockfile !== null && cache !== null
-      ? await this.installFromPackageStore(cache, install.dir, buildEnv, step, log)
+      ? await this.packageStores.install(cache, install.dir, buildEnv, (label, args) => step(label, 'npm', args, install.dir, buildEnv), log)
       : { installed: false as const, storeAdd: null };
     if (!fromStore.installed) {
       const storeAdd = fromStore.storeAdd;
@@ -378,7 +285,7 @@ export class ProcessBuilder implements Builder {
       if (installed.result.exitCode !== 0) throw new BuildFailure(stepFailureReason(install.label, installed.result));
       let keep = storeAdd;
       if (storeAdd !== null && scripted) {
-        keep = await this.runInstallScripts(storeAdd, join(scratch, 'pristine'), (label, args) => step(label, 'npm', args, install.dir, buildEnv), log);
+        keep = await this.packageStores.runInstallScripts(storeAdd, join(scratch, 'pristine'), (label, args) => step(label, 'npm', args, install.dir, buildEnv), log);
         if (keep === null) {
           const plain = await runInstall();
           if (plain.result.exitCode !== 0) throw new BuildFailure(stepFailureReason(install.label, plain.result));
