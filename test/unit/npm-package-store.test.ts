@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -221,6 +222,27 @@ describe('npm package store', () => {
     expect(has(fixed.lines, "Installing 5 packages from the build cache's package store")).toBe(true);
   }, 120_000);
 
+  it('never keeps a package the build changed: the next build gets it from npm ci as npm unpacked it', async () => {
+    const builder = makeBuilder();
+    const touch = "require('node:fs').appendFileSync('node_modules/beta/index.js', 'module.exports = \\'changed by the build\\';\\n');\n";
+    repo.commit({ ...app, 'touch.js': touch, 'package.json': app['package.json']!.replace('"build": "', '"build": "node touch.js && ') }, 'A build that changes a package');
+    const touching = await build(builder);
+    expect(touching.lines).toContain('changed by the build');
+
+    repo.commit({ ...app, 'touch.js': '' }, 'A build that leaves packages alone');
+    const after = await build(builder);
+    expect(after.end.ok).toBe(true);
+    expect(has(after.lines, "The package store lacks 1 of this lockfile's 5 packages")).toBe(true);
+    expect(after.lines).toContain('beta 2');
+    const original = createHash('sha1').update("module.exports = 'beta 2';\n").digest('hex');
+    expect(after.tree).toContain(`node_modules/beta/index.js 644 ${original}`);
+
+    repo.commit({ 'version.txt': 'v3' }, 'Third version');
+    const third = await build(builder);
+    expect(has(third.lines, "Installing 5 packages from the build cache's package store")).toBe(true);
+    expect(third.tree).toEqual(after.tree);
+  }, 120_000);
+
   it.runIf(existsSync('/dev/shm'))('copies packages into a store on another filesystem (builds on disk, store in memory)', async () => {
     const storeDir = mkdtempSync('/dev/shm/anchor-store-test-');
     try {
@@ -306,7 +328,7 @@ describe('NpmPackageStore', () => {
       for (const n of [1, 2, 3, 4]) {
         mkdirSync(join(installed, 'node_modules', `p${n}`), { recursive: true });
         writeFileSync(join(installed, 'node_modules', `p${n}`, 'package.json'), `{"name":"p${n}"}`);
-        await store.add(installed, lockfile(n), `lock${n}`, () => undefined);
+        await store.add({ dir: installed, unpackedAt: Date.now() }, lockfile(n), `lock${n}`, () => undefined);
       }
       const kept = readdirSync(join(dir, 'store', 'p')).map((key) => key[0]).sort();
       expect(kept).toEqual(['2', '3', '4']);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage } from '../../core/errors.js';
 import type { LockedPackage } from './npm-lockfile.js';
@@ -82,11 +82,16 @@ export class NpmPackageStore {
   }
 
   /**
-   * Adds the packages a successful `npm ci` unpacked under `installedDir` that the store lacks,
+   * Adds the packages a successful `npm ci` unpacked under `from.dir` that the store lacks,
    * records `lockKey` as the newest lockfile, and drops entries no recent lockfile needs.
    * Packages' own `node_modules` are left out: nested packages are entries of their own.
+   *
+   * Only what npm unpacked is kept: a package with install scripts from `from.pristineDir`, where
+   * it was put aside before they ran; any other package only if nothing in it changed after
+   * `from.unpackedAt` (when npm ci ended: a script or the build may have changed it since). One
+   * left out is missing from the store, and the next build with the lockfile runs npm ci.
    */
-  async add(installedDir: string, packages: readonly LockedPackage[], lockKey: string, log: Log, pristineDir?: string): Promise<{ added: number }> {
+  async add(from: { dir: string; pristineDir?: string; unpackedAt: number }, packages: readonly LockedPackage[], lockKey: string, log: Log): Promise<{ added: number }> {
     const entries = join(this.dir, 'p');
     await mkdir(entries, { recursive: true });
     // What an add cut short (a server killed mid-way) left behind; adds to one store take turns.
@@ -94,20 +99,22 @@ export class NpmPackageStore {
       if (name.startsWith('new-')) await rm(join(this.dir, name), { recursive: true, force: true });
     }
     const have = new Set(await readdir(entries));
-    const installed: LockedPackage[] = [];
-    const adding = new Map<string, string>();
-    for (const pkg of packages) {
-      const source = join(installedDir, pkg.path);
-      if ((await stat(source).catch(() => null))?.isDirectory() !== true) continue; // optional, left out by npm
-      installed.push(pkg);
-      if (have.has(pkg.key) || adding.has(pkg.key)) continue;
-      // A package with install scripts is kept as npm unpacked it (put aside before they ran), never as they left it.
+    const isDir = async (path: string): Promise<boolean> => (await stat(path).catch(() => null))?.isDirectory() === true;
+    // Optional packages npm left out are not there; packages changed since are not taken.
+    const found = await inTurns(packages, async (pkg) => {
+      const source = join(from.dir, pkg.path);
+      if (!(await isDir(source))) return { pkg, there: false, take: null };
+      if (have.has(pkg.key)) return { pkg, there: true, take: null };
       if (pkg.scripts) {
-        const pristine = pristineDir === undefined ? null : join(pristineDir, pkg.path);
-        if (pristine !== null && (await stat(pristine).catch(() => null))?.isDirectory() === true) adding.set(pkg.key, pristine);
-        continue;
+        const pristine = from.pristineDir === undefined ? null : join(from.pristineDir, pkg.path);
+        return { pkg, there: true, take: pristine !== null && (await isDir(pristine)) ? pristine : null };
       }
-      adding.set(pkg.key, source);
+      return { pkg, there: true, take: (await changedSince(source, from.unpackedAt)) ? null : source };
+    }, 16);
+    const installed = found.filter((f) => f.there).map((f) => f.pkg);
+    const adding = new Map<string, string>();
+    for (const { pkg, take } of found) {
+      if (take !== null && !adding.has(pkg.key)) adding.set(pkg.key, take);
     }
     const fresh = [...adding].map(([key, source]) => ({ key, source, dir: join(this.dir, `new-${randomBytes(6).toString('hex')}`), files: 0 }));
     try {
@@ -204,6 +211,18 @@ type Copy = () => Promise<void>;
 /** How many packages deep a path is: `node_modules/a/node_modules/b` is 2. */
 function depth(path: string): number {
   return path.split('/node_modules/').length;
+}
+
+/** Whether anything under `dir` (but its own node_modules) was written after `since` (ms). */
+async function changedSince(dir: string, since: number, top = true): Promise<boolean> {
+  const [info, items] = await Promise.all([lstat(dir), readdir(dir, { withFileTypes: true })]);
+  if (info.mtimeMs > since) return true;
+  const changed = await Promise.all(items.map((item) => {
+    const path = join(dir, item.name);
+    if (!item.isDirectory()) return lstat(path).then((file) => file.mtimeMs > since);
+    return top && item.name === 'node_modules' ? false : changedSince(path, since, false);
+  }));
+  return changed.includes(true);
 }
 
 /** Files and symlinks under `dir`, counted as plan() queues them. */

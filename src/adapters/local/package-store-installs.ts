@@ -17,6 +17,8 @@ export interface StoreAdd {
   lockKey: string;
   /** Where the packages with install scripts were put aside before the scripts ran. */
   pristineDir?: string;
+  /** When npm ci ended (ms): a package changed after that is not kept. */
+  unpackedAt?: number;
 }
 
 /**
@@ -94,7 +96,10 @@ export class PackageStoreInstalls {
     const run = (): Promise<void> => {
       const dir = add.store.dir;
       const adding = (this.storing.get(dir) ?? Promise.resolve())
-        .then(() => add.store.add(staged, add.packages, add.lockKey, () => undefined, add.pristineDir === undefined ? undefined : join(staged, 'pristine')))
+        .then(() => add.store.add(
+          { dir: staged, ...(add.pristineDir === undefined ? {} : { pristineDir: join(staged, 'pristine') }), unpackedAt: add.unpackedAt ?? 0 },
+          add.packages, add.lockKey, () => undefined,
+        ))
         .then(() => undefined, () => undefined)
         .finally(() => rm(staged, { recursive: true, force: true }).catch(() => undefined));
       const tracked = adding.finally(() => {

@@ -283,9 +283,9 @@ export class ProcessBuilder implements Builder {
       const scripted = storeAdd !== null && storeAdd.packages.some((pkg) => pkg.scripts);
       const installed = await runInstall(scripted ? ['--ignore-scripts'] : []);
       if (installed.result.exitCode !== 0) throw new BuildFailure(stepFailureReason(install.label, installed.result));
-      let keep = storeAdd;
-      if (storeAdd !== null && scripted) {
-        keep = await this.packageStores.runInstallScripts(storeAdd, join(scratch, 'pristine'), (label, args) => step(label, 'npm', args, install.dir, buildEnv), log);
+      let keep: StoreAdd | null = storeAdd === null ? null : { ...storeAdd, unpackedAt: Date.now() };
+      if (keep !== null && scripted) {
+        keep = await this.packageStores.runInstallScripts(keep, join(scratch, 'pristine'), (label, args) => step(label, 'npm', args, install.dir, buildEnv), log);
         if (keep === null) {
           const plain = await runInstall();
           if (plain.result.exitCode !== 0) throw new BuildFailure(stepFailureReason(install.label, plain.result));
