@@ -58,6 +58,10 @@ describe('a real Next.js app through the local pipeline', () => {
     const v2 = platform.repo.commit({}, 'v2');
     const d2 = (await platform.push(v2)).json.deploymentId ?? '';
     expect(await platform.waitFor(d2, ['live', 'failed'], 300_000)).toBe('live');
+    // Same lockfile: node_modules laid out from the package store, not unpacked again by npm ci.
+    const log2 = await platform.logText(d2);
+    expect(log2).toMatch(/Installing \d+ packages from the build cache's package store/);
+    expect(log2).not.toContain('Installing with npm ci');
     const changed = await platform.site('/');
     expect(text(changed.body, 'version')).toBe('version: v2');
     expect(text(changed.body, 'greeting')).toBe('Hello again');
