@@ -295,6 +295,21 @@ describe('readLockedTree', () => {
     expect(tree.packages.every((pkg) => /^[0-9a-f]{128}$/.test(pkg.key))).toBe(true);
   });
 
+  it('keys the lockfile by the npm settings too: npm ci decides again once they change', async () => {
+    const key = async (env: Record<string, string> = {}): Promise<string> => {
+      const tree = await readLockedTree(dir, env, [join(dir, '.npmrc')]);
+      if (!tree.ok) throw new Error(tree.reason);
+      return tree.lockKey;
+    };
+    const before = await key();
+    expect(await key()).toBe(before);
+    // Settings that only change how npm ci checks the lockfile do not stop the store.
+    writeFileSync(join(dir, '.npmrc'), `${app['.npmrc']!}legacy-peer-deps=true\n`);
+    const withNpmrc = await key();
+    expect(withNpmrc).not.toBe(before);
+    expect(await key({ npm_config_strict_peer_deps: 'true' })).not.toBe(withNpmrc);
+  });
+
   it('says why not when settings, the environment or the lockfile make npm ci do something else', async () => {
     expect(await reason({ NODE_ENV: 'production' })).toBe('NODE_ENV=production makes npm ci leave devDependencies out');
     expect(await reason({ npm_config_omit: 'dev' })).toBe('the npm setting "omit" (from npm_config_omit) changes what npm ci installs');

@@ -24,13 +24,14 @@ const DEPENDENCY_FIELDS = ['dependencies', 'devDependencies', 'optionalDependenc
 
 /**
  * npm settings that change which packages `npm ci` puts where, or how: with any of them set, the
- * tree cannot be laid out from the lockfile alone.
+ * tree cannot be laid out from the lockfile alone. (Settings that only change how npm ci checks
+ * the lockfile, such as legacy-peer-deps, are fine: the store is used only for a lockfile that npm
+ * ci installed here with the same settings.)
  */
 const LAYOUT_SETTINGS = new Set([
   'omit', 'include', 'production', 'only', 'also', 'dev', 'optional', 'install-strategy', 'global-style', 'legacy-bundling',
-  'install-links', 'bin-links', 'ignore-scripts', 'engine-strict', 'os', 'cpu', 'libc', 'package-lock', 'package-lock-only',
-  'dry-run', 'global', 'location', 'workspace', 'workspaces', 'include-workspace-root', 'force', 'strict-peer-deps', 'legacy-peer-deps',
-  'link', 'before', 'rebuild-bundle', 'lockfile-version', 'shrinkwrap',
+  'install-links', 'bin-links', 'ignore-scripts', 'os', 'cpu', 'libc', 'package-lock', 'package-lock-only',
+  'dry-run', 'global', 'location', 'workspace', 'workspaces', 'include-workspace-root', 'link', 'rebuild-bundle', 'lockfile-version', 'shrinkwrap',
 ]);
 
 /**
@@ -46,14 +47,21 @@ export async function readLockedTree(
 ): Promise<LockedTree> {
   if (/^(0|off|false|no)$/i.test(env.ANCHOR_PACKAGE_STORE ?? '')) return no('ANCHOR_PACKAGE_STORE is off in the build environment');
   if (env.NODE_ENV === 'production') return no('NODE_ENV=production makes npm ci leave devDependencies out');
-  for (const key of Object.keys(env)) {
+  // The npm settings in force, part of the lockfile's key: with other settings npm ci may decide otherwise.
+  const settings: string[] = [];
+  for (const key of Object.keys(env).sort()) {
     const setting = npmEnvSetting(key);
-    if (setting !== null && LAYOUT_SETTINGS.has(setting)) return no(`the npm setting "${setting}" (from ${key}) changes what npm ci installs`);
+    if (setting === null) continue;
+    if (LAYOUT_SETTINGS.has(setting)) return no(`the npm setting "${setting}" (from ${key}) changes what npm ci installs`);
+    settings.push(`${key}=${env[key] ?? ''}`);
   }
-  for (const file of npmrcFiles) {
+  for (const [n, file] of npmrcFiles.entries()) {
     const text = await readFile(file, 'utf8').catch(() => null);
-    const setting = text === null ? null : npmrcSettings(text).find((name) => LAYOUT_SETTINGS.has(name));
+    if (text === null) continue;
+    const setting = npmrcSettings(text).find((name) => LAYOUT_SETTINGS.has(name));
     if (setting) return no(`the npm setting "${setting}" (in ${file}) changes what npm ci installs`);
+    // By place, not path: the project's .npmrc is in a new scratch dir each build.
+    settings.push(`npmrc ${n}:\n${text}`);
   }
 
   let lockName = 'package-lock.json';
@@ -95,9 +103,12 @@ export async function readLockedTree(
     if (key === null) return no(`${path} has no sha512 integrity (a git or folder dependency)`);
     packages.push({ path, key, scripts: entry.hasInstallScript === true });
   }
-  // Which optional packages npm leaves out depends on the machine and Node.js too; package.json
-  // adds nothing once its dependencies match the lockfile's (its scripts may change freely).
-  const lockKey = createHash('sha256').update(`${process.version} ${process.platform} ${process.arch}\0`).update(lockText).digest('hex');
+  // Which optional packages npm leaves out depends on the machine, Node.js and npm's settings too;
+  // package.json adds nothing once its dependencies match the lockfile's (its scripts may change).
+  const lockKey = createHash('sha256')
+    .update(`${process.version} ${process.platform} ${process.arch}\0${settings.join('\0')}\0`)
+    .update(lockText)
+    .digest('hex');
   return { ok: true, packages, lockKey };
 }
 
