@@ -180,6 +180,12 @@ export class NpmPackageStore {
     await rm(join(this.dir, 'p'), { recursive: true, force: true });
   }
 
+  /** The keys it has, of those asked about. */
+  async has(keys: readonly string[]): Promise<Set<string>> {
+    const have = new Set(await readdir(join(this.dir, 'p')).catch(() => [] as string[]));
+    return new Set(keys.filter((key) => have.has(key)));
+  }
+
   /** Removes one entry (found damaged). */
   async discard(key: string): Promise<void> {
     await rm(join(this.dir, 'p', key), { recursive: true, force: true });

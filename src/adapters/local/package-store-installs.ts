@@ -15,7 +15,9 @@ export interface StoreAdd {
   installDir: string;
   packages: LockedPackage[];
   lockKey: string;
-  /** Where the packages with install scripts were put aside before the scripts ran. */
+  /** Packages with install scripts the store lacks: npm ci puts them aside before the scripts run. */
+  toPutAside: LockedPackage[];
+  /** Where they were put aside. */
   pristineDir?: string;
   /** When npm ci ended (ms): a package changed after that is not kept. */
   unpackedAt?: number;
@@ -58,7 +60,10 @@ export class PackageStoreInstalls {
     const store = new NpmPackageStore(dir);
     const result = await installFromStore(store, tree, installDir, () => npm('npm rebuild', ['rebuild']), log);
     if (result.installed) return { installed: true };
-    return { installed: false, storeAdd: result.addAfter ? { store, installDir, packages: tree.packages, lockKey: tree.lockKey } : null };
+    if (!result.addAfter) return { installed: false, storeAdd: null };
+    const scripted = tree.packages.filter((pkg) => pkg.scripts);
+    const stored = await store.has(scripted.map((pkg) => pkg.key));
+    return { installed: false, storeAdd: { store, installDir, packages: tree.packages, lockKey: tree.lockKey, toPutAside: scripted.filter((pkg) => !stored.has(pkg.key)) } };
   }
 
   /**
@@ -68,7 +73,7 @@ export class PackageStoreInstalls {
    * script fails, where npm rebuild fails).
    */
   async runInstallScripts(add: StoreAdd, pristineDir: string, npm: Npm, log: Log): Promise<StoreAdd | null> {
-    await putAside(add.packages.filter((pkg) => pkg.scripts), add.installDir, pristineDir);
+    await putAside(add.toPutAside, add.installDir, pristineDir);
     log('▸ Running install scripts with npm rebuild');
     const rebuilt = await npm('npm rebuild', ['rebuild']);
     if (rebuilt.exitCode === 0) return { ...add, pristineDir };
