@@ -106,8 +106,9 @@ export async function benchPipeline() {
     store = createLocalPorts({ dir: join(home, '.anchor', 'platforms', 'local'), baseEnv: {}, githubToken: undefined, githubApiUrl: undefined, logStream: { write: () => true } });
 
     // Baseline: the same build by hand, cold (clone, npm ci with an empty cache, open-next build),
-    // on the same filesystem as anchor's builds (the server names it). Once more on this disk, for
-    // what building in memory saves.
+    // on the same filesystem as anchor's builds (the server names it), right before anchor's. Once
+    // more on this disk, for what building in memory saves: after anchor's builds, so that the
+    // disk's writeback of its 18,000 files does not land in them.
     // The npm cache stays on disk, as a person's ~/.npm does (and as anchor's build cache does).
     const byHandIn = async (dir) => {
       const cache = join(home, `npm-cache-${basename(dir)}`);
@@ -122,10 +123,9 @@ export async function benchPipeline() {
     const byHand = join(sameRoot, 'by-hand');
     elsewhere.push(byHand);
     const plainMs = await byHandIn(byHand);
-    const onDiskMs = sameRoot === home ? plainMs : await byHandIn(join(home, 'by-hand-on-disk'));
     const cold = await pushAndWait(server, store, project, webhook.secret, v1);
     line(`anchor builds in`, started.buildDir);
-    line('by hand: clone + npm ci + open-next build (baseline)', `${(plainMs / 1000).toFixed(1)} s`, sameRoot === home ? '' : `(the same by hand on disk: ${(onDiskMs / 1000).toFixed(1)} s)`);
+    line('by hand: clone + npm ci + open-next build (baseline)', `${(plainMs / 1000).toFixed(1)} s`);
     line('anchor: push → live (cold)', `${(cold.ms / 1000).toFixed(1)} s`, `overhead ${((cold.ms - plainMs) / 1000).toFixed(1)} s (goal ≤ 2 s)`);
 
     writeFileSync(join(repo, 'app', 'version.js'), "export const VERSION = 'v2';\n");
@@ -141,6 +141,8 @@ export async function benchPipeline() {
     };
     line('  install / OpenNext build, cold', await steps(cold.deploymentId));
     line('  install / OpenNext build, warm', await steps(warm.deploymentId));
+    const onDiskMs = sameRoot === home ? plainMs : await byHandIn(join(home, 'by-hand-on-disk'));
+    if (sameRoot !== home) line('by hand on disk (what building in memory saves)', `${(onDiskMs / 1000).toFixed(1)} s`);
 
     // Rollback under load: 8 clients on / while the pointer flips.
     const host = `bench.localhost:${server.port}`;
