@@ -4,6 +4,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { assetPrefix } from '../../../infra/stack/names.js';
 import type { ArtifactInfo, PublishStats, StaticHost } from '../../core/ports/index.js';
 import { cacheControl, contentType } from '../../core/asset-headers.js';
+import { mapLimited } from '../system/map-limited.js';
 import { downloadZip } from './s3-zip.js';
 import { listZip, readZipEntry } from './zip-archive.js';
 
@@ -60,7 +61,7 @@ export class S3StaticHost implements StaticHost {
         if (!seeded.has(key)) jobs.push(() => this.put(cacheBucket, key, readZipEntry(zip, entry), { ContentType: contentType(key) }));
       }
     }
-    await runLimited(jobs, this.options.concurrency ?? 16);
+    await mapLimited(jobs, this.options.concurrency ?? 16, (job) => job());
     return stats;
   }
 
@@ -101,20 +102,3 @@ export class S3StaticHost implements StaticHost {
   }
 }
 
-/** Runs `jobs` with at most `limit` in flight; the first failure is thrown once the others have settled. */
-export async function runLimited(jobs: readonly (() => Promise<void>)[], limit: number): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | null = null;
-  const worker = async () => {
-    while (next < jobs.length && !failure) {
-      const job = jobs[next++] as () => Promise<void>;
-      try {
-        await job();
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, jobs.length)) }, worker));
-  if (failure) throw (failure as { error: unknown }).error;
-}

@@ -3,6 +3,7 @@ import { constants } from 'node:fs';
 import { copyFile, lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage } from '../../core/errors.js';
+import { mapLimited } from '../system/map-limited.js';
 import type { LockedPackage } from './npm-lockfile.js';
 
 const FORMAT = 1;
@@ -11,6 +12,8 @@ const INDEX = 'index.json';
 const KEEP_LOCKFILES = 3;
 /** Files copied at once: enough to keep libuv's threads busy, few enough to stay under fd limits. */
 const COPY_WIDTH = 16;
+/** Packages walked (read, planned, put in place) at once. */
+const PACKAGES_AT_ONCE = 16;
 
 type Log = (line: string) => void;
 
@@ -65,7 +68,7 @@ export class NpmPackageStore {
 
   /** Copies each package into `installDir/<its path>`. Throws DamagedStoreEntry for an entry that lost files. */
   async layout(packages: readonly LockedPackage[], installDir: string): Promise<{ files: number }> {
-    const planned = await inTurns(packages, async (pkg) => {
+    const planned = await mapLimited(packages, PACKAGES_AT_ONCE, async (pkg) => {
       const entry = join(this.dir, 'p', pkg.key);
       const expected = await readEntryFiles(entry).catch(() => null);
       if (expected === null) throw new DamagedStoreEntry(pkg.key, 'entry.json is missing or unreadable');
@@ -77,7 +80,7 @@ export class NpmPackageStore {
       return copies;
     });
     const copies = planned.flat();
-    await inTurns(copies, (copy) => copy(), COPY_WIDTH);
+    await mapLimited(copies, COPY_WIDTH, (copy) => copy());
     return { files: copies.length };
   }
 
@@ -101,7 +104,7 @@ export class NpmPackageStore {
     const have = new Set(await readdir(entries));
     const isDir = async (path: string): Promise<boolean> => (await stat(path).catch(() => null))?.isDirectory() === true;
     // Optional packages npm left out are not there; packages changed since are not taken.
-    const found = await inTurns(packages, async (pkg) => {
+    const found = await mapLimited(packages, PACKAGES_AT_ONCE, async (pkg) => {
       const source = join(from.dir, pkg.path);
       if (!(await isDir(source))) return { pkg, there: false, take: null };
       if (have.has(pkg.key)) return { pkg, there: true, take: null };
@@ -110,7 +113,7 @@ export class NpmPackageStore {
         return { pkg, there: true, take: pristine !== null && (await isDir(pristine)) ? pristine : null };
       }
       return { pkg, there: true, take: (await changedSince(source, from.unpackedAt)) ? null : source };
-    }, 16);
+    });
     const installed = found.filter((f) => f.there).map((f) => f.pkg);
     const adding = new Map<string, string>();
     for (const { pkg, take } of found) {
@@ -135,14 +138,14 @@ export class NpmPackageStore {
         entry.files = await countFiles(join(entry.dir, 'files'));
         moved.add(entry);
       }
-      const planned = await inTurns(fresh.filter((entry) => !moved.has(entry)), async (entry) => {
+      const planned = await mapLimited(fresh.filter((entry) => !moved.has(entry)), PACKAGES_AT_ONCE, async (entry) => {
         const copies: Copy[] = [];
         await plan(entry.source, join(entry.dir, 'files'), copies, true);
         entry.files = copies.length;
         return copies;
       });
-      await inTurns(planned.flat(), (copy) => copy(), COPY_WIDTH);
-      await inTurns(fresh, async (entry) => {
+      await mapLimited(planned.flat(), COPY_WIDTH, (copy) => copy());
+      await mapLimited(fresh, PACKAGES_AT_ONCE, async (entry) => {
         await writeFile(join(entry.dir, 'entry.json'), JSON.stringify({ format: FORMAT, files: entry.files }) + '\n');
         await rename(entry.dir, join(entries, entry.key));
       });
@@ -161,10 +164,10 @@ export class NpmPackageStore {
    */
   async remember(lockKey: string, log: Log, record?: LockfileRecord): Promise<void> {
     const index = await this.readIndex();
+    if (record === undefined && index.lockfiles[0]?.key === lockKey) return;
     const current = record ?? index.lockfiles.find((l) => l.key === lockKey);
     if (current === undefined) return;
     const lockfiles = [current, ...index.lockfiles.filter((l) => l.key !== lockKey)].slice(0, KEEP_LOCKFILES);
-    if (record === undefined && index.lockfiles[0]?.key === lockKey) return;
     const fresh = join(this.dir, `new-${randomBytes(4).toString('hex')}.json`);
     await writeFile(fresh, JSON.stringify({ format: FORMAT, lockfiles } satisfies Index) + '\n');
     await rename(fresh, join(this.dir, INDEX));
@@ -208,10 +211,6 @@ async function readEntryFiles(entry: string): Promise<number> {
   return parsed.files;
 }
 
-/**
- * Makes `to`'s folders now and queues one copy per file or symlink in `from`. With
- * `skipTopNodeModules`, `from/node_modules` is not copied.
- */
 type Copy = () => Promise<void>;
 
 /** How many packages deep a path is: `node_modules/a/node_modules/b` is 2. */
@@ -241,6 +240,10 @@ async function countFiles(dir: string): Promise<number> {
   return files;
 }
 
+/**
+ * Makes `to`'s folders now and queues one copy per file or symlink in `from`. With
+ * `skipTopNodeModules`, `from/node_modules` is not copied.
+ */
 async function plan(from: string, to: string, copies: Copy[], skipTopNodeModules = false): Promise<void> {
   await mkdir(to, { recursive: true });
   for (const item of await readdir(from, { withFileTypes: true })) {
@@ -255,25 +258,6 @@ async function plan(from: string, to: string, copies: Copy[], skipTopNodeModules
       copies.push(() => copyFile(source, target, constants.COPYFILE_FICLONE));
     }
   }
-}
-
-/** `work` on each item, `width` at a time, results in order; the first failure stops the rest. */
-async function inTurns<T, R>(items: readonly T[], work: (item: T) => Promise<R>, width = 8): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  let failure: { error: unknown } | null = null;
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, async () => {
-    while (failure === null && next < items.length) {
-      const index = next++;
-      try {
-        results[index] = await work(items[index]!);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  }));
-  if (failure !== null) throw (failure as { error: unknown }).error;
-  return results;
 }
 
 /** What a build's install did with the store. */
@@ -342,5 +326,5 @@ export async function putAside(packages: readonly LockedPackage[], installDir: s
     const source = join(installDir, pkg.path);
     if ((await stat(source).catch(() => null))?.isDirectory() === true) await plan(source, join(toDir, pkg.path), copies, true);
   }
-  await inTurns(copies, (copy) => copy(), COPY_WIDTH);
+  await mapLimited(copies, COPY_WIDTH, (copy) => copy());
 }

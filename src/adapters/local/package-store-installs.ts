@@ -9,18 +9,22 @@ import { installFromStore, NpmPackageStore, putAside } from './npm-package-store
 type Log = (line: string) => void;
 type Npm = (label: string, args: string[]) => Promise<StepResult>;
 
-/** What npm ci unpacked for a build, for the project's package store to keep. */
-export interface StoreAdd {
+/** What the project's package store will take from npm ci, once it has installed. */
+export interface StoreTake {
   store: NpmPackageStore;
   installDir: string;
   packages: LockedPackage[];
   lockKey: string;
   /** Packages with install scripts the store lacks: npm ci puts them aside before the scripts run. */
   toPutAside: LockedPackage[];
-  /** Where they were put aside. */
-  pristineDir?: string;
+}
+
+/** What npm ci unpacked for a build, for the project's package store to keep. */
+export interface StoreAdd extends StoreTake {
   /** When npm ci ended (ms): a package changed after that is not kept. */
-  unpackedAt?: number;
+  unpackedAt: number;
+  /** Where the packages with install scripts were put aside. */
+  pristineDir?: string;
 }
 
 /**
@@ -46,7 +50,7 @@ export class PackageStoreInstalls {
    * Otherwise leaves the install to npm ci and, when the lockfile allows it, says what the store
    * should take once npm ci has installed.
    */
-  async install(cache: ProjectBuildCache, installDir: string, env: Record<string, string>, npm: Npm, log: Log): Promise<{ installed: true } | { installed: false; storeAdd: StoreAdd | null }> {
+  async install(cache: ProjectBuildCache, installDir: string, env: Record<string, string>, npm: Npm, log: Log): Promise<{ installed: true } | { installed: false; storeAdd: StoreTake | null }> {
     const dir = await this.storeDir(cache, log);
     if (dir === null) return { installed: false, storeAdd: null };
     const npmrcs = [join(installDir, '.npmrc'), env.npm_config_userconfig ?? join(env.HOME ?? '/nonexistent', '.npmrc')];
@@ -102,7 +106,7 @@ export class PackageStoreInstalls {
       const dir = add.store.dir;
       const adding = (this.storing.get(dir) ?? Promise.resolve())
         .then(() => add.store.add(
-          { dir: staged, ...(add.pristineDir === undefined ? {} : { pristineDir: join(staged, 'pristine') }), unpackedAt: add.unpackedAt ?? 0 },
+          { dir: staged, ...(add.pristineDir === undefined ? {} : { pristineDir: join(staged, 'pristine') }), unpackedAt: add.unpackedAt },
           add.packages, add.lockKey, () => undefined,
         ))
         .then(() => undefined, () => undefined)

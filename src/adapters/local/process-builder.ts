@@ -263,18 +263,20 @@ export class ProcessBuilder implements Builder {
       const label = [install.label, ...extraArgs].join(' ');
       log(`▸ Installing with ${label}${install.lockfile === null ? ' (no lockfile found)' : ''}`);
       const warm = store !== null && (await readdir(store).catch(() => [])).length > 0;
-      let result = await step(label, install.tool, [...install.args, ...extraArgs, ...cached.args], install.dir, { ...buildEnv, ...cached.env });
+      const once = (): Promise<StepResult> => step(label, install.tool, [...install.args, ...extraArgs, ...cached.args], install.dir, { ...buildEnv, ...cached.env });
+      let result = await once();
       if (result.exitCode !== 0 && warm && cache !== null && result.tail.some((line) => CACHE_TROUBLE.test(line))) {
         // A damaged store makes installs fail in odd ways; one retry from an empty store tells.
         log(`▸ ${label} failed with a warm cache; discarding the cache and trying once more`);
         await cache.discard(install.cacheEntry, log);
-        result = await step(label, install.tool, [...install.args, ...extraArgs, ...cached.args], install.dir, { ...buildEnv, ...cached.env });
+        result = await once();
       }
       return { result, warm };
     };
     const installStarted = Date.now();
+    const npm = (label: string, args: string[]): Promise<StepResult> => step(label, 'npm', args, install.dir, buildEnv);
     const fromStore = install.tool === 'npm' && install.lockfile !== null && cache !== null
-      ? await this.packageStores.install(cache, install.dir, buildEnv, (label, args) => step(label, 'npm', args, install.dir, buildEnv), log)
+      ? await this.packageStores.install(cache, install.dir, buildEnv, npm, log)
       : { installed: false as const, storeAdd: null };
     if (!fromStore.installed) {
       const storeAdd = fromStore.storeAdd;
@@ -286,7 +288,7 @@ export class ProcessBuilder implements Builder {
       if (installed.result.exitCode !== 0) throw new BuildFailure(stepFailureReason(install.label, installed.result));
       let keep: StoreAdd | null = storeAdd === null ? null : { ...storeAdd, unpackedAt: Date.now() };
       if (keep !== null && scripted) {
-        keep = await this.packageStores.runInstallScripts(keep, join(scratch, 'pristine'), (label, args) => step(label, 'npm', args, install.dir, buildEnv), log);
+        keep = await this.packageStores.runInstallScripts(keep, join(scratch, 'pristine'), npm, log);
         if (keep === null) {
           const plain = await runInstall();
           if (plain.result.exitCode !== 0) throw new BuildFailure(stepFailureReason(install.label, plain.result));
