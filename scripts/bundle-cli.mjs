@@ -10,7 +10,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 await rm(`${root}/dist/cli`, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
-  entryPoints: { main: 'src/cli/main.ts', 'handler-child': 'src/adapters/local/handler-child.ts' },
+  entryPoints: { main: 'src/cli/main.ts', 'handler-child': 'src/adapters/local/runtime/handler-child.ts' },
   outdir: 'dist/cli',
   bundle: true,
   splitting: true,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { BuildEnd, Ports } from '../../src/core/ports/index.js';
 import type { DeployDeps } from '../../src/core/use-cases/deploy.js';
 import { finishBuild, type JobOutcome } from '../../src/core/use-cases/run-build.js';
-import { artifactKey } from '../stack/names.js';
+import { artifactKey } from '../../src/adapters/aws/resource-names.js';
 import { onAwsPorts } from './platform-ports.js';
 
 const nameValue = z.object({ name: z.string(), value: z.string().nullish() });

@@ -1,4 +1,4 @@
-import { FUNCTION_ZIPS } from './names.js';
+import { FUNCTION_ZIPS } from '../../src/adapters/aws/resource-names.js';
 
 /**
  * The CodeBuild buildspec, embedded in the project so a build can never run a buildspec from the

@@ -1,6 +1,6 @@
 import { buildspec, BUILD_OVERRIDES } from './buildspec.js';
 import { allow, getAtt, logGroup, ref, serviceRole, sub, type CfnValue, type PolicyStatement, type Resource } from './cfn.js';
-import { buildLogGroupName, platformFunctionName } from './names.js';
+import { buildLogGroupName, platformFunctionName } from '../../src/adapters/aws/resource-names.js';
 import { BUILD_QUEUE_VISIBILITY_SECONDS } from './platform-storage.js';
 
 export type HandlerName = 'webhook' | 'orchestrator' | 'deploy';

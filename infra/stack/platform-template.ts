@@ -1,5 +1,5 @@
 import { LOG_RETENTION_DAYS, getAtt, ref, type CfnValue, type Output, type Template } from './cfn.js';
-import { assertStage } from './names.js';
+import { assertStage } from '../../src/adapters/aws/resource-names.js';
 import { pipelineResources, type HandlerName } from './platform-pipeline.js';
 import { storageResources } from './platform-storage.js';
 import { AnchorError } from '../../src/core/errors.js';

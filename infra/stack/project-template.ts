@@ -1,6 +1,6 @@
 import { AnchorError } from '../../src/core/errors.js';
 import { LOG_RETENTION_DAYS, allow, domainOfUrl, getAtt, join, logGroup, ref, serviceRole, sub, type CfnValue, type Resource, type Template } from './cfn.js';
-import { assertProjectFitsAws, assertStage, buildLogGroupName, projectResourceName } from './names.js';
+import { assertProjectFitsAws, assertStage, buildLogGroupName, projectResourceName } from '../../src/adapters/aws/resource-names.js';
 import { DEFAULT_BEHAVIOURS, MAX_BEHAVIOURS, sortBehaviours, type Behaviour, type Origin } from './project-behaviours.js';
 import { edgeFunctionCode, placeholderCode } from './project-code.js';
 

@@ -3,7 +3,7 @@ import type { Context } from '../cli/context.js';
 import { PlatformStore, type AwsPlatformConfig } from '../cli/platforms.js';
 import { stackProgress } from '../cli/stack-progress.js';
 import { sub } from '../../infra/stack/cfn.js';
-import { assertStage } from '../../infra/stack/names.js';
+import { assertStage } from '../adapters/aws/resource-names.js';
 import { platformTemplate, type PlatformTemplateInput } from '../../infra/stack/platform-template.js';
 import { bundlePlatformHandlers, deployPlatformStack } from '../adapters/aws/aws-platform-stacks.js';
 import { CloudFormationStacks } from '../adapters/aws/cloudformation-stacks.js';

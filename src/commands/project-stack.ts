@@ -11,7 +11,7 @@ import { assertProjectName } from '../core/project.js';
 export async function deployProjectStackFor(ctx: Context, config: AwsPlatformConfig, project: string): Promise<Record<string, string>> {
   assertProjectName(project);
   const [{ assertProjectFitsAws }, { callerIdentity }, { CloudFormationStacks }, { S3HandlerUploader }, { deployProjectStack }] = await Promise.all([
-    import('../../infra/stack/names.js'),
+    import('../adapters/aws/resource-names.js'),
     import('../adapters/aws/sts-identity.js'),
     import('../adapters/aws/cloudformation-stacks.js'),
     import('../adapters/aws/handler-uploader.js'),
@@ -37,7 +37,7 @@ export async function deployProjectStackFor(ctx: Context, config: AwsPlatformCon
  */
 export async function deleteProjectStackFor(ctx: Context, config: AwsPlatformConfig, project: string): Promise<{ stack: string; deleted: boolean }> {
   const [{ projectStackName }, { callerIdentity }, { CloudFormationStacks }] = await Promise.all([
-    import('../../infra/stack/names.js'),
+    import('../adapters/aws/resource-names.js'),
     import('../adapters/aws/sts-identity.js'),
     import('../adapters/aws/cloudformation-stacks.js'),
   ]);

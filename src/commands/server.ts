@@ -13,7 +13,7 @@ export default async function server(ctx: Context, _args: string[], options: Rec
   const concurrency = parsePositiveInt(options.concurrency ?? 2, '--concurrency');
   const buildTimeoutMs = parsePositiveInt(options.buildTimeout ?? 30, '--build-timeout') * 60_000;
   const buildDir = options.buildDir === undefined ? undefined : resolvePath(String(options.buildDir));
-  const { startLocalServer } = await import('../adapters/local/create-local-server.js');
+  const { startLocalServer } = await import('../adapters/local/server/create-local-server.js');
   let running;
   try {
     running = await startLocalServer({ dir: config.dir, baseEnv: ctx.env.baseEnv, githubToken: ctx.env.githubToken, githubApiUrl: ctx.env.githubApiUrl, host, port, concurrency, buildTimeoutMs, buildDir });

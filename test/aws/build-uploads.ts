@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { artifactKey, functionCodeKey } from '../../infra/stack/names.js';
+import { artifactKey, functionCodeKey } from '../../src/adapters/aws/resource-names.js';
 import { zipFiles } from '../../infra/handler-zip.js';
 
 /**

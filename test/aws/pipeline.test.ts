@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { makeDeployHandler } from '../../infra/handlers/deploy.js';
 import { makeOrchestratorHandler } from '../../infra/handlers/orchestrator.js';
 import { makeWebhookHandler } from '../../infra/handlers/webhook.js';
-import { artifactKey } from '../../infra/stack/names.js';
+import { artifactKey } from '../../src/adapters/aws/resource-names.js';
 import { createAwsPorts, type AwsPlatform } from '../../src/adapters/aws/create-aws-ports.js';
 import { downloadZip } from '../../src/adapters/aws/s3-zip.js';
 import { SqsJobQueue } from '../../src/adapters/aws/sqs-job-queue.js';

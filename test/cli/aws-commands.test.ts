@@ -16,7 +16,7 @@ import { interceptLocalhostDns } from 'fauxqs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { makeDeployHandler } from '../../infra/handlers/deploy.js';
 import { makeOrchestratorHandler } from '../../infra/handlers/orchestrator.js';
-import { artifactKey } from '../../infra/stack/names.js';
+import { artifactKey } from '../../src/adapters/aws/resource-names.js';
 import { createAwsPorts, type AwsPlatform } from '../../src/adapters/aws/create-aws-ports.js';
 import { SqsJobQueue } from '../../src/adapters/aws/sqs-job-queue.js';
 import { createPlatformOutputs, S3RVER_CREDENTIALS, startDynamoDbLocal, startFauxqs, startS3rver, TEST_REGION, type Emulator } from '../aws/emulators.js';

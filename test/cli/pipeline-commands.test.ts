@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalServer, type LocalServer } from '../../src/adapters/local/create-local-server.js';
+import { startLocalServer, type LocalServer } from '../../src/adapters/local/server/create-local-server.js';
 import { readCliEnv } from '../../src/cli/env.js';
 import { pipelineAppFiles } from '../fakes/pipeline-app.js';
 import { FixtureRepo } from '../unit/process-builder-fixture.js';

@@ -3,8 +3,8 @@ import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
 const repo = resolve(import.meta.dirname, '../..');
-const sources = ['handler-child.ts', 'function-url-event.ts', 'lambda-response-stream.ts'].map((file) => join(repo, 'src/adapters/local', file));
-const output = join(repo, 'dist/src/adapters/local/handler-child.js');
+const sources = ['handler-child.ts', 'function-url-event.ts', 'lambda-response-stream.ts'].map((file) => join(repo, 'src/adapters/local/runtime', file));
+const output = join(repo, 'dist/src/adapters/local/runtime/handler-child.js');
 
 /**
  * The handler child runs as plain Node, so it must exist compiled in dist/. `npm test` builds

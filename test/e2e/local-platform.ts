@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { DeploymentState } from '../../src/core/deployment.js';
 import type { Project } from '../../src/core/project.js';
 import { addProject } from '../../src/core/use-cases/projects.js';
-import { startLocalServer, type LocalServer } from '../../src/adapters/local/create-local-server.js';
+import { startLocalServer, type LocalServer } from '../../src/adapters/local/server/create-local-server.js';
 import { readCliEnv } from '../../src/cli/env.js';
 import { signedDelivery, pushPayload } from '../fakes/github-push.js';
 import { FixtureRepo } from '../unit/process-builder-fixture.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAnchorError } from '../../src/core/errors.js';
-import { prepareRuntimeDir, startHandlerProcess as startProcess, type HandlerProcess, type RuntimeDir, type StartHandlerInput } from '../../src/adapters/local/handler-process.js';
+import { prepareRuntimeDir, startHandlerProcess as startProcess, type HandlerProcess, type RuntimeDir, type StartHandlerInput } from '../../src/adapters/local/runtime/handler-process.js';
 import { ensureHandlerChildBuilt } from './handler-child-build.js';
 import { sampleBuild } from './sample-build.js';
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rollback } from '../../src/core/use-cases/rollback.js';
 import { setEnv } from '../../src/core/use-cases/env.js';
-import { ServerFunctionHost } from '../../src/adapters/local/server-function-host.js';
+import { ServerFunctionHost } from '../../src/adapters/local/runtime/server-function-host.js';
 import { pipelineAppFiles } from '../fakes/pipeline-app.js';
 import { LocalPlatformHarness } from './local-platform.js';
 

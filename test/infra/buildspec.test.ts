@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildspec } from '../../infra/stack/buildspec.js';
-import { artifactKey, functionCodeKey } from '../../infra/stack/names.js';
+import { artifactKey, functionCodeKey } from '../../src/adapters/aws/resource-names.js';
 
 /**
  * Runs the embedded buildspec's commands the way CodeBuild does (one bash, phase after phase),

@@ -3,7 +3,7 @@ import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AesSecretBox, loadOrCreateKeyFile } from '../../src/adapters/local/aes-secret-box.js';
+import { AesSecretBox, loadOrCreateKeyFile } from '../../src/adapters/local/store/aes-secret-box.js';
 import { AnchorError } from '../../src/core/errors.js';
 
 let dir: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lastErrorLine, stepFailureReason } from '../../src/adapters/local/build-failure.js';
+import { lastErrorLine, stepFailureReason } from '../../src/adapters/local/build/build-failure.js';
 
 describe('lastErrorLine', () => {
   it('finds the cause in npm ci output, not the log-file pointer after it', () => {

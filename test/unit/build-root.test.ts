@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BUILD_SCRATCH_BYTES, pickBuildRoot } from '../../src/adapters/local/build-root.js';
+import { BUILD_SCRATCH_BYTES, pickBuildRoot } from '../../src/adapters/local/build/build-root.js';
 
 const GIB = 1024 ** 3;
 const input = { platformDir: '/home/op/.anchor/platforms/local', diskDir: '/home/op/.anchor/platforms/local/builds', concurrency: 2 };

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BuildWorker } from '../../src/adapters/local/build-worker.js';
+import { BuildWorker } from '../../src/adapters/local/server/build-worker.js';
 import { createLocalPorts, type LocalPlatform } from '../../src/adapters/local/create-local-ports.js';
 import type { Ports } from '../../src/core/ports/index.js';
 import { addProject } from '../../src/core/use-cases/projects.js';

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BurstGate, BurstGatedLogs } from '../../src/adapters/local/burst-gate.js';
-import { FileBuildLogs } from '../../src/adapters/local/file-build-logs.js';
+import { BurstGate, BurstGatedLogs } from '../../src/adapters/local/server/burst-gate.js';
+import { FileBuildLogs } from '../../src/adapters/local/store/file-build-logs.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const dirs: string[] = [];

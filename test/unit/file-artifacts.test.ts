@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileArtifacts } from '../../src/adapters/local/file-artifacts.js';
+import { FileArtifacts } from '../../src/adapters/local/store/file-artifacts.js';
 
 let dir: string;
 beforeEach(async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileBuildLogs } from '../../src/adapters/local/file-build-logs.js';
+import { FileBuildLogs } from '../../src/adapters/local/store/file-build-logs.js';
 import type { LogLine } from '../../src/core/ports/build-logs.js';
 
 let dir: string;

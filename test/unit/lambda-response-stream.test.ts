@@ -1,8 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { toFunctionUrlEvent, type FunctionUrlEvent } from '../../src/adapters/local/function-url-event.js';
-import { HTTP_INTEGRATION_RESPONSE, LambdaResponseStream } from '../../src/adapters/local/lambda-response-stream.js';
+import { toFunctionUrlEvent } from '../../src/adapters/local/runtime/function-url-event.js';
+import type { FunctionUrlEvent } from '../../src/core/lambda-wire.js';
+import { HTTP_INTEGRATION_RESPONSE, LambdaResponseStream } from '../../src/adapters/local/runtime/lambda-response-stream.js';
 
 const servers: http.Server[] = [];
 afterEach(async () => {

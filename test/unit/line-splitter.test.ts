@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LineSplitter } from '../../src/adapters/local/line-splitter.js';
+import { LineSplitter } from '../../src/lib/line-splitter.js';
 
 function split(chunks: Array<string | Buffer>): string[] {
   const lines: string[] = [];

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BuildEnd } from '../../src/core/ports/builder.js';
-import { ProcessBuilder } from '../../src/adapters/local/process-builder.js';
-import { readLockedTree } from '../../src/adapters/local/npm-lockfile.js';
-import { NpmPackageStore } from '../../src/adapters/local/npm-package-store.js';
+import { ProcessBuilder } from '../../src/adapters/local/build/process-builder.js';
+import { readLockedTree } from '../../src/adapters/local/build/npm-lockfile.js';
+import { NpmPackageStore } from '../../src/adapters/local/build/npm-package-store.js';
 import { FakeNpmRegistry } from '../fakes/npm-registry.js';
 import { FixtureRepo } from './process-builder-fixture.js';
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BuildEnd, BuildRequest } from '../../src/core/ports/builder.js';
-import { ProcessBuilder } from '../../src/adapters/local/process-builder.js';
-import { pickBuildRoot, readBuildRootFacts } from '../../src/adapters/local/build-root.js';
+import { ProcessBuilder } from '../../src/adapters/local/build/process-builder.js';
+import { pickBuildRoot, readBuildRootFacts } from '../../src/adapters/local/build/build-root.js';
 import { FixtureRepo, appFiles, isAlive } from './process-builder-fixture.js';
 
 /** As `anchor server` decides it: /dev/shm is an executable tmpfs with room for a build. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MIGRATIONS, openDatabase } from '../../src/adapters/local/sqlite-database.js';
+import { MIGRATIONS, openDatabase } from '../../src/adapters/local/store/sqlite-database.js';
 import { AnchorError } from '../../src/core/errors.js';
 
 let dir: string;

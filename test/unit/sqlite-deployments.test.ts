@@ -5,12 +5,12 @@ import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/adapters/local/sqlite-database.js';
-import { SqliteDeployments } from '../../src/adapters/local/sqlite-deployments.js';
-import { SqliteProjects } from '../../src/adapters/local/sqlite-projects.js';
+import { openDatabase } from '../../src/adapters/local/store/sqlite-database.js';
+import { SqliteDeployments } from '../../src/adapters/local/store/sqlite-deployments.js';
+import { SqliteProjects } from '../../src/adapters/local/store/sqlite-projects.js';
 import { sampleDeployment, sampleProject } from '../contract/samples.js';
 
-const src = resolve(import.meta.dirname, '../../src/adapters/local');
+const src = resolve(import.meta.dirname, '../../src/adapters/local/store');
 
 // Each worker process opens the same fresh file, creates deployments and races to take live with
 // the compare-and-swap, the way several `anchor` processes (server, CLI) share one platform.

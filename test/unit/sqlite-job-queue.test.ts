@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase, type SqliteDatabase } from '../../src/adapters/local/sqlite-database.js';
-import { SqliteJobQueue } from '../../src/adapters/local/sqlite-job-queue.js';
+import { openDatabase, type SqliteDatabase } from '../../src/adapters/local/store/sqlite-database.js';
+import { SqliteJobQueue } from '../../src/adapters/local/store/sqlite-job-queue.js';
 import { AnchorError } from '../../src/core/errors.js';
 
 const HOUR = 3_600_000;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { platformStackName, projectStackName } from '../../../infra/stack/names.js';
+import { platformStackName, projectStackName } from './resource-names.js';
 import { platformTemplate, type PlatformTemplateInput } from '../../../infra/stack/platform-template.js';
 import { projectTemplate } from '../../../infra/stack/project-template.js';
 import type { CloudFormationStacks, StackEvent } from './cloudformation-stacks.js';

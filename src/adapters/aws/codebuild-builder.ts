@@ -1,6 +1,6 @@
 import { StartBuildCommand, StopBuildCommand, type CodeBuildClient, type EnvironmentVariable } from '@aws-sdk/client-codebuild';
 import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import { projectResourceName, secretParameterPath } from '../../../infra/stack/names.js';
+import { projectResourceName, secretParameterPath } from './resource-names.js';
 import type { Builder, BuildRequest } from '../../core/ports/builder.js';
 
 export interface CodeBuildBuilderOptions {

@@ -7,7 +7,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { projectStackName } from '../../../infra/stack/names.js';
+import { projectStackName } from './resource-names.js';
 import { AnchorError } from '../../core/errors.js';
 import type { Builder, Ports, RepoHooks } from '../../core/ports/index.js';
 import { RandomIds } from '../system/random-ids.js';

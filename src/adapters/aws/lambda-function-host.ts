@@ -10,10 +10,10 @@ import {
   UpdateFunctionConfigurationCommand,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
-import { assetPrefix, projectResourceName, type FUNCTION_ZIPS } from '../../../infra/stack/names.js';
+import { assetPrefix, projectResourceName, type FUNCTION_ZIPS } from './resource-names.js';
 import { AnchorError } from '../../core/errors.js';
 import type { ArtifactInfo, FunctionHost, FunctionVersion } from '../../core/ports/index.js';
-import type { FunctionUrlEvent } from '../local/function-url-event.js';
+import type { FunctionUrlEvent } from '../../core/lambda-wire.js';
 import { functionZipKey } from './s3-artifacts.js';
 import { parseS3Location } from './s3-zip.js';
 

@@ -2,7 +2,7 @@ import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { artifactKey, FUNCTION_ZIPS } from '../../../infra/stack/names.js';
+import { artifactKey, FUNCTION_ZIPS } from './resource-names.js';
 import { zipFiles } from '../../../infra/handler-zip.js';
 import { AnchorError } from '../../core/errors.js';
 import type { ArtifactInfo, Artifacts, BundleReport } from '../../core/ports/artifacts.js';

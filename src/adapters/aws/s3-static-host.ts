@@ -1,10 +1,10 @@
 import { DescribeKeyValueStoreCommand, PutKeyCommand, type CloudFrontKeyValueStoreClient } from '@aws-sdk/client-cloudfront-keyvaluestore';
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { assetPrefix } from '../../../infra/stack/names.js';
+import { assetPrefix } from './resource-names.js';
 import type { ArtifactInfo, PublishStats, StaticHost } from '../../core/ports/index.js';
 import { cacheControl, contentType } from '../../core/asset-headers.js';
-import { mapLimited } from '../system/map-limited.js';
+import { mapLimited } from '../../lib/map-limited.js';
 import { downloadZip } from './s3-zip.js';
 import { listZip, readZipEntry } from './zip-archive.js';
 

@@ -4,17 +4,17 @@ import type { RepoHooks } from '../../core/ports/index.js';
 import { RandomIds } from '../system/random-ids.js';
 import { StreamLogger } from '../system/stream-logger.js';
 import { SystemClock } from '../system/system-clock.js';
-import { AesSecretBox, loadOrCreateKeyFile } from './aes-secret-box.js';
-import { FileArtifacts } from './file-artifacts.js';
-import { FileBuildLogs } from './file-build-logs.js';
-import { openDatabase, type SqliteDatabase } from './sqlite-database.js';
-import { SqliteDeliveries } from './sqlite-deliveries.js';
-import { SqliteDeployments } from './sqlite-deployments.js';
-import { SqliteEnvVars } from './sqlite-env-vars.js';
-import { SqliteJobQueue } from './sqlite-job-queue.js';
-import { SqliteProjects } from './sqlite-projects.js';
-import { FileStaticHost } from './file-static-host.js';
-import { ServerFunctionHost } from './server-function-host.js';
+import { AesSecretBox, loadOrCreateKeyFile } from './store/aes-secret-box.js';
+import { FileArtifacts } from './store/file-artifacts.js';
+import { FileBuildLogs } from './store/file-build-logs.js';
+import { openDatabase, type SqliteDatabase } from './store/sqlite-database.js';
+import { SqliteDeliveries } from './store/sqlite-deliveries.js';
+import { SqliteDeployments } from './store/sqlite-deployments.js';
+import { SqliteEnvVars } from './store/sqlite-env-vars.js';
+import { SqliteJobQueue } from './store/sqlite-job-queue.js';
+import { SqliteProjects } from './store/sqlite-projects.js';
+import { FileStaticHost } from './runtime/file-static-host.js';
+import { ServerFunctionHost } from './runtime/server-function-host.js';
 import { readFileSync } from 'node:fs';
 
 export interface LocalPlatformOptions {

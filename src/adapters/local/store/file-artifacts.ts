@@ -1,9 +1,9 @@
-import { nodeCrypto } from '../system/node-crypto.js';
+import { nodeCrypto } from '../../system/node-crypto.js';
 import { cp, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { linkTree } from './link-tree.js';
-import { AnchorError } from '../../core/errors.js';
-import type { ArtifactInfo, Artifacts, BundleReport } from '../../core/ports/artifacts.js';
+import { linkTree } from '../../../lib/link-tree.js';
+import { AnchorError } from '../../../core/errors.js';
+import type { ArtifactInfo, Artifacts, BundleReport } from '../../../core/ports/artifacts.js';
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 

@@ -1,6 +1,6 @@
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errorMessage } from '../../core/errors.js';
+import { errorMessage } from '../../../core/errors.js';
 import type { ProjectBuildCache } from './build-cache.js';
 import type { StepResult } from './build-processes.js';
 import { readLockedTree, type LockedPackage } from './npm-lockfile.js';

@@ -1,4 +1,4 @@
-import { AnchorError } from '../../src/core/errors.js';
+import { AnchorError } from '../../core/errors.js';
 
 /**
  * The names both stacks and the aws adapters agree on. IAM policies are scoped by these

@@ -1,7 +1,7 @@
-import { errorMessage } from '../../core/errors.js';
-import type { Logger } from '../../core/ports/system.js';
-import { failDeadLetter, runBuildJob, type BuildDeps } from '../../core/use-cases/run-build.js';
-import type { SqliteJobQueue } from './sqlite-job-queue.js';
+import { errorMessage } from '../../../core/errors.js';
+import type { Logger } from '../../../core/ports/system.js';
+import { failDeadLetter, runBuildJob, type BuildDeps } from '../../../core/use-cases/run-build.js';
+import type { SqliteJobQueue } from '../store/sqlite-job-queue.js';
 
 /**
  * `anchor server`'s build worker: takes jobs from the SQLite queue, at most `concurrency` at a time,

@@ -1,8 +1,8 @@
-import type { Deployment, DeploymentState, Transition } from '../../core/deployment.js';
-import { planPromote } from '../../core/live-pointer.js';
-import { deploymentNotFound } from '../../core/domain-errors.js';
-import { AnchorError } from '../../core/errors.js';
-import type { Deployments, LivePointer, PromoteResult } from '../../core/ports/deployments.js';
+import type { Deployment, DeploymentState, Transition } from '../../../core/deployment.js';
+import { planPromote } from '../../../core/live-pointer.js';
+import { deploymentNotFound } from '../../../core/domain-errors.js';
+import { AnchorError } from '../../../core/errors.js';
+import type { Deployments, LivePointer, PromoteResult } from '../../../core/ports/deployments.js';
 import type { Transaction } from 'better-sqlite3';
 import { prepare, type SqliteDatabase } from './sqlite-database.js';
 

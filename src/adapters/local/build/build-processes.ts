@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import type { execa as execaFn } from 'execa';
-import { LineSplitter } from './line-splitter.js';
+import { LineSplitter } from '../../../lib/line-splitter.js';
 
 export type Execa = typeof execaFn;
 

@@ -1,6 +1,6 @@
-import { nodeCrypto } from '../system/node-crypto.js';
-import { AnchorError } from '../../core/errors.js';
-import type { BuildJob, DeadLetter, JobQueue, ReceivedJob } from '../../core/ports/job-queue.js';
+import { nodeCrypto } from '../../system/node-crypto.js';
+import { AnchorError } from '../../../core/errors.js';
+import type { BuildJob, DeadLetter, JobQueue, ReceivedJob } from '../../../core/ports/job-queue.js';
 import { prepare, type SqliteDatabase } from './sqlite-database.js';
 
 interface JobRow {

@@ -1,4 +1,4 @@
-import type { BuildLogs, LogLine } from '../../core/ports/build-logs.js';
+import type { BuildLogs, LogLine } from '../../../core/ports/build-logs.js';
 
 /**
  * A burst of webhook deliveries is answered first. What follows an accepted push (its first log

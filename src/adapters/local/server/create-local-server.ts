@@ -1,20 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { templatesDir } from './templates-dir.js';
-import type { Ports } from '../../core/ports/index.js';
-import { receiveWebhook } from '../../core/use-cases/receive-webhook.js';
-import { supersedeOlder } from '../../core/use-cases/run-build.js';
-import { serveLive } from '../../core/use-cases/serve-live.js';
+import { templatesDir } from '../build/templates-dir.js';
+import type { Ports } from '../../../core/ports/index.js';
+import { receiveWebhook } from '../../../core/use-cases/receive-webhook.js';
+import { supersedeOlder } from '../../../core/use-cases/run-build.js';
+import { serveLive } from '../../../core/use-cases/serve-live.js';
 import { BuildWorker } from './build-worker.js';
-import { inMemoryBuildDir, noRoomInMemory, pickBuildRoot, readBuildRootFacts, type BuildRoot } from './build-root.js';
+import { inMemoryBuildDir, noRoomInMemory, pickBuildRoot, readBuildRootFacts, type BuildRoot } from '../build/build-root.js';
 import { BurstGate, BurstGatedLogs } from './burst-gate.js';
 import { GroupedWebhookIntake } from './grouped-webhook-intake.js';
-import { createLocalPorts, type LocalPlatformOptions } from './create-local-ports.js';
-import { LocalFunctionHost } from './local-function-host.js';
+import { createLocalPorts, type LocalPlatformOptions } from '../create-local-ports.js';
+import { LocalFunctionHost } from '../runtime/local-function-host.js';
 import { PlatformServer } from './platform-server.js';
-import { ProcessBuilder } from './process-builder.js';
-import type { ArtifactInfo, FunctionVersion } from '../../core/ports/index.js';
+import { ProcessBuilder } from '../build/process-builder.js';
+import type { ArtifactInfo, FunctionVersion } from '../../../core/ports/index.js';
 
 export interface LocalServerOptions extends LocalPlatformOptions {
   host: string;

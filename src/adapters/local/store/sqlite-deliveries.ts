@@ -1,4 +1,4 @@
-import type { Deliveries } from '../../core/ports/deliveries.js';
+import type { Deliveries } from '../../../core/ports/deliveries.js';
 import { prepare, type SqliteDatabase } from './sqlite-database.js';
 
 export class SqliteDeliveries implements Deliveries {

@@ -1,8 +1,8 @@
-import { nodeCrypto } from '../system/node-crypto.js';
+import { nodeCrypto } from '../../system/node-crypto.js';
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { AnchorError } from '../../core/errors.js';
-import type { SecretBox } from '../../core/ports/secret-box.js';
+import { AnchorError } from '../../../core/errors.js';
+import type { SecretBox } from '../../../core/ports/secret-box.js';
 
 const KEY_BYTES = 32;
 const IV_BYTES = 12;

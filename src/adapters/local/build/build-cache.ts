@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { cp, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { errorMessage } from '../../core/errors.js';
+import { errorMessage } from '../../../core/errors.js';
 
 const FORMAT = 1;
 const MANIFEST = 'cache.json';

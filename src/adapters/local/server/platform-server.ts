@@ -1,11 +1,11 @@
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
-import type { WebhookRequest, WebhookResponse } from '../../core/use-cases/receive-webhook.js';
-import type { Logger } from '../../core/ports/system.js';
-import type { EdgeRoute, LocalFunctionHost } from './local-function-host.js';
-import { OpenNextRoutes } from './opennext-manifest.js';
-import { StaticFileCache } from './static-files.js';
+import type { WebhookRequest, WebhookResponse } from '../../../core/use-cases/receive-webhook.js';
+import type { Logger } from '../../../core/ports/system.js';
+import type { EdgeRoute, LocalFunctionHost } from '../runtime/local-function-host.js';
+import { OpenNextRoutes } from '../runtime/opennext-manifest.js';
+import { StaticFileCache } from '../runtime/static-files.js';
 
 /** GitHub sends at most 25 MB; anything larger is refused before it is read. */
 export const MAX_WEBHOOK_BYTES = 25 * 1024 * 1024;

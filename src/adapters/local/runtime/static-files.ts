@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import type { ServerResponse, IncomingMessage } from 'node:http';
 import { join, normalize, sep } from 'node:path';
-import { cacheControl, contentType } from '../../core/asset-headers.js';
+import { cacheControl, contentType } from '../../../core/asset-headers.js';
 
 /** Resolves a URL path inside `root`, or null if it escapes it or is not a file. */
 export async function findStaticFile(root: string, urlPath: string): Promise<{ file: string; size: number; mtime: Date } | null> {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
-import { AnchorError } from '../../core/errors.js';
-import type { ArtifactInfo, FunctionHost, FunctionVersion } from '../../core/ports/index.js';
+import { AnchorError } from '../../../core/errors.js';
+import type { ArtifactInfo, FunctionHost, FunctionVersion } from '../../../core/ports/index.js';
 import { prepareRuntimeDir, startHandlerProcess, type HandlerProcess } from './handler-process.js';
 
 interface RunningVersion {

@@ -1,5 +1,5 @@
-import { AnchorError } from '../../core/errors.js';
-import type { ArtifactInfo, FunctionHost, FunctionVersion } from '../../core/ports/index.js';
+import { AnchorError } from '../../../core/errors.js';
+import type { ArtifactInfo, FunctionHost, FunctionVersion } from '../../../core/ports/index.js';
 
 /**
  * The FunctionHost of a CLI process on a local platform: the functions run inside `anchor server`,

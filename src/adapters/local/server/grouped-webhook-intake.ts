@@ -1,5 +1,5 @@
-import type { WebhookRequest, WebhookResponse } from '../../core/use-cases/receive-webhook.js';
-import type { SqliteDatabase } from './sqlite-database.js';
+import type { WebhookRequest, WebhookResponse } from '../../../core/use-cases/receive-webhook.js';
+import type { SqliteDatabase } from '../store/sqlite-database.js';
 
 interface Waiting {
   request: WebhookRequest;

@@ -1,4 +1,4 @@
-import { stripAnsi } from './line-splitter.js';
+import { stripAnsi } from '../../../lib/line-splitter.js';
 import type { StepResult } from './build-processes.js';
 
 /** A build step failed; `reason` is what the deployment shows, so a person can act on it. */

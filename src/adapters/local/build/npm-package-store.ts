@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errorMessage } from '../../core/errors.js';
-import { mapLimited } from '../system/map-limited.js';
+import { errorMessage } from '../../../core/errors.js';
+import { mapLimited } from '../../../lib/map-limited.js';
 import type { LockedPackage } from './npm-lockfile.js';
 
 const FORMAT = 1;

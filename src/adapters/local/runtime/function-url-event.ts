@@ -1,29 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
-
-/** A Lambda Function URL request (payload format 2.0), as OpenNext's `aws-apigw-v2` converter reads it. */
-export interface FunctionUrlEvent {
-  version: '2.0';
-  routeKey: '$default';
-  rawPath: string;
-  rawQueryString: string;
-  cookies?: string[];
-  headers: Record<string, string>;
-  requestContext: {
-    accountId: string;
-    apiId: string;
-    domainName: string;
-    domainPrefix: string;
-    http: { method: string; path: string; protocol: string; sourceIp: string; userAgent: string };
-    requestId: string;
-    routeKey: '$default';
-    stage: '$default';
-    time: string;
-    timeEpoch: number;
-  };
-  body?: string;
-  isBase64Encoded: boolean;
-}
+import type { FunctionUrlEvent } from '../../../core/lambda-wire.js';
 
 // Lambda never passes connection-level headers on to a function.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer']);

@@ -1,7 +1,7 @@
 import { appendFile, mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AnchorError } from '../../core/errors.js';
-import type { BuildLogs, LogLine } from '../../core/ports/build-logs.js';
+import { AnchorError } from '../../../core/errors.js';
+import type { BuildLogs, LogLine } from '../../../core/ports/build-logs.js';
 
 /** What is known about a log file: where each complete line ends, in bytes. */
 interface LineIndex {

@@ -3,8 +3,8 @@ import { copyFile, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { execa as realExeca } from 'execa';
-import type { BuildEnd, BuildRequest, Builder } from '../../core/ports/builder.js';
-import { errorMessage } from '../../core/errors.js';
+import type { BuildEnd, BuildRequest, Builder } from '../../../core/ports/builder.js';
+import { errorMessage } from '../../../core/errors.js';
 import { BuildFailure, BuildStopped, stepFailureReason } from './build-failure.js';
 import { ProjectBuildCache } from './build-cache.js';
 import { BuildProcesses, killOrphans, type Execa, type StepResult } from './build-processes.js';

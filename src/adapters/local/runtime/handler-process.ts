@@ -3,10 +3,10 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { linkTree } from './link-tree.js';
-import { AnchorError } from '../../core/errors.js';
+import { linkTree } from '../../../lib/link-tree.js';
+import { AnchorError } from '../../../core/errors.js';
 import type { HandlerChildMessage } from './handler-child.js';
-import { LineSplitter } from './line-splitter.js';
+import { LineSplitter } from '../../../lib/line-splitter.js';
 
 export type HandlerKind = 'server' | 'image';
 

@@ -1,5 +1,5 @@
-import type { EnvTarget, EnvVar } from '../../core/env-var.js';
-import type { EnvVars } from '../../core/ports/env-vars.js';
+import type { EnvTarget, EnvVar } from '../../../core/env-var.js';
+import type { EnvVars } from '../../../core/ports/env-vars.js';
 import { prepare, type SqliteDatabase } from './sqlite-database.js';
 
 interface EnvVarRow {

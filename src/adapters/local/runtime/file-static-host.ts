@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AnchorError } from '../../core/errors.js';
-import type { ArtifactInfo, PublishStats, StaticHost } from '../../core/ports/index.js';
+import { AnchorError } from '../../../core/errors.js';
+import type { ArtifactInfo, PublishStats, StaticHost } from '../../../core/ports/index.js';
 
 /**
  * Locally a deployment's assets are served straight from its stored artifact (its own prefix by

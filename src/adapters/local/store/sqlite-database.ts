@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { AnchorError } from '../../core/errors.js';
+import { AnchorError } from '../../../core/errors.js';
 
 export type SqliteDatabase = Database.Database;
 

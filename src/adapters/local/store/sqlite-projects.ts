@@ -1,6 +1,6 @@
-import { projectExists, projectGone } from '../../core/domain-errors.js';
-import type { Projects } from '../../core/ports/projects.js';
-import type { Project } from '../../core/project.js';
+import { projectExists, projectGone } from '../../../core/domain-errors.js';
+import type { Projects } from '../../../core/ports/projects.js';
+import type { Project } from '../../../core/project.js';
 import { prepare, type SqliteDatabase } from './sqlite-database.js';
 
 interface ProjectRow {
