@@ -1,11 +1,10 @@
-import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import type { WebhookRequest, WebhookResponse } from '../../../core/use-cases/receive-webhook.js';
 import type { Logger } from '../../../core/ports/system.js';
-import type { EdgeRoute, LocalFunctionHost } from '../runtime/local-function-host.js';
-import { OpenNextRoutes } from '../runtime/opennext-manifest.js';
-import { StaticFileCache } from '../runtime/static-files.js';
+import type { LocalFunctionHost } from '../runtime/local-function-host.js';
+import { Edge } from './edge.js';
 
 /** GitHub sends at most 25 MB; anything larger is refused before it is read. */
 export const MAX_WEBHOOK_BYTES = 25 * 1024 * 1024;
@@ -28,11 +27,10 @@ export interface PlatformServerOptions {
  */
 export class PlatformServer {
   private readonly server: Server;
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 256 });
-  private readonly routesByArtifact = new Map<string, Promise<OpenNextRoutes>>();
-  private readonly staticFiles = new StaticFileCache();
+  private readonly edge: Edge;
 
   constructor(private readonly options: PlatformServerOptions) {
+    this.edge = new Edge(options.functions);
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
         options.logger.error('request failed', { url: req.url, error: error instanceof Error ? error.message : String(error) });
@@ -57,14 +55,14 @@ export class PlatformServer {
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
-    this.agent.destroy();
+    this.edge.close();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const host = (req.headers.host ?? '').toLowerCase();
     const hostname = host.replace(/:\d+$/, '');
     const site = /^([a-z0-9-]+)\.localhost$/.exec(hostname);
-    if (site?.[1]) return this.serveSite(site[1], host, req, res);
+    if (site?.[1]) return this.edge.serve(site[1], host, req, res);
     const url = new URL(req.url ?? '/', 'http://platform');
     const webhook = /^\/webhook\/([^/]+)\/?$/.exec(url.pathname);
     if (webhook?.[1]) {
@@ -101,68 +99,6 @@ export class PlatformServer {
     } catch (error) {
       json(res, 500, { message: error instanceof Error ? error.message : String(error), code: (error as { code?: string }).code ?? 'INTERNAL' });
     }
-  }
-
-  private async serveSite(project: string, host: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const route = this.options.functions.route(project);
-    if (!route) {
-      res.writeHead(404, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-      res.end(`<!doctype html><title>${project}: nothing live</title><h1>${project} has nothing live yet</h1><p>Push to the project's branch, or run <code>anchor deploy ${project}</code>. Follow it with <code>anchor logs ${project} --follow</code>.</p>\n`);
-      return;
-    }
-    const leave = route.enter();
-    try {
-      const path = (req.url ?? '/').split('?')[0] ?? '/';
-      const origin = (await this.routesFor(route)).originFor(path);
-      if (origin === 'assets' && (req.method === 'GET' || req.method === 'HEAD') && (await this.staticFiles.serve(req, res, route.assetsDir, path))) return;
-      await this.proxy(origin === 'image' ? route.imageUrl : route.serverUrl, host, req, res);
-    } finally {
-      leave();
-    }
-  }
-
-  private routesFor(route: EdgeRoute): Promise<OpenNextRoutes> {
-    let routes = this.routesByArtifact.get(route.artifactDir);
-    if (!routes) {
-      routes = OpenNextRoutes.load(route.artifactDir);
-      this.routesByArtifact.set(route.artifactDir, routes);
-    }
-    return routes;
-  }
-
-  private proxy(target: string, host: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const upstreamUrl = new URL(target);
-    return new Promise<void>((resolve) => {
-      const upstream = httpRequest(
-        {
-          host: upstreamUrl.hostname,
-          port: upstreamUrl.port,
-          method: req.method,
-          path: req.url,
-          agent: this.agent,
-          headers: { ...req.headers, host, 'x-forwarded-host': host, 'x-forwarded-proto': 'http', 'x-forwarded-for': req.socket.remoteAddress ?? '127.0.0.1' },
-        },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-          answer.on('end', resolve);
-          answer.on('error', () => {
-            res.destroy();
-            resolve();
-          });
-        },
-      );
-      upstream.on('error', (error) => {
-        if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' }).end(`anchor: the site's server did not answer (${error.message}).\n`);
-        else res.destroy();
-        resolve();
-      });
-      res.on('close', () => {
-        if (!res.writableFinished) upstream.destroy();
-        resolve();
-      });
-      req.pipe(upstream);
-    });
   }
 }
 
