@@ -17,6 +17,7 @@ import { assetPrefix, projectResourceName, type FUNCTION_ZIPS } from './resource
 import { AnchorError } from '../../core/errors.js';
 import type { ArtifactInfo, FunctionHost, FunctionVersion } from '../../core/ports/index.js';
 import type { FunctionUrlEvent } from '../../core/lambda-wire.js';
+import type { CpuArch } from '../../core/opennext-output.js';
 import { functionZipKey } from './s3-artifacts.js';
 import { parseS3Location } from './s3-zip.js';
 
@@ -28,6 +29,8 @@ export interface LambdaFunctionHostOptions {
   cacheBucket: string;
   /** The static assets bucket, where the image function's s3-lite loader reads the deployment's public files (BUCKET_*). */
   assetsBucket: string;
+  /** The functions' architecture, as the project stack sets it (default arm64). */
+  architecture?: 'arm64' | 'x86_64';
   /** Waits between retries and polls; tests pass one that returns at once. */
   sleep?: (ms: number) => Promise<void>;
   /** Tries of one Lambda call that keeps answering ResourceConflict / TooManyRequests (default 6). */
@@ -52,10 +55,12 @@ const UPDATE_POLLS = 120;
  * `activate` moves the alias with the RevisionId it read. Old versions are never deleted here.
  */
 export class LambdaFunctionHost implements FunctionHost {
+  readonly cpu: CpuArch;
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly options: LambdaFunctionHostOptions) {
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.cpu = options.architecture === 'x86_64' ? 'x64' : 'arm64';
   }
 
   async publish(input: { projectName: string; deploymentId: string; artifact: ArtifactInfo; env: Record<string, string> }): Promise<FunctionVersion> {

@@ -6,8 +6,8 @@ import { artifactKey, FUNCTION_ZIPS } from './resource-names.js';
 import { zipFiles } from '../../../infra/handler-zip.js';
 import { AnchorError } from '../../core/errors.js';
 import type { ArtifactInfo, Artifacts, BundleReport } from '../../core/ports/artifacts.js';
+import { bundleReport, OPEN_NEXT_LAYOUT, parseManifest } from '../../core/opennext-output.js';
 import { isNotFound, listZipAt, parseS3Location, readEntryAt } from './s3-zip.js';
-import type { ZipEntry } from './zip-archive.js';
 
 export interface S3ArtifactsOptions {
   s3: S3Client;
@@ -66,13 +66,9 @@ export class S3Artifacts implements Artifacts {
 
   async inspect(artifact: ArtifactInfo): Promise<BundleReport> {
     const { entries } = await listZipAt(this.options.s3, artifact.location);
-    const bundle = await this.serverBundlePath(artifact.location, entries);
-    const hasServerFunction = entries.some((e) => e.name === `${bundle}/index.mjs`);
-    return {
-      serverBundleBytes: hasServerFunction ? entries.filter((e) => e.kind !== 'directory' && e.name.startsWith(`${bundle}/`)).reduce((sum, e) => sum + e.size, 0) : 0,
-      imageHasSharp: entries.some((e) => e.name === 'image-optimization-function/node_modules/sharp' || e.name.startsWith('image-optimization-function/node_modules/sharp/')),
-      hasServerFunction,
-    };
+    const manifestEntry = entries.find((e) => e.name === OPEN_NEXT_LAYOUT.manifest);
+    const manifest = manifestEntry ? parseManifest((await readEntryAt(this.options.s3, artifact.location, manifestEntry)).toString('utf8')) : null;
+    return bundleReport(entries.filter((e) => e.kind === 'file').map((e) => ({ name: e.name, size: e.size })), manifest);
   }
 
   async remove(deploymentId: string): Promise<void> {
@@ -106,22 +102,6 @@ export class S3Artifacts implements Artifacts {
       throw new AnchorError({ code: 'DEPLOYMENT_NOT_FOUND', kind: 'not-found', message: `There is no deployment ${deploymentId}, so its build output has nowhere to go.` });
     }
     return `s3://${this.options.bucket}/${artifactKey(project, deploymentId)}`;
-  }
-
-  /** The default origin's bundle as the manifest names it (`.open-next/server-functions/default`), relative to the zip's root. */
-  private async serverBundlePath(location: string, entries: ZipEntry[]): Promise<string> {
-    const fallback = 'server-functions/default';
-    const manifest = entries.find((e) => e.name === 'open-next.output.json');
-    if (!manifest) return fallback;
-    try {
-      const parsed = JSON.parse((await readEntryAt(this.options.s3, location, manifest)).toString('utf8')) as { origins?: { default?: { bundle?: unknown } } };
-      const bundle = parsed.origins?.default?.bundle;
-      if (typeof bundle !== 'string') return fallback;
-      const inside = bundle.replace(/^(\.\/)?\.open-next\//, '').replace(/\/$/, '');
-      return inside.startsWith('..') || inside.startsWith('/') ? fallback : inside;
-    } catch {
-      return fallback;
-    }
   }
 }
 

@@ -1,17 +1,12 @@
+import type { BundleReport } from '../opennext-output.js';
+
+export type { BundleReport };
+
 export interface ArtifactInfo {
   deploymentId: string;
   /** Where the OpenNext output (`.open-next/` contents) can be read. */
   location: string;
   bytes: number;
-}
-
-/** What the deployer checks before anything goes live. */
-export interface BundleReport {
-  /** Unzipped size of the server function bundle (Lambda allows 250 MB). */
-  serverBundleBytes: number;
-  /** OpenNext installs sharp into the image function at build time and exits 0 when that fails. */
-  imageHasSharp: boolean;
-  hasServerFunction: boolean;
 }
 
 /**
