@@ -3,6 +3,7 @@ import { LOG_RETENTION_DAYS, allow, domainOfUrl, getAtt, join, logGroup, ref, se
 import { assertProjectFitsAws, assertStage, buildLogGroupName, projectResourceName } from '../../src/adapters/aws/resource-names.js';
 import { DEFAULT_BEHAVIOURS, MAX_BEHAVIOURS, sortBehaviours, type Behaviour, type Origin } from './project-behaviours.js';
 import { edgeFunctionCode, placeholderCode } from './project-code.js';
+import { FUNCTION_WRAPPER, invokeModeOf } from '../../src/core/opennext-output.js';
 
 export interface ProjectTemplateInput {
   stage: string;
@@ -68,7 +69,7 @@ function siteFunction(input: ProjectTemplateInput, kind: 'server' | 'image', mem
         MemorySize: memory,
         Timeout: kind === 'server' ? 30 : 25,
         Role: getAtt(`${Kind}Role`, 'Arn'),
-        Code: { ZipFile: placeholderCode(input.project, kind === 'server' ? 'stream' : 'buffered') },
+        Code: { ZipFile: placeholderCode(input.project, invokeModeOf(FUNCTION_WRAPPER[kind]) === 'RESPONSE_STREAM' ? 'stream' : 'buffered') },
         LoggingConfig: { LogGroup: ref(`${Kind}LogGroup`), LogFormat: 'JSON' },
         Environment: { Variables: env },
       },
@@ -94,8 +95,8 @@ function siteFunction(input: ProjectTemplateInput, kind: 'server' | 'image', mem
         TargetFunctionArn: ref(`${Kind}Function`),
         Qualifier: 'live',
         AuthType: 'AWS_IAM',
-        // OpenNext's image function answers buffered (aws-lambda wrapper); the server streams.
-        InvokeMode: kind === 'server' ? 'RESPONSE_STREAM' : 'BUFFERED',
+        // As the wrapper each function is built with answers (core/opennext-output.ts).
+        InvokeMode: invokeModeOf(FUNCTION_WRAPPER[kind]),
       },
     },
     // Only this project's distribution may call the URL; both permissions are needed for URLs created since Oct 2025.

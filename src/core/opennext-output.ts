@@ -25,6 +25,9 @@ export type CpuArch = 'arm64' | 'x64';
  */
 export const FUNCTION_WRAPPER: Record<FunctionKind, string> = { server: 'aws-lambda-streaming', image: 'aws-lambda-streaming' };
 
+/** How a Function URL must invoke a handler built with `wrapper`: a streaming wrapper answers with a prelude only a RESPONSE_STREAM URL reads. */
+export const invokeModeOf = (wrapper: string): 'RESPONSE_STREAM' | 'BUFFERED' => (wrapper === 'aws-lambda-streaming' ? 'RESPONSE_STREAM' : 'BUFFERED');
+
 export interface Behaviour {
   pattern: string;
   origin: Origin;

@@ -75,7 +75,7 @@ export function mockSsm() {
 export function mockLambda(initial: { functions: string[] }) {
   const fake = new FakeLambda({ functions: initial.functions, client: new LambdaClient({ region: TEST_REGION, credentials: TEST_CREDENTIALS }) });
   const smoke: { status: number; error?: string } = { status: 200 };
-  fake.behaviour = (code) => ({ mode: code.endsWith('image.zip') ? 'buffered' : 'stream', status: smoke.status, ...(smoke.error === undefined ? {} : { error: smoke.error }) });
+  fake.behaviour = () => ({ mode: 'stream', status: smoke.status, ...(smoke.error === undefined ? {} : { error: smoke.error }) });
   return { client: fake.client, mock: fake.mock, functions: fake.functions, smoke, fake };
 }
 

@@ -75,7 +75,7 @@ export function describeArtifactsContract(name: string, makeAdapter: () => Promi
       const serverBytes = Buffer.byteLength("export const handler = () => 'v1';") + Buffer.byteLength('module.exports = 1;');
       const without = await s.artifacts.store('d_1', join(scratch, 'out'));
 
-      expect(await s.artifacts.inspect(without)).toEqual({ serverBundleBytes: serverBytes, imageHasSharp: false, hasServerFunction: true });
+      expect(await s.artifacts.inspect(without)).toEqual({ serverBundleBytes: serverBytes, imageHasSharp: false, hasServerFunction: true, nativePackages: [], wrappers: {}, publicNames: ['favicon.ico'] });
 
       await mkdir(join(scratch, 'out', 'image-optimization-function', 'node_modules', 'sharp'), { recursive: true });
       await writeFile(join(scratch, 'out', 'image-optimization-function', 'node_modules', 'sharp', 'package.json'), '{"name":"sharp"}');
@@ -85,7 +85,26 @@ export function describeArtifactsContract(name: string, makeAdapter: () => Promi
       await mkdir(join(scratch, 'assets-only', 'assets'), { recursive: true });
       await writeFile(join(scratch, 'assets-only', 'assets', 'a.txt'), 'a');
       const assetsOnly = await s.artifacts.store('d_3', join(scratch, 'assets-only'));
-      expect(await s.artifacts.inspect(assetsOnly)).toEqual({ serverBundleBytes: 0, imageHasSharp: false, hasServerFunction: false });
+      expect(await s.artifacts.inspect(assetsOnly)).toMatchObject({ serverBundleBytes: 0, imageHasSharp: false, hasServerFunction: false, publicNames: ['a.txt'] });
+    });
+
+    it('reports native packages by CPU and the wrapper each function was built with', async () => {
+      await writeSampleOutput(join(scratch, 'out'));
+      const native = { 'image-optimization-function/node_modules/@img/sharp-linux-arm64/lib/sharp.node': 'elf', 'server-functions/default/node_modules/@rollup/rollup-linux-x64-gnu/package.json': '{}' };
+      for (const [path, content] of Object.entries(native)) {
+        await mkdir(join(scratch, 'out', path, '..'), { recursive: true });
+        await writeFile(join(scratch, 'out', path), content);
+      }
+      const manifest = { origins: { default: { bundle: '.open-next/server-functions/default', wrapper: 'aws-lambda-streaming' }, imageOptimizer: { bundle: '.open-next/image-optimization-function', wrapper: 'aws-lambda' } } };
+      await writeFile(join(scratch, 'out', 'open-next.output.json'), JSON.stringify(manifest));
+
+      const report = await s.artifacts.inspect(await s.artifacts.store('d_1', join(scratch, 'out')));
+
+      expect(report.nativePackages).toEqual([
+        { path: 'image-optimization-function/node_modules/@img/sharp-linux-arm64', arch: 'arm64' },
+        { path: 'server-functions/default/node_modules/@rollup/rollup-linux-x64-gnu', arch: 'x64' },
+      ]);
+      expect(report.wrappers).toEqual({ server: 'aws-lambda-streaming', image: 'aws-lambda' });
     });
 
     it('removes an artifact, leaving the others', async () => {

@@ -84,10 +84,10 @@ export class FakeLambda {
   beforePublish: (name: string) => void = () => {};
   afterGetAlias: (name: string) => void = () => {};
   /**
-   * How code answers, by the end of its S3 key. Default: the server bundle streams, the image
-   * bundle is buffered (OpenNext's wrappers as anchor configures them), both answer 200.
+   * How code answers, by the end of its S3 key. Default: both bundles stream (OpenNext's
+   * aws-lambda-streaming wrapper, as templates/open-next.config.ts builds them) and answer 200.
    */
-  behaviour: (code: string) => CodeBehaviour = (code) => ({ mode: code.endsWith('image.zip') ? 'buffered' : 'stream', status: 200 });
+  behaviour: (_code: string) => CodeBehaviour = () => ({ mode: 'stream', status: 200 });
   private revisions = 0;
   private readonly updateCalls: number;
 

@@ -17,7 +17,7 @@ import { assetPrefix, projectResourceName, type FUNCTION_ZIPS } from './resource
 import { AnchorError } from '../../core/errors.js';
 import type { ArtifactInfo, FunctionHost, FunctionVersion } from '../../core/ports/index.js';
 import type { FunctionUrlEvent } from '../../core/lambda-wire.js';
-import type { CpuArch } from '../../core/opennext-output.js';
+import { FUNCTION_WRAPPER, invokeModeOf, type CpuArch } from '../../core/opennext-output.js';
 import { functionZipKey } from './s3-artifacts.js';
 import { parseS3Location } from './s3-zip.js';
 
@@ -70,33 +70,40 @@ export class LambdaFunctionHost implements FunctionHost {
   }
 
   /**
-   * Invokes each new version the way its Function URL will: the server through
-   * InvokeWithResponseStream (its URL is RESPONSE_STREAM), the image function with a buffered
-   * Invoke (its URL is BUFFERED). A handler whose wrapper does not match its URL's invoke mode
-   * would answer visitors with its raw payload, so the answer's form is checked as well as its
-   * status: an error or a 5xx fails the deploy.
+   * Invokes each new version the way its Function URL will (InvokeWithResponseStream for a
+   * RESPONSE_STREAM URL, Invoke for a BUFFERED one: the mode the wrapper it is built with needs).
+   * A handler whose answer does not have that mode's form would show visitors its raw payload,
+   * so the form is checked as well as the status: an error or a 5xx fails the deploy.
    */
   async smoke(version: FunctionVersion, projectName: string): Promise<void> {
-    const server = parseVersionUrl(version.serverUrl);
-    const streamed = await this.call(() => this.options.lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: server.fn, Qualifier: server.version, Payload: Buffer.from(JSON.stringify(smokeEvent(projectName, '/'))) })));
-    const { payload, error } = await readStream(streamed.EventStream);
-    if (error !== null) throw smokeFailed('server', `the server function threw: ${error}`);
-    const status = streamedStatus(payload);
-    if (status === null) {
-      throw smokeFailed('server', `the server function answered without a response-stream prelude (${JSON.stringify(payload.subarray(0, 60).toString('utf8'))}…): its OpenNext wrapper is not aws-lambda-streaming, so its RESPONSE_STREAM URL would show visitors the raw payload`);
-    }
-    if (status >= 500) throw smokeFailed('server', `GET / answered ${status}`);
+    await this.smokeOne('server', version.serverUrl, smokeEvent(projectName, '/'));
+    // Without a url= the optimizer answers 400 itself: it loaded, and it answers in its URL's mode.
+    await this.smokeOne('image', version.imageUrl, smokeEvent(projectName, '/_next/image'));
+  }
 
-    const image = parseVersionUrl(version.imageUrl);
-    const buffered = await this.call(() => this.options.lambda.send(new InvokeCommand({ FunctionName: image.fn, Qualifier: image.version, Payload: Buffer.from(JSON.stringify(smokeEvent(projectName, '/_next/image'))) })));
-    const imagePayload = Buffer.from(buffered.Payload ?? new Uint8Array()).toString('utf8');
-    if (buffered.FunctionError) throw smokeFailed('image', `the image function threw: ${safeJson<{ errorMessage?: string }>(imagePayload)?.errorMessage ?? imagePayload.slice(0, 300)}`);
-    const imageStatus = safeJson<{ statusCode?: unknown }>(imagePayload)?.statusCode;
-    if (typeof imageStatus !== 'number') {
-      throw smokeFailed('image', `the image function did not answer a buffered {statusCode} response (${JSON.stringify(imagePayload.slice(0, 60))}…): its wrapper does not match its BUFFERED URL`);
+  private async smokeOne(kind: Kind, url: string, event: FunctionUrlEvent): Promise<void> {
+    const { fn, version } = parseVersionUrl(url);
+    const Payload = Buffer.from(JSON.stringify(event));
+    const mode = invokeModeOf(FUNCTION_WRAPPER[kind]);
+    const path = event.rawPath;
+    let status: number | null;
+    if (mode === 'RESPONSE_STREAM') {
+      const streamed = await this.call(() => this.options.lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: fn, Qualifier: version, Payload })));
+      const { payload, error } = await readStream(streamed.EventStream);
+      if (error !== null) throw smokeFailed(kind, `the ${kind} function threw: ${error}`);
+      status = streamedStatus(payload);
+      if (status === null) {
+        throw smokeFailed(kind, `the ${kind} function answered without a response-stream prelude (${JSON.stringify(payload.subarray(0, 60).toString('utf8'))}…): it is not built with the ${FUNCTION_WRAPPER[kind]} wrapper its RESPONSE_STREAM URL needs`);
+      }
+    } else {
+      const buffered = await this.call(() => this.options.lambda.send(new InvokeCommand({ FunctionName: fn, Qualifier: version, Payload })));
+      const payload = Buffer.from(buffered.Payload ?? new Uint8Array()).toString('utf8');
+      if (buffered.FunctionError) throw smokeFailed(kind, `the ${kind} function threw: ${safeJson<{ errorMessage?: string }>(payload)?.errorMessage ?? payload.slice(0, 300)}`);
+      const found = safeJson<{ statusCode?: unknown }>(payload)?.statusCode;
+      status = typeof found === 'number' ? found : null;
+      if (status === null) throw smokeFailed(kind, `the ${kind} function did not answer a buffered {statusCode} response: its wrapper does not match its BUFFERED URL`);
     }
-    // Without a url= the optimizer answers 400 itself: it loaded, and it answers in the URL's mode.
-    if (imageStatus >= 500) throw smokeFailed('image', `GET /_next/image answered ${imageStatus}`);
+    if (status >= 500) throw smokeFailed(kind, `GET ${path} answered ${status}`);
   }
 
   async activate(projectName: string, version: FunctionVersion, revision: number): Promise<void> {
