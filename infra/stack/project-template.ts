@@ -24,6 +24,8 @@ const CACHING_OPTIMIZED = '658327ea-f89d-4fab-a63d-7e88639e58f6';
 const ALL_VIEWER_EXCEPT_HOST_HEADER = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
 /** Headers Next.js varies on (App Router RSC requests), so CloudFront never mixes a page with its RSC payload. */
 const NEXT_CACHE_HEADERS = ['accept', 'rsc', 'next-router-prefetch', 'next-router-state-tree', 'next-url', 'x-prerender-revalidate'];
+/** Set by the CloudFront Function to the live deployment: in the cache key, so each deploy or rollback is a fresh key. */
+export const DEPLOYMENT_CACHE_HEADER = 'x-anchor-deployment';
 
 export const PROJECT_OUTPUTS = {
   SiteUrl: 'https:// address of the site (CloudFront)',
@@ -252,8 +254,8 @@ export function projectTemplate(input: ProjectTemplateInput): Template {
         Type: 'AWS::CloudFront::OriginAccessControl',
         Properties: { OriginAccessControlConfig: { Name: name('s3-oac'), OriginAccessControlOriginType: 's3', SigningBehavior: 'always', SigningProtocol: 'sigv4' } },
       },
-      ServerCachePolicy: cachePolicy(name('server-cache'), { default: 0 }, NEXT_CACHE_HEADERS, 'all'),
-      ImageCachePolicy: cachePolicy(name('image-cache'), { default: 86_400 }, ['accept'], 'none'),
+      ServerCachePolicy: cachePolicy(name('server-cache'), { default: 0 }, [...NEXT_CACHE_HEADERS, DEPLOYMENT_CACHE_HEADER], 'all'),
+      ImageCachePolicy: cachePolicy(name('image-cache'), { default: 86_400 }, ['accept', DEPLOYMENT_CACHE_HEADER], 'none'),
       Distribution: {
         Type: 'AWS::CloudFront::Distribution',
         Properties: {

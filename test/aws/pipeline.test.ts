@@ -19,7 +19,7 @@ import { listZip, readZipEntry } from '../../src/adapters/aws/zip-archive.js';
 import type { Project } from '../../src/core/project.js';
 import { rollback } from '../../src/core/use-cases/rollback.js';
 import { createPlatformOutputs, dynamoClient, s3Client, sqsClient, startDynamoDbLocal, startFauxqs, startS3rver, TEST_CREDENTIALS, TEST_REGION, type Emulator } from './emulators.js';
-import { mockCloudWatchLogs, mockKeyValueStore, mockLambda, mockSsm } from './sdk-mocks.js';
+import { livePrefix, mockCloudWatchLogs, mockKeyValueStore, mockLambda, mockSsm } from './sdk-mocks.js';
 
 /**
  * The whole pipeline on the aws adapters, across the three Lambda handlers: a signed webhook →
@@ -183,14 +183,16 @@ describe('the pipeline on the aws adapters', () => {
       [SERVER, '2', 'rev-2'],
       [IMAGE, '2', 'rev-4'],
     ]);
-    expect(w.kvs.store.keys.get('shop')).toBe(`shop/${deploymentId}`);
+    expect(livePrefix(w.kvs, 'shop')).toBe(`shop/${deploymentId}`);
+    // The CloudFront Function routes the deployment's public files to the assets bucket by these names.
+    expect(JSON.parse(w.kvs.store.keys.get('shop')!).f).toContain('favicon.ico');
   });
 
   it('rolls back by flipping alias and asset pointer to the retained deployment, publishing nothing new', async () => {
     const first = await pushAndDeploy('1111111111111111111111111111111111111111');
     const second = await pushAndDeploy('2222222222222222222222222222222222222222');
     expect([first.outcome, second.outcome]).toEqual(['live', 'live']);
-    expect(w.kvs.store.keys.get('shop')).toBe(`shop/${second.deploymentId}`);
+    expect(livePrefix(w.kvs, 'shop')).toBe(`shop/${second.deploymentId}`);
     const versionsBefore = w.lambda.functions.get(SERVER)?.versions.length;
 
     const result = await rollback(w.platform.ports, { project: 'shop' });
@@ -201,7 +203,7 @@ describe('the pipeline on the aws adapters', () => {
     expect(w.lambda.functions.get(SERVER)?.alias.FunctionVersion).toBe('2');
     expect(w.lambda.functions.get(IMAGE)?.alias.FunctionVersion).toBe('2');
     expect(w.lambda.functions.get(SERVER)?.versions.length).toBe(versionsBefore);
-    expect(w.kvs.store.keys.get('shop')).toBe(`shop/${first.deploymentId}`);
+    expect(livePrefix(w.kvs, 'shop')).toBe(`shop/${first.deploymentId}`);
   });
 
   it('a deploy that fails its smoke test leaves alias and asset pointer where they were', async () => {
@@ -216,7 +218,7 @@ describe('the pipeline on the aws adapters', () => {
     expect(failed?.state).toBe('failed');
     expect(failed?.reason).toContain('GET / answered 500');
     expect(w.lambda.functions.get(SERVER)?.alias).toEqual(aliasBefore);
-    expect(w.kvs.store.keys.get('shop')).toBe(`shop/${first.deploymentId}`);
+    expect(livePrefix(w.kvs, 'shop')).toBe(`shop/${first.deploymentId}`);
     expect((await w.platform.ports.deployments.getLive('p_shop'))?.deploymentId).toBe(first.deploymentId);
   });
 

@@ -93,3 +93,9 @@ export function mockKeyValueStore(arn: string) {
   });
   return { client, mock, store };
 }
+
+/** The live asset prefix the KeyValueStore holds for a project (resource-names.ts liveAssetValue). */
+export function livePrefix(kvs: ReturnType<typeof mockKeyValueStore>, project: string): string | undefined {
+  const value = kvs.store.keys.get(project);
+  return value === undefined ? undefined : (JSON.parse(value) as { p: string }).p;
+}
