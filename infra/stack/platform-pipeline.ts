@@ -223,6 +223,10 @@ export function pipelineResources(input: PipelineInput): Record<string, Resource
           allow(TABLE_RW, tableArns('ProjectsTable', 'DeploymentsTable', 'EnvVarsTable'), 'Tables'),
           // Read to deploy (Lambda fetches UpdateFunctionCode's zip with the caller's rights), delete for retention.
           allow(['s3:GetObject', 's3:DeleteObject'], [sub('${ArtifactsBucket.Arn}/builds/*')], 'ReadAndExpireArtifacts'),
+          // Without ListBucket, S3 answers 403 (not 404) for a missing key, and retention could not tell
+          // "gone" from "forbidden". Not narrowed by s3:prefix: S3's check for that answer is not a
+          // ListObjects request and carries no prefix, and the bucket holds only builds/ anyway.
+          allow(['s3:ListBucket'], [getAtt('ArtifactsBucket', 'Arn')], 'ListArtifacts'),
           allow(['s3:PutObject', 's3:GetObject', 's3:ListBucket', 's3:DeleteObject', 's3:AbortMultipartUpload'], [getAtt('AssetsBucket', 'Arn'), sub('${AssetsBucket.Arn}/*'), getAtt('CacheBucket', 'Arn'), sub('${CacheBucket.Arn}/*')], 'PublishAssetsAndCache'),
           allow(['lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration', 'lambda:PublishVersion', 'lambda:UpdateAlias', 'lambda:GetAlias', 'lambda:GetFunction', 'lambda:GetFunctionConfiguration', 'lambda:InvokeFunction', 'lambda:ListVersionsByFunction'], projectFunctions, 'ChangeProjectFunctions'),
           // Retention removes old versions; only qualified ARNs, so a whole function can never be deleted here.
