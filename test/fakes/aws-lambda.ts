@@ -62,6 +62,8 @@ export interface FakeFunction {
 export interface FakeLambdaOptions {
   functions: string[];
   client?: LambdaClient;
+  /** Answer for every LambdaClient made anywhere (the CLI makes its own), not only `client`. */
+  everyClient?: boolean;
   /** How many calls on a function an update takes to complete (default 2: the first poll still sees InProgress). */
   updateCalls?: number;
 }
@@ -93,7 +95,7 @@ export class FakeLambda {
 
   constructor(options: FakeLambdaOptions) {
     this.client = options.client ?? new LambdaClient({ region: 'ap-southeast-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' } });
-    this.mock = mockClient(this.client);
+    this.mock = options.everyClient ? mockClient(LambdaClient) : mockClient(this.client);
     this.updateCalls = options.updateCalls ?? 2;
     for (const name of options.functions) {
       const code = `placeholder:${name}`;

@@ -72,7 +72,7 @@ export async function deployPlatformStack(
 
 /** `anchor projects add` on aws: the project's functions, CloudFront and asset pointer. */
 export async function deployProjectStack(
-  deps: { stacks: CloudFormationStacks; uploader: S3HandlerUploader },
+  deps: { stacks: CloudFormationStacks; uploader: S3HandlerUploader; liveVersions: () => Promise<Record<string, string>> },
   input: { stage: string; project: string; platformOutputs: Record<string, string>; progress: Progress },
 ): Promise<{ stackName: string; action: 'create' | 'update' | 'none'; outputs: Record<string, string> }> {
   const template = projectTemplate({
@@ -85,7 +85,9 @@ export async function deployProjectStack(
   const result = await deps.stacks.deploy({
     stackName,
     ...(await templateSource(deps.uploader, stackName, JSON.stringify(template))),
-    // Deploys move the live alias outside CloudFormation; an update must not move it back.
+    // Deploys move the live alias outside CloudFormation; an update passes the version it points
+    // at now (read just before), and keeps the stack's own value only where there is no alias.
+    parameters: await deps.liveVersions(),
     keepParameters: ['ServerLiveVersion', 'ImageLiveVersion'],
     tags: { 'anchor:stage': input.stage, 'anchor:stack': 'project', 'anchor:project': input.project },
     onEvent: input.progress.event,
