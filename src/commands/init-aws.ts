@@ -3,7 +3,9 @@ import type { Context } from '../cli/context.js';
 import { PlatformStore, type AwsPlatformConfig } from '../cli/platforms.js';
 import { stackProgress } from '../cli/stack-progress.js';
 import { sub } from '../../infra/stack/cfn.js';
-import { assertStage } from '../adapters/aws/resource-names.js';
+import { assertProjectFitsAws, assertStage } from '../adapters/aws/resource-names.js';
+import { assertProjectName } from '../core/project.js';
+import { printableProjectTemplate } from '../../infra/stack/project-template-print.js';
 import { platformTemplate, type PlatformTemplateInput } from '../../infra/stack/platform-template.js';
 import { bundlePlatformHandlers, deployPlatformStack } from '../adapters/aws/aws-platform-stacks.js';
 import { CloudFormationStacks } from '../adapters/aws/cloudformation-stacks.js';
@@ -16,7 +18,7 @@ export default async function initAws(ctx: Context, options: Record<string, unkn
   const stage = String(options.stage ?? 'dev');
   assertStage(stage);
   const region = parseRegion(options.region);
-  if (options.printTemplate) return printTemplate(ctx, stage);
+  if (options.printTemplate) return options.project === undefined ? printTemplate(ctx, stage) : printProjectTemplate(ctx, stage, String(options.project));
 
   const name = ctx.platformName ?? (stage === 'dev' ? 'aws' : `aws-${stage}`);
   PlatformStore.assertName(name);
@@ -77,4 +79,11 @@ async function printTemplate(ctx: Context, stage: string): Promise<void> {
   } finally {
     await bundles.cleanup();
   }
+}
+
+/** A project's stack template as `projects add` deploys it, the platform's buckets as parameters: no credentials, no AWS call. */
+function printProjectTemplate(ctx: Context, stage: string, project: string): void {
+  assertProjectName(project);
+  assertProjectFitsAws(stage, project);
+  ctx.io.stdout.write(`${JSON.stringify(printableProjectTemplate(stage, project), null, 2)}\n`);
 }
