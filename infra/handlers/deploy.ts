@@ -58,7 +58,7 @@ export function makeDeployHandler(ports: DeployDeps & Pick<Ports, 'builder' | 'l
     const end = buildEnd(detail['build-status'], {
       commitSha: exported.get('ANCHOR_COMMIT_SHA') || vars.get('ANCHOR_COMMIT') || null,
       commitMessage: exported.get('ANCHOR_COMMIT_MESSAGE') || null,
-      artifactDir: options.artifactLocation(project, deploymentId),
+      artifactLocation: options.artifactLocation(project, deploymentId),
       phases: info.phases ?? [],
     });
     if (!end) return { deploymentId, outcome: 'ignored' };
@@ -68,10 +68,10 @@ export function makeDeployHandler(ports: DeployDeps & Pick<Ports, 'builder' | 'l
   };
 }
 
-function buildEnd(status: string, build: { commitSha: string | null; commitMessage: string | null; artifactDir: string; phases: Array<z.infer<typeof phase>> }): BuildEnd | null {
+function buildEnd(status: string, build: { commitSha: string | null; commitMessage: string | null; artifactLocation: string; phases: Array<z.infer<typeof phase>> }): BuildEnd | null {
   if (status === 'SUCCEEDED') {
     if (!build.commitSha) return { ok: false, stopped: false, reason: 'The build succeeded but did not export ANCHOR_COMMIT_SHA: the buildspec is not anchor’s.', commitSha: null };
-    return { ok: true, commitSha: build.commitSha, commitMessage: build.commitMessage, artifactDir: build.artifactDir };
+    return { ok: true, commitSha: build.commitSha, commitMessage: build.commitMessage, output: { kind: 'uploaded', location: build.artifactLocation } };
   }
   if (status === 'STOPPED') return { ok: false, stopped: true, reason: 'The build was stopped.', commitSha: build.commitSha };
   if (status === 'FAILED' || status === 'FAULT' || status === 'TIMED_OUT') return { ok: false, stopped: false, reason: failureReason(build.phases, status), commitSha: build.commitSha };

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { FUNCTION_ZIPS } from '../../src/adapters/aws/resource-names.js';
+import { ARTIFACT_ZIP, artifactFolder, FUNCTION_ZIPS } from '../../src/adapters/aws/resource-names.js';
+import { OPEN_NEXT_LAYOUT } from '../../src/core/opennext-output.js';
 import { BUILD_ENV, DEFAULT_CONFIG_FILE, installCommand, LOCKFILES, OPEN_NEXT_BUILD, OPEN_NEXT_CONFIG_NAMES, OUTPUT_CHECKS, RECIPE_LOG, YARN_BERRY_MARKER, type PackageManagerName } from '../../src/core/build-recipe.js';
 import { defaultOpenNextConfigPath } from '../../src/lib/templates-dir.js';
 
@@ -67,7 +68,7 @@ const OPEN_NEXT_STEP = [
 /** Recipe step 4. */
 const OUTPUT_CHECK_STEPS = OUTPUT_CHECKS.map((check) => `[ -${check.kind === 'directory' ? 'd' : 'f'} ${check.path} ] || { echo ${quote(RECIPE_LOG.failed(check.failure))}; exit 1; }`);
 
-const ARTIFACT_DIR = 's3://$ARTIFACTS_BUCKET/builds/$ANCHOR_PROJECT/$ANCHOR_DEPLOYMENT_ID';
+const ARTIFACT_DIR = `s3://$ARTIFACTS_BUCKET/${artifactFolder('$ANCHOR_PROJECT', '$ANCHOR_DEPLOYMENT_ID')}`;
 
 /**
  * Each function's own code, zipped with its index.mjs at the root (Lambda's `index.handler`),
@@ -75,16 +76,16 @@ const ARTIFACT_DIR = 's3://$ARTIFACTS_BUCKET/builds/$ANCHOR_PROJECT/$ANCHOR_DEPL
  * count against Lambda's 250 MB too). A bundle the build did not produce is skipped here: the
  * deploy names what is missing better than a failed `cd` would.
  */
-const zipFunction = (dir: string, name: string) =>
+const zipFunction = (dir: string, name: string): string =>
   `if [ -d ".open-next/${dir}" ]; then (cd ".open-next/${dir}" && zip -qry "$CODEBUILD_SRC_DIR/${name}" .) && aws s3 cp --only-show-errors "$CODEBUILD_SRC_DIR/${name}" "${ARTIFACT_DIR}/${name}"; fi`;
 
-// The keys match names.ts artifactKey() / functionCodeKey(); the build role may write nothing else.
+// The keys are resource-names.ts artifactKey() / functionCodeKey(); the build role may write nothing else.
 // The full artifact goes last: once it is there, so are the function zips beside it.
 const ZIP_AND_UPLOAD = [
-  zipFunction('server-functions/default', FUNCTION_ZIPS.server),
-  zipFunction('image-optimization-function', FUNCTION_ZIPS.image),
-  '(cd .open-next && zip -qry "$CODEBUILD_SRC_DIR/open-next.zip" .)',
-  `aws s3 cp --only-show-errors "$CODEBUILD_SRC_DIR/open-next.zip" "${ARTIFACT_DIR}/open-next.zip"`,
+  zipFunction(OPEN_NEXT_LAYOUT.server, FUNCTION_ZIPS.server),
+  zipFunction(OPEN_NEXT_LAYOUT.image, FUNCTION_ZIPS.image),
+  `(cd .open-next && zip -qry "$CODEBUILD_SRC_DIR/${ARTIFACT_ZIP}" .)`,
+  `aws s3 cp --only-show-errors "$CODEBUILD_SRC_DIR/${ARTIFACT_ZIP}" "${ARTIFACT_DIR}/${ARTIFACT_ZIP}"`,
 ];
 
 export interface BuildspecInput {

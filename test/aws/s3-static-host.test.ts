@@ -42,7 +42,7 @@ beforeAll(async () => {
     await writeFile(join(scratch, path), content);
   }
   artifactsBucket = await createBucket(api, 'artifacts');
-  artifact = await new S3Artifacts({ s3: api, bucket: artifactsBucket, projectOf: async () => 'shop' }).store('d_1', scratch);
+  artifact = await new S3Artifacts({ s3: api, bucket: artifactsBucket, projectOf: async () => 'shop' }).store('d_1', { kind: 'directory', path: scratch });
 });
 
 afterAll(async () => {
@@ -130,7 +130,7 @@ describe('S3StaticHost on s3rver', () => {
     const crowded = await mkdtemp(join(tmpdir(), 'anchor-crowded-'));
     await mkdir(join(crowded, 'assets'), { recursive: true });
     for (let i = 0; i < 60; i++) await writeFile(join(crowded, 'assets', `a-rather-long-public-file-name-${i}.txt`), 'x');
-    const stored = await new S3Artifacts({ s3: api, bucket: artifactsBucket, projectOf: async () => 'shop' }).store('d_3', crowded);
+    const stored = await new S3Artifacts({ s3: api, bucket: artifactsBucket, projectOf: async () => 'shop' }).store('d_3', { kind: 'directory', path: crowded });
     await rm(crowded, { recursive: true, force: true });
 
     await expect(h.publish('shop', 'd_3', stored)).rejects.toThrow(/public\/ folder has 60 top-level/);
@@ -143,7 +143,7 @@ describe('S3Artifacts on s3rver: the function zips beside the artifact', () => {
   it('stores each function’s bundle as its own zip (index.mjs at the root) next to the artifact, and retention removes all of them', async () => {
     const bucket = await createBucket(api, 'artifacts');
     const artifacts = new S3Artifacts({ s3: api, bucket, projectOf: async () => 'shop' });
-    const stored = await artifacts.store('d_9', scratch);
+    const stored = await artifacts.store('d_9', { kind: 'directory', path: scratch });
     expect(stored.location).toBe(`s3://${bucket}/builds/shop/d_9/open-next.zip`);
 
     const zip = async (key: string) => {

@@ -70,7 +70,7 @@ describe('a failure never takes the live site down', () => {
     const artifact = await platform.server.ports.artifacts.get(v2);
     await platform.server.ports.deployments.transition(old.id, ['queued', 'superseded'], 'building', new Date().toISOString());
     await platform.server.ports.deployments.transition(old.id, ['building'], 'built', new Date().toISOString());
-    await platform.server.ports.artifacts.store(old.id, artifact?.location ?? '');
+    await platform.server.ports.artifacts.store(old.id, { kind: 'directory', path: artifact?.location ?? '' });
 
     expect(await deployBuilt(platform.server.ports, old.id)).toBe(false);
 

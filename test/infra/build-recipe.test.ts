@@ -7,7 +7,7 @@ import { buildspec } from '../../infra/stack/buildspec.js';
 import { ProcessBuilder } from '../../src/adapters/local/build/process-builder.js';
 import { artifactKey } from '../../src/adapters/aws/resource-names.js';
 import { recipeStepsIn } from '../../src/core/build-recipe.js';
-import { appFiles, FixtureRepo } from '../unit/process-builder-fixture.js';
+import { appFiles, FixtureRepo, outputDir } from '../unit/process-builder-fixture.js';
 
 /**
  * One build recipe, two builders: the same app is built by the local ProcessBuilder and by the
@@ -64,7 +64,7 @@ async function buildLocally(repo: FixtureRepo): Promise<{ steps: string[]; confi
   const { buildId, ended } = await builder.start({ deploymentId: 'd_local', projectName: 'shop', repoUrl: repo.dir, ref: 'main', commitSha: null, root: '.', env: {}, onLine: (line) => lines.push(line) });
   const end = await ended;
   if (!end.ok) throw new Error(`local build failed: ${end.reason}\n${lines.join('\n')}`);
-  const config = readFileSync(join(end.artifactDir, 'config.txt'), 'utf8');
+  const config = readFileSync(join(outputDir(end), 'config.txt'), 'utf8');
   await builder.cleanup(buildId);
   return { steps: recipeStepsIn(lines), config };
 }

@@ -13,12 +13,11 @@ import {
   UpdateFunctionConfigurationCommand,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
-import { assetPrefix, projectResourceName, type FUNCTION_ZIPS } from './resource-names.js';
+import { assetPrefix, functionCodeKeyBeside, projectResourceName, type FUNCTION_ZIPS } from './resource-names.js';
 import { AnchorError } from '../../core/errors.js';
 import type { ArtifactInfo, FunctionHost, FunctionVersion } from '../../core/ports/index.js';
 import type { FunctionUrlEvent } from '../../core/lambda-wire.js';
 import { FUNCTION_WRAPPER, invokeModeOf, type CpuArch } from '../../core/opennext-output.js';
-import { functionZipKey } from './s3-artifacts.js';
 import { parseS3Location } from './s3-zip.js';
 
 export interface LambdaFunctionHostOptions {
@@ -150,7 +149,7 @@ export class LambdaFunctionHost implements FunctionHost {
     if (existing) return { fn, version: existing };
     const { bucket, key: artifactKey } = parseS3Location(input.artifact.location);
     for (let attempt = 1; ; attempt++) {
-      const code = await this.call(() => this.options.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: fn, S3Bucket: bucket, S3Key: functionZipKey(artifactKey, kind) })));
+      const code = await this.call(() => this.options.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: fn, S3Bucket: bucket, S3Key: functionCodeKeyBeside(artifactKey, kind) })));
       await this.waitUntilUpdated(fn);
       await this.call(() => this.options.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: fn, Handler: 'index.handler', Environment: { Variables: this.environment(kind, input) } })));
       const applied = await this.waitUntilUpdated(fn);

@@ -51,10 +51,19 @@ export function assertProjectFitsAws(stage: string, project: string): void {
 
 export const projectResourceName = (stage: string, project: string, suffix: ProjectResource): string => `anchor-${stage}-${project}-${suffix}`;
 
-export const artifactKey = (project: string, deploymentId: string): string => `builds/${project}/${deploymentId}/open-next.zip`;
-/** Each function's own code, beside the artifact: the bundle's files with index.mjs at the zip root. */
+/**
+ * The artifact layout, written by the buildspec (with shell variables for the names) and by
+ * S3Artifacts, read by the function host and the deploy handler: one folder per deployment
+ * holding the zipped `.open-next/` and, beside it, each function's own code (the bundle's files
+ * with index.mjs at the zip root).
+ */
+export const artifactFolder = (project: string, deploymentId: string): string => `builds/${project}/${deploymentId}`;
+export const ARTIFACT_ZIP = 'open-next.zip';
 export const FUNCTION_ZIPS = { server: 'server.zip', image: 'image.zip' } as const;
-export const functionCodeKey = (project: string, deploymentId: string, kind: keyof typeof FUNCTION_ZIPS): string => `builds/${project}/${deploymentId}/${FUNCTION_ZIPS[kind]}`;
+export const artifactKey = (project: string, deploymentId: string): string => `${artifactFolder(project, deploymentId)}/${ARTIFACT_ZIP}`;
+export const functionCodeKey = (project: string, deploymentId: string, kind: keyof typeof FUNCTION_ZIPS): string => `${artifactFolder(project, deploymentId)}/${FUNCTION_ZIPS[kind]}`;
+/** A function's zip beside an artifact key. */
+export const functionCodeKeyBeside = (artifactKey: string, kind: keyof typeof FUNCTION_ZIPS): string => artifactKey.replace(/[^/]*$/, FUNCTION_ZIPS[kind]);
 export const assetPrefix = (project: string, deploymentId: string): string => `${project}/${deploymentId}`;
 export const secretParameterPath = (stage: string, project: string): string => `/anchor/${stage}/${project}/env/`;
 export const webhookParameterPath = (stage: string, project: string): string => `/anchor/${stage}/${project}/webhook/`;

@@ -10,12 +10,18 @@ export interface ArtifactInfo {
 }
 
 /**
+ * A finished build's output, as the builder hands it over: a directory on this machine (the local
+ * builder), or already uploaded by the build itself to where the artifact belongs (CodeBuild).
+ */
+export type BuildOutput = { kind: 'directory'; path: string } | { kind: 'uploaded'; location: string };
+
+/**
  * Contract: `store` copies a finished build's output so it outlives the build's scratch dir;
  * `get` returns null once an artifact is no longer retained.
  */
 export interface Artifacts {
   inspect(artifact: ArtifactInfo): Promise<BundleReport>;
-  store(deploymentId: string, outputDir: string): Promise<ArtifactInfo>;
+  store(deploymentId: string, output: BuildOutput): Promise<ArtifactInfo>;
   get(deploymentId: string): Promise<ArtifactInfo | null>;
   remove(deploymentId: string): Promise<void>;
 }

@@ -67,7 +67,7 @@ const CACHE_TROUBLE = /EINTEGRITY|integrity|corrupt|cache|ENOTDIR|EISDIR|EEXIST|
  *
  * Scratch: each build works in `<workDir>/<buildId>/`. When it ends, everything there is removed
  * except, after a success, `<workDir>/<buildId>/artifact` (the `.open-next` output, which
- * `ended.artifactDir` names). The caller stores it (Artifacts.store) and then calls
+ * `ended.output` names). The caller stores it (Artifacts.store) and then calls
  * `cleanup(buildId)`, which removes the rest.
  */
 export class ProcessBuilder implements Builder {
@@ -337,7 +337,7 @@ export class ProcessBuilder implements Builder {
       }
     }
     log(`▸ Build finished: ${commitSha.slice(0, 12)}`);
-    return { ok: true, commitSha, commitMessage, artifactDir };
+    return { ok: true, commitSha, commitMessage, output: { kind: 'directory', path: artifactDir } };
   }
 }
 

@@ -3,7 +3,7 @@ import { cp, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, wri
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { linkTree } from '../../../lib/link-tree.js';
 import { AnchorError } from '../../../core/errors.js';
-import type { ArtifactInfo, Artifacts, BundleReport } from '../../../core/ports/artifacts.js';
+import type { ArtifactInfo, Artifacts, BuildOutput, BundleReport } from '../../../core/ports/artifacts.js';
 import { bundleReport, OPEN_NEXT_LAYOUT, parseManifest, type OutputFile } from '../../../core/opennext-output.js';
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -16,7 +16,9 @@ const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export class FileArtifacts implements Artifacts {
   constructor(private readonly root: string) {}
 
-  async store(deploymentId: string, outputDir: string): Promise<ArtifactInfo> {
+  async store(deploymentId: string, output: BuildOutput): Promise<ArtifactInfo> {
+    // On this machine a build that "uploaded" its output left it in a folder too.
+    const outputDir = output.kind === 'directory' ? output.path : output.location;
     const location = this.location(deploymentId);
     const draft = join(this.root, `.draft-${deploymentId}-${nodeCrypto().randomBytes(4).toString('hex')}`);
     await mkdir(this.root, { recursive: true });
