@@ -2,8 +2,7 @@ import { z } from 'zod';
 import type { BuildEnd, Ports } from '../../src/core/ports/index.js';
 import type { DeployDeps } from '../../src/core/use-cases/deploy.js';
 import { finishBuild, type JobOutcome } from '../../src/core/use-cases/run-build.js';
-import { artifactKey } from '../../src/adapters/aws/resource-names.js';
-import { onAwsPorts } from './platform-ports.js';
+import { artifactLocation, onAwsPorts } from './platform-ports.js';
 
 const nameValue = z.object({ name: z.string(), value: z.string().nullish() });
 const phase = z.object({ 'phase-type': z.string(), 'phase-status': z.string().optional(), 'phase-context': z.array(z.string()).nullish() });
@@ -92,5 +91,5 @@ function toMap(list: Array<z.infer<typeof nameValue>> | undefined): Map<string, 
 }
 
 export const handler = onAwsPorts((ports, env) =>
-  makeDeployHandler(ports, { artifactLocation: (project, deploymentId) => `s3://${env.outputs.ArtifactsBucketName}/${artifactKey(project, deploymentId)}` }),
+  makeDeployHandler(ports, { artifactLocation: artifactLocation(env) }),
 );

@@ -1,10 +1,10 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { deployProjectStack } from '../../src/adapters/aws/aws-platform-stacks.js';
-import { CloudFormationStacks } from '../../src/adapters/aws/cloudformation-stacks.js';
-import { S3HandlerUploader } from '../../src/adapters/aws/handler-uploader.js';
-import { liveVersionParameters } from '../../src/adapters/aws/lambda-live-versions.js';
+import { deployProjectStack } from '../../src/adapters/aws/provisioning/aws-platform-stacks.js';
+import { CloudFormationStacks } from '../../src/adapters/aws/provisioning/cloudformation-stacks.js';
+import { S3HandlerUploader } from '../../src/adapters/aws/provisioning/handler-uploader.js';
+import { liveVersionParameters } from '../../src/adapters/aws/provisioning/lambda-live-versions.js';
 import { ACCOUNT, FakeAwsControlPlane } from '../fakes/aws-control-plane.js';
 import { FakeLambda } from '../fakes/aws-lambda.js';
 

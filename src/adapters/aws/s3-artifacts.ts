@@ -3,7 +3,7 @@ import { join, relative, sep } from 'node:path';
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { artifactKey, FUNCTION_ZIPS, functionCodeKeyBeside } from './resource-names.js';
-import { zipFiles } from '../../../infra/handler-zip.js';
+import { zipFiles } from '../../lib/zip-files.js';
 import { AnchorError } from '../../core/errors.js';
 import type { ArtifactInfo, Artifacts, BuildOutput, BundleReport } from '../../core/ports/artifacts.js';
 import { bundleReport, OPEN_NEXT_LAYOUT, parseManifest } from '../../core/opennext-output.js';

@@ -1,5 +1,5 @@
 import { GetAliasCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { projectResourceName } from './resource-names.js';
+import { projectResourceName } from '../resource-names.js';
 
 /**
  * The versions alias `live` of a project's functions points at now, as the project stack's

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { platformStackName, projectStackName } from './resource-names.js';
-import { platformTemplate, type PlatformTemplateInput } from '../../../infra/stack/platform-template.js';
-import { projectTemplate } from '../../../infra/stack/project-template.js';
+import { platformStackName, projectStackName } from '../resource-names.js';
+import { platformTemplate, type PlatformTemplateInput } from '../../../../infra/stack/platform-template.js';
+import { projectTemplate } from '../../../../infra/stack/project-template.js';
 import type { CloudFormationStacks, StackEvent } from './cloudformation-stacks.js';
 import type { HandlerZip, S3HandlerUploader, UploadReport } from './handler-uploader.js';
 import type { S3BucketRemover } from './s3-bucket-remover.js';
@@ -33,7 +33,7 @@ export async function bundlePlatformHandlers(prebuiltDir?: string): Promise<{ zi
     return { zips, cleanup: async () => {} };
   }
   const dir = await mkdtemp(join(tmpdir(), 'anchor-handlers-'));
-  const { bundleHandlers } = await import('../../../infra/bundle-handlers.js');
+  const { bundleHandlers } = await import('../../../../infra/bundle-handlers.js');
   return { zips: await bundleHandlers(dir), cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
