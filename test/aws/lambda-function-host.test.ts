@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { LambdaFunctionHost } from '../../src/adapters/aws/lambda-function-host.js';
 import { rejectionOf } from '../contract/samples.js';
 import { FakeLambda } from '../fakes/aws-lambda.js';
+import { PLATFORM_ENV_RESERVE_BYTES } from '../../src/core/env-var.js';
 
 const artifact = { deploymentId: 'd_2', location: 's3://anchor-dev-artifacts/builds/shop/d_2/open-next.zip', bytes: 1000 };
 const SERVER = 'anchor-dev-shop-server';
@@ -31,6 +32,18 @@ describe('LambdaFunctionHost.publish', () => {
     // One PublishVersion each: no precondition failure was retried.
     expect(lambda.mock.commandCalls(PublishVersionCommand)).toHaveLength(2);
     expect(lambda.mock.commandCalls(UpdateAliasCommand)).toHaveLength(0);
+  });
+
+  it("keeps anchor's own variables on the server within the share of Lambda's 4 KB the env budget reserves for them", async () => {
+    const longest = 'a'.repeat(40);
+    const fns = new FakeLambda({ functions: [`anchor-prod-${longest}-server`, `anchor-prod-${longest}-image`] });
+    const wide = new LambdaFunctionHost({ lambda: fns.client, stage: 'prod', region: 'ap-southeast-1', cacheBucket: 'anchor-prod-cachebucket-'.padEnd(63, 'x'), assetsBucket: 'b', sleep: async () => {} });
+    await wide.publish({ projectName: longest, deploymentId: 'd_01JABCDEFGHJKMNPQRSTVWXYZ0', artifact, env: { USER_VALUE: '1' } });
+
+    const env = fns.functions.get(`anchor-prod-${longest}-server`)?.config.env ?? {};
+    expect(env).toHaveProperty('USER_VALUE');
+    const own = Object.entries(env).filter(([key]) => key !== 'USER_VALUE');
+    expect(own.reduce((sum, [key, value]) => sum + Buffer.byteLength(key) + Buffer.byteLength(value), 0)).toBeLessThanOrEqual(PLATFORM_ENV_RESERVE_BYTES);
   });
 
   it('waits out an update another deployer started (ResourceConflict) before changing the function', async () => {
