@@ -38,6 +38,7 @@ const tree = [];
 })('node_modules');
 fs.mkdirSync('.open-next', { recursive: true });
 fs.writeFileSync('.open-next/tree.json', JSON.stringify(tree, null, 1));
+fs.writeFileSync('.open-next/open-next.output.json', '{}');
 `;
 
 let registry: FakeNpmRegistry;
