@@ -4,7 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { zipFiles } from './handler-zip.js';
+import { zipFiles } from '../src/lib/zip-files.js';
 
 export const HANDLER_NAMES = ['webhook', 'orchestrator', 'deploy'] as const;
 export type HandlerName = (typeof HANDLER_NAMES)[number];

@@ -2,8 +2,7 @@ import { z } from 'zod';
 import type { BuildEnd, Ports } from '../../src/core/ports/index.js';
 import type { DeployDeps } from '../../src/core/use-cases/deploy.js';
 import { finishBuild, type JobOutcome } from '../../src/core/use-cases/run-build.js';
-import { artifactKey } from '../../src/adapters/aws/resource-names.js';
-import { onAwsPorts } from './platform-ports.js';
+import { artifactLocation, onAwsPorts } from './platform-ports.js';
 
 const nameValue = z.object({ name: z.string(), value: z.string().nullish() });
 const phase = z.object({ 'phase-type': z.string(), 'phase-status': z.string().optional(), 'phase-context': z.array(z.string()).nullish() });
@@ -58,7 +57,7 @@ export function makeDeployHandler(ports: DeployDeps & Pick<Ports, 'builder' | 'l
     const end = buildEnd(detail['build-status'], {
       commitSha: exported.get('ANCHOR_COMMIT_SHA') || vars.get('ANCHOR_COMMIT') || null,
       commitMessage: exported.get('ANCHOR_COMMIT_MESSAGE') || null,
-      artifactDir: options.artifactLocation(project, deploymentId),
+      artifactLocation: options.artifactLocation(project, deploymentId),
       phases: info.phases ?? [],
     });
     if (!end) return { deploymentId, outcome: 'ignored' };
@@ -68,10 +67,10 @@ export function makeDeployHandler(ports: DeployDeps & Pick<Ports, 'builder' | 'l
   };
 }
 
-function buildEnd(status: string, build: { commitSha: string | null; commitMessage: string | null; artifactDir: string; phases: Array<z.infer<typeof phase>> }): BuildEnd | null {
+function buildEnd(status: string, build: { commitSha: string | null; commitMessage: string | null; artifactLocation: string; phases: Array<z.infer<typeof phase>> }): BuildEnd | null {
   if (status === 'SUCCEEDED') {
     if (!build.commitSha) return { ok: false, stopped: false, reason: 'The build succeeded but did not export ANCHOR_COMMIT_SHA: the buildspec is not anchor’s.', commitSha: null };
-    return { ok: true, commitSha: build.commitSha, commitMessage: build.commitMessage, artifactDir: build.artifactDir };
+    return { ok: true, commitSha: build.commitSha, commitMessage: build.commitMessage, output: { kind: 'uploaded', location: build.artifactLocation } };
   }
   if (status === 'STOPPED') return { ok: false, stopped: true, reason: 'The build was stopped.', commitSha: build.commitSha };
   if (status === 'FAILED' || status === 'FAULT' || status === 'TIMED_OUT') return { ok: false, stopped: false, reason: failureReason(build.phases, status), commitSha: build.commitSha };
@@ -92,5 +91,5 @@ function toMap(list: Array<z.infer<typeof nameValue>> | undefined): Map<string, 
 }
 
 export const handler = onAwsPorts((ports, env) =>
-  makeDeployHandler(ports, { artifactLocation: (project, deploymentId) => `s3://${env.outputs.ArtifactsBucketName}/${artifactKey(project, deploymentId)}` }),
+  makeDeployHandler(ports, { artifactLocation: artifactLocation(env) }),
 );

@@ -1,4 +1,5 @@
 import type { Ports } from '../../src/core/ports/index.js';
+import { artifactKey } from '../../src/adapters/aws/resource-names.js';
 import { readHandlerEnv, type HandlerEnv } from './env.js';
 
 let opened: Promise<{ ports: Ports; env: HandlerEnv }> | undefined;
@@ -29,4 +30,9 @@ export function onAwsPorts<E, R>(make: (ports: Ports, env: HandlerEnv) => (event
     handler ??= make(ports, env);
     return handler(event);
   };
+}
+
+/** Where a build uploads a deployment's output (the buildspec writes resource-names.ts artifactKey). */
+export function artifactLocation(env: HandlerEnv): (project: string, deploymentId: string) => string {
+  return (project, deploymentId) => `s3://${env.outputs.ArtifactsBucketName}/${artifactKey(project, deploymentId)}`;
 }

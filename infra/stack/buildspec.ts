@@ -1,4 +1,8 @@
-import { FUNCTION_ZIPS } from '../../src/adapters/aws/resource-names.js';
+import { readFileSync } from 'node:fs';
+import { ARTIFACT_ZIP, artifactFolder, FUNCTION_ZIPS } from '../../src/adapters/aws/resource-names.js';
+import { OPEN_NEXT_LAYOUT } from '../../src/core/opennext-output.js';
+import { BUILD_ENV, DEFAULT_CONFIG_FILE, installCommand, LOCKFILES, OPEN_NEXT_BUILD, OPEN_NEXT_CONFIG_NAMES, OUTPUT_CHECKS, RECIPE_LOG, YARN_BERRY_MARKER, type PackageManagerName } from '../../src/core/build-recipe.js';
+import { defaultOpenNextConfigPath } from '../../src/lib/templates-dir.js';
 
 /**
  * The CodeBuild buildspec, embedded in the project so a build can never run a buildspec from the
@@ -19,15 +23,52 @@ import { FUNCTION_ZIPS } from '../../src/adapters/aws/resource-names.js';
 /** Values the orchestrator must override per build; the project carries placeholders. */
 export const BUILD_OVERRIDES = ['ANCHOR_REPO_URL', 'ANCHOR_REF', 'ANCHOR_COMMIT', 'ANCHOR_ROOT', 'ANCHOR_PROJECT', 'ANCHOR_DEPLOYMENT_ID'] as const;
 
-const INSTALL_BY_LOCKFILE = [
-  'if [ -f pnpm-lock.yaml ]; then corepack enable && pnpm install --frozen-lockfile;',
-  'elif [ -f yarn.lock ]; then corepack enable && (yarn install --immutable || yarn install --frozen-lockfile);',
-  'elif [ -f bun.lock ] || [ -f bun.lockb ]; then npm install -g bun && bun install --frozen-lockfile;',
-  'elif [ -f package-lock.json ] || [ -f npm-shrinkwrap.json ]; then npm ci;',
-  'else echo "anchor: no lockfile found, running npm install" && npm install; fi',
-].join(' ');
+/** What CodeBuild's image needs before a tool can run; the local builder finds the tool on PATH instead. */
+const TOOL_SETUP: Record<PackageManagerName, string> = {
+  npm: 'true',
+  pnpm: 'corepack enable',
+  yarn: 'corepack enable',
+  bun: 'npm install -g bun',
+};
 
-const ARTIFACT_DIR = 's3://$ARTIFACTS_BUCKET/builds/$ANCHOR_PROJECT/$ANCHOR_DEPLOYMENT_ID';
+const quote = (text: string): string => `'${text.replace(/'/g, "'\\''")}'`;
+
+/**
+ * Recipe step 1 in bash: the first lockfile (LOCKFILES order) in the app's directory or a parent
+ * up to the repository, then its tool's install run where the lockfile is.
+ */
+function installByLockfile(): string {
+  const names = LOCKFILES.map(([file]) => file).join(' ');
+  const find = `anchor_lock=""; anchor_dir="$PWD"; while :; do for f in ${names}; do if [ -f "$anchor_dir/$f" ]; then anchor_lock="$anchor_dir/$f"; break 2; fi; done; if [ "$anchor_dir" = "$ANCHOR_REPO_DIR" ] || [ "$anchor_dir" = / ]; then break; fi; anchor_dir="$(dirname "$anchor_dir")"; done`;
+  const run = (tool: PackageManagerName, hasLockfile: boolean, yarnBerry: boolean) => {
+    const command = installCommand(tool, hasLockfile, yarnBerry);
+    return `${TOOL_SETUP[tool]} && echo ${quote(RECIPE_LOG.install(command, hasLockfile))} && (cd "$anchor_dir" && ${command.label})`;
+  };
+  const arms = LOCKFILES.map(([file, tool]) =>
+    tool === 'yarn'
+      ? `${file}) if [ -f "$anchor_dir/${YARN_BERRY_MARKER}" ]; then ${run(tool, true, true)}; else ${run(tool, true, false)}; fi ;;`
+      : `${file}) ${run(tool, true, false)} ;;`,
+  );
+  return [find, `case "$(basename "$anchor_lock")" in ${arms.join(' ')} *) anchor_dir="$PWD"; ${run('npm', false, false)} ;; esac`].join('; ');
+}
+
+/** Recipe step 2: anchor's default config, written from the buildspec itself (base64, so no quoting can break it). */
+function defaultConfig(text: string): string {
+  const none = OPEN_NEXT_CONFIG_NAMES.map((name) => `[ ! -f ${name} ]`).join(' && ');
+  return `if ${none}; then echo ${quote(RECIPE_LOG.defaultConfig)}; echo '${Buffer.from(text).toString('base64')}' | base64 -d > ${DEFAULT_CONFIG_FILE}; fi`;
+}
+
+/** Recipe step 3: open-next from the app's or a parent's node_modules/.bin (workspaces hoist), as locally. */
+const OPEN_NEXT_STEP = [
+  `anchor_bins=""; anchor_dir="$PWD"; while :; do anchor_bins="$anchor_bins:$anchor_dir/node_modules/.bin"; if [ "$anchor_dir" = "$ANCHOR_REPO_DIR" ] || [ "$anchor_dir" = / ]; then break; fi; anchor_dir="$(dirname "$anchor_dir")"; done`,
+  `echo ${quote(RECIPE_LOG.build)}`,
+  `PATH="\${anchor_bins#:}:$PATH" ${OPEN_NEXT_BUILD.bin} ${OPEN_NEXT_BUILD.args.join(' ')}`,
+].join('; ');
+
+/** Recipe step 4. */
+const OUTPUT_CHECK_STEPS = OUTPUT_CHECKS.map((check) => `[ -${check.kind === 'directory' ? 'd' : 'f'} ${check.path} ] || { echo ${quote(RECIPE_LOG.failed(check.failure))}; exit 1; }`);
+
+const ARTIFACT_DIR = `s3://$ARTIFACTS_BUCKET/${artifactFolder('$ANCHOR_PROJECT', '$ANCHOR_DEPLOYMENT_ID')}`;
 
 /**
  * Each function's own code, zipped with its index.mjs at the root (Lambda's `index.handler`),
@@ -35,26 +76,35 @@ const ARTIFACT_DIR = 's3://$ARTIFACTS_BUCKET/builds/$ANCHOR_PROJECT/$ANCHOR_DEPL
  * count against Lambda's 250 MB too). A bundle the build did not produce is skipped here: the
  * deploy names what is missing better than a failed `cd` would.
  */
-const zipFunction = (dir: string, name: string) =>
+const zipFunction = (dir: string, name: string): string =>
   `if [ -d ".open-next/${dir}" ]; then (cd ".open-next/${dir}" && zip -qry "$CODEBUILD_SRC_DIR/${name}" .) && aws s3 cp --only-show-errors "$CODEBUILD_SRC_DIR/${name}" "${ARTIFACT_DIR}/${name}"; fi`;
 
-// The keys match names.ts artifactKey() / functionCodeKey(); the build role may write nothing else.
+// The keys are resource-names.ts artifactKey() / functionCodeKey(); the build role may write nothing else.
 // The full artifact goes last: once it is there, so are the function zips beside it.
 const ZIP_AND_UPLOAD = [
-  zipFunction('server-functions/default', FUNCTION_ZIPS.server),
-  zipFunction('image-optimization-function', FUNCTION_ZIPS.image),
-  '(cd .open-next && zip -qry "$CODEBUILD_SRC_DIR/open-next.zip" .)',
-  `aws s3 cp --only-show-errors "$CODEBUILD_SRC_DIR/open-next.zip" "${ARTIFACT_DIR}/open-next.zip"`,
+  zipFunction(OPEN_NEXT_LAYOUT.server, FUNCTION_ZIPS.server),
+  zipFunction(OPEN_NEXT_LAYOUT.image, FUNCTION_ZIPS.image),
+  `(cd .open-next && zip -qry "$CODEBUILD_SRC_DIR/${ARTIFACT_ZIP}" .)`,
+  `aws s3 cp --only-show-errors "$CODEBUILD_SRC_DIR/${ARTIFACT_ZIP}" "${ARTIFACT_DIR}/${ARTIFACT_ZIP}"`,
 ];
 
-export function buildspec(input: { nodeVersion: number }): string {
+export interface BuildspecInput {
+  nodeVersion: number;
+  /** The CPU the project's functions run on: sharp is installed for it (ANCHOR_IMAGE_ARCH), and the build image must match it. */
+  functionArch: 'arm64' | 'x64';
+  /** anchor's default open-next.config.ts (default: the one in templates/). */
+  defaultOpenNextConfig?: string;
+}
+
+export function buildspec(input: BuildspecInput): string {
+  const config = input.defaultOpenNextConfig ?? readFileSync(defaultOpenNextConfigPath(), 'utf8');
   // YAML is a superset of JSON, so the buildspec is written as JSON: no YAML library, no
   // indentation mistakes, and commands keep their quotes exactly.
   const spec = {
     version: '0.2',
     env: {
       shell: 'bash',
-      variables: { NEXT_TELEMETRY_DISABLED: '1', CI: '1' },
+      variables: { ...BUILD_ENV, ANCHOR_IMAGE_ARCH: input.functionArch },
       'exported-variables': ['ANCHOR_COMMIT_SHA', 'ANCHOR_COMMIT_MESSAGE'],
     },
     phases: {
@@ -63,6 +113,7 @@ export function buildspec(input: { nodeVersion: number }): string {
       },
       pre_build: {
         commands: [
+          'export ANCHOR_REPO_DIR="$CODEBUILD_SRC_DIR/repo"',
           'git init -q "$CODEBUILD_SRC_DIR/repo"',
           'git -C "$CODEBUILD_SRC_DIR/repo" remote add origin "$ANCHOR_REPO_URL"',
           // A push names its commit; a manual deploy names a branch or tag. Shallow either way.
@@ -76,8 +127,10 @@ export function buildspec(input: { nodeVersion: number }): string {
       build: {
         commands: [
           'cd "$CODEBUILD_SRC_DIR/repo/${ANCHOR_ROOT:-.}"',
-          INSTALL_BY_LOCKFILE,
-          'npx --no-install open-next build',
+          installByLockfile(),
+          defaultConfig(config),
+          OPEN_NEXT_STEP,
+          ...OUTPUT_CHECK_STEPS,
           ...ZIP_AND_UPLOAD,
           'echo "anchor: artifact uploaded"',
         ],

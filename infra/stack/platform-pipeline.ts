@@ -5,6 +5,17 @@ import { BUILD_QUEUE_VISIBILITY_SECONDS } from './platform-storage.js';
 
 export type HandlerName = 'webhook' | 'orchestrator' | 'deploy';
 
+/**
+ * Builds run on ARM (Graviton) by default, the CPU of the project functions: native modules in
+ * the server bundle and sharp are then built for the CPU they run on. ARM is also the cheaper
+ * side of both (CodeBuild arm1.small and Lambda arm64 cost less per minute / GB-second than
+ * their x86 counterparts).
+ */
+export const DEFAULT_BUILD_IMAGE = 'aws/codebuild/amazonlinux-aarch64-standard:3.0';
+
+/** The CPU a CodeBuild image runs on (CodeBuild's ARM images are the aarch64 ones). */
+export const buildImageArch = (image: string): 'arm64' | 'x64' => (image.includes('aarch64') ? 'arm64' : 'x64');
+
 export interface PipelineInput {
   stage: string;
   handlerBucket: CfnValue;
@@ -109,10 +120,10 @@ export function pipelineResources(input: PipelineInput): Record<string, Resource
         Name: `anchor-${stage}-build`,
         Description: 'Builds a Next.js app with OpenNext for anchor; started by the orchestrator.',
         ServiceRole: getAtt('BuildRole', 'Arn'),
-        Source: { Type: 'NO_SOURCE', BuildSpec: buildspec({ nodeVersion: input.nodeVersion }) },
+        Source: { Type: 'NO_SOURCE', BuildSpec: buildspec({ nodeVersion: input.nodeVersion, functionArch: buildImageArch(input.buildImage) }) },
         Artifacts: { Type: 'NO_ARTIFACTS' },
         Environment: {
-          Type: input.buildImage.includes('aarch64') ? 'ARM_CONTAINER' : 'LINUX_CONTAINER',
+          Type: buildImageArch(input.buildImage) === 'arm64' ? 'ARM_CONTAINER' : 'LINUX_CONTAINER',
           ComputeType: input.buildComputeType,
           Image: input.buildImage,
           ImagePullCredentialsType: 'CODEBUILD',
@@ -212,6 +223,10 @@ export function pipelineResources(input: PipelineInput): Record<string, Resource
           allow(TABLE_RW, tableArns('ProjectsTable', 'DeploymentsTable', 'EnvVarsTable'), 'Tables'),
           // Read to deploy (Lambda fetches UpdateFunctionCode's zip with the caller's rights), delete for retention.
           allow(['s3:GetObject', 's3:DeleteObject'], [sub('${ArtifactsBucket.Arn}/builds/*')], 'ReadAndExpireArtifacts'),
+          // Without ListBucket, S3 answers 403 (not 404) for a missing key, and retention could not tell
+          // "gone" from "forbidden". Not narrowed by s3:prefix: S3's check for that answer is not a
+          // ListObjects request and carries no prefix, and the bucket holds only builds/ anyway.
+          allow(['s3:ListBucket'], [getAtt('ArtifactsBucket', 'Arn')], 'ListArtifacts'),
           allow(['s3:PutObject', 's3:GetObject', 's3:ListBucket', 's3:DeleteObject', 's3:AbortMultipartUpload'], [getAtt('AssetsBucket', 'Arn'), sub('${AssetsBucket.Arn}/*'), getAtt('CacheBucket', 'Arn'), sub('${CacheBucket.Arn}/*')], 'PublishAssetsAndCache'),
           allow(['lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration', 'lambda:PublishVersion', 'lambda:UpdateAlias', 'lambda:GetAlias', 'lambda:GetFunction', 'lambda:GetFunctionConfiguration', 'lambda:InvokeFunction', 'lambda:ListVersionsByFunction'], projectFunctions, 'ChangeProjectFunctions'),
           // Retention removes old versions; only qualified ARNs, so a whole function can never be deleted here.

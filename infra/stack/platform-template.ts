@@ -1,6 +1,6 @@
 import { LOG_RETENTION_DAYS, getAtt, ref, type CfnValue, type Output, type Template } from './cfn.js';
 import { assertStage } from '../../src/adapters/aws/resource-names.js';
-import { pipelineResources, type HandlerName } from './platform-pipeline.js';
+import { DEFAULT_BUILD_IMAGE, pipelineResources, type HandlerName } from './platform-pipeline.js';
 import { storageResources } from './platform-storage.js';
 import { AnchorError } from '../../src/core/errors.js';
 
@@ -13,8 +13,14 @@ export interface PlatformTemplateInput {
   logRetentionDays?: number;
   /** Architecture of the platform's own handlers (default arm64: cheaper, and they are plain JS). */
   handlerArchitecture?: 'arm64' | 'x86_64';
-  /** CodeBuild image; it must provide the Node version below through runtime-versions. */
+  /**
+   * CodeBuild image; it must provide the Node version below through runtime-versions, and run on
+   * the CPU of the project functions (arm64 by default), since a build's native modules are for
+   * the machine that built them.
+   */
   buildImage?: string;
+  /** CodeBuild compute type (default BUILD_GENERAL1_SMALL, 4 GB; larger apps need BUILD_GENERAL1_MEDIUM or LARGE). */
+  buildComputeType?: string;
   nodeVersion?: number;
 }
 
@@ -80,8 +86,8 @@ export function platformTemplate(input: PlatformTemplateInput): Template {
         handlerKeys: input.handlerKeys,
         logRetentionDays,
         handlerArchitecture: input.handlerArchitecture ?? 'arm64',
-        buildImage: input.buildImage ?? 'aws/codebuild/amazonlinux-x86_64-standard:5.0',
-        buildComputeType: 'BUILD_GENERAL1_SMALL',
+        buildImage: input.buildImage ?? DEFAULT_BUILD_IMAGE,
+        buildComputeType: input.buildComputeType ?? 'BUILD_GENERAL1_SMALL',
         nodeVersion: input.nodeVersion ?? 22,
       }),
     },

@@ -39,34 +39,54 @@ export function placeholderCode(project: string, mode: 'stream' | 'buffered'): s
 }
 
 /**
- * The viewer-request CloudFront Function (cloudfront-js-2.0). Requests for static assets are
- * rewritten to the live deployment's prefix, read from the KeyValueStore (key = project name,
- * value = `<project>/<deploymentId>`), so a deploy is one KVS write and no distribution update.
- * Every other request gets `x-forwarded-host` from Host: the Function URL origin receives its own
- * host name, and OpenNext builds the request URL from x-forwarded-host.
+ * The viewer-request CloudFront Function (cloudfront-js-2.0), in front of every request. It reads
+ * the live deployment from the project's KeyValueStore (key = project name, value =
+ * resource-names.ts liveAssetValue: the live asset prefix `<project>/<deploymentId>` and the
+ * deployment's top-level public names), so a deploy is one KVS write and no distribution update:
+ *
+ * - A static asset (an assets behaviour, or a top-level public name of the live deployment,
+ *   which is sent to the assets origin whatever behaviour caught it) is rewritten to the live
+ *   deployment's prefix.
+ * - Every other request gets `x-anchor-deployment` (part of the server and image cache keys), so
+ *   each deploy or rollback starts a fresh cache key and no page cached for a year by OpenNext's
+ *   `s-maxage` outlives its deployment; and `x-forwarded-host` from Host (OpenNext builds the
+ *   request URL from it; the Function URL origin receives its own host name).
  *
  * Returned as text parts around the KVS id, which only CloudFormation knows (Fn::Join).
  */
 export function edgeFunctionCode(project: string, behaviours: readonly Behaviour[]): { before: string; after: string } {
-  const routes = JSON.stringify(behaviours.map((b) => [patternRegex(b.pattern), b.origin === 'assets']));
+  const routes = JSON.stringify(behaviours.map((b) => [patternRegex(b.pattern), b.origin]));
   const before = ["import cf from 'cloudfront';", "const kvs = cf.kvs('"].join('\n');
   const after = [
     "');",
     `const PROJECT = ${JSON.stringify(project)};`,
     `const ROUTES = ${routes}.map(function (r) { return [new RegExp(r[0]), r[1]]; });`,
-    'function isAsset(uri) {',
+    'function originOf(uri) {',
     '  for (var i = 0; i < ROUTES.length; i++) { if (ROUTES[i][0].test(uri)) return ROUTES[i][1]; }',
-    '  return false;',
+    "  return 'server';",
+    '}',
+    // A value written before public names were kept is the bare prefix.
+    'async function live() {',
+    '  var value;',
+    '  try { value = await kvs.get(PROJECT); } catch (e) { return null; }',
+    '  if (!value) return null;',
+    "  if (value.charAt(0) !== '{') return { p: value, f: [] };",
+    '  try { return JSON.parse(value); } catch (e) { return null; }',
     '}',
     'async function handler(event) {',
     '  var request = event.request;',
-    '  if (isAsset(request.uri)) {',
-    '    var prefix;',
-    '    try { prefix = await kvs.get(PROJECT); } catch (e) { prefix = null; }',
-    "    if (!prefix) return { statusCode: 404, statusDescription: 'Not Found', headers: { 'cache-control': { value: 'no-store' } } };",
-    "    request.uri = '/' + prefix + request.uri;",
+    '  var site = await live();',
+    '  var origin = originOf(request.uri);',
+    "  if (origin === 'server' && site && site.f.indexOf(request.uri.split('/')[1]) !== -1) {",
+    "    origin = 'assets';",
+    "    cf.selectRequestOriginById('assets');",
+    '  }',
+    "  if (origin === 'assets') {",
+    "    if (!site) return { statusCode: 404, statusDescription: 'Not Found', headers: { 'cache-control': { value: 'no-store' } } };",
+    "    request.uri = '/' + site.p + request.uri;",
     '    return request;',
     '  }',
+    "  request.headers['x-anchor-deployment'] = { value: site ? site.p.slice(site.p.indexOf('/') + 1) : 'none' };",
     "  if (request.headers.host) request.headers['x-forwarded-host'] = { value: request.headers.host.value };",
     '  return request;',
     '}',

@@ -1,8 +1,9 @@
 import { AnchorError } from '../../src/core/errors.js';
 import { LOG_RETENTION_DAYS, allow, domainOfUrl, getAtt, join, logGroup, ref, serviceRole, sub, type CfnValue, type Resource, type Template } from './cfn.js';
-import { assertProjectFitsAws, assertStage, buildLogGroupName, projectResourceName } from '../../src/adapters/aws/resource-names.js';
+import { artifactFolder, assertProjectFitsAws, assertStage, buildLogGroupName, projectResourceName } from '../../src/adapters/aws/resource-names.js';
 import { DEFAULT_BEHAVIOURS, MAX_BEHAVIOURS, sortBehaviours, type Behaviour, type Origin } from './project-behaviours.js';
 import { edgeFunctionCode, placeholderCode } from './project-code.js';
+import { FUNCTION_WRAPPER, invokeModeOf } from '../../src/core/opennext-output.js';
 
 export interface ProjectTemplateInput {
   stage: string;
@@ -23,6 +24,8 @@ const CACHING_OPTIMIZED = '658327ea-f89d-4fab-a63d-7e88639e58f6';
 const ALL_VIEWER_EXCEPT_HOST_HEADER = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
 /** Headers Next.js varies on (App Router RSC requests), so CloudFront never mixes a page with its RSC payload. */
 const NEXT_CACHE_HEADERS = ['accept', 'rsc', 'next-router-prefetch', 'next-router-state-tree', 'next-url', 'x-prerender-revalidate'];
+/** Set by the CloudFront Function to the live deployment: in the cache key, so each deploy or rollback is a fresh key. */
+export const DEPLOYMENT_CACHE_HEADER = 'x-anchor-deployment';
 
 export const PROJECT_OUTPUTS = {
   SiteUrl: 'https:// address of the site (CloudFront)',
@@ -68,7 +71,7 @@ function siteFunction(input: ProjectTemplateInput, kind: 'server' | 'image', mem
         MemorySize: memory,
         Timeout: kind === 'server' ? 30 : 25,
         Role: getAtt(`${Kind}Role`, 'Arn'),
-        Code: { ZipFile: placeholderCode(input.project, kind === 'server' ? 'stream' : 'buffered') },
+        Code: { ZipFile: placeholderCode(input.project, invokeModeOf(FUNCTION_WRAPPER[kind]) === 'RESPONSE_STREAM' ? 'stream' : 'buffered') },
         LoggingConfig: { LogGroup: ref(`${Kind}LogGroup`), LogFormat: 'JSON' },
         Environment: { Variables: env },
       },
@@ -94,8 +97,8 @@ function siteFunction(input: ProjectTemplateInput, kind: 'server' | 'image', mem
         TargetFunctionArn: ref(`${Kind}Function`),
         Qualifier: 'live',
         AuthType: 'AWS_IAM',
-        // OpenNext's image function answers buffered (aws-lambda wrapper); the server streams.
-        InvokeMode: kind === 'server' ? 'RESPONSE_STREAM' : 'BUFFERED',
+        // As the wrapper each function is built with answers (core/opennext-output.ts).
+        InvokeMode: invokeModeOf(FUNCTION_WRAPPER[kind]),
       },
     },
     // Only this project's distribution may call the URL; both permissions are needed for URLs created since Oct 2025.
@@ -219,7 +222,7 @@ export function projectTemplate(input: ProjectTemplateInput): Template {
         policies: {
           build: [
             allow(['logs:CreateLogStream', 'logs:PutLogEvents'], [sub(`arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:${buildLogGroupName(stage)}:*`)], 'WriteBuildLogs'),
-            allow(['s3:PutObject'], [sub(`arn:\${AWS::Partition}:s3:::${platform.artifactsBucket}/builds/${project}/*`)], 'WriteOwnArtifacts'),
+            allow(['s3:PutObject'], [sub(`arn:\${AWS::Partition}:s3:::${platform.artifactsBucket}/${artifactFolder(project, '*')}`)], 'WriteOwnArtifacts'),
             allow(['ssm:GetParameters'], [sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/anchor/${stage}/${project}/env/*`)], 'ReadOwnSecrets'),
           ],
         },
@@ -251,8 +254,8 @@ export function projectTemplate(input: ProjectTemplateInput): Template {
         Type: 'AWS::CloudFront::OriginAccessControl',
         Properties: { OriginAccessControlConfig: { Name: name('s3-oac'), OriginAccessControlOriginType: 's3', SigningBehavior: 'always', SigningProtocol: 'sigv4' } },
       },
-      ServerCachePolicy: cachePolicy(name('server-cache'), { default: 0 }, NEXT_CACHE_HEADERS, 'all'),
-      ImageCachePolicy: cachePolicy(name('image-cache'), { default: 86_400 }, ['accept'], 'none'),
+      ServerCachePolicy: cachePolicy(name('server-cache'), { default: 0 }, [...NEXT_CACHE_HEADERS, DEPLOYMENT_CACHE_HEADER], 'all'),
+      ImageCachePolicy: cachePolicy(name('image-cache'), { default: 86_400 }, ['accept', DEPLOYMENT_CACHE_HEADER], 'none'),
       Distribution: {
         Type: 'AWS::CloudFront::Distribution',
         Properties: {

@@ -1,4 +1,5 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { STSClient } from '@aws-sdk/client-sts';
 
@@ -19,6 +20,10 @@ export class AwsClients {
 
   sts(): Promise<STSClient> {
     return this.client('sts', async () => new (await import('@aws-sdk/client-sts')).STSClient({ region: this.region }));
+  }
+
+  lambda(): Promise<LambdaClient> {
+    return this.client('lambda', async () => new (await import('@aws-sdk/client-lambda')).LambdaClient({ region: this.region }));
   }
 
   s3(): Promise<S3Client> {

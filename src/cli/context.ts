@@ -1,6 +1,8 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CliPorts } from '../adapters/local/create-local-ports.js';
+import type { AwsProvisioning } from '../adapters/aws/provisioning/aws-provisioning.js';
+import type { startLocalServer } from '../adapters/local/server/create-local-server.js';
 import { AwsClients } from './aws-clients.js';
 import type { CliEnv } from './env.js';
 import type { Io } from './io.js';
@@ -65,6 +67,18 @@ export class Context {
     const opened: OpenPlatform = { config, ports: local.ports, serverDeferred: local.serverDeferred, close: local.close };
     this.opened = opened;
     return opened;
+  }
+
+  /** Starts `anchor server` on a local platform's dir; the local server's adapters load only here. */
+  async startLocalServer(options: Omit<Parameters<typeof startLocalServer>[0], 'baseEnv' | 'githubToken' | 'githubApiUrl'>): ReturnType<typeof startLocalServer> {
+    const local = await import('../adapters/local/server/create-local-server.js');
+    return local.startLocalServer({ ...options, baseEnv: this.env.baseEnv, githubToken: this.env.githubToken, githubApiUrl: this.env.githubApiUrl });
+  }
+
+  /** What the CLI provisions on AWS in a region (stacks, handler upload, bucket removal, account check); the SDK loads only here. */
+  async provisioning(region: string): Promise<AwsProvisioning> {
+    const { AwsProvisioning } = await import('../adapters/aws/provisioning/aws-provisioning.js');
+    return new AwsProvisioning(this.aws(region), region, { pollMs: this.env.awsPollMs, handlerBundles: this.env.handlerBundles });
   }
 
   /** AWS SDK clients for a region, made on first use and closed with the context. */

@@ -47,6 +47,7 @@ export function buildProgram(makeContext: ContextFactory, onContext: (ctx: Conte
     .option('--region <region>', 'AWS region', 'ap-southeast-1')
     .option('--stage <stage>', 'AWS stage name', 'dev')
     .option('--print-template', 'with --aws: print the platform CloudFormation template and change nothing')
+    .option('--project <name>', 'with --print-template: print that project\'s stack template instead (platform buckets as parameters)')
     .option('--port <port>', 'port of "anchor server" on a local platform', '8080')
     .option('--host <host>', 'address "anchor server" listens on', '127.0.0.1')
     .action(action(() => import('../commands/init.js')));

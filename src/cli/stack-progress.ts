@@ -1,4 +1,4 @@
-import type { StackEvent } from '../adapters/aws/cloudformation-stacks.js';
+import type { StackEvent } from '../adapters/aws/provisioning/cloudformation-stacks.js';
 import type { Ui } from './ui.js';
 
 /**

@@ -3,10 +3,6 @@ import { AnchorError } from '../core/errors.js';
 import type { Context } from '../cli/context.js';
 import type { AwsPlatformConfig } from '../cli/platforms.js';
 import { stackProgress } from '../cli/stack-progress.js';
-import { destroyPlatformStacks } from '../adapters/aws/aws-platform-stacks.js';
-import { CloudFormationStacks } from '../adapters/aws/cloudformation-stacks.js';
-import { S3BucketRemover } from '../adapters/aws/s3-bucket-remover.js';
-import { callerIdentity } from '../adapters/aws/sts-identity.js';
 
 /** `anchor destroy` on aws: project stacks, then the platform stack; retained buckets only with --force. */
 export async function destroyAws(ctx: Context, config: AwsPlatformConfig, force: boolean): Promise<void> {
@@ -14,13 +10,8 @@ export async function destroyAws(ctx: Context, config: AwsPlatformConfig, force:
   if (!ctx.flags.yes && !(await ctx.prompter.confirm(`Delete AWS platform "${config.name}" (stage ${config.stage}, ${config.region}, account ${config.account}): ${what}?`, '--yes to confirm'))) {
     throw new AnchorError({ code: 'CANCELLED', kind: 'usage', message: `Platform "${config.name}" was not deleted.` });
   }
-  const clients = ctx.aws(config.region);
-  const identity = await callerIdentity(await clients.sts());
-  if (identity.account !== config.account) {
-    throw new AnchorError({ code: 'AWS_WRONG_ACCOUNT', kind: 'auth', message: `These credentials are for account ${identity.account}; platform "${config.name}" is in ${config.account}.`, hint: 'Switch AWS_PROFILE to the platform’s account and run "anchor destroy" again.' });
-  }
-  const stacks = new CloudFormationStacks({ cloudFormation: await clients.cloudFormation(), pollMs: ctx.env.awsPollMs });
-  const removal = await destroyPlatformStacks({ stacks, buckets: new S3BucketRemover({ s3: await clients.s3() }) }, { stage: config.stage, bootstrapBucket: config.bootstrapBucket, force, progress: stackProgress(ctx.ui) });
+  const provisioning = await ctx.provisioning(config.region);
+  const removal = await provisioning.destroyPlatform(config, { bootstrapBucket: config.bootstrapBucket, force, progress: stackProgress(ctx.ui) });
 
   rmSync(config.dir, { recursive: true, force: true });
   if (ctx.store.defaultName() === config.name) ctx.store.clearDefault();

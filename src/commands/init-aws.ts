@@ -2,21 +2,20 @@ import { AnchorError } from '../core/errors.js';
 import type { Context } from '../cli/context.js';
 import { PlatformStore, type AwsPlatformConfig } from '../cli/platforms.js';
 import { stackProgress } from '../cli/stack-progress.js';
-import { sub } from '../../infra/stack/cfn.js';
-import { assertStage } from '../adapters/aws/resource-names.js';
-import { platformTemplate, type PlatformTemplateInput } from '../../infra/stack/platform-template.js';
-import { bundlePlatformHandlers, deployPlatformStack } from '../adapters/aws/aws-platform-stacks.js';
-import { CloudFormationStacks } from '../adapters/aws/cloudformation-stacks.js';
-import { S3HandlerUploader } from '../adapters/aws/handler-uploader.js';
-import { callerIdentity } from '../adapters/aws/sts-identity.js';
 import { parseRegion } from './flags.js';
 
 /** `anchor init --aws`: credentials first, then handlers to S3, then the platform stack; safe to rerun. */
 export default async function initAws(ctx: Context, options: Record<string, unknown>): Promise<void> {
   const stage = String(options.stage ?? 'dev');
-  assertStage(stage);
   const region = parseRegion(options.region);
-  if (options.printTemplate) return printTemplate(ctx, stage);
+  const provisioning = await ctx.provisioning(region);
+  provisioning.assertStage(stage);
+  if (options.printTemplate) {
+    // No credentials, no AWS call: the template as it would be deployed.
+    const template = options.project === undefined ? await provisioning.platformTemplate(stage) : provisioning.projectTemplate(stage, String(options.project));
+    ctx.io.stdout.write(`${template}\n`);
+    return;
+  }
 
   const name = ctx.platformName ?? (stage === 'dev' ? 'aws' : `aws-${stage}`);
   PlatformStore.assertName(name);
@@ -26,12 +25,9 @@ export default async function initAws(ctx: Context, options: Record<string, unkn
     throw new AnchorError({ code: 'PLATFORM_EXISTS', kind: 'conflict', message: `Platform "${name}" already exists and runs on ${where}.`, hint: 'Pick another name with --platform <name>, or remove that one with "anchor destroy --platform <name>".' });
   }
 
-  const clients = ctx.aws(region);
-  const identity = await callerIdentity(await clients.sts());
+  const identity = await provisioning.identity();
   ctx.ui.info(`AWS account ${identity.account} (${identity.arn}), region ${region}, stage ${stage}`);
-  const stacks = new CloudFormationStacks({ cloudFormation: await clients.cloudFormation(), pollMs: ctx.env.awsPollMs });
-  const uploader = new S3HandlerUploader({ s3: await clients.s3(), account: identity.account, region });
-  const result = await deployPlatformStack({ stacks, uploader, bundle: () => bundlePlatformHandlers(ctx.env.handlerBundles) }, { stage, progress: stackProgress(ctx.ui) });
+  const result = await provisioning.deployPlatform({ stage, progress: stackProgress(ctx.ui) });
 
   const now = new Date().toISOString();
   const config: AwsPlatformConfig = {
@@ -44,7 +40,7 @@ export default async function initAws(ctx: Context, options: Record<string, unkn
     stage,
     account: identity.account,
     outputs: result.outputs,
-    bootstrapBucket: uploader.bucket,
+    bootstrapBucket: result.bootstrapBucket,
     projects: existing?.backend === 'aws' ? existing.projects : {},
   };
   ctx.store.save(config);
@@ -65,16 +61,4 @@ export default async function initAws(ctx: Context, options: Record<string, unkn
       '  anchor projects add <name> --repo <owner/name>',
     ],
   );
-}
-
-/** The platform template as JSON on stdout: no credentials, no AWS call; the bundles are built locally for their keys. */
-async function printTemplate(ctx: Context, stage: string): Promise<void> {
-  const bundles = await bundlePlatformHandlers(ctx.env.handlerBundles);
-  try {
-    const handlerKeys = Object.fromEntries(bundles.zips.map((zip) => [zip.name, `handlers/${zip.sha256}/${zip.name}.zip`])) as PlatformTemplateInput['handlerKeys'];
-    const template = platformTemplate({ stage, handlerBucket: sub('anchor-bootstrap-${AWS::AccountId}-${AWS::Region}'), handlerKeys });
-    ctx.io.stdout.write(`${JSON.stringify(template, null, 2)}\n`);
-  } finally {
-    await bundles.cleanup();
-  }
 }

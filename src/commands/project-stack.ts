@@ -1,4 +1,3 @@
-import { AnchorError } from '../core/errors.js';
 import type { Context } from '../cli/context.js';
 import type { AwsPlatformConfig } from '../cli/platforms.js';
 import { stackProgress } from '../cli/stack-progress.js';
@@ -10,19 +9,8 @@ import { assertProjectName } from '../core/project.js';
  */
 export async function deployProjectStackFor(ctx: Context, config: AwsPlatformConfig, project: string): Promise<Record<string, string>> {
   assertProjectName(project);
-  const [{ assertProjectFitsAws }, { callerIdentity }, { CloudFormationStacks }, { S3HandlerUploader }, { deployProjectStack }] = await Promise.all([
-    import('../adapters/aws/resource-names.js'),
-    import('../adapters/aws/sts-identity.js'),
-    import('../adapters/aws/cloudformation-stacks.js'),
-    import('../adapters/aws/handler-uploader.js'),
-    import('../adapters/aws/aws-platform-stacks.js'),
-  ]);
-  assertProjectFitsAws(config.stage, project);
-  const clients = ctx.aws(config.region);
-  const identity = await callerIdentity(await clients.sts());
-  const stacks = new CloudFormationStacks({ cloudFormation: await clients.cloudFormation(), pollMs: ctx.env.awsPollMs });
-  const uploader = new S3HandlerUploader({ s3: await clients.s3(), account: identity.account, region: config.region });
-  const result = await deployProjectStack({ stacks, uploader }, { stage: config.stage, project, platformOutputs: config.outputs, progress: stackProgress(ctx.ui) });
+  const provisioning = await ctx.provisioning(config.region);
+  const result = await provisioning.deployProject({ stage: config.stage, project, platformOutputs: config.outputs, progress: stackProgress(ctx.ui) });
   if (result.action === 'none') ctx.ui.info(`  Stack ${result.stackName}: no changes.`);
   const saved = { ...config, updatedAt: new Date().toISOString(), projects: { ...config.projects, [project]: result.outputs } };
   ctx.store.save(saved);
@@ -36,21 +24,8 @@ export async function deployProjectStackFor(ctx: Context, config: AwsPlatformCon
  * outputs. A failed deletion throws, so the project stays registered and the command can be run again.
  */
 export async function deleteProjectStackFor(ctx: Context, config: AwsPlatformConfig, project: string): Promise<{ stack: string; deleted: boolean }> {
-  const [{ projectStackName }, { callerIdentity }, { CloudFormationStacks }] = await Promise.all([
-    import('../adapters/aws/resource-names.js'),
-    import('../adapters/aws/sts-identity.js'),
-    import('../adapters/aws/cloudformation-stacks.js'),
-  ]);
-  const clients = ctx.aws(config.region);
-  const identity = await callerIdentity(await clients.sts());
-  if (identity.account !== config.account) {
-    throw new AnchorError({ code: 'AWS_WRONG_ACCOUNT', kind: 'auth', message: `These credentials are for account ${identity.account}; platform "${config.name}" is in ${config.account}.`, hint: `Switch AWS_PROFILE to the platform’s account and run "anchor projects rm ${project}" again.` });
-  }
-  const stacks = new CloudFormationStacks({ cloudFormation: await clients.cloudFormation(), pollMs: ctx.env.awsPollMs });
-  const stack = projectStackName(config.stage, project);
-  const progress = stackProgress(ctx.ui);
-  progress.step(`Deleting stack ${stack}`);
-  const deleted = await stacks.delete(stack, { onEvent: progress.event, retryCommand: `anchor projects rm ${project}` });
+  const provisioning = await ctx.provisioning(config.region);
+  const { stack, deleted } = await provisioning.deleteProject(config, project, stackProgress(ctx.ui));
   if (!deleted) ctx.ui.info(`  Stack ${stack}: already gone.`);
   const { [project]: _removed, ...projects } = config.projects;
   const saved = { ...config, updatedAt: new Date().toISOString(), projects };

@@ -17,6 +17,12 @@ export interface EnvVar {
 
 /** Lambda's limit for the whole set of a function's environment variables. */
 export const RUNTIME_ENV_LIMIT_BYTES = 4096;
+/**
+ * What anchor's own variables on the server function may take of that limit (ANCHOR_*, the ISR
+ * cache's CACHE_BUCKET_*, and room for the tag table and revalidation queue's names): the same
+ * on both backends, so an app that fits locally fits on Lambda.
+ */
+export const PLATFORM_ENV_RESERVE_BYTES = 512;
 const POSIX_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const LAMBDA_RESERVED = new Set(['_HANDLER', '_X_AMZN_TRACE_ID', 'LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR']);
 
@@ -51,13 +57,13 @@ export function runtimeEnvBytes(vars: readonly Pick<EnvVar, 'key' | 'valueBytes'
 
 export function assertRuntimeBudget(vars: readonly Pick<EnvVar, 'key' | 'valueBytes' | 'targets'>[]): void {
   const size = runtimeEnvBytes(vars);
-  if (size > RUNTIME_ENV_LIMIT_BYTES) {
+  if (size + PLATFORM_ENV_RESERVE_BYTES > RUNTIME_ENV_LIMIT_BYTES) {
     throw new AnchorError({
       code: 'ENV_RUNTIME_TOO_LARGE',
       kind: 'usage',
-      message: `The runtime environment would be ${size} bytes; Lambda allows ${RUNTIME_ENV_LIMIT_BYTES} bytes for all variables together.`,
+      message: `The runtime environment would be ${size} bytes, and anchor's own variables need up to ${PLATFORM_ENV_RESERVE_BYTES} more; Lambda allows ${RUNTIME_ENV_LIMIT_BYTES} bytes for all variables together.`,
       hint: 'Keep large values out of the runtime env: mark build-only values with --target build, or store big config in a file or a database.',
-      details: { size, limit: RUNTIME_ENV_LIMIT_BYTES },
+      details: { size, reserved: PLATFORM_ENV_RESERVE_BYTES, limit: RUNTIME_ENV_LIMIT_BYTES },
     });
   }
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCliEnv } from '../cli/env.js';
 import { signPayload } from '../core/webhook-signature.js';
-import { templatesDir } from '../adapters/local/build/templates-dir.js';
+import { templatesDir } from '../lib/templates-dir.js';
 
 const keep = process.argv.includes('--keep');
 const bin = fileURLToPath(new URL('../../../bin/anchor.js', import.meta.url));

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { artifactKey, functionCodeKey } from '../../src/adapters/aws/resource-names.js';
-import { zipFiles } from '../../infra/handler-zip.js';
+import { zipFiles } from '../../src/lib/zip-files.js';
 
 /**
  * What the buildspec does at its end: zip each function's bundle (its files at the zip root) and

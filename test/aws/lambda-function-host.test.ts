@@ -1,166 +1,169 @@
-import {
-  GetAliasCommand,
-  GetFunctionConfigurationCommand,
-  InvokeCommand,
-  LambdaClient,
-  ListVersionsByFunctionCommand,
-  PreconditionFailedException,
-  PublishVersionCommand,
-  ResourceConflictException,
-  TooManyRequestsException,
-  UpdateAliasCommand,
-  UpdateFunctionCodeCommand,
-  UpdateFunctionConfigurationCommand,
-} from '@aws-sdk/client-lambda';
-import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
+import { PublishVersionCommand, UpdateAliasCommand, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { LambdaFunctionHost } from '../../src/adapters/aws/lambda-function-host.js';
 import { rejectionOf } from '../contract/samples.js';
-import { TEST_CREDENTIALS } from './emulators.js';
+import { FakeLambda } from '../fakes/aws-lambda.js';
+import { PLATFORM_ENV_RESERVE_BYTES } from '../../src/core/env-var.js';
 
 const artifact = { deploymentId: 'd_2', location: 's3://anchor-dev-artifacts/builds/shop/d_2/open-next.zip', bytes: 1000 };
 const SERVER = 'anchor-dev-shop-server';
 const IMAGE = 'anchor-dev-shop-image';
 
-let lambda: LambdaClient;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the stub's input/output types are the client's union of every command
-let mock: AwsStub<any, any, any>;
+let lambda: FakeLambda;
 let host: LambdaFunctionHost;
 
 beforeEach(() => {
-  lambda = new LambdaClient({ region: 'ap-southeast-1', credentials: TEST_CREDENTIALS });
-  mock = mockClient(lambda);
-  host = new LambdaFunctionHost({ lambda, stage: 'dev', region: 'ap-southeast-1', cacheBucket: 'anchor-dev-cache', assetsBucket: 'anchor-dev-assets', sleep: async () => {} });
-  mock.on(ListVersionsByFunctionCommand).resolves({ Versions: [{ Version: '$LATEST' }, { Version: '1', Description: 'Placeholder: no deployment yet' }] });
-  mock.on(UpdateFunctionCodeCommand).resolves({ CodeSha256: 'sha-new', LastUpdateStatus: 'InProgress' });
-  mock.on(UpdateFunctionConfigurationCommand).resolves({ RevisionId: 'rev-config' });
-  mock.on(GetFunctionConfigurationCommand).resolves({ LastUpdateStatus: 'Successful' });
-  mock.on(PublishVersionCommand, { FunctionName: SERVER }).resolves({ Version: '7' });
-  mock.on(PublishVersionCommand, { FunctionName: IMAGE }).resolves({ Version: '4' });
+  lambda = new FakeLambda({ functions: [SERVER, IMAGE] });
+  host = new LambdaFunctionHost({ lambda: lambda.client, stage: 'dev', region: 'ap-southeast-1', cacheBucket: 'anchor-dev-cache', assetsBucket: 'anchor-dev-assets', sleep: async () => {} });
 });
 
 describe('LambdaFunctionHost.publish', () => {
-  it('points each function at its own zip beside the artifact (index.handler at its root), waits for each update, and publishes versions conditional on what it wrote', async () => {
-    mock.on(GetFunctionConfigurationCommand).resolvesOnce({ LastUpdateStatus: 'InProgress' }).resolves({ LastUpdateStatus: 'Successful' });
-
+  it('publishes each function from its own zip with its own variables, using the RevisionId Lambda has once the update completed', async () => {
     const version = await host.publish({ projectName: 'shop', deploymentId: 'd_2', artifact, env: { API_URL: 'https://api' } });
 
-    expect(version).toEqual({ deploymentId: 'd_2', serverUrl: `lambda:${SERVER}:7`, imageUrl: `lambda:${IMAGE}:4` });
-    expect(mock.commandCalls(UpdateFunctionCodeCommand).map((c) => c.args[0].input)).toEqual([
-      { FunctionName: SERVER, S3Bucket: 'anchor-dev-artifacts', S3Key: 'builds/shop/d_2/server.zip' },
-      { FunctionName: IMAGE, S3Bucket: 'anchor-dev-artifacts', S3Key: 'builds/shop/d_2/image.zip' },
-    ]);
-    const [serverConfig, imageConfig] = mock.commandCalls(UpdateFunctionConfigurationCommand).map((c) => c.args[0].input);
-    expect(serverConfig).toEqual({
-      FunctionName: SERVER,
-      Handler: 'index.handler',
-      Environment: { Variables: { API_URL: 'https://api', ANCHOR_RUNTIME: 'aws', ANCHOR_DEPLOYMENT_ID: 'd_2', CACHE_BUCKET_NAME: 'anchor-dev-cache', CACHE_BUCKET_KEY_PREFIX: 'shop/', CACHE_BUCKET_REGION: 'ap-southeast-1' } },
-    });
+    expect(version).toEqual({ deploymentId: 'd_2', serverUrl: `lambda:${SERVER}:2`, imageUrl: `lambda:${IMAGE}:2` });
+    const server = lambda.functions.get(SERVER)!.versions[1];
+    const image = lambda.functions.get(IMAGE)!.versions[1];
+    expect(server).toMatchObject({ Description: 'anchor d_2', code: 's3://anchor-dev-artifacts/builds/shop/d_2/server.zip', handler: 'index.handler' });
+    expect(server?.env).toEqual({ API_URL: 'https://api', ANCHOR_RUNTIME: 'aws', ANCHOR_DEPLOYMENT_ID: 'd_2', CACHE_BUCKET_NAME: 'anchor-dev-cache', CACHE_BUCKET_KEY_PREFIX: 'shop/', CACHE_BUCKET_REGION: 'ap-southeast-1' });
     // The image function reads this deployment's public files (OpenNext s3-lite loader), and gets none of the project's variables.
-    expect(imageConfig).toEqual({
-      FunctionName: IMAGE,
-      Handler: 'index.handler',
-      Environment: { Variables: { ANCHOR_RUNTIME: 'aws', ANCHOR_DEPLOYMENT_ID: 'd_2', BUCKET_NAME: 'anchor-dev-assets', BUCKET_KEY_PREFIX: 'shop/d_2', BUCKET_REGION: 'ap-southeast-1' } },
-    });
-    expect(mock.commandCalls(PublishVersionCommand)[0]?.args[0].input).toEqual({ FunctionName: SERVER, Description: 'anchor d_2', CodeSha256: 'sha-new', RevisionId: 'rev-config' });
-    // Each function: polled after the code update and after the configuration update.
-    expect(mock.commandCalls(GetFunctionConfigurationCommand).length).toBeGreaterThanOrEqual(4);
-    expect(mock.commandCalls(UpdateAliasCommand)).toHaveLength(0);
+    expect(image).toMatchObject({ Description: 'anchor d_2', code: 's3://anchor-dev-artifacts/builds/shop/d_2/image.zip' });
+    expect(image?.env).toEqual({ ANCHOR_RUNTIME: 'aws', ANCHOR_DEPLOYMENT_ID: 'd_2', BUCKET_NAME: 'anchor-dev-assets', BUCKET_KEY_PREFIX: 'shop/d_2', BUCKET_REGION: 'ap-southeast-1' });
+    // One PublishVersion each: no precondition failure was retried.
+    expect(lambda.mock.commandCalls(PublishVersionCommand)).toHaveLength(2);
+    expect(lambda.mock.commandCalls(UpdateAliasCommand)).toHaveLength(0);
   });
 
-  it('retries a ResourceConflict (update in progress) and a throttle', async () => {
-    mock
-      .on(UpdateFunctionCodeCommand)
-      .rejectsOnce(new ResourceConflictException({ message: 'An update is in progress for resource', $metadata: {} }))
-      .resolves({ CodeSha256: 'sha-new' });
-    mock
-      .on(PublishVersionCommand, { FunctionName: SERVER })
-      .rejectsOnce(new TooManyRequestsException({ message: 'Rate exceeded', $metadata: {} }))
-      .resolves({ Version: '7' });
+  it("keeps anchor's own variables on the server within the share of Lambda's 4 KB the env budget reserves for them", async () => {
+    const longest = 'a'.repeat(40);
+    const fns = new FakeLambda({ functions: [`anchor-prod-${longest}-server`, `anchor-prod-${longest}-image`] });
+    const wide = new LambdaFunctionHost({ lambda: fns.client, stage: 'prod', region: 'ap-southeast-1', cacheBucket: 'anchor-prod-cachebucket-'.padEnd(63, 'x'), assetsBucket: 'b', sleep: async () => {} });
+    await wide.publish({ projectName: longest, deploymentId: 'd_01JABCDEFGHJKMNPQRSTVWXYZ0', artifact, env: { USER_VALUE: '1' } });
 
-    const version = await host.publish({ projectName: 'shop', deploymentId: 'd_2', artifact, env: {} });
+    const env = fns.functions.get(`anchor-prod-${longest}-server`)?.config.env ?? {};
+    expect(env).toHaveProperty('USER_VALUE');
+    const own = Object.entries(env).filter(([key]) => key !== 'USER_VALUE');
+    expect(own.reduce((sum, [key, value]) => sum + Buffer.byteLength(key) + Buffer.byteLength(value), 0)).toBeLessThanOrEqual(PLATFORM_ENV_RESERVE_BYTES);
+  });
 
-    expect(version.serverUrl).toBe(`lambda:${SERVER}:7`);
-    expect(mock.commandCalls(UpdateFunctionCodeCommand)).toHaveLength(3);
-    expect(mock.commandCalls(PublishVersionCommand, { FunctionName: SERVER })).toHaveLength(2);
+  it('waits out an update another deployer started (ResourceConflict) before changing the function', async () => {
+    lambda.updateConfiguration(SERVER, { env: { OTHER: '1' } });
+    lambda.functions.get(SERVER)!.callsUntilDone = 3;
+
+    await host.publish({ projectName: 'shop', deploymentId: 'd_2', artifact, env: {} });
+
+    expect(lambda.mock.commandCalls(UpdateFunctionCodeCommand, { FunctionName: SERVER }).length).toBeGreaterThan(1);
+    expect(lambda.functions.get(SERVER)!.versions[1]?.env).not.toHaveProperty('OTHER');
+  });
+
+  it('starts over when the function changed between its update and PublishVersion, so the version never carries the other change', async () => {
+    let interfered = false;
+    lambda.beforePublish = (name) => {
+      if (name !== SERVER || interfered) return;
+      interfered = true;
+      lambda.updateConfiguration(SERVER, { env: { INTRUDER: 'yes' } });
+      // Let the intruder's update complete before our PublishVersion is judged.
+      lambda.functions.get(SERVER)!.callsUntilDone = 1;
+    };
+
+    const version = await host.publish({ projectName: 'shop', deploymentId: 'd_2', artifact, env: { MINE: '1' } });
+
+    const published = lambda.functions.get(SERVER)!.versions.find((v) => `lambda:${SERVER}:${v.Version}` === version.serverUrl);
+    expect(published?.env).toMatchObject({ MINE: '1' });
+    expect(published?.env).not.toHaveProperty('INTRUDER');
+    expect(lambda.mock.commandCalls(PublishVersionCommand, { FunctionName: SERVER })).toHaveLength(2);
   });
 
   it('reuses the versions a deployment already has (a rollback publishes nothing)', async () => {
-    mock.on(ListVersionsByFunctionCommand, { FunctionName: SERVER }).resolves({ Versions: [{ Version: '$LATEST' }, { Version: '5', Description: 'anchor d_2' }] });
-    mock.on(ListVersionsByFunctionCommand, { FunctionName: IMAGE }).resolvesOnce({ Versions: [{ Version: '2', Description: 'anchor d_1' }], NextMarker: 'm' }).resolves({ Versions: [{ Version: '3', Description: 'anchor d_2' }] });
+    await host.publish({ projectName: 'shop', deploymentId: 'd_2', artifact, env: {} });
+    const calls = lambda.mock.commandCalls(UpdateFunctionCodeCommand).length;
 
-    const version = await host.publish({ projectName: 'shop', deploymentId: 'd_2', artifact, env: {} });
+    const again = await host.publish({ projectName: 'shop', deploymentId: 'd_2', artifact, env: {} });
 
-    expect(version).toEqual({ deploymentId: 'd_2', serverUrl: `lambda:${SERVER}:5`, imageUrl: `lambda:${IMAGE}:3` });
-    expect(mock.commandCalls(UpdateFunctionCodeCommand)).toHaveLength(0);
-    expect(mock.commandCalls(PublishVersionCommand)).toHaveLength(0);
+    expect(again).toEqual({ deploymentId: 'd_2', serverUrl: `lambda:${SERVER}:2`, imageUrl: `lambda:${IMAGE}:2` });
+    expect(lambda.mock.commandCalls(UpdateFunctionCodeCommand)).toHaveLength(calls);
   });
 
-  it('fails with Lambda\'s reason when the update cannot be applied, and never touches the alias', async () => {
-    mock.on(GetFunctionConfigurationCommand).resolves({ LastUpdateStatus: 'Failed', LastUpdateStatusReason: 'Unzipped size must be smaller than 262144000 bytes' });
+  it("fails with Lambda's reason when the update cannot be applied, and never touches the alias", async () => {
+    lambda.failNextUpdate.set(SERVER, 'Unzipped size must be smaller than 262144000 bytes');
 
     const error = await rejectionOf(host.publish({ projectName: 'shop', deploymentId: 'd_2', artifact, env: {} }));
 
     expect((error as Error).message).toContain('Unzipped size must be smaller than 262144000 bytes');
-    expect(mock.commandCalls(PublishVersionCommand)).toHaveLength(0);
-    expect(mock.commandCalls(GetAliasCommand)).toHaveLength(0);
-    expect(mock.commandCalls(UpdateAliasCommand)).toHaveLength(0);
+    expect(lambda.mock.commandCalls(PublishVersionCommand)).toHaveLength(0);
+    expect(lambda.mock.commandCalls(UpdateAliasCommand)).toHaveLength(0);
   });
 });
 
 describe('LambdaFunctionHost.activate', () => {
-  const version = { deploymentId: 'd_2', serverUrl: `lambda:${SERVER}:7`, imageUrl: `lambda:${IMAGE}:4` };
+  let version: Awaited<ReturnType<LambdaFunctionHost['publish']>>;
+  beforeEach(async () => {
+    version = await host.publish({ projectName: 'shop', deploymentId: 'd_2', artifact, env: {} });
+  });
 
-  it('moves alias live of both functions with the RevisionId it read', async () => {
-    mock.on(GetAliasCommand, { FunctionName: SERVER }).resolves({ FunctionVersion: '6', RevisionId: 'server-rev-1', Description: 'anchor revision=3 deployment=d_1' });
-    mock.on(GetAliasCommand, { FunctionName: IMAGE }).resolves({ FunctionVersion: '3', RevisionId: 'image-rev-1', Description: 'anchor revision=3 deployment=d_1' });
-
+  it('moves alias live of both functions to the new versions', async () => {
     await host.activate('shop', version, 4);
 
-    expect(mock.commandCalls(UpdateAliasCommand).map((c) => c.args[0].input)).toEqual([
-      { FunctionName: SERVER, Name: 'live', FunctionVersion: '7', RevisionId: 'server-rev-1', Description: 'anchor revision=4 deployment=d_2' },
-      { FunctionName: IMAGE, Name: 'live', FunctionVersion: '4', RevisionId: 'image-rev-1', Description: 'anchor revision=4 deployment=d_2' },
-    ]);
+    expect(lambda.functions.get(SERVER)!.alias).toMatchObject({ FunctionVersion: '2', Description: 'anchor revision=4 deployment=d_2' });
+    expect(lambda.functions.get(IMAGE)!.alias).toMatchObject({ FunctionVersion: '2', Description: 'anchor revision=4 deployment=d_2' });
   });
 
   it('reads the alias again when it changed between the read and the write', async () => {
-    mock.on(GetAliasCommand).resolvesOnce({ FunctionVersion: '6', RevisionId: 'rev-1' }).resolves({ FunctionVersion: '6', RevisionId: 'rev-2' });
-    mock.on(UpdateAliasCommand).rejectsOnce(new PreconditionFailedException({ message: 'The Revision Id provided does not match', $metadata: {} })).resolves({});
+    let moved = false;
+    lambda.afterGetAlias = (name) => {
+      if (moved) return;
+      moved = true;
+      // Another writer changes the alias right after our read.
+      lambda.functions.get(name)!.alias.RevisionId = 'rev-other';
+    };
 
     await host.activate('shop', version, 4);
 
-    expect(mock.commandCalls(UpdateAliasCommand).map((c) => c.args[0].input.RevisionId)).toEqual(['rev-1', 'rev-2', 'rev-2']);
+    expect(lambda.mock.commandCalls(UpdateAliasCommand, { FunctionName: SERVER })).toHaveLength(2);
+    expect(lambda.functions.get(SERVER)!.alias.FunctionVersion).toBe('2');
   });
 
   it('ignores an activation older than the one the alias already carries', async () => {
-    mock.on(GetAliasCommand).resolves({ FunctionVersion: '9', RevisionId: 'rev-9', Description: 'anchor revision=5 deployment=d_3' });
+    await host.activate('shop', version, 5);
+    const before = { ...lambda.functions.get(SERVER)!.alias };
 
-    await host.activate('shop', version, 4);
+    await host.activate('shop', { ...version, serverUrl: `lambda:${SERVER}:1` }, 4);
 
-    expect(mock.commandCalls(UpdateAliasCommand)).toHaveLength(0);
+    expect(lambda.functions.get(SERVER)!.alias).toEqual(before);
   });
 });
 
 describe('LambdaFunctionHost.smoke', () => {
-  const version = { deploymentId: 'd_2', serverUrl: `lambda:${SERVER}:7`, imageUrl: `lambda:${IMAGE}:4` };
-  const streamed = (status: number) => Buffer.concat([Buffer.from(JSON.stringify({ statusCode: status, headers: {} })), Buffer.alloc(8), Buffer.from('<html>')]);
+  let version: Awaited<ReturnType<LambdaFunctionHost['publish']>>;
+  beforeEach(async () => {
+    version = await host.publish({ projectName: 'shop', deploymentId: 'd_2', artifact, env: {} });
+  });
 
-  it('invokes the new version itself with a Function URL event and accepts a streamed 200', async () => {
-    mock.on(InvokeCommand).resolves({ StatusCode: 200, Payload: streamed(200) as never });
-
+  it('invokes both functions as their RESPONSE_STREAM URLs do, and accepts streamed answers', async () => {
     await host.smoke(version, 'shop');
+  });
 
-    const input = mock.commandCalls(InvokeCommand)[0]?.args[0].input;
-    expect(input).toMatchObject({ FunctionName: SERVER, Qualifier: '7' });
-    const event = JSON.parse(Buffer.from(input?.Payload as Uint8Array).toString('utf8'));
-    expect(event).toMatchObject({ version: '2.0', rawPath: '/', requestContext: { http: { method: 'GET' } } });
+  it('fails a server whose wrapper is buffered: its streaming URL would show visitors the raw JSON', async () => {
+    lambda.behaviour = () => ({ mode: 'buffered', status: 200 });
+
+    const error = (await rejectionOf(host.smoke(version, 'shop'))) as Error;
+
+    expect(error.message).toContain('without a response-stream prelude');
+  });
+
+  it('fails an image function built with the buffered wrapper (its URL streams)', async () => {
+    lambda.behaviour = (code) => ({ mode: code.endsWith('image.zip') ? 'buffered' : 'stream', status: 200 });
+
+    const error = (await rejectionOf(host.smoke(version, 'shop'))) as Error;
+
+    expect(error.message).toContain('the image function answered without a response-stream prelude');
   });
 
   it('fails on a 5xx answer or a function error', async () => {
-    mock.on(InvokeCommand).resolvesOnce({ StatusCode: 200, Payload: streamed(500) as never });
+    lambda.behaviour = (code) => ({ mode: 'stream', status: code.endsWith('image.zip') ? 200 : 500 });
     expect(((await rejectionOf(host.smoke(version, 'shop'))) as Error).message).toBe('GET / answered 500');
 
-    mock.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled', Payload: Buffer.from(JSON.stringify({ errorMessage: 'Cannot find module' })) as never });
+    lambda.behaviour = () => ({ mode: 'stream', status: 200, error: 'Cannot find module' });
     expect(((await rejectionOf(host.smoke(version, 'shop'))) as Error).message).toContain('Cannot find module');
   });
 });

@@ -18,8 +18,11 @@ import { SqsJobQueue } from '../../src/adapters/aws/sqs-job-queue.js';
 import { listZip, readZipEntry } from '../../src/adapters/aws/zip-archive.js';
 import type { Project } from '../../src/core/project.js';
 import { rollback } from '../../src/core/use-cases/rollback.js';
+import { applyRetention } from '../../src/core/use-cases/retention.js';
+import { platformTemplate } from '../../infra/stack/platform-template.js';
+import { asStackRole } from '../fakes/s3-role.js';
 import { createPlatformOutputs, dynamoClient, s3Client, sqsClient, startDynamoDbLocal, startFauxqs, startS3rver, TEST_CREDENTIALS, TEST_REGION, type Emulator } from './emulators.js';
-import { mockCloudWatchLogs, mockKeyValueStore, mockLambda, mockSsm } from './sdk-mocks.js';
+import { livePrefix, mockCloudWatchLogs, mockKeyValueStore, mockLambda, mockSsm } from './sdk-mocks.js';
 
 /**
  * The whole pipeline on the aws adapters, across the three Lambda handlers: a signed webhook →
@@ -68,11 +71,18 @@ beforeEach(async () => {
   mockClient(cloudformation).on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'anchor-dev-project-shop', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [{ OutputKey: 'KeyValueStoreArn', OutputValue: KVS_ARN }] }] });
   const lambda = mockLambda({ functions: [SERVER, IMAGE] });
   const kvs = mockKeyValueStore(KVS_ARN);
+  // The handlers' S3 as the deploy function's role sees it: a missing key is 403 unless the role may list there.
+  const roleS3 = s3Client(s3.endpoint);
+  asStackRole(roleS3, platformTemplate({ stage: 'dev', handlerBucket: 'h', handlerKeys: { webhook: 'w', orchestrator: 'o', deploy: 'd' } }), 'DeployRole', {
+    ArtifactsBucket: outputs['ArtifactsBucketName']!,
+    AssetsBucket: outputs['AssetsBucketName']!,
+    CacheBucket: outputs['CacheBucketName']!,
+  });
   const platform = await createAwsPorts({
     region: TEST_REGION,
     stage: 'dev',
     outputs,
-    clients: { dynamodb: dynamoApi, sqs: sqsApi, s3: s3Api, lambda: lambda.client, codebuild: codebuildClient, kvs: kvs.client, cloudformation, logs: mockCloudWatchLogs().client, ssm: mockSsm().client },
+    clients: { dynamodb: dynamoApi, sqs: sqsApi, s3: roleS3, lambda: lambda.client, codebuild: codebuildClient, kvs: kvs.client, cloudformation, logs: mockCloudWatchLogs().client, ssm: mockSsm().client },
     logStream: { write: () => true },
   });
   const project: Project = {
@@ -183,14 +193,16 @@ describe('the pipeline on the aws adapters', () => {
       [SERVER, '2', 'rev-2'],
       [IMAGE, '2', 'rev-4'],
     ]);
-    expect(w.kvs.store.keys.get('shop')).toBe(`shop/${deploymentId}`);
+    expect(livePrefix(w.kvs, 'shop')).toBe(`shop/${deploymentId}`);
+    // The CloudFront Function routes the deployment's public files to the assets bucket by these names.
+    expect(JSON.parse(w.kvs.store.keys.get('shop')!).f).toContain('favicon.ico');
   });
 
   it('rolls back by flipping alias and asset pointer to the retained deployment, publishing nothing new', async () => {
     const first = await pushAndDeploy('1111111111111111111111111111111111111111');
     const second = await pushAndDeploy('2222222222222222222222222222222222222222');
     expect([first.outcome, second.outcome]).toEqual(['live', 'live']);
-    expect(w.kvs.store.keys.get('shop')).toBe(`shop/${second.deploymentId}`);
+    expect(livePrefix(w.kvs, 'shop')).toBe(`shop/${second.deploymentId}`);
     const versionsBefore = w.lambda.functions.get(SERVER)?.versions.length;
 
     const result = await rollback(w.platform.ports, { project: 'shop' });
@@ -201,7 +213,7 @@ describe('the pipeline on the aws adapters', () => {
     expect(w.lambda.functions.get(SERVER)?.alias.FunctionVersion).toBe('2');
     expect(w.lambda.functions.get(IMAGE)?.alias.FunctionVersion).toBe('2');
     expect(w.lambda.functions.get(SERVER)?.versions.length).toBe(versionsBefore);
-    expect(w.kvs.store.keys.get('shop')).toBe(`shop/${first.deploymentId}`);
+    expect(livePrefix(w.kvs, 'shop')).toBe(`shop/${first.deploymentId}`);
   });
 
   it('a deploy that fails its smoke test leaves alias and asset pointer where they were', async () => {
@@ -216,7 +228,7 @@ describe('the pipeline on the aws adapters', () => {
     expect(failed?.state).toBe('failed');
     expect(failed?.reason).toContain('GET / answered 500');
     expect(w.lambda.functions.get(SERVER)?.alias).toEqual(aliasBefore);
-    expect(w.kvs.store.keys.get('shop')).toBe(`shop/${first.deploymentId}`);
+    expect(livePrefix(w.kvs, 'shop')).toBe(`shop/${first.deploymentId}`);
     expect((await w.platform.ports.deployments.getLive('p_shop'))?.deploymentId).toBe(first.deploymentId);
   });
 
@@ -240,5 +252,16 @@ describe('the pipeline on the aws adapters', () => {
     const failed = await ports.deployments.get(deploymentId);
     expect(failed?.state).toBe('failed');
     expect(failed?.reason).toContain('Rate exceeded for StartBuild');
+  });
+
+  it('retention passes over deployments that never uploaded an artifact (real S3 answers 403 for them unless the role may list)', async () => {
+    w.codebuild.on(StartBuildCommand).rejectsOnce(Object.assign(new Error('Rate exceeded for StartBuild'), { name: 'AccountLimitExceededException' }));
+    const { ports } = w.platform;
+    const accepted = await makeWebhookHandler(ports)(pushEvent('6666666666666666666666666666666666666666'));
+    const never = JSON.parse(accepted.body).deploymentId as string;
+    await ports.deployments.transition(never, ['queued'], 'failed', new Date().toISOString(), { reason: 'gave up' });
+
+    expect(await ports.artifacts.get(never)).toBeNull();
+    await expect(applyRetention(ports, 'p_shop', 0)).resolves.toEqual([]);
   });
 });

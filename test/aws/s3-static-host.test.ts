@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudFrontKeyValueStoreClient, ConflictException, DescribeKeyValueStoreCommand, PutKeyCommand } from '@aws-sdk/client-cloudfront-keyvaluestore';
-import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { S3Artifacts } from '../../src/adapters/aws/s3-artifacts.js';
@@ -19,6 +19,7 @@ let artifactsBucket: string;
 
 const KVS_ARN = 'arn:aws:cloudfront::111122223333:key-value-store/0f9a7e2b-5d7c-4c1e-9a8b-123456789abc';
 const BIG = 6 * 1024 * 1024;
+const PUBLIC_NAMES = ['favicon.ico', 'images', 'robots.txt'];
 
 const files: Record<string, string | Buffer> = {
   'open-next.output.json': '{}',
@@ -41,7 +42,7 @@ beforeAll(async () => {
     await writeFile(join(scratch, path), content);
   }
   artifactsBucket = await createBucket(api, 'artifacts');
-  artifact = await new S3Artifacts({ s3: api, bucket: artifactsBucket, projectOf: async () => 'shop' }).store('d_1', scratch);
+  artifact = await new S3Artifacts({ s3: api, bucket: artifactsBucket, projectOf: async () => 'shop' }).store('d_1', { kind: 'directory', path: scratch });
 });
 
 afterAll(async () => {
@@ -112,13 +113,28 @@ describe('S3StaticHost on s3rver', () => {
       .rejectsOnce(new ConflictException({ message: 'changed', $metadata: {} }))
       .resolves({ ETag: 'etag-3', ItemCount: 1, TotalSizeInBytes: 10 });
 
+    await h.publish('shop', 'd_2', artifact);
     await h.activate('shop', 'd_2');
 
     const puts = kvs.mock.commandCalls(PutKeyCommand).map((c) => c.args[0].input);
+    // The value names the deployment's top-level public files, which the CloudFront Function routes to the assets bucket.
+    const value = JSON.stringify({ p: 'shop/d_2', f: PUBLIC_NAMES });
     expect(puts).toEqual([
-      { KvsARN: KVS_ARN, Key: 'shop', Value: 'shop/d_2', IfMatch: 'etag-1' },
-      { KvsARN: KVS_ARN, Key: 'shop', Value: 'shop/d_2', IfMatch: 'etag-2' },
+      { KvsARN: KVS_ARN, Key: 'shop', Value: value, IfMatch: 'etag-1' },
+      { KvsARN: KVS_ARN, Key: 'shop', Value: value, IfMatch: 'etag-2' },
     ]);
+  });
+
+  it('refuses, before uploading anything, a deployment whose public names do not fit the KeyValueStore', async () => {
+    const { host: h } = await host(assetsBucket);
+    const crowded = await mkdtemp(join(tmpdir(), 'anchor-crowded-'));
+    await mkdir(join(crowded, 'assets'), { recursive: true });
+    for (let i = 0; i < 60; i++) await writeFile(join(crowded, 'assets', `a-rather-long-public-file-name-${i}.txt`), 'x');
+    const stored = await new S3Artifacts({ s3: api, bucket: artifactsBucket, projectOf: async () => 'shop' }).store('d_3', { kind: 'directory', path: crowded });
+    await rm(crowded, { recursive: true, force: true });
+
+    await expect(h.publish('shop', 'd_3', stored)).rejects.toThrow(/public\/ folder has 60 top-level/);
+    expect((await api.send(new ListObjectsV2Command({ Bucket: assetsBucket, Prefix: 'shop/d_3/' }))).KeyCount ?? 0).toBe(0);
   });
 });
 
@@ -127,7 +143,7 @@ describe('S3Artifacts on s3rver: the function zips beside the artifact', () => {
   it('stores each function’s bundle as its own zip (index.mjs at the root) next to the artifact, and retention removes all of them', async () => {
     const bucket = await createBucket(api, 'artifacts');
     const artifacts = new S3Artifacts({ s3: api, bucket, projectOf: async () => 'shop' });
-    const stored = await artifacts.store('d_9', scratch);
+    const stored = await artifacts.store('d_9', { kind: 'directory', path: scratch });
     expect(stored.location).toBe(`s3://${bucket}/builds/shop/d_9/open-next.zip`);
 
     const zip = async (key: string) => {

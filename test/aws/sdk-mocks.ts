@@ -1,21 +1,10 @@
 import { CloudWatchLogsClient, CreateLogStreamCommand, DescribeLogStreamsCommand, GetLogEventsCommand, PutLogEventsCommand, ResourceAlreadyExistsException, ResourceNotFoundException } from '@aws-sdk/client-cloudwatch-logs';
 import { GetParameterCommand, ParameterAlreadyExists, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CloudFrontKeyValueStoreClient, ConflictException, DescribeKeyValueStoreCommand, PutKeyCommand } from '@aws-sdk/client-cloudfront-keyvaluestore';
-import {
-  GetAliasCommand,
-  GetFunctionConfigurationCommand,
-  InvokeCommand,
-  LambdaClient,
-  ListVersionsByFunctionCommand,
-  PreconditionFailedException,
-  PublishVersionCommand,
-  ResourceNotFoundException as LambdaResourceNotFound,
-  UpdateAliasCommand,
-  UpdateFunctionCodeCommand,
-  UpdateFunctionConfigurationCommand,
-} from '@aws-sdk/client-lambda';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { TEST_CREDENTIALS, TEST_REGION } from './emulators.js';
+import { FakeLambda } from '../fakes/aws-lambda.js';
 
 /**
  * aws-sdk-client-mock behind services no emulator exists for here (DESIGN.md): small in-memory
@@ -79,64 +68,15 @@ export function mockSsm() {
 }
 
 /**
- * The Lambda control plane of one project's functions: $LATEST code and configuration, published
- * versions, and alias `live` with a RevisionId that changes on every update (UpdateAlias with a
- * stale one fails as Lambda does). Invoke answers like the streaming server: prelude, 8 NULs, body.
+ * The Lambda control plane of one project's functions (test/fakes/aws-lambda.ts: updates that
+ * complete later and rotate the RevisionId, PublishVersion and UpdateAlias conditional as Lambda's
+ * are). `smoke.status` is what every version answers; `smoke.error` makes it throw.
  */
 export function mockLambda(initial: { functions: string[] }) {
-  const client = new LambdaClient({ region: TEST_REGION, credentials: TEST_CREDENTIALS });
-  const mock = mockClient(client);
-  let revisions = 0;
-  const nextRevision = () => `rev-${++revisions}`;
-  const functions = new Map(
-    initial.functions.map((name) => [
-      name,
-      {
-        code: 'placeholder',
-        config: { handler: 'index.handler', env: {} as Record<string, string>, revisionId: nextRevision() },
-        versions: [{ Version: '1', Description: 'Placeholder: no deployment yet', CodeSha256: 'sha-placeholder', code: 'placeholder', env: {} as Record<string, string> }],
-        alias: { FunctionVersion: '1', RevisionId: nextRevision(), Description: '' },
-      },
-    ]),
-  );
-  const smoke = { status: 200 };
-  const fn = (name?: string) => {
-    const found = name ? functions.get(name) : undefined;
-    if (!found) throw new LambdaResourceNotFound({ message: `Function not found: ${name}`, $metadata: {} });
-    return found;
-  };
-  const sha = (code: string) => `sha-${code}`;
-  mock.on(UpdateFunctionCodeCommand).callsFake((input: { FunctionName?: string; S3Bucket?: string; S3Key?: string }) => {
-    const f = fn(input.FunctionName);
-    f.code = `s3://${input.S3Bucket}/${input.S3Key}`;
-    f.config.revisionId = nextRevision();
-    return { CodeSha256: sha(f.code), RevisionId: f.config.revisionId, LastUpdateStatus: 'InProgress' };
-  });
-  mock.on(GetFunctionConfigurationCommand).callsFake((input: { FunctionName?: string }) => ({ LastUpdateStatus: 'Successful', RevisionId: fn(input.FunctionName).config.revisionId }));
-  mock.on(UpdateFunctionConfigurationCommand).callsFake((input: { FunctionName?: string; Handler?: string; Environment?: { Variables?: Record<string, string> } }) => {
-    const f = fn(input.FunctionName);
-    f.config = { handler: input.Handler ?? f.config.handler, env: input.Environment?.Variables ?? f.config.env, revisionId: nextRevision() };
-    return { RevisionId: f.config.revisionId, LastUpdateStatus: 'InProgress' };
-  });
-  mock.on(PublishVersionCommand).callsFake((input: { FunctionName?: string; Description?: string; CodeSha256?: string; RevisionId?: string }) => {
-    const f = fn(input.FunctionName);
-    if ((input.CodeSha256 && input.CodeSha256 !== sha(f.code)) || (input.RevisionId && input.RevisionId !== f.config.revisionId)) {
-      throw new PreconditionFailedException({ message: 'The code or revision changed', $metadata: {} });
-    }
-    const Version = String(f.versions.length + 1);
-    f.versions.push({ Version, Description: input.Description ?? '', CodeSha256: sha(f.code), code: f.code, env: f.config.env });
-    return { Version };
-  });
-  mock.on(ListVersionsByFunctionCommand).callsFake((input: { FunctionName?: string }) => ({ Versions: [{ Version: '$LATEST' }, ...fn(input.FunctionName).versions.map(({ Version, Description }) => ({ Version, Description }))] }));
-  mock.on(GetAliasCommand).callsFake((input: { FunctionName?: string }) => ({ Name: 'live', ...fn(input.FunctionName).alias }));
-  mock.on(UpdateAliasCommand).callsFake((input: { FunctionName?: string; FunctionVersion?: string; RevisionId?: string; Description?: string }) => {
-    const f = fn(input.FunctionName);
-    if (input.RevisionId && input.RevisionId !== f.alias.RevisionId) throw new PreconditionFailedException({ message: 'The Revision Id provided does not match the latest Revision Id', $metadata: {} });
-    f.alias = { FunctionVersion: input.FunctionVersion ?? f.alias.FunctionVersion, RevisionId: nextRevision(), Description: input.Description ?? '' };
-    return { ...f.alias };
-  });
-  mock.on(InvokeCommand).callsFake(() => ({ StatusCode: 200, Payload: Buffer.concat([Buffer.from(JSON.stringify({ statusCode: smoke.status, headers: {} })), Buffer.alloc(8), Buffer.from('<html>')]) }));
-  return { client, mock, functions, smoke };
+  const fake = new FakeLambda({ functions: initial.functions, client: new LambdaClient({ region: TEST_REGION, credentials: TEST_CREDENTIALS }) });
+  const smoke: { status: number; error?: string } = { status: 200 };
+  fake.behaviour = () => ({ mode: 'stream', status: smoke.status, ...(smoke.error === undefined ? {} : { error: smoke.error }) });
+  return { client: fake.client, mock: fake.mock, functions: fake.functions, smoke, fake };
 }
 
 /** One KeyValueStore: an ETag that changes on every write; PutKey with a stale IfMatch fails. */
@@ -152,4 +92,10 @@ export function mockKeyValueStore(arn: string) {
     return { ETag: store.etag, ItemCount: store.keys.size, TotalSizeInBytes: 1 };
   });
   return { client, mock, store };
+}
+
+/** The live asset prefix the KeyValueStore holds for a project (resource-names.ts liveAssetValue). */
+export function livePrefix(kvs: ReturnType<typeof mockKeyValueStore>, project: string): string | undefined {
+  const value = kvs.store.keys.get(project);
+  return value === undefined ? undefined : (JSON.parse(value) as { p: string }).p;
 }

@@ -20,7 +20,7 @@ import { artifactKey } from '../../src/adapters/aws/resource-names.js';
 import { createAwsPorts, type AwsPlatform } from '../../src/adapters/aws/create-aws-ports.js';
 import { SqsJobQueue } from '../../src/adapters/aws/sqs-job-queue.js';
 import { createPlatformOutputs, S3RVER_CREDENTIALS, startDynamoDbLocal, startFauxqs, startS3rver, TEST_REGION, type Emulator } from '../aws/emulators.js';
-import { mockCloudWatchLogs, mockKeyValueStore, mockLambda, mockSsm } from '../aws/sdk-mocks.js';
+import { livePrefix, mockCloudWatchLogs, mockKeyValueStore, mockLambda, mockSsm } from '../aws/sdk-mocks.js';
 import { runCli, tempHome } from './run-cli.js';
 
 /**
@@ -310,7 +310,7 @@ describe('deploy, deployments, logs and rollback on an aws platform', () => {
     expect(followed.code).toBe(7);
     expect(followed.stderr).toContain(`Deployment ${second.deploymentId} failed`);
     expect(followed.stderr).toContain('GET / answered 500');
-    expect(w.kvs.store.keys.get('shop')).toBe(`shop/${first.deploymentId}`);
+    expect(livePrefix(w.kvs, 'shop')).toBe(`shop/${first.deploymentId}`);
   });
 
   it('rollback refuses with exit 4 while only one deployment was ever live', async () => {
@@ -323,7 +323,7 @@ describe('deploy, deployments, logs and rollback on an aws platform', () => {
     expect(result.code).toBe(4);
     expect(result.stderr).toContain('nothing to roll back to');
     expect(result.stderr).toContain('anchor deployments ls shop');
-    expect(w.kvs.store.keys.get('shop')).toBe(`shop/${deploymentId}`);
+    expect(livePrefix(w.kvs, 'shop')).toBe(`shop/${deploymentId}`);
   });
 
   it('rollback --json flips alias (with the RevisionId it read) and asset pointer back; the live pointer in DynamoDB Local follows', async () => {
@@ -344,8 +344,8 @@ describe('deploy, deployments, logs and rollback on an aws platform', () => {
     expect(serverUpdate).toMatchObject({ FunctionVersion: '2', RevisionId: aliasBefore.RevisionId });
     expect(w.lambda.functions.get(SERVER)?.alias.FunctionVersion).toBe('2');
     expect(w.lambda.functions.get(SERVER)?.versions.length).toBe(versionsBefore); // nothing rebuilt or published
-    expect(w.kvs.mock.commandCalls(PutKeyCommand).slice(putKeysBefore).map((c) => c.args[0].input)).toMatchObject([{ Key: 'shop', Value: `shop/${first.deploymentId}` }]);
-    expect(w.kvs.store.keys.get('shop')).toBe(`shop/${first.deploymentId}`);
+    expect(w.kvs.mock.commandCalls(PutKeyCommand).slice(putKeysBefore).map((c) => c.args[0].input)).toMatchObject([{ Key: 'shop', Value: expect.stringContaining(`"p":"shop/${first.deploymentId}"`) }]);
+    expect(livePrefix(w.kvs, 'shop')).toBe(`shop/${first.deploymentId}`);
     expect((await w.handlers.ports.deployments.getLive('p_shop'))?.deploymentId).toBe(first.deploymentId);
     expect((await w.handlers.ports.deployments.get(second.deploymentId))?.state).toBe('retired');
 
@@ -355,6 +355,6 @@ describe('deploy, deployments, logs and rollback on an aws platform', () => {
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toContain(`${second.deploymentId} is live again (was ${first.deploymentId}); no rebuild.`);
     expect(human.stdout).toContain(SITE);
-    expect(w.kvs.store.keys.get('shop')).toBe(`shop/${second.deploymentId}`);
+    expect(livePrefix(w.kvs, 'shop')).toBe(`shop/${second.deploymentId}`);
   });
 });

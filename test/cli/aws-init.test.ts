@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { zipFiles } from '../../infra/handler-zip.js';
+import { zipFiles } from '../../src/lib/zip-files.js';
 import { ACCOUNT, FakeAwsControlPlane } from '../fakes/aws-control-plane.js';
 import { runCli, tempHome } from './run-cli.js';
 
@@ -136,6 +136,25 @@ describe('anchor init --aws', () => {
     expect(aws.calls).toEqual([]);
     expect(existsSync(join(home.dir, '.anchor'))).toBe(false);
   }, 60_000);
+
+  it('--print-template --project prints that project\'s stack as projects add deploys it, platform buckets as parameters, touching nothing', async () => {
+    aws.noCredentials();
+    const result = await runCli(['init', '--aws', '--print-template', '--project', 'shop', '--stage', 'prod'], { home: home.dir });
+    expect(result.code, result.stderr).toBe(0);
+    const template = JSON.parse(result.stdout);
+    expect(template.Description).toContain('anchor project shop (prod)');
+    expect(Object.keys(template.Parameters)).toEqual(expect.arrayContaining(['ArtifactsBucketName', 'AssetsBucketName', 'CacheBucketName', 'ServerLiveVersion']));
+    expect(template.Resources.ServerFunction.Properties.FunctionName).toBe('anchor-prod-shop-server');
+    expect(template.Resources.ServerFunction.Properties.Environment.Variables.CACHE_BUCKET_NAME).toEqual({ Ref: 'CacheBucketName' });
+    expect(JSON.stringify(template.Resources.ServerRole)).toContain('s3:::${CacheBucketName}/shop/*');
+    // No placeholder is left where CloudFormation would not substitute it.
+    const outsideSub = JSON.stringify(template, (key, value) => (value && typeof value === 'object' && 'Fn::Sub' in value ? null : value));
+    expect(outsideSub).not.toMatch(/\$\{(Artifacts|Assets|Cache)BucketName\}/);
+    expect(aws.calls).toEqual([]);
+    expect(existsSync(join(home.dir, '.anchor'))).toBe(false);
+
+    expect((await runCli(['init', '--aws', '--print-template', '--project', 'Bad_Name'], { home: home.dir })).code).toBe(2);
+  });
 
   it('refuses a bad stage or region before touching AWS', async () => {
     expect((await cli(['init', '--aws', '--stage', 'Prod_1'])).code).toBe(2);

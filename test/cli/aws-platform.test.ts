@@ -4,7 +4,7 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, DynamoDBDocumentCl
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { zipFiles } from '../../infra/handler-zip.js';
+import { zipFiles } from '../../src/lib/zip-files.js';
 import { ACCOUNT, FakeAwsControlPlane } from '../fakes/aws-control-plane.js';
 import { runCli, tempHome } from './run-cli.js';
 

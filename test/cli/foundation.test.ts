@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { zipFiles } from '../../infra/handler-zip.js';
+import { zipFiles } from '../../src/lib/zip-files.js';
 import { ACCOUNT, FakeAwsControlPlane } from '../fakes/aws-control-plane.js';
 import { startFakeGitHub, type FakeGitHub } from '../fakes/github-api.js';
 import { runCli, tempHome } from './run-cli.js';
@@ -256,6 +256,10 @@ describe('anchor env', () => {
     expect(over.json<{ error: { message: string } }>().error.message).toContain('4202 bytes');
     expect((await cli(['env', 'set', 'shop', `B=${'b'.repeat(1200)}`, '--target', 'build'])).code).toBe(0);
     expect((await cli(['env', 'ls', 'shop', '--json'])).json()).toHaveLength(2);
+    // anchor's own variables count too: a set that alone would fit Lambda's 4 KB, but not beside them.
+    const beside = await cli(['env', 'set', 'shop', `C=${'c'.repeat(600)}`, '--json']);
+    expect(beside.code).toBe(2);
+    expect(beside.json()).toMatchObject({ error: { code: 'ENV_RUNTIME_TOO_LARGE', details: { size: 3001 + 601, reserved: 512 } } });
   });
 
   it('an unknown project is exit 3', async () => {

@@ -45,7 +45,7 @@ export function describeArtifactsContract(name: string, makeAdapter: () => Promi
     it('keeps a build\'s output after the build\'s scratch dir is gone, and reports its size', async () => {
       const bytes = await writeSampleOutput(join(scratch, '.open-next'));
 
-      const info = await s.artifacts.store('d_1', join(scratch, '.open-next'));
+      const info = await s.artifacts.store('d_1', { kind: 'directory', path: join(scratch, '.open-next') });
       await rm(scratch, { recursive: true, force: true });
 
       expect(info).toMatchObject({ deploymentId: 'd_1', bytes });
@@ -62,9 +62,9 @@ export function describeArtifactsContract(name: string, makeAdapter: () => Promi
       await writeSampleOutput(join(scratch, 'first'), 'first');
       await writeFile(join(scratch, 'first', 'stale.txt'), 'only in the first');
       await writeSampleOutput(join(scratch, 'second'), 'second');
-      await s.artifacts.store('d_1', join(scratch, 'first'));
+      await s.artifacts.store('d_1', { kind: 'directory', path: join(scratch, 'first') });
 
-      const info = await s.artifacts.store('d_1', join(scratch, 'second'));
+      const info = await s.artifacts.store('d_1', { kind: 'directory', path: join(scratch, 'second') });
 
       expect(await s.readFile(info, 'server-functions/default/index.mjs')).toBe("export const handler = () => 'second';");
       expect(await s.readFile(info, 'stale.txt')).toBeNull();
@@ -73,25 +73,44 @@ export function describeArtifactsContract(name: string, makeAdapter: () => Promi
     it('reports the server bundle\'s size and whether the image function has sharp', async () => {
       await writeSampleOutput(join(scratch, 'out'));
       const serverBytes = Buffer.byteLength("export const handler = () => 'v1';") + Buffer.byteLength('module.exports = 1;');
-      const without = await s.artifacts.store('d_1', join(scratch, 'out'));
+      const without = await s.artifacts.store('d_1', { kind: 'directory', path: join(scratch, 'out') });
 
-      expect(await s.artifacts.inspect(without)).toEqual({ serverBundleBytes: serverBytes, imageHasSharp: false, hasServerFunction: true });
+      expect(await s.artifacts.inspect(without)).toEqual({ serverBundleBytes: serverBytes, imageHasSharp: false, hasServerFunction: true, nativePackages: [], wrappers: {}, publicNames: ['favicon.ico'] });
 
       await mkdir(join(scratch, 'out', 'image-optimization-function', 'node_modules', 'sharp'), { recursive: true });
       await writeFile(join(scratch, 'out', 'image-optimization-function', 'node_modules', 'sharp', 'package.json'), '{"name":"sharp"}');
-      const withSharp = await s.artifacts.store('d_2', join(scratch, 'out'));
+      const withSharp = await s.artifacts.store('d_2', { kind: 'directory', path: join(scratch, 'out') });
       expect((await s.artifacts.inspect(withSharp)).imageHasSharp).toBe(true);
 
       await mkdir(join(scratch, 'assets-only', 'assets'), { recursive: true });
       await writeFile(join(scratch, 'assets-only', 'assets', 'a.txt'), 'a');
-      const assetsOnly = await s.artifacts.store('d_3', join(scratch, 'assets-only'));
-      expect(await s.artifacts.inspect(assetsOnly)).toEqual({ serverBundleBytes: 0, imageHasSharp: false, hasServerFunction: false });
+      const assetsOnly = await s.artifacts.store('d_3', { kind: 'directory', path: join(scratch, 'assets-only') });
+      expect(await s.artifacts.inspect(assetsOnly)).toMatchObject({ serverBundleBytes: 0, imageHasSharp: false, hasServerFunction: false, publicNames: ['a.txt'] });
+    });
+
+    it('reports native packages by CPU and the wrapper each function was built with', async () => {
+      await writeSampleOutput(join(scratch, 'out'));
+      const native = { 'image-optimization-function/node_modules/@img/sharp-linux-arm64/lib/sharp.node': 'elf', 'server-functions/default/node_modules/@rollup/rollup-linux-x64-gnu/package.json': '{}' };
+      for (const [path, content] of Object.entries(native)) {
+        await mkdir(join(scratch, 'out', path, '..'), { recursive: true });
+        await writeFile(join(scratch, 'out', path), content);
+      }
+      const manifest = { origins: { default: { bundle: '.open-next/server-functions/default', wrapper: 'aws-lambda-streaming' }, imageOptimizer: { bundle: '.open-next/image-optimization-function', wrapper: 'aws-lambda' } } };
+      await writeFile(join(scratch, 'out', 'open-next.output.json'), JSON.stringify(manifest));
+
+      const report = await s.artifacts.inspect(await s.artifacts.store('d_1', { kind: 'directory', path: join(scratch, 'out') }));
+
+      expect(report.nativePackages).toEqual([
+        { path: 'image-optimization-function/node_modules/@img/sharp-linux-arm64', arch: 'arm64' },
+        { path: 'server-functions/default/node_modules/@rollup/rollup-linux-x64-gnu', arch: 'x64' },
+      ]);
+      expect(report.wrappers).toEqual({ server: 'aws-lambda-streaming', image: 'aws-lambda' });
     });
 
     it('removes an artifact, leaving the others', async () => {
       await writeSampleOutput(join(scratch, 'out'));
-      await s.artifacts.store('d_1', join(scratch, 'out'));
-      const kept = await s.artifacts.store('d_2', join(scratch, 'out'));
+      await s.artifacts.store('d_1', { kind: 'directory', path: join(scratch, 'out') });
+      const kept = await s.artifacts.store('d_2', { kind: 'directory', path: join(scratch, 'out') });
 
       await s.artifacts.remove('d_1');
       await s.artifacts.remove('d_1');

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setEnv } from '../../src/core/use-cases/env.js';
 import { rollback } from '../../src/core/use-cases/rollback.js';
-import { templatesDir } from '../../src/adapters/local/build/templates-dir.js';
+import { templatesDir } from '../../src/lib/templates-dir.js';
 import { ensureHandlerChildBuilt } from './handler-child-build.js';
 import { LocalPlatformHarness } from './local-platform.js';
 

@@ -43,6 +43,7 @@ describe('a failure never takes the live site down', () => {
 
   it.each<[string, Partial<SiteConfig>, RegExp]>([
     ['the image function has no sharp', { noSharp: true }, /no sharp/],
+    ['sharp is built for another CPU than the functions run on', { sharpArch: process.arch === 'arm64' ? 'x64' : 'arm64' }, /native code for (x64|arm64) but the functions run on/],
     ['the build has no static assets', { noAssets: true }, /assets/],
     ['the server function crashes on start', { crashOnStart: true }, /crash on start \(fixture\)/],
     ['the new version fails its smoke request', { smokeStatus: 500 }, /smoke request: GET \/ answered 500/],
@@ -69,7 +70,7 @@ describe('a failure never takes the live site down', () => {
     const artifact = await platform.server.ports.artifacts.get(v2);
     await platform.server.ports.deployments.transition(old.id, ['queued', 'superseded'], 'building', new Date().toISOString());
     await platform.server.ports.deployments.transition(old.id, ['building'], 'built', new Date().toISOString());
-    await platform.server.ports.artifacts.store(old.id, artifact?.location ?? '');
+    await platform.server.ports.artifacts.store(old.id, { kind: 'directory', path: artifact?.location ?? '' });
 
     expect(await deployBuilt(platform.server.ports, old.id)).toBe(false);
 

@@ -24,6 +24,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { FakeLambda } from './aws-lambda.js';
 
 export const ACCOUNT = '111122223333';
 
@@ -47,7 +48,7 @@ interface Failure {
 const notFound = (what: string) => Object.assign(new Error(what), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
 
 /**
- * CloudFormation, S3 and STS as aws-sdk-client-mock stubs over a small in-memory model: stacks go
+ * CloudFormation, S3, STS and Lambda (test/fakes/aws-lambda.ts) as aws-sdk-client-mock stubs over a small in-memory model: stacks go
  * through change sets, events arrive a few per poll, a planned failure rolls a stack back the way
  * CloudFormation does (the cause, then "cancelled" cascades, then ROLLBACK_COMPLETE).
  */
@@ -55,6 +56,8 @@ export class FakeAwsControlPlane {
   readonly cfn = mockClient(CloudFormationClient);
   readonly s3 = mockClient(S3Client);
   readonly sts = mockClient(STSClient);
+  /** The account's Lambda functions (none until a test adds them), for every LambdaClient the CLI makes. */
+  readonly lambda = new FakeLambda({ functions: [], everyClient: true });
   readonly stacks = new Map<string, FakeStack>();
   readonly buckets = new Map<string, Map<string, number>>();
   readonly calls: string[] = [];
@@ -84,6 +87,7 @@ export class FakeAwsControlPlane {
     this.cfn.restore();
     this.s3.restore();
     this.sts.restore();
+    this.lambda.mock.restore();
   }
 
   /** Every request of the given clients, in order, as "service:Command". */

@@ -13,6 +13,8 @@ export interface SiteConfig {
   buildSleepMs?: number;
   failBuild?: boolean;
   noSharp?: boolean;
+  /** The CPU sharp's native package is installed for (default: this machine's). */
+  sharpArch?: string;
   noAssets?: boolean;
   crashOnStart?: boolean;
   smokeStatus?: number;
@@ -59,7 +61,8 @@ write('server-functions/default/index.mjs', handler('server'));
 write('image-optimization-function/index.mjs', handler('image'));
 if (!site.noSharp) {
   write('image-optimization-function/node_modules/sharp/package.json', '{"name":"sharp","version":"0.35.5"}');
-  write('image-optimization-function/node_modules/@img/sharp-linux-' + process.arch + '/package.json', '{"name":"@img/sharp-linux-' + process.arch + '"}');
+  const arch = site.sharpArch ?? process.arch;
+  write('image-optimization-function/node_modules/@img/sharp-linux-' + arch + '/package.json', '{"name":"@img/sharp-linux-' + arch + '"}');
 }
 write('cache/BUILD_ID/index.json', '{}');
 console.log('fake open-next: built ' + site.version);

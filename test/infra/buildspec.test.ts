@@ -32,6 +32,7 @@ function setup(lockfile: string, options = { imageFunction: true }) {
   writeFileSync(join(repo, 'site', 'package.json'), '{"name":"site"}');
   writeFileSync(join(repo, 'site', lockfile), '{}');
   writeFileSync(join(repo, 'site', 'page.txt'), 'first');
+  writeFileSync(join(repo, 'site', 'open-next.config.ts'), 'export default {};');
   git(repo, 'add', '.');
   git(repo, 'commit', '-q', '-m', 'First version');
   const first = git(repo, 'rev-parse', 'HEAD');
@@ -44,12 +45,12 @@ function setup(lockfile: string, options = { imageFunction: true }) {
   stub(bin, 'npm', `echo "npm $*" >> ${calls}`);
   stub(bin, 'corepack', `echo "corepack $*" >> ${calls}`);
   stub(bin, 'pnpm', `echo "pnpm $*" >> ${calls}`);
-  // `open-next build` leaves .open-next/ behind: assets, and each function's bundle with its index.mjs.
+  // The app brings its own config, so the buildspec leaves it alone; `open-next build` leaves .open-next/ behind: assets, and each function's bundle with its index.mjs.
   stub(
     bin,
-    'npx',
+    'open-next',
     [
-      `echo "npx $*" >> ${calls}`,
+      `echo "open-next $*" >> ${calls}`,
       'mkdir -p .open-next/assets .open-next/server-functions/default/node_modules/next',
       'cp page.txt .open-next/assets/page.txt',
       "echo '{}' > .open-next/open-next.output.json",
@@ -69,7 +70,7 @@ function setup(lockfile: string, options = { imageFunction: true }) {
 }
 
 function runBuildspec(env: Record<string, string>, bin: string, cwd: string): string {
-  const spec = JSON.parse(buildspec({ nodeVersion: 22 })) as { env: { variables: Record<string, string> }; phases: Record<string, { commands?: string[] }> };
+  const spec = JSON.parse(buildspec({ nodeVersion: 22, functionArch: 'arm64' })) as { env: { variables: Record<string, string> }; phases: Record<string, { commands?: string[] }> };
   const commands = ['pre_build', 'build'].flatMap((phase) => spec.phases[phase]?.commands ?? []);
   const script = ['set -e', ...commands, 'echo "SHA=$ANCHOR_COMMIT_SHA"', 'echo "MESSAGE=$ANCHOR_COMMIT_MESSAGE"'].join('\n');
   return execFileSync('bash', ['-c', script], { cwd, encoding: 'utf8', env: { ...process.env, ...spec.env.variables, ...env, PATH: `${bin}:${process.env.PATH}` } });
@@ -89,7 +90,7 @@ describe('embedded buildspec', () => {
     expect(output).toContain('MESSAGE=First version');
     const log = readFileSync(calls, 'utf8');
     expect(log).toContain('npm ci');
-    expect(log).toContain('npx --no-install open-next build');
+    expect(log).toContain('open-next build');
 
     const uploaded = join(root, 's3', 'artifacts', artifactKey('shop', 'd_01'));
     expect(existsSync(uploaded)).toBe(true);

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CloudFormationStacks, type StackEvent } from '../../src/adapters/aws/cloudformation-stacks.js';
+import { CloudFormationStacks, type StackEvent } from '../../src/adapters/aws/provisioning/cloudformation-stacks.js';
 import { AnchorError } from '../../src/core/errors.js';
 
 const cfn = mockClient(CloudFormationClient);

@@ -26,7 +26,7 @@ describe('FileArtifacts (local only)', () => {
     await symlink(join(server, 'index.mjs'), join(server, 'absolute-inside.mjs'));
 
     const artifacts = new FileArtifacts(join(dir, 'artifacts'));
-    const info = await artifacts.store('d_1', out);
+    const info = await artifacts.store('d_1', { kind: 'directory', path: out });
     await rm(scratch, { recursive: true, force: true });
 
     const copy = join(info.location, 'server-functions', 'default');
@@ -38,7 +38,7 @@ describe('FileArtifacts (local only)', () => {
   });
 
   it('reports a missing build output as a failed build, not a crash', async () => {
-    const error = await new FileArtifacts(join(dir, 'artifacts')).store('d_1', join(dir, 'nope')).catch((e: unknown) => e);
+    const error = await new FileArtifacts(join(dir, 'artifacts')).store('d_1', { kind: 'directory', path: join(dir, 'nope') }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'BUILD_OUTPUT_MISSING', kind: 'failed' });
   });
 

@@ -10,7 +10,7 @@ import { ProcessBuilder } from '../../src/adapters/local/build/process-builder.j
 import { readLockedTree } from '../../src/adapters/local/build/npm-lockfile.js';
 import { NpmPackageStore } from '../../src/adapters/local/build/npm-package-store.js';
 import { FakeNpmRegistry } from '../fakes/npm-registry.js';
-import { FixtureRepo } from './process-builder-fixture.js';
+import { FixtureRepo, outputDir } from './process-builder-fixture.js';
 
 /**
  * Like OpenNext, runs the app's build script, then writes `.open-next/`: here with a listing of
@@ -38,6 +38,7 @@ const tree = [];
 })('node_modules');
 fs.mkdirSync('.open-next', { recursive: true });
 fs.writeFileSync('.open-next/tree.json', JSON.stringify(tree, null, 1));
+fs.writeFileSync('.open-next/open-next.output.json', '{}');
 `;
 
 let registry: FakeNpmRegistry;
@@ -131,7 +132,7 @@ async function build(builder: ProcessBuilder, env: Record<string, string> = {}):
     deploymentId: 'd_store', projectName: 'shop', repoUrl: repo.dir, ref: 'main', commitSha: null, root: '.', env, onLine: (line) => lines.push(line),
   });
   const end = await ended;
-  const tree = end.ok ? (JSON.parse(readFileSync(join(end.artifactDir, 'tree.json'), 'utf8')) as string[]) : [];
+  const tree = end.ok ? (JSON.parse(readFileSync(join(outputDir(end), 'tree.json'), 'utf8')) as string[]) : [];
   await builder.cleanup(buildId);
   return { end, lines, tree };
 }

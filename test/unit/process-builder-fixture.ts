@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { BuildEnd } from '../../src/core/ports/builder.js';
 
 /**
  * A tiny app repo that npm can install offline: its only dependency is a `file:` package in the
@@ -101,4 +102,10 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Where a successful local build left its output. */
+export function outputDir(end: BuildEnd): string {
+  if (!end.ok || end.output.kind !== 'directory') throw new Error(`the build did not leave a directory: ${JSON.stringify(end)}`);
+  return end.output.path;
 }

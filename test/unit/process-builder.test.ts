@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BuildEnd, BuildRequest } from '../../src/core/ports/builder.js';
 import { ProcessBuilder } from '../../src/adapters/local/build/process-builder.js';
 import { pickBuildRoot, readBuildRootFacts } from '../../src/adapters/local/build/build-root.js';
-import { FixtureRepo, appFiles, isAlive } from './process-builder-fixture.js';
+import { FixtureRepo, appFiles, isAlive, outputDir } from './process-builder-fixture.js';
 
 /** As `anchor server` decides it: /dev/shm is an executable tmpfs with room for a build. */
 const buildsCanRunInMemory = pickBuildRoot({ platformDir: 'test', diskDir: 'test', concurrency: 1 }, readBuildRootFacts()).inMemory;
@@ -68,7 +68,7 @@ describe('ProcessBuilder', () => {
     expect(lines.some((line) => line.includes('10%'))).toBe(false);
 
     if (!end.ok) throw new Error('unreachable');
-    expect(JSON.parse(readFileSync(join(end.artifactDir, 'open-next.output.json'), 'utf8'))).toEqual({ config: 'open-next.config.ts' });
+    expect(JSON.parse(readFileSync(join(outputDir(end), 'open-next.output.json'), 'utf8'))).toEqual({ config: 'open-next.config.ts' });
     // Only the artifact is left of the scratch dir, until cleanup().
     expect(readdirSync(join(root, 'work', buildId))).toEqual(['artifact']);
     await builder.cleanup(buildId);
@@ -99,11 +99,11 @@ describe('ProcessBuilder', () => {
     const { end } = await build({ commitSha: first });
     if (!end.ok) throw new Error(end.reason);
     expect(end).toMatchObject({ commitSha: first, commitMessage: 'Version one' });
-    expect(readFileSync(join(end.artifactDir, 'version.txt'), 'utf8')).toBe('one');
+    expect(readFileSync(join(outputDir(end), 'version.txt'), 'utf8')).toBe('one');
 
     const head = await build();
     if (!head.end.ok) throw new Error(head.end.reason);
-    expect(readFileSync(join(head.end.artifactDir, 'version.txt'), 'utf8')).toBe('two');
+    expect(readFileSync(join(outputDir(head.end), 'version.txt'), 'utf8')).toBe('two');
   });
 
   it('explains a commit that is not on the branch and a branch that does not exist', async () => {
@@ -230,13 +230,13 @@ console.log('build: left a daemon behind');
     repo.commit(appFiles(), 'No config');
     const without = await build();
     if (!without.end.ok) throw new Error(without.end.reason);
-    expect(readFileSync(join(without.end.artifactDir, 'config.txt'), 'utf8')).toBe('// anchor default config\nexport default {};\n');
+    expect(readFileSync(join(outputDir(without.end), 'config.txt'), 'utf8')).toBe('// anchor default config\nexport default {};\n');
     expect(without.lines).toContain("▸ No open-next.config.ts in the app; using anchor's default");
 
     repo.commit({ 'open-next.config.mjs': 'export default { mine: true };\n' }, 'Own config');
     const own = await build();
     if (!own.end.ok) throw new Error(own.end.reason);
-    expect(readFileSync(join(own.end.artifactDir, 'config.txt'), 'utf8')).toBe('export default { mine: true };\n');
+    expect(readFileSync(join(outputDir(own.end), 'config.txt'), 'utf8')).toBe('export default { mine: true };\n');
   });
 
   it('keeps .next/cache between builds of a project, not across projects', async () => {
@@ -265,7 +265,7 @@ console.log('build: left a daemon behind');
       repo.commit(appFiles(), 'Cached');
       const first = await build();
       if (!first.end.ok) throw new Error(first.end.reason);
-      expect(first.end.artifactDir.startsWith(memory)).toBe(true);
+      expect(outputDir(first.end).startsWith(memory)).toBe(true);
       await builder.cleanup(first.buildId);
       expect(readdirSync(join(memory, 'work'))).toEqual([]);
       const second = await build();
@@ -276,7 +276,7 @@ console.log('build: left a daemon behind');
       const third = await build();
       if (!third.end.ok) throw new Error(third.end.reason);
       expect(third.lines).toContain('▸ Building on disk this time: /dev/shm has 0.5 GiB free');
-      expect(third.end.artifactDir.startsWith(join(root, 'work'))).toBe(true);
+      expect(outputDir(third.end).startsWith(join(root, 'work'))).toBe(true);
       expect(third.lines).toContain('build: cache runs=3');
       await builder.cleanup(third.buildId);
       expect(readdirSync(join(root, 'work'))).toEqual([]);

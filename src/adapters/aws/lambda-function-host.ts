@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import {
   GetAliasCommand,
   GetFunctionConfigurationCommand,
+  type GetFunctionConfigurationCommandOutput,
   InvokeCommand,
+  InvokeWithResponseStreamCommand,
+  type InvokeWithResponseStreamResponseEvent,
   ListVersionsByFunctionCommand,
   PublishVersionCommand,
   UpdateAliasCommand,
@@ -10,11 +13,11 @@ import {
   UpdateFunctionConfigurationCommand,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
-import { assetPrefix, projectResourceName, type FUNCTION_ZIPS } from './resource-names.js';
+import { assetPrefix, functionCodeKeyBeside, projectResourceName, type FUNCTION_ZIPS } from './resource-names.js';
 import { AnchorError } from '../../core/errors.js';
 import type { ArtifactInfo, FunctionHost, FunctionVersion } from '../../core/ports/index.js';
 import type { FunctionUrlEvent } from '../../core/lambda-wire.js';
-import { functionZipKey } from './s3-artifacts.js';
+import { FUNCTION_WRAPPER, invokeModeOf, type CpuArch } from '../../core/opennext-output.js';
 import { parseS3Location } from './s3-zip.js';
 
 export interface LambdaFunctionHostOptions {
@@ -25,6 +28,8 @@ export interface LambdaFunctionHostOptions {
   cacheBucket: string;
   /** The static assets bucket, where the image function's s3-lite loader reads the deployment's public files (BUCKET_*). */
   assetsBucket: string;
+  /** The functions' architecture, as the project stack sets it (default arm64). */
+  architecture?: 'arm64' | 'x86_64';
   /** Waits between retries and polls; tests pass one that returns at once. */
   sleep?: (ms: number) => Promise<void>;
   /** Tries of one Lambda call that keeps answering ResourceConflict / TooManyRequests (default 6). */
@@ -33,7 +38,8 @@ export interface LambdaFunctionHostOptions {
 
 type Kind = keyof typeof FUNCTION_ZIPS;
 const ALIAS = 'live';
-const RETRIED = new Set(['ResourceConflictException', 'TooManyRequestsException', 'ThrottlingException', 'PreconditionFailedException']);
+/** Errors a call is retried on unchanged. A PreconditionFailed is not among them: the caller must read the resource again first. */
+const RETRIED = new Set(['ResourceConflictException', 'TooManyRequestsException', 'ThrottlingException']);
 const UPDATE_POLLS = 120;
 
 /**
@@ -48,10 +54,12 @@ const UPDATE_POLLS = 120;
  * `activate` moves the alias with the RevisionId it read. Old versions are never deleted here.
  */
 export class LambdaFunctionHost implements FunctionHost {
+  readonly cpu: CpuArch;
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly options: LambdaFunctionHostOptions) {
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.cpu = options.architecture === 'x86_64' ? 'x64' : 'arm64';
   }
 
   async publish(input: { projectName: string; deploymentId: string; artifact: ArtifactInfo; env: Record<string, string> }): Promise<FunctionVersion> {
@@ -60,17 +68,41 @@ export class LambdaFunctionHost implements FunctionHost {
     return { deploymentId: input.deploymentId, serverUrl: versionUrl(server.fn, server.version), imageUrl: versionUrl(image.fn, image.version) };
   }
 
-  /** Invokes the new server version directly with a Function URL-shaped GET /; an error or a 5xx fails the deploy. */
+  /**
+   * Invokes each new version the way its Function URL will (InvokeWithResponseStream for a
+   * RESPONSE_STREAM URL, Invoke for a BUFFERED one: the mode the wrapper it is built with needs).
+   * A handler whose answer does not have that mode's form would show visitors its raw payload,
+   * so the form is checked as well as the status: an error or a 5xx fails the deploy.
+   */
   async smoke(version: FunctionVersion, projectName: string): Promise<void> {
-    const { fn, version: qualifier } = parseVersionUrl(version.serverUrl);
-    const response = await this.call(() => this.options.lambda.send(new InvokeCommand({ FunctionName: fn, Qualifier: qualifier, Payload: Buffer.from(JSON.stringify(smokeEvent(projectName))) })));
-    const payload = Buffer.from(response.Payload ?? new Uint8Array()).toString('utf8');
-    if (response.FunctionError) {
-      const message = safeJson<{ errorMessage?: string }>(payload)?.errorMessage ?? payload.slice(0, 300);
-      throw new AnchorError({ code: 'SMOKE_FAILED', kind: 'external', message: `the server function threw: ${message}` });
+    await this.smokeOne('server', version.serverUrl, smokeEvent(projectName, '/'));
+    // Without a url= the optimizer answers 400 itself: it loaded, and it answers in its URL's mode.
+    await this.smokeOne('image', version.imageUrl, smokeEvent(projectName, '/_next/image'));
+  }
+
+  private async smokeOne(kind: Kind, url: string, event: FunctionUrlEvent): Promise<void> {
+    const { fn, version } = parseVersionUrl(url);
+    const Payload = Buffer.from(JSON.stringify(event));
+    const mode = invokeModeOf(FUNCTION_WRAPPER[kind]);
+    const path = event.rawPath;
+    let status: number | null;
+    if (mode === 'RESPONSE_STREAM') {
+      const streamed = await this.call(() => this.options.lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: fn, Qualifier: version, Payload })));
+      const { payload, error } = await readStream(streamed.EventStream);
+      if (error !== null) throw smokeFailed(kind, `the ${kind} function threw: ${error}`);
+      status = streamedStatus(payload);
+      if (status === null) {
+        throw smokeFailed(kind, `the ${kind} function answered without a response-stream prelude (${JSON.stringify(payload.subarray(0, 60).toString('utf8'))}…): it is not built with the ${FUNCTION_WRAPPER[kind]} wrapper its RESPONSE_STREAM URL needs`);
+      }
+    } else {
+      const buffered = await this.call(() => this.options.lambda.send(new InvokeCommand({ FunctionName: fn, Qualifier: version, Payload })));
+      const payload = Buffer.from(buffered.Payload ?? new Uint8Array()).toString('utf8');
+      if (buffered.FunctionError) throw smokeFailed(kind, `the ${kind} function threw: ${safeJson<{ errorMessage?: string }>(payload)?.errorMessage ?? payload.slice(0, 300)}`);
+      const found = safeJson<{ statusCode?: unknown }>(payload)?.statusCode;
+      status = typeof found === 'number' ? found : null;
+      if (status === null) throw smokeFailed(kind, `the ${kind} function did not answer a buffered {statusCode} response: its wrapper does not match its BUFFERED URL`);
     }
-    const status = responseStatus(payload);
-    if (status !== null && status >= 500) throw new AnchorError({ code: 'SMOKE_FAILED', kind: 'external', message: `GET / answered ${status}` });
+    if (status >= 500) throw smokeFailed(kind, `GET ${path} answered ${status}`);
   }
 
   async activate(projectName: string, version: FunctionVersion, revision: number): Promise<void> {
@@ -88,7 +120,8 @@ export class LambdaFunctionHost implements FunctionHost {
           break;
         } catch (error) {
           // The alias changed between our read and write (or Lambda was busy): read it again.
-          if (!isRetried(error) || attempt >= this.maxAttempts) throw error;
+          const stale = error instanceof Error && error.name === 'PreconditionFailedException';
+          if ((!stale && !isRetried(error)) || attempt >= this.maxAttempts) throw error;
           await this.sleep(backoff(attempt));
         }
       }
@@ -102,28 +135,33 @@ export class LambdaFunctionHost implements FunctionHost {
     return this.options.maxAttempts ?? 6;
   }
 
+  /**
+   * Code, then configuration, then PublishVersion conditional on both. The RevisionId to publish
+   * with is the one read once the configuration update has completed: Lambda changes it again
+   * when an update finishes, so the one UpdateFunctionConfiguration returns is already stale. A
+   * precondition failure means someone else changed the function in between: start over, so the
+   * version never carries their code or variables under our description.
+   */
   private async publishOne(kind: Kind, input: { projectName: string; deploymentId: string; artifact: ArtifactInfo; env: Record<string, string> }): Promise<{ fn: string; version: string }> {
     const fn = projectResourceName(this.options.stage, input.projectName, kind);
     const description = `anchor ${input.deploymentId}`;
     const existing = await this.findVersion(fn, description);
     if (existing) return { fn, version: existing };
     const { bucket, key: artifactKey } = parseS3Location(input.artifact.location);
-    const key = functionZipKey(artifactKey, kind);
-    const code = await this.call(() => this.options.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: fn, S3Bucket: bucket, S3Key: key })));
-    await this.waitUntilUpdated(fn);
-    const config = await this.call(() =>
-      this.options.lambda.send(
-        new UpdateFunctionConfigurationCommand({
-          FunctionName: fn,
-          Handler: 'index.handler',
-          Environment: { Variables: this.environment(kind, input) },
-        }),
-      ),
-    );
-    await this.waitUntilUpdated(fn);
-    const published = await this.call(() => this.options.lambda.send(new PublishVersionCommand({ FunctionName: fn, Description: description, CodeSha256: code.CodeSha256, RevisionId: config.RevisionId })));
-    if (!published.Version) throw new AnchorError({ code: 'LAMBDA_NO_VERSION', kind: 'external', message: `PublishVersion of ${fn} returned no version.` });
-    return { fn, version: published.Version };
+    for (let attempt = 1; ; attempt++) {
+      const code = await this.call(() => this.options.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: fn, S3Bucket: bucket, S3Key: functionCodeKeyBeside(artifactKey, kind) })));
+      await this.waitUntilUpdated(fn);
+      await this.call(() => this.options.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: fn, Handler: 'index.handler', Environment: { Variables: this.environment(kind, input) } })));
+      const applied = await this.waitUntilUpdated(fn);
+      try {
+        const published = await this.call(() => this.options.lambda.send(new PublishVersionCommand({ FunctionName: fn, Description: description, CodeSha256: code.CodeSha256, RevisionId: applied.RevisionId })));
+        if (!published.Version) throw new AnchorError({ code: 'LAMBDA_NO_VERSION', kind: 'external', message: `PublishVersion of ${fn} returned no version.` });
+        return { fn, version: published.Version };
+      } catch (error) {
+        if (!(error instanceof Error && error.name === 'PreconditionFailedException') || attempt >= this.maxAttempts) throw error;
+        await this.sleep(backoff(attempt));
+      }
+    }
   }
 
   /**
@@ -155,13 +193,14 @@ export class LambdaFunctionHost implements FunctionHost {
     return null;
   }
 
-  private async waitUntilUpdated(fn: string): Promise<void> {
+  /** Polls until the last update has been applied, and returns the configuration as it then is (its RevisionId is the current one). */
+  private async waitUntilUpdated(fn: string): Promise<GetFunctionConfigurationCommandOutput> {
     for (let poll = 0; poll < UPDATE_POLLS; poll++) {
       const config = await this.call(() => this.options.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: fn })));
       if (config.LastUpdateStatus === 'Failed') {
         throw new AnchorError({ code: 'LAMBDA_UPDATE_FAILED', kind: 'external', message: `Lambda could not apply the update to ${fn}: ${config.LastUpdateStatusReason ?? 'no reason given'}` });
       }
-      if (config.LastUpdateStatus === 'Successful' || config.LastUpdateStatus === undefined) return;
+      if (config.LastUpdateStatus === 'Successful' || config.LastUpdateStatus === undefined) return config;
       await this.sleep(Math.min(2000, 250 * (poll + 1)));
     }
     throw new AnchorError({ code: 'LAMBDA_UPDATE_TIMEOUT', kind: 'external', message: `${fn} was still updating after ${UPDATE_POLLS} checks.` });
@@ -199,13 +238,13 @@ function parseVersionUrl(url: string): { fn: string; version: string } {
   return { fn: match[1], version: match[2] };
 }
 
-function smokeEvent(projectName: string): FunctionUrlEvent {
+function smokeEvent(projectName: string, path: string): FunctionUrlEvent {
   const now = new Date();
   const host = `${projectName}.smoke.anchor.invalid`;
   return {
     version: '2.0',
     routeKey: '$default',
-    rawPath: '/',
+    rawPath: path,
     rawQueryString: '',
     headers: { host, 'x-forwarded-host': host, 'x-forwarded-proto': 'https', 'x-anchor-smoke': '1', 'user-agent': 'anchor-smoke' },
     requestContext: {
@@ -213,7 +252,7 @@ function smokeEvent(projectName: string): FunctionUrlEvent {
       apiId: 'anchor-smoke',
       domainName: host,
       domainPrefix: projectName,
-      http: { method: 'GET', path: '/', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'anchor-smoke' },
+      http: { method: 'GET', path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'anchor-smoke' },
       requestId: randomUUID(),
       routeKey: '$default',
       stage: '$default',
@@ -224,14 +263,32 @@ function smokeEvent(projectName: string): FunctionUrlEvent {
   };
 }
 
+/** The whole streamed payload, or the error the invocation ended with. */
+async function readStream(events: AsyncIterable<InvokeWithResponseStreamResponseEvent> | undefined): Promise<{ payload: Buffer; error: string | null }> {
+  const chunks: Buffer[] = [];
+  let error: string | null = null;
+  for await (const event of events ?? []) {
+    if (event.PayloadChunk?.Payload) chunks.push(Buffer.from(event.PayloadChunk.Payload));
+    if (event.InvokeComplete?.ErrorCode) {
+      error = safeJson<{ errorMessage?: string }>(event.InvokeComplete.ErrorDetails ?? '')?.errorMessage ?? event.InvokeComplete.ErrorDetails ?? event.InvokeComplete.ErrorCode;
+    }
+  }
+  return { payload: Buffer.concat(chunks), error };
+}
+
 /**
- * The status in an Invoke payload: a buffered handler returns `{statusCode, …}`; a streaming one
- * (awslambda.streamifyResponse) writes a JSON prelude, 8 NUL bytes, then the body.
+ * The status in the prelude a streaming HTTP handler (awslambda.HttpResponseStream) writes
+ * before its body: JSON, then 8 NUL bytes. Null when the payload has no such prelude.
  */
-function responseStatus(payload: string): number | null {
-  const prelude = payload.includes('\0'.repeat(8)) ? payload.slice(0, payload.indexOf('\0'.repeat(8))) : payload;
-  const status = safeJson<{ statusCode?: unknown }>(prelude)?.statusCode;
+function streamedStatus(payload: Buffer): number | null {
+  const end = payload.indexOf(Buffer.alloc(8));
+  if (end === -1) return null;
+  const status = safeJson<{ statusCode?: unknown }>(payload.subarray(0, end).toString('utf8'))?.statusCode;
   return typeof status === 'number' ? status : null;
+}
+
+function smokeFailed(kind: Kind, message: string): AnchorError {
+  return new AnchorError({ code: 'SMOKE_FAILED', kind: 'external', message, hint: `The ${kind} function of the new version was not put live; the build log and the function's CloudWatch log say more.` });
 }
 
 function safeJson<T>(text: string): T | null {

@@ -12,7 +12,9 @@ import { AnchorError } from '../../core/errors.js';
  * - ISR cache:   s3://<cache>/<project>/<buildId>/… (the OpenNext s3-lite key prefix is `<project>/`)
  * - Secrets:     SSM SecureString /anchor/<stage>/<project>/env/<KEY>, webhook secrets under
  *                /anchor/<stage>/<project>/webhook/<name>
- * - KVS:         key `<project>` → value `<project>/<deploymentId>` (the live asset prefix, no slashes at the ends)
+ * - KVS:         key `<project>` → value liveAssetValue(): the live asset prefix `<project>/<deploymentId>`
+ *                and the deployment's top-level public names, as JSON of at most 1 KB (read by the
+ *                CloudFront Function, infra/stack/project-code.ts)
  */
 
 const STAGE = /^[a-z][a-z0-9-]{0,15}$/;
@@ -49,13 +51,39 @@ export function assertProjectFitsAws(stage: string, project: string): void {
 
 export const projectResourceName = (stage: string, project: string, suffix: ProjectResource): string => `anchor-${stage}-${project}-${suffix}`;
 
-export const artifactKey = (project: string, deploymentId: string): string => `builds/${project}/${deploymentId}/open-next.zip`;
-/** Each function's own code, beside the artifact: the bundle's files with index.mjs at the zip root. */
+/**
+ * The artifact layout, written by the buildspec (with shell variables for the names) and by
+ * S3Artifacts, read by the function host and the deploy handler: one folder per deployment
+ * holding the zipped `.open-next/` and, beside it, each function's own code (the bundle's files
+ * with index.mjs at the zip root).
+ */
+export const artifactFolder = (project: string, deploymentId: string): string => `builds/${project}/${deploymentId}`;
+export const ARTIFACT_ZIP = 'open-next.zip';
 export const FUNCTION_ZIPS = { server: 'server.zip', image: 'image.zip' } as const;
-export const functionCodeKey = (project: string, deploymentId: string, kind: keyof typeof FUNCTION_ZIPS): string => `builds/${project}/${deploymentId}/${FUNCTION_ZIPS[kind]}`;
+export const artifactKey = (project: string, deploymentId: string): string => `${artifactFolder(project, deploymentId)}/${ARTIFACT_ZIP}`;
+export const functionCodeKey = (project: string, deploymentId: string, kind: keyof typeof FUNCTION_ZIPS): string => `${artifactFolder(project, deploymentId)}/${FUNCTION_ZIPS[kind]}`;
+/** A function's zip beside an artifact key. */
+export const functionCodeKeyBeside = (artifactKey: string, kind: keyof typeof FUNCTION_ZIPS): string => artifactKey.replace(/[^/]*$/, FUNCTION_ZIPS[kind]);
 export const assetPrefix = (project: string, deploymentId: string): string => `${project}/${deploymentId}`;
 export const secretParameterPath = (stage: string, project: string): string => `/anchor/${stage}/${project}/env/`;
 export const webhookParameterPath = (stage: string, project: string): string => `/anchor/${stage}/${project}/webhook/`;
 export const buildLogGroupName = (stage: string): string => `/anchor/${stage}/builds`;
 export const platformStackName = (stage: string): string => `anchor-${stage}`;
 export const projectStackName = (stage: string, project: string): string => `anchor-${stage}-project-${project}`;
+
+/** KeyValueStore values are at most 1 KB. */
+const KVS_VALUE_LIMIT = 1024;
+
+/** The live KVS value: `{"p":"<project>/<deploymentId>","f":[top-level public names]}`. */
+export function liveAssetValue(project: string, deploymentId: string, publicNames: readonly string[]): string {
+  const value = JSON.stringify({ p: assetPrefix(project, deploymentId), f: publicNames });
+  if (Buffer.byteLength(value) > KVS_VALUE_LIMIT) {
+    throw new AnchorError({
+      code: 'TOO_MANY_PUBLIC_NAMES',
+      kind: 'failed',
+      message: `The app's public/ folder has ${publicNames.length} top-level files and folders; their names take more than the ${KVS_VALUE_LIMIT} bytes CloudFront's KeyValueStore holds for the live site.`,
+      hint: 'Move public files into a few top-level folders (public/images/…, public/docs/…) and push again.',
+    });
+  }
+  return value;
+}

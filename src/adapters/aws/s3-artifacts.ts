@@ -2,12 +2,12 @@ import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { artifactKey, FUNCTION_ZIPS } from './resource-names.js';
-import { zipFiles } from '../../../infra/handler-zip.js';
+import { artifactKey, FUNCTION_ZIPS, functionCodeKeyBeside } from './resource-names.js';
+import { zipFiles } from '../../lib/zip-files.js';
 import { AnchorError } from '../../core/errors.js';
-import type { ArtifactInfo, Artifacts, BundleReport } from '../../core/ports/artifacts.js';
+import type { ArtifactInfo, Artifacts, BuildOutput, BundleReport } from '../../core/ports/artifacts.js';
+import { bundleReport, OPEN_NEXT_LAYOUT, parseManifest } from '../../core/opennext-output.js';
 import { isNotFound, listZipAt, parseS3Location, readEntryAt } from './s3-zip.js';
-import type { ZipEntry } from './zip-archive.js';
 
 export interface S3ArtifactsOptions {
   s3: S3Client;
@@ -16,44 +16,41 @@ export interface S3ArtifactsOptions {
   projectOf(deploymentId: string): Promise<string | null>;
 }
 
-/** Where each function's bundle sits in `.open-next/` (what the buildspec zips into FUNCTION_ZIPS). */
-const FUNCTION_DIRS: Record<keyof typeof FUNCTION_ZIPS, string> = { server: 'server-functions/default', image: 'image-optimization-function' };
-/** A function's zip beside the artifact (names.ts functionCodeKey). */
-export const functionZipKey = (artifactKey: string, kind: keyof typeof FUNCTION_ZIPS): string => artifactKey.replace(/[^/]*$/, FUNCTION_ZIPS[kind]);
 
 /** Object metadata with the unzipped size, so `get` need not list the zip (x-amz-meta-anchor-bytes). */
 const BYTES_META = 'anchor-bytes';
 
 /**
  * A deployment's OpenNext output as the zip of `.open-next/` in the artifacts bucket. On AWS the
- * build uploads it itself, so the deploy handler calls `store` with its `s3://` location, which
- * only checks it is there and measures it; a local directory (the CLI, tests) is zipped and uploaded.
+ * build uploads it itself (an `uploaded` output), so `store` only checks it is there and measures
+ * it; a `directory` (the CLI, tests) is zipped and uploaded.
  * `bytes` is the unzipped size, as on the local backend. `inspect` lists the zip with ranged reads.
  */
 export class S3Artifacts implements Artifacts {
   constructor(private readonly options: S3ArtifactsOptions) {}
 
-  async store(deploymentId: string, output: string): Promise<ArtifactInfo> {
-    if (output.startsWith('s3://')) {
-      const info = await this.measure(deploymentId, output);
+  async store(deploymentId: string, output: BuildOutput): Promise<ArtifactInfo> {
+    if (output.kind === 'uploaded') {
+      const info = await this.measure(deploymentId, output.location);
       if (!info) {
         throw new AnchorError({
           code: 'BUILD_OUTPUT_MISSING',
           kind: 'failed',
-          message: `The build of ${deploymentId} uploaded no output to ${output}.`,
+          message: `The build of ${deploymentId} uploaded no output to ${output.location}.`,
           hint: 'Check the end of the build log: the OpenNext build or the upload step most likely failed.',
         });
       }
       return info;
     }
     const location = await this.location(deploymentId, true);
-    const files = await collectFiles(output);
+    const files = await collectFiles(output.path);
     const bytes = files.reduce((sum, f) => sum + f.data.length, 0);
     const { bucket, key } = parseS3Location(location as string);
     // As the buildspec does: each function's own zip beside the artifact, the artifact last.
-    for (const [kind, dir] of Object.entries(FUNCTION_DIRS) as [keyof typeof FUNCTION_ZIPS, string][]) {
+    for (const kind of Object.keys(FUNCTION_ZIPS) as (keyof typeof FUNCTION_ZIPS)[]) {
+      const dir = OPEN_NEXT_LAYOUT[kind];
       const inside = files.filter((f) => f.name.startsWith(`${dir}/`)).map((f) => ({ name: f.name.slice(dir.length + 1), data: f.data }));
-      if (inside.length > 0) await this.upload(bucket, functionZipKey(key, kind), zipFiles(inside));
+      if (inside.length > 0) await this.upload(bucket, functionCodeKeyBeside(key, kind), zipFiles(inside));
     }
     await this.upload(bucket, key, zipFiles(files), { [BYTES_META]: String(bytes) });
     return { deploymentId, location: location as string, bytes };
@@ -66,20 +63,16 @@ export class S3Artifacts implements Artifacts {
 
   async inspect(artifact: ArtifactInfo): Promise<BundleReport> {
     const { entries } = await listZipAt(this.options.s3, artifact.location);
-    const bundle = await this.serverBundlePath(artifact.location, entries);
-    const hasServerFunction = entries.some((e) => e.name === `${bundle}/index.mjs`);
-    return {
-      serverBundleBytes: hasServerFunction ? entries.filter((e) => e.kind !== 'directory' && e.name.startsWith(`${bundle}/`)).reduce((sum, e) => sum + e.size, 0) : 0,
-      imageHasSharp: entries.some((e) => e.name === 'image-optimization-function/node_modules/sharp' || e.name.startsWith('image-optimization-function/node_modules/sharp/')),
-      hasServerFunction,
-    };
+    const manifestEntry = entries.find((e) => e.name === OPEN_NEXT_LAYOUT.manifest);
+    const manifest = manifestEntry ? parseManifest((await readEntryAt(this.options.s3, artifact.location, manifestEntry)).toString('utf8')) : null;
+    return bundleReport(entries.filter((e) => e.kind === 'file').map((e) => ({ name: e.name, size: e.size })), manifest);
   }
 
   async remove(deploymentId: string): Promise<void> {
     const location = await this.location(deploymentId, false);
     if (!location) return;
     const { bucket, key } = parseS3Location(location);
-    for (const kind of Object.keys(FUNCTION_ZIPS) as (keyof typeof FUNCTION_ZIPS)[]) await this.options.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: functionZipKey(key, kind) }));
+    for (const kind of Object.keys(FUNCTION_ZIPS) as (keyof typeof FUNCTION_ZIPS)[]) await this.options.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: functionCodeKeyBeside(key, kind) }));
     await this.options.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
   }
 
@@ -106,22 +99,6 @@ export class S3Artifacts implements Artifacts {
       throw new AnchorError({ code: 'DEPLOYMENT_NOT_FOUND', kind: 'not-found', message: `There is no deployment ${deploymentId}, so its build output has nowhere to go.` });
     }
     return `s3://${this.options.bucket}/${artifactKey(project, deploymentId)}`;
-  }
-
-  /** The default origin's bundle as the manifest names it (`.open-next/server-functions/default`), relative to the zip's root. */
-  private async serverBundlePath(location: string, entries: ZipEntry[]): Promise<string> {
-    const fallback = 'server-functions/default';
-    const manifest = entries.find((e) => e.name === 'open-next.output.json');
-    if (!manifest) return fallback;
-    try {
-      const parsed = JSON.parse((await readEntryAt(this.options.s3, location, manifest)).toString('utf8')) as { origins?: { default?: { bundle?: unknown } } };
-      const bundle = parsed.origins?.default?.bundle;
-      if (typeof bundle !== 'string') return fallback;
-      const inside = bundle.replace(/^(\.\/)?\.open-next\//, '').replace(/\/$/, '');
-      return inside.startsWith('..') || inside.startsWith('/') ? fallback : inside;
-    } catch {
-      return fallback;
-    }
   }
 }
 

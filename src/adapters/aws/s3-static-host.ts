@@ -1,7 +1,8 @@
 import { DescribeKeyValueStoreCommand, PutKeyCommand, type CloudFrontKeyValueStoreClient } from '@aws-sdk/client-cloudfront-keyvaluestore';
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { assetPrefix } from './resource-names.js';
+import { assetPrefix, liveAssetValue } from './resource-names.js';
+import { bundleReport } from '../../core/opennext-output.js';
 import type { ArtifactInfo, PublishStats, StaticHost } from '../../core/ports/index.js';
 import { cacheControl, contentType } from '../../core/asset-headers.js';
 import { mapLimited } from '../../lib/map-limited.js';
@@ -41,6 +42,8 @@ export class S3StaticHost implements StaticHost {
     const entries = listZip(zip).filter((e) => e.kind === 'file');
     const prefix = assetPrefix(projectName, deploymentId);
     const assets = entries.filter((e) => e.name.startsWith('assets/'));
+    // Fails before anything is uploaded when the public names cannot fit the live KVS value.
+    liveAssetValue(projectName, deploymentId, bundleReport(assets.map((e) => ({ name: e.name, size: e.size })), null).publicNames);
     const present = await this.listSizes(this.options.assetsBucket, `${prefix}/`);
     const stats: PublishStats = { files: assets.length, uploaded: 0, skipped: 0 };
     const jobs: (() => Promise<void>)[] = assets.map((entry) => async () => {
@@ -65,13 +68,18 @@ export class S3StaticHost implements StaticHost {
     return stats;
   }
 
-  /** One KVS write, conditional on the store's ETag; retried when another write got in between. */
+  /**
+   * One KVS write, conditional on the store's ETag; retried when another write got in between.
+   * The value carries the deployment's top-level public names (listed from its prefix, so a
+   * rollback routes the public files the target deployment had).
+   */
   async activate(projectName: string, deploymentId: string): Promise<void> {
     const KvsARN = await this.options.keyValueStoreArn(projectName);
+    const Value = liveAssetValue(projectName, deploymentId, await this.publicNames(assetPrefix(projectName, deploymentId)));
     for (let attempt = 1; ; attempt++) {
       const { ETag } = await this.options.kvs.send(new DescribeKeyValueStoreCommand({ KvsARN }));
       try {
-        await this.options.kvs.send(new PutKeyCommand({ KvsARN, Key: projectName, Value: assetPrefix(projectName, deploymentId), IfMatch: ETag }));
+        await this.options.kvs.send(new PutKeyCommand({ KvsARN, Key: projectName, Value, IfMatch: ETag }));
         return;
       } catch (error) {
         const conflict = error instanceof Error && (error.name === 'ConflictException' || error.name === 'PreconditionFailed' || error.name === 'PreconditionFailedException');
@@ -79,6 +87,19 @@ export class S3StaticHost implements StaticHost {
         await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
       }
     }
+  }
+
+  /** Top-level names under a deployment's prefix other than `_next` (one delimited listing). */
+  private async publicNames(prefix: string): Promise<string[]> {
+    const names: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.options.s3.send(new ListObjectsV2Command({ Bucket: this.options.assetsBucket, Prefix: `${prefix}/`, Delimiter: '/', ContinuationToken: token }));
+      for (const dir of page.CommonPrefixes ?? []) if (dir.Prefix) names.push(dir.Prefix.slice(prefix.length + 1, -1));
+      for (const object of page.Contents ?? []) if (object.Key) names.push(object.Key.slice(prefix.length + 1));
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return names.filter((n) => n !== '_next' && n !== '').sort();
   }
 
   private async listSizes(bucket: string, prefix: string): Promise<Map<string, number>> {

@@ -1,3 +1,7 @@
+import type { BundleReport } from '../opennext-output.js';
+
+export type { BundleReport };
+
 export interface ArtifactInfo {
   deploymentId: string;
   /** Where the OpenNext output (`.open-next/` contents) can be read. */
@@ -5,14 +9,11 @@ export interface ArtifactInfo {
   bytes: number;
 }
 
-/** What the deployer checks before anything goes live. */
-export interface BundleReport {
-  /** Unzipped size of the server function bundle (Lambda allows 250 MB). */
-  serverBundleBytes: number;
-  /** OpenNext installs sharp into the image function at build time and exits 0 when that fails. */
-  imageHasSharp: boolean;
-  hasServerFunction: boolean;
-}
+/**
+ * A finished build's output, as the builder hands it over: a directory on this machine (the local
+ * builder), or already uploaded by the build itself to where the artifact belongs (CodeBuild).
+ */
+export type BuildOutput = { kind: 'directory'; path: string } | { kind: 'uploaded'; location: string };
 
 /**
  * Contract: `store` copies a finished build's output so it outlives the build's scratch dir;
@@ -20,7 +21,7 @@ export interface BundleReport {
  */
 export interface Artifacts {
   inspect(artifact: ArtifactInfo): Promise<BundleReport>;
-  store(deploymentId: string, outputDir: string): Promise<ArtifactInfo>;
+  store(deploymentId: string, output: BuildOutput): Promise<ArtifactInfo>;
   get(deploymentId: string): Promise<ArtifactInfo | null>;
   remove(deploymentId: string): Promise<void>;
 }

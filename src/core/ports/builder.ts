@@ -1,3 +1,4 @@
+import type { BuildOutput } from './artifacts.js';
 export interface BuildRequest {
   deploymentId: string;
   projectName: string;
@@ -13,7 +14,7 @@ export interface BuildRequest {
 }
 
 export type BuildEnd =
-  | { ok: true; commitSha: string; commitMessage: string | null; artifactDir: string }
+  | { ok: true; commitSha: string; commitMessage: string | null; output: BuildOutput }
   | { ok: false; stopped: boolean; reason: string; commitSha: string | null };
 
 /**

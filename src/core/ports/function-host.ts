@@ -1,4 +1,5 @@
 import type { ArtifactInfo } from './artifacts.js';
+import type { CpuArch } from '../opennext-output.js';
 
 export interface FunctionVersion {
   deploymentId: string;
@@ -14,6 +15,8 @@ export interface FunctionVersion {
  * `release` lets a retired version go (locally: stop its processes once idle).
  */
 export interface FunctionHost {
+  /** The CPU the functions run on: native modules in a bundle must be built for it. */
+  readonly cpu: CpuArch;
   publish(input: { projectName: string; deploymentId: string; artifact: ArtifactInfo; env: Record<string, string> }): Promise<FunctionVersion>;
   smoke(version: FunctionVersion, projectName: string): Promise<void>;
   /** `revision` is the live pointer's revision after the flip: an activation older than one already applied is ignored. */

@@ -1,6 +1,7 @@
 import type { Deployment } from '../deployment.js';
 import { errorMessage } from '../errors.js';
 import { LogWriter } from '../log-writer.js';
+import { FUNCTION_WRAPPER } from '../opennext-output.js';
 import type { ArtifactInfo, FunctionVersion, Ports } from '../ports/index.js';
 import { resolveEnv } from './env.js';
 import { applyRetention } from './retention.js';
@@ -69,7 +70,7 @@ async function step<T>(promise: Promise<T>, what: string): Promise<T> {
   }
 }
 
-async function checkBundle(deps: Pick<Ports, 'artifacts'>, artifact: ArtifactInfo): Promise<void> {
+async function checkBundle(deps: Pick<Ports, 'artifacts' | 'functions'>, artifact: ArtifactInfo): Promise<void> {
   const report = await step(deps.artifacts.inspect(artifact), 'The build output could not be read');
   if (!report.hasServerFunction) throw new DeployStepError('The build output has no server function (.open-next/server-functions/default): is this a Next.js app built by OpenNext?');
   if (report.serverBundleBytes > SERVER_BUNDLE_LIMIT_BYTES) {
@@ -77,6 +78,17 @@ async function checkBundle(deps: Pick<Ports, 'artifacts'>, artifact: ArtifactInf
   }
   if (!report.imageHasSharp) {
     throw new DeployStepError('The image function has no sharp: OpenNext could not install it during the build (it still exits 0 then). Check the build machine reaches the npm registry and build again.');
+  }
+  // Native code runs on one CPU only: a package built for another fails when the function loads it.
+  const foreign = report.nativePackages.filter((p) => p.arch !== deps.functions.cpu);
+  if (foreign.length > 0) {
+    throw new DeployStepError(`The bundle holds native code for ${foreign[0]!.arch} but the functions run on ${deps.functions.cpu}: ${foreign.map((p) => p.path).join(', ')}. Build on a ${deps.functions.cpu} machine (or set ANCHOR_IMAGE_ARCH for sharp) and deploy again.`);
+  }
+  for (const kind of ['server', 'image'] as const) {
+    const wrapper = report.wrappers[kind];
+    if (wrapper !== undefined && wrapper !== FUNCTION_WRAPPER[kind]) {
+      throw new DeployStepError(`The ${kind} function was built with OpenNext's "${wrapper}" wrapper; anchor serves it through a response-streaming URL, which needs "${FUNCTION_WRAPPER[kind]}". Set it in open-next.config.ts (or delete that file to use anchor's default) and push again.`);
+    }
   }
 }
 

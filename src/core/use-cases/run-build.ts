@@ -97,7 +97,7 @@ async function storeAndDeploy(deps: DeployDeps, deployment: Deployment | null, e
   }
   let artifact;
   try {
-    artifact = await deps.artifacts.store(deploymentId, end.artifactDir);
+    artifact = await deps.artifacts.store(deploymentId, end.output);
   } catch (error) {
     await fail(deps, deployment, `The build output could not be stored: ${error instanceof Error ? error.message : String(error)}`);
     return 'failed';

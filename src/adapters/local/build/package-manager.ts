@@ -2,7 +2,9 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { delimiter, dirname, join, relative } from 'node:path';
 
-export type PackageManagerName = 'npm' | 'pnpm' | 'yarn' | 'bun';
+import { installCommand, LOCKFILES, YARN_BERRY_MARKER, type PackageManagerName } from '../../../core/build-recipe.js';
+
+export type { PackageManagerName };
 
 /** How to install a checked-out app's dependencies, found from its lockfile. */
 export interface InstallPlan {
@@ -19,15 +21,6 @@ export interface InstallPlan {
   /** Arguments and variables that point the tool at its store in the build cache. */
   useCache(storeDir: string): { args: string[]; env: Record<string, string> };
 }
-
-const LOCKFILES: ReadonlyArray<[string, PackageManagerName]> = [
-  ['package-lock.json', 'npm'],
-  ['npm-shrinkwrap.json', 'npm'],
-  ['pnpm-lock.yaml', 'pnpm'],
-  ['yarn.lock', 'yarn'],
-  ['bun.lock', 'bun'],
-  ['bun.lockb', 'bun'],
-];
 
 /** The npm cache variables; OpenNext runs npm itself during its build, so the build gets them too. */
 export function npmCacheEnv(storeDir: string): Record<string, string> {
@@ -47,34 +40,27 @@ export function npmCacheEnv(storeDir: string): Record<string, string> {
 export async function planInstall(appDir: string, repoDir: string): Promise<InstallPlan> {
   for (let dir = appDir; ; dir = dirname(dir)) {
     for (const [file, tool] of LOCKFILES) {
-      if (await isFile(join(dir, file))) return plan(tool, dir, relative(repoDir, join(dir, file)), await isFile(join(dir, '.yarnrc.yml')));
+      if (await isFile(join(dir, file))) return plan(tool, dir, relative(repoDir, join(dir, file)), await isFile(join(dir, YARN_BERRY_MARKER)));
     }
     if (dir === repoDir || relative(repoDir, dir).startsWith('..') || dirname(dir) === dir) break;
   }
   return plan('npm', appDir, null, false);
 }
 
+/** The recipe's install command, and where this machine's build cache keeps the tool's store. */
 function plan(tool: PackageManagerName, dir: string, lockfile: string | null, yarnBerry: boolean): InstallPlan {
+  const { args, label } = installCommand(tool, lockfile !== null, yarnBerry);
+  const base = { tool, lockfile, dir, args, label };
   switch (tool) {
-    case 'npm': {
-      const args = lockfile === null ? ['install'] : ['ci'];
-      return { tool, lockfile, dir, args, label: `npm ${args[0]}`, cacheEntry: 'npm', useCache: (store) => ({ args: [], env: npmCacheEnv(store) }) };
-    }
+    case 'npm':
+      return { ...base, cacheEntry: 'npm', useCache: (store) => ({ args: [], env: npmCacheEnv(store) }) };
     case 'pnpm':
-      return {
-        tool, lockfile, dir, args: ['install', '--frozen-lockfile'], label: 'pnpm install --frozen-lockfile', cacheEntry: 'pnpm-store',
-        useCache: (store) => ({ args: ['--store-dir', store, '--prefer-offline'], env: {} }),
-      };
-    case 'yarn': {
-      // Yarn 2+ (a .yarnrc.yml) renamed --frozen-lockfile to --immutable; both read YARN_CACHE_FOLDER.
-      const args = ['install', yarnBerry ? '--immutable' : '--frozen-lockfile'];
-      return { tool, lockfile, dir, args, label: `yarn ${args.join(' ')}`, cacheEntry: 'yarn', useCache: (store) => ({ args: [], env: { YARN_CACHE_FOLDER: store } }) };
-    }
+      return { ...base, cacheEntry: 'pnpm-store', useCache: (store) => ({ args: ['--store-dir', store, '--prefer-offline'], env: {} }) };
+    case 'yarn':
+      // Both yarns read YARN_CACHE_FOLDER.
+      return { ...base, cacheEntry: 'yarn', useCache: (store) => ({ args: [], env: { YARN_CACHE_FOLDER: store } }) };
     case 'bun':
-      return {
-        tool, lockfile, dir, args: ['install', '--frozen-lockfile'], label: 'bun install --frozen-lockfile', cacheEntry: 'bun',
-        useCache: (store) => ({ args: [], env: { BUN_INSTALL_CACHE_DIR: store } }),
-      };
+      return { ...base, cacheEntry: 'bun', useCache: (store) => ({ args: [], env: { BUN_INSTALL_CACHE_DIR: store } }) };
   }
 }
 

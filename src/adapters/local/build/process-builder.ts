@@ -5,6 +5,7 @@ import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { execa as realExeca } from 'execa';
 import type { BuildEnd, BuildRequest, Builder } from '../../../core/ports/builder.js';
 import { errorMessage } from '../../../core/errors.js';
+import { BUILD_ENV, DEFAULT_CONFIG_FILE, OPEN_NEXT_BUILD, OPEN_NEXT_CONFIG_NAMES, OUTPUT_CHECKS, RECIPE_LOG } from '../../../core/build-recipe.js';
 import { BuildFailure, BuildStopped, stepFailureReason } from './build-failure.js';
 import { ProjectBuildCache } from './build-cache.js';
 import { BuildProcesses, killOrphans, type Execa, type StepResult } from './build-processes.js';
@@ -60,15 +61,13 @@ interface BuildState {
 /** Install errors that a damaged package store can cause (and a fresh store cures). */
 const CACHE_TROUBLE = /EINTEGRITY|integrity|corrupt|cache|ENOTDIR|EISDIR|EEXIST|tarball|unexpected end|invalid json|TAR_/i;
 
-const CONFIG_NAMES = ['open-next.config.ts', 'open-next.config.mjs', 'open-next.config.js', 'open-next.config.cjs'];
-
 /**
  * Builds a deployment in a child process tree on this machine: a shallow clone, the lockfile's
  * package manager, then OpenNext (which runs the app's `build` script itself).
  *
  * Scratch: each build works in `<workDir>/<buildId>/`. When it ends, everything there is removed
  * except, after a success, `<workDir>/<buildId>/artifact` (the `.open-next` output, which
- * `ended.artifactDir` names). The caller stores it (Artifacts.store) and then calls
+ * `ended.output` names). The caller stores it (Artifacts.store) and then calls
  * `cleanup(buildId)`, which removes the rest.
  */
 export class ProcessBuilder implements Builder {
@@ -185,7 +184,7 @@ export class ProcessBuilder implements Builder {
       if (build.timedOut) {
         const limit = timeoutMs >= 60_000 ? `${Math.round(timeoutMs / 60_000)} minutes` : `${Math.round(timeoutMs / 1000)} seconds`;
         const reason = `the build ran longer than ${limit} and was stopped (the last log lines show the step that hung)`;
-        log(`▸ Build failed: ${reason}`);
+        log(RECIPE_LOG.failed(reason));
         return { ok: false, stopped: false, reason, commitSha: build.commitSha };
       }
       if (build.stopRequested || error instanceof BuildStopped) {
@@ -193,7 +192,7 @@ export class ProcessBuilder implements Builder {
         return { ok: false, stopped: true, reason: 'build stopped before it finished', commitSha: build.commitSha };
       }
       const reason = error instanceof BuildFailure ? error.reason : `internal error in the builder: ${errorMessage(error)}`;
-      log(`▸ Build failed: ${reason}`);
+      log(RECIPE_LOG.failed(reason));
       return { ok: false, stopped: false, reason, commitSha: build.commitSha };
     } finally {
       clearTimeout(timer);
@@ -249,9 +248,7 @@ export class ProcessBuilder implements Builder {
       ...base,
       ...request.env,
       ...(npmStore === null ? {} : npmCacheEnv(npmStore)),
-      NEXT_TELEMETRY_DISABLED: '1',
-      // Nobody can answer a prompt here; CI=1 makes npm, Next.js and friends stop asking.
-      CI: '1',
+      ...BUILD_ENV,
     });
     if ((await findExecutable(install.tool, buildEnv.PATH)) === null) {
       const why = install.lockfile === null ? 'there is no lockfile' : `${install.lockfile} needs it`;
@@ -261,7 +258,7 @@ export class ProcessBuilder implements Builder {
       const store = cache === null ? null : install.cacheEntry === 'npm' ? npmStore : await cache.entry(install.cacheEntry, log);
       const cached = store === null ? { args: [], env: {} } : install.useCache(store);
       const label = [install.label, ...extraArgs].join(' ');
-      log(`▸ Installing with ${label}${install.lockfile === null ? ' (no lockfile found)' : ''}`);
+      log(RECIPE_LOG.install({ ...install, label }, install.lockfile !== null));
       const warm = store !== null && (await readdir(store).catch(() => [])).length > 0;
       const once = (): Promise<StepResult> => step(label, install.tool, [...install.args, ...extraArgs, ...cached.args], install.dir, { ...buildEnv, ...cached.env });
       let result = await once();
@@ -300,31 +297,32 @@ export class ProcessBuilder implements Builder {
     log(`▸ Installed in ${seconds(installStarted)}`);
 
     // 3. OpenNext build.
-    if (!(await hasAny(appDir, CONFIG_NAMES))) {
-      log('▸ No open-next.config.ts in the app; using anchor\'s default');
+    if (!(await hasAny(appDir, OPEN_NEXT_CONFIG_NAMES))) {
+      log(RECIPE_LOG.defaultConfig);
       try {
-        await copyFile(this.options.defaultOpenNextConfig, join(appDir, 'open-next.config.ts'));
+        await copyFile(this.options.defaultOpenNextConfig, join(appDir, DEFAULT_CONFIG_FILE));
       } catch (error) {
         throw new BuildFailure(`could not copy anchor's default open-next.config.ts from ${this.options.defaultOpenNextConfig}: ${errorMessage(error)}`);
       }
     }
     const binDirs = binDirsUpTo(appDir, repoDir);
-    const openNext = await findExecutable('open-next', binDirs.join(delimiter));
+    const openNext = await findExecutable(OPEN_NEXT_BUILD.bin, binDirs.join(delimiter));
     if (openNext === null) {
       throw new BuildFailure('open-next is not installed in the app: add it with "npm install --save-dev @opennextjs/aws" and push again');
     }
     if (cache !== null) await cache.restoreNext(join(appDir, '.next'), log);
-    log('▸ Building with OpenNext');
+    log(RECIPE_LOG.build);
     const env = { ...buildEnv, PATH: [...binDirs, buildEnv.PATH ?? ''].join(delimiter) };
     const buildStarted = Date.now();
-    const built = await step('OpenNext build', openNext, ['build'], appDir, env);
+    const built = await step('OpenNext build', openNext, [...OPEN_NEXT_BUILD.args], appDir, env);
     if (built.exitCode !== 0) throw new BuildFailure(stepFailureReason('OpenNext build', built));
     log(`▸ Built in ${seconds(buildStarted)}`);
 
-    const output = join(appDir, '.open-next');
-    if ((await stat(output).catch(() => null))?.isDirectory() !== true) {
-      throw new BuildFailure('OpenNext build finished but wrote no .open-next directory: check open-next.config.ts and the build output above');
+    for (const check of OUTPUT_CHECKS) {
+      const found = await stat(join(appDir, check.path)).catch(() => null);
+      if ((check.kind === 'directory' ? found?.isDirectory() : found?.isFile()) !== true) throw new BuildFailure(check.failure);
     }
+    const output = join(appDir, '.open-next');
     // A stop that came in while the output was checked still wins.
     if (build.stopRequested) throw new BuildStopped();
     const artifactDir = join(scratch, 'artifact');
@@ -339,7 +337,7 @@ export class ProcessBuilder implements Builder {
       }
     }
     log(`▸ Build finished: ${commitSha.slice(0, 12)}`);
-    return { ok: true, commitSha, commitMessage, artifactDir };
+    return { ok: true, commitSha, commitMessage, output: { kind: 'directory', path: artifactDir } };
   }
 }
 

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { AnchorError } from '../../../core/errors.js';
+import type { CpuArch } from '../../../core/opennext-output.js';
 import type { ArtifactInfo, FunctionHost, FunctionVersion } from '../../../core/ports/index.js';
 import { prepareRuntimeDir, startHandlerProcess, type HandlerProcess } from './handler-process.js';
 
@@ -34,6 +35,8 @@ export interface EdgeRoute {
  * before the current one stays running, so a rollback to it is a pointer swap.
  */
 export class LocalFunctionHost implements FunctionHost {
+  /** The handlers run on this machine. */
+  readonly cpu: CpuArch = process.arch === 'arm64' ? 'arm64' : 'x64';
   private readonly versions = new Map<string, RunningVersion>();
   private readonly starting = new Map<string, Promise<RunningVersion>>();
   private readonly routes = new Map<string, { running: RunningVersion; revision: number; previous: string | null }>();

@@ -1,52 +1,30 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { behavioursOf, OPEN_NEXT_LAYOUT, parseManifest, pathRouter, type Behaviour, type Origin } from '../../../core/opennext-output.js';
 
-export type Origin = 'assets' | 'image' | 'server';
-
-interface Behavior {
-  pattern: string;
-  origin: string;
-}
+export type { Origin };
 
 /**
- * The request routing of a build, read from its `open-next.output.json` behaviours, in the order
- * CloudFront would apply them: the array is not in precedence order, so more specific patterns
- * (longer literal prefixes) go first and `*` is the default.
+ * The request routing of a build, read from its `open-next.output.json` behaviours in the one
+ * precedence order CloudFront is given too (core/opennext-output.ts), `*` being the server.
  */
 export class OpenNextRoutes {
-  private constructor(private readonly rules: Array<{ test: RegExp; origin: Origin }>) {}
+  private readonly route: (path: string) => Origin;
 
-  static async load(artifactDir: string): Promise<OpenNextRoutes> {
-    const manifest = JSON.parse(await readFile(join(artifactDir, 'open-next.output.json'), 'utf8')) as { behaviors?: Behavior[] };
-    return OpenNextRoutes.from(manifest.behaviors ?? []);
+  private constructor(behaviours: readonly Behaviour[]) {
+    this.route = pathRouter(behaviours);
   }
 
-  static from(behaviors: readonly Behavior[]): OpenNextRoutes {
-    const rules = behaviors
-      .filter((b) => b.pattern !== '*')
-      .sort((a, b) => literalPrefix(b.pattern).length - literalPrefix(a.pattern).length)
-      .map((b) => ({ test: globToRegExp(b.pattern), origin: toOrigin(b.origin) }));
-    return new OpenNextRoutes(rules);
+  static async load(artifactDir: string): Promise<OpenNextRoutes> {
+    const manifest = parseManifest(await readFile(join(artifactDir, OPEN_NEXT_LAYOUT.manifest), 'utf8'));
+    return new OpenNextRoutes(behavioursOf(manifest ?? { behaviors: [] }));
+  }
+
+  static from(behaviors: NonNullable<Parameters<typeof behavioursOf>[0]>['behaviors']): OpenNextRoutes {
+    return new OpenNextRoutes(behavioursOf({ behaviors: behaviors ?? [] }));
   }
 
   originFor(urlPath: string): Origin {
-    const path = urlPath.replace(/^\/+/, '');
-    return this.rules.find((r) => r.test.test(path))?.origin ?? 'server';
+    return this.route(urlPath);
   }
-}
-
-function toOrigin(origin: string): Origin {
-  if (origin === 's3') return 'assets';
-  if (origin === 'imageOptimizer') return 'image';
-  return 'server';
-}
-
-function literalPrefix(pattern: string): string {
-  const star = pattern.search(/[*?]/);
-  return star === -1 ? pattern : pattern.slice(0, star);
-}
-
-function globToRegExp(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`);
 }

@@ -1,4 +1,5 @@
 import { AnchorError } from '../../../core/errors.js';
+import type { CpuArch } from '../../../core/opennext-output.js';
 import type { ArtifactInfo, FunctionHost, FunctionVersion } from '../../../core/ports/index.js';
 
 /**
@@ -10,6 +11,8 @@ import type { ArtifactInfo, FunctionHost, FunctionVersion } from '../../../core/
  */
 export class ServerFunctionHost implements FunctionHost {
   deferred = false;
+  /** `anchor server` runs the handlers on this machine. */
+  readonly cpu: CpuArch = process.arch === 'arm64' ? 'arm64' : 'x64';
 
   constructor(private readonly options: { control: () => { url: string; token: string } | null }) {}
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { templatesDir } from '../build/templates-dir.js';
+import { defaultOpenNextConfigPath } from '../../../lib/templates-dir.js';
 import type { Ports } from '../../../core/ports/index.js';
 import { receiveWebhook } from '../../../core/use-cases/receive-webhook.js';
 import { supersedeOlder } from '../../../core/use-cases/run-build.js';
@@ -73,7 +73,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     cacheDir: local.paths.cache,
     // Next to the builds, so keeping a build's packages is a rename: in memory, it lasts as long as the server.
     ...(buildRoot.inMemory ? { packageStoreDir: join(dirname(buildRoot.dir), 'package-store') } : {}),
-    defaultOpenNextConfig: options.defaultOpenNextConfig ?? join(templatesDir(), 'open-next.config.ts'),
+    defaultOpenNextConfig: options.defaultOpenNextConfig ?? defaultOpenNextConfigPath(),
     baseEnv: options.baseEnv,
     timeoutMs: options.buildTimeoutMs,
   });

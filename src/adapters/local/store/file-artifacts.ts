@@ -1,9 +1,10 @@
 import { nodeCrypto } from '../../system/node-crypto.js';
 import { cp, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { linkTree } from '../../../lib/link-tree.js';
 import { AnchorError } from '../../../core/errors.js';
-import type { ArtifactInfo, Artifacts, BundleReport } from '../../../core/ports/artifacts.js';
+import type { ArtifactInfo, Artifacts, BuildOutput, BundleReport } from '../../../core/ports/artifacts.js';
+import { bundleReport, OPEN_NEXT_LAYOUT, parseManifest, type OutputFile } from '../../../core/opennext-output.js';
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
@@ -15,7 +16,9 @@ const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export class FileArtifacts implements Artifacts {
   constructor(private readonly root: string) {}
 
-  async store(deploymentId: string, outputDir: string): Promise<ArtifactInfo> {
+  async store(deploymentId: string, output: BuildOutput): Promise<ArtifactInfo> {
+    // On this machine a build that "uploaded" its output left it in a folder too.
+    const outputDir = output.kind === 'directory' ? output.path : output.location;
     const location = this.location(deploymentId);
     const draft = join(this.root, `.draft-${deploymentId}-${nodeCrypto().randomBytes(4).toString('hex')}`);
     await mkdir(this.root, { recursive: true });
@@ -47,13 +50,8 @@ export class FileArtifacts implements Artifacts {
   }
 
   async inspect(artifact: ArtifactInfo): Promise<BundleReport> {
-    const server = join(artifact.location, await serverBundlePath(artifact.location));
-    const hasServerFunction = await exists(join(server, 'index.mjs'));
-    return {
-      serverBundleBytes: hasServerFunction ? await sizeOf(server) : 0,
-      imageHasSharp: await exists(join(artifact.location, 'image-optimization-function', 'node_modules', 'sharp')),
-      hasServerFunction,
-    };
+    const manifest = parseManifest(await readFile(join(artifact.location, OPEN_NEXT_LAYOUT.manifest), 'utf8').catch(() => null));
+    return bundleReport(await listFiles(artifact.location), manifest);
   }
 
   async get(deploymentId: string): Promise<ArtifactInfo | null> {
@@ -123,18 +121,15 @@ async function sizeOf(path: string): Promise<number> {
   return bytes;
 }
 
-/** The default origin's bundle as the manifest names it (`.open-next/server-functions/default`), relative to the artifact. */
-async function serverBundlePath(location: string): Promise<string> {
-  const fallback = join('server-functions', 'default');
-  try {
-    const manifest = JSON.parse(await readFile(join(location, 'open-next.output.json'), 'utf8')) as { origins?: { default?: { bundle?: unknown } } };
-    const bundle = manifest.origins?.default?.bundle;
-    if (typeof bundle !== 'string') return fallback;
-    const inside = bundle.replace(/^(\.\/)?\.open-next\//, '');
-    return inside.startsWith('..') || isAbsolute(inside) ? fallback : inside;
-  } catch {
-    return fallback;
+/** Every regular file under `root` (links not followed), with its path inside `root` using `/` and its size. */
+async function listFiles(root: string): Promise<OutputFile[]> {
+  const files: OutputFile[] = [];
+  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    files.push({ name: relative(root, path).split(sep).join('/'), size: (await lstat(path)).size });
   }
+  return files;
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
-import { AnchorError, errorMessage } from '../../core/errors.js';
+import { AnchorError, errorMessage } from '../../../core/errors.js';
 
 export interface AwsIdentity {
   account: string;

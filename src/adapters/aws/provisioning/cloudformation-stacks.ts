@@ -11,7 +11,7 @@ import {
   type CloudFormationClient,
   type StackEvent as SdkStackEvent,
 } from '@aws-sdk/client-cloudformation';
-import { AnchorError, errorMessage } from '../../core/errors.js';
+import { AnchorError, errorMessage } from '../../../core/errors.js';
 
 export interface StackEvent {
   at: Date;

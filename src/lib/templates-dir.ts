@@ -12,3 +12,8 @@ export function templatesDir(): string {
     dir = parent;
   }
 }
+
+/** anchor's default `open-next.config.ts`, which a build puts into an app that has none. */
+export function defaultOpenNextConfigPath(): string {
+  return join(templatesDir(), 'open-next.config.ts');
+}

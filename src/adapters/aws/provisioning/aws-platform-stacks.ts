@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { platformStackName, projectStackName } from './resource-names.js';
-import { platformTemplate, type PlatformTemplateInput } from '../../../infra/stack/platform-template.js';
-import { projectTemplate } from '../../../infra/stack/project-template.js';
+import { platformStackName, projectStackName } from '../resource-names.js';
+import { platformTemplate, type PlatformTemplateInput } from '../../../../infra/stack/platform-template.js';
+import { projectTemplate } from '../../../../infra/stack/project-template.js';
 import type { CloudFormationStacks, StackEvent } from './cloudformation-stacks.js';
 import type { HandlerZip, S3HandlerUploader, UploadReport } from './handler-uploader.js';
 import type { S3BucketRemover } from './s3-bucket-remover.js';
@@ -33,7 +33,7 @@ export async function bundlePlatformHandlers(prebuiltDir?: string): Promise<{ zi
     return { zips, cleanup: async () => {} };
   }
   const dir = await mkdtemp(join(tmpdir(), 'anchor-handlers-'));
-  const { bundleHandlers } = await import('../../../infra/bundle-handlers.js');
+  const { bundleHandlers } = await import('../../../../infra/bundle-handlers.js');
   return { zips: await bundleHandlers(dir), cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
@@ -72,7 +72,7 @@ export async function deployPlatformStack(
 
 /** `anchor projects add` on aws: the project's functions, CloudFront and asset pointer. */
 export async function deployProjectStack(
-  deps: { stacks: CloudFormationStacks; uploader: S3HandlerUploader },
+  deps: { stacks: CloudFormationStacks; uploader: S3HandlerUploader; liveVersions: () => Promise<Record<string, string>> },
   input: { stage: string; project: string; platformOutputs: Record<string, string>; progress: Progress },
 ): Promise<{ stackName: string; action: 'create' | 'update' | 'none'; outputs: Record<string, string> }> {
   const template = projectTemplate({
@@ -85,7 +85,9 @@ export async function deployProjectStack(
   const result = await deps.stacks.deploy({
     stackName,
     ...(await templateSource(deps.uploader, stackName, JSON.stringify(template))),
-    // Deploys move the live alias outside CloudFormation; an update must not move it back.
+    // Deploys move the live alias outside CloudFormation; an update passes the version it points
+    // at now (read just before), and keeps the stack's own value only where there is no alias.
+    parameters: await deps.liveVersions(),
     keepParameters: ['ServerLiveVersion', 'ImageLiveVersion'],
     tags: { 'anchor:stage': input.stage, 'anchor:stack': 'project', 'anchor:project': input.project },
     onEvent: input.progress.event,

@@ -9,7 +9,7 @@ import {
   type BucketLocationConstraint,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { AnchorError, errorMessage } from '../../core/errors.js';
+import { AnchorError, errorMessage } from '../../../core/errors.js';
 
 export interface HandlerZip {
   name: string;

@@ -1,5 +1,5 @@
 import { DeleteBucketCommand, DeleteObjectsCommand, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
-import { AnchorError, errorMessage } from '../../core/errors.js';
+import { AnchorError, errorMessage } from '../../../core/errors.js';
 
 /**
  * Removes the buckets a platform stack retains (CloudFormation cannot delete a bucket that holds

@@ -1,0 +1,128 @@
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { STSClient } from '@aws-sdk/client-sts';
+import { AnchorError } from '../../../core/errors.js';
+import { assertProjectName } from '../../../core/project.js';
+import { sub } from '../../../../infra/stack/cfn.js';
+import { platformTemplate, type PlatformTemplateInput } from '../../../../infra/stack/platform-template.js';
+import { printableProjectTemplate } from '../../../../infra/stack/project-template-print.js';
+import { assertProjectFitsAws, assertStage, projectStackName } from '../resource-names.js';
+import { bundlePlatformHandlers, deployPlatformStack, deployProjectStack, destroyPlatformStacks, type PlatformDeployment, type PlatformRemoval, type Progress } from './aws-platform-stacks.js';
+import { CloudFormationStacks } from './cloudformation-stacks.js';
+import { S3HandlerUploader } from './handler-uploader.js';
+import { liveVersionParameters } from './lambda-live-versions.js';
+import { S3BucketRemover } from './s3-bucket-remover.js';
+import { callerIdentity, type AwsIdentity } from './sts-identity.js';
+
+/** The SDK clients provisioning uses, made on first use (the CLI's AwsClients). */
+export interface ProvisioningClients {
+  sts(): Promise<STSClient>;
+  cloudFormation(): Promise<CloudFormationClient>;
+  s3(): Promise<S3Client>;
+  lambda(): Promise<LambdaClient>;
+}
+
+/** A platform the CLI saved, as far as provisioning needs it. */
+export interface ProvisionedPlatform {
+  name: string;
+  account: string;
+  stage: string;
+}
+
+/**
+ * What the CLI provisions on AWS (stacks, handler upload, bucket removal, the account check), the
+ * one place that builds the provisioning adapters: commands get it from `ctx.provisioning(region)`
+ * and never call `new` on an adapter. Nothing here asks AWS anything until a method needs it, so
+ * the checks and the printed templates work without credentials.
+ */
+export class AwsProvisioning {
+  private caller: Promise<AwsIdentity> | null = null;
+
+  constructor(
+    private readonly clients: ProvisioningClients,
+    readonly region: string,
+    private readonly options: { pollMs?: number; handlerBundles?: string },
+  ) {}
+
+  assertStage(stage: string): void {
+    assertStage(stage);
+  }
+
+  assertProject(stage: string, project: string): void {
+    assertProjectName(project);
+    assertProjectFitsAws(stage, project);
+  }
+
+  /** Who these credentials are; with `platform`, refuses credentials of another account than the platform's. */
+  async identity(platform?: ProvisionedPlatform & { retryCommand: string }): Promise<AwsIdentity> {
+    this.caller ??= this.clients.sts().then(callerIdentity);
+    this.caller.catch(() => {
+      this.caller = null;
+    });
+    const identity = await this.caller;
+    if (platform && identity.account !== platform.account) {
+      throw new AnchorError({
+        code: 'AWS_WRONG_ACCOUNT',
+        kind: 'auth',
+        message: `These credentials are for account ${identity.account}; platform "${platform.name}" is in ${platform.account}.`,
+        hint: `Switch AWS_PROFILE to the platform’s account and run "${platform.retryCommand}" again.`,
+      });
+    }
+    return identity;
+  }
+
+  async deployPlatform(input: { stage: string; progress: Progress }): Promise<PlatformDeployment & { bootstrapBucket: string; account: string }> {
+    const identity = await this.identity();
+    const uploader = await this.uploader(identity.account);
+    const result = await deployPlatformStack({ stacks: await this.stacks(), uploader, bundle: () => bundlePlatformHandlers(this.options.handlerBundles) }, input);
+    return { ...result, bootstrapBucket: uploader.bucket, account: identity.account };
+  }
+
+  async deployProject(input: { stage: string; project: string; platformOutputs: Record<string, string>; progress: Progress }): Promise<{ stackName: string; action: 'create' | 'update' | 'none'; outputs: Record<string, string> }> {
+    this.assertProject(input.stage, input.project);
+    const identity = await this.identity();
+    const lambda = await this.clients.lambda();
+    const liveVersions = () => liveVersionParameters(lambda, input.stage, input.project);
+    return deployProjectStack({ stacks: await this.stacks(), uploader: await this.uploader(identity.account), liveVersions }, input);
+  }
+
+  async deleteProject(platform: ProvisionedPlatform, project: string, progress: Progress): Promise<{ stack: string; deleted: boolean }> {
+    const retryCommand = `anchor projects rm ${project}`;
+    await this.identity({ ...platform, retryCommand });
+    const stack = projectStackName(platform.stage, project);
+    progress.step(`Deleting stack ${stack}`);
+    const deleted = await (await this.stacks()).delete(stack, { onEvent: progress.event, retryCommand });
+    return { stack, deleted };
+  }
+
+  async destroyPlatform(platform: ProvisionedPlatform, input: { bootstrapBucket: string; force: boolean; progress: Progress }): Promise<PlatformRemoval> {
+    await this.identity({ ...platform, retryCommand: 'anchor destroy' });
+    return destroyPlatformStacks({ stacks: await this.stacks(), buckets: new S3BucketRemover({ s3: await this.clients.s3() }) }, { stage: platform.stage, ...input });
+  }
+
+  /** The platform template as `init --aws` deploys it; the bundles are built locally for their keys. No AWS call. */
+  async platformTemplate(stage: string): Promise<string> {
+    const bundles = await bundlePlatformHandlers(this.options.handlerBundles);
+    try {
+      const handlerKeys = Object.fromEntries(bundles.zips.map((zip) => [zip.name, `handlers/${zip.sha256}/${zip.name}.zip`])) as PlatformTemplateInput['handlerKeys'];
+      return JSON.stringify(platformTemplate({ stage, handlerBucket: sub('anchor-bootstrap-${AWS::AccountId}-${AWS::Region}'), handlerKeys }), null, 2);
+    } finally {
+      await bundles.cleanup();
+    }
+  }
+
+  /** A project's stack template as `projects add` deploys it, the platform's buckets as parameters. No AWS call. */
+  projectTemplate(stage: string, project: string): string {
+    this.assertProject(stage, project);
+    return JSON.stringify(printableProjectTemplate(stage, project), null, 2);
+  }
+
+  private async stacks(): Promise<CloudFormationStacks> {
+    return new CloudFormationStacks({ cloudFormation: await this.clients.cloudFormation(), pollMs: this.options.pollMs });
+  }
+
+  private async uploader(account: string): Promise<S3HandlerUploader> {
+    return new S3HandlerUploader({ s3: await this.clients.s3(), account, region: this.region });
+  }
+}
