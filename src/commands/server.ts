@@ -13,10 +13,11 @@ export default async function server(ctx: Context, _args: string[], options: Rec
   const concurrency = parsePositiveInt(options.concurrency ?? 2, '--concurrency');
   const buildTimeoutMs = parsePositiveInt(options.buildTimeout ?? 30, '--build-timeout') * 60_000;
   const buildDir = options.buildDir === undefined ? undefined : resolvePath(String(options.buildDir));
+  const functionTimeoutMs = options.functionTimeout === undefined ? undefined : parsePositiveInt(options.functionTimeout, '--function-timeout') * 1000;
   const { startLocalServer } = await import('../adapters/local/server/create-local-server.js');
   let running;
   try {
-    running = await startLocalServer({ dir: config.dir, baseEnv: ctx.env.baseEnv, githubToken: ctx.env.githubToken, githubApiUrl: ctx.env.githubApiUrl, host, port, concurrency, buildTimeoutMs, buildDir });
+    running = await startLocalServer({ dir: config.dir, baseEnv: ctx.env.baseEnv, githubToken: ctx.env.githubToken, githubApiUrl: ctx.env.githubApiUrl, host, port, concurrency, buildTimeoutMs, buildDir, functionTimeoutMs });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new AnchorError({ code: 'PORT_IN_USE', kind: 'conflict', message: `Port ${port} on ${host} is already in use (is another anchor server running?).`, hint: 'Stop the other process, or pass --port <another port>.' });

@@ -5,6 +5,7 @@ import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { execa as realExeca } from 'execa';
 import type { BuildEnd, BuildRequest, Builder } from '../../../core/ports/builder.js';
 import { errorMessage } from '../../../core/errors.js';
+import { plural } from '../../../lib/plural.js';
 import { BuildFailure, BuildStopped, stepFailureReason } from './build-failure.js';
 import { ProjectBuildCache } from './build-cache.js';
 import { BuildProcesses, killOrphans, type Execa, type StepResult } from './build-processes.js';
@@ -49,6 +50,8 @@ interface BuildState {
   timedOut: boolean;
   tmpDir: string | null;
   commitSha: string | null;
+  /** The commit was checked out (BuildEnd.checkedOut). */
+  checkedOut: boolean;
   /** `<workDir or spill.workDir>/<buildId>`. */
   scratch: string;
   /** Why the build runs in spill.workDir, when it does. */
@@ -96,12 +99,13 @@ export class ProcessBuilder implements Builder {
       timedOut: false,
       tmpDir: null,
       commitSha: request.commitSha,
+      checkedOut: false,
       scratch: join(root, buildId),
       spilled,
       storeAdd: null,
     };
     const ended = this.run(buildId, state).catch(
-      (error: unknown): BuildEnd => ({ ok: false, stopped: false, reason: `internal error in the builder: ${errorMessage(error)}`, commitSha: state.commitSha }),
+      (error: unknown): BuildEnd => ({ ok: false, stopped: false, reason: `internal error in the builder: ${errorMessage(error)}`, commitSha: state.commitSha, checkedOut: state.checkedOut }),
     );
     this.builds.set(buildId, { state, ended });
     void ended.finally(() => this.builds.delete(buildId));
@@ -183,18 +187,18 @@ export class ProcessBuilder implements Builder {
     } catch (error) {
       await build.processes.killAll(this.stopGraceMs);
       if (build.timedOut) {
-        const limit = timeoutMs >= 60_000 ? `${Math.round(timeoutMs / 60_000)} minutes` : `${Math.round(timeoutMs / 1000)} seconds`;
+        const limit = timeoutMs >= 60_000 ? plural(Math.round(timeoutMs / 60_000), 'minute') : plural(Math.round(timeoutMs / 1000), 'second');
         const reason = `the build ran longer than ${limit} and was stopped (the last log lines show the step that hung)`;
         log(`▸ Build failed: ${reason}`);
-        return { ok: false, stopped: false, reason, commitSha: build.commitSha };
+        return { ok: false, stopped: false, reason, commitSha: build.commitSha, checkedOut: build.checkedOut };
       }
       if (build.stopRequested || error instanceof BuildStopped) {
         log('▸ Build stopped');
-        return { ok: false, stopped: true, reason: 'build stopped before it finished', commitSha: build.commitSha };
+        return { ok: false, stopped: true, reason: 'build stopped before it finished', commitSha: build.commitSha, checkedOut: build.checkedOut };
       }
       const reason = error instanceof BuildFailure ? error.reason : `internal error in the builder: ${errorMessage(error)}`;
       log(`▸ Build failed: ${reason}`);
-      return { ok: false, stopped: false, reason, commitSha: build.commitSha };
+      return { ok: false, stopped: false, reason, commitSha: build.commitSha, checkedOut: build.checkedOut };
     } finally {
       clearTimeout(timer);
       if (build.storeAdd !== null) await this.packageStores.stage(buildId, `${scratch}-modules`, build.storeAdd, succeeded);
@@ -234,7 +238,13 @@ export class ProcessBuilder implements Builder {
       { repoDir, repoUrl: request.repoUrl, ref: request.ref, commitSha: request.commitSha },
     );
     build.commitSha = commitSha;
+    build.checkedOut = true;
     log(`▸ Checked out ${commitSha.slice(0, 12)}${commitMessage === null ? '' : ` "${commitMessage}"`}`);
+    try {
+      request.onCheckedOut?.(commitSha);
+    } catch {
+      // The caller's bookkeeping must not break the build.
+    }
 
     const appDir = resolve(repoDir, request.root === '' ? '.' : request.root);
     if (relative(repoDir, appDir).startsWith('..') || (await stat(appDir).catch(() => null))?.isDirectory() !== true) {
