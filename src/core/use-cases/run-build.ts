@@ -1,5 +1,6 @@
 import { ACTIVE_STATES, isEnded, type Deployment } from '../deployment.js';
-import { errorMessage } from '../errors.js';
+import { AnchorError, errorMessage } from '../errors.js';
+import { diskFullReason } from '../failure-reasons.js';
 import { LogWriter } from '../log-writer.js';
 import type { BuildEnd, DeadLetter, Ports, ReceivedJob } from '../ports/index.js';
 import { deployBuilt, type DeployDeps } from './deploy.js';
@@ -108,7 +109,8 @@ async function storeAndDeploy(deps: DeployDeps & Pick<Ports, 'queue'>, deploymen
   try {
     artifact = await deps.artifacts.store(deploymentId, end.artifactDir);
   } catch (error) {
-    await fail(deps, deployment, `The build output could not be stored: ${error instanceof Error ? error.message : String(error)}`);
+    const why = `the build output could not be stored: ${errorMessage(error)}`;
+    await fail(deps, deployment, error instanceof AnchorError && error.code === 'DISK_FULL' ? diskFullReason(why) : `${why.charAt(0).toUpperCase()}${why.slice(1)}`);
     return 'failed';
   }
   const built = await deps.deployments.transition(deploymentId, ['building'], 'built', deps.clock.now().toISOString(), { commitSha: end.commitSha, commitMessage: end.commitMessage ?? deployment.commitMessage });

@@ -5,7 +5,9 @@ import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { execa as realExeca } from 'execa';
 import type { BuildEnd, BuildRequest, Builder } from '../../../core/ports/builder.js';
 import { errorMessage } from '../../../core/errors.js';
+import { diskFullReason } from '../../../core/failure-reasons.js';
 import { plural } from '../../../lib/plural.js';
+import { storageTrouble } from '../../../lib/storage-errors.js';
 import { BuildFailure, BuildStopped, stepFailureReason } from './build-failure.js';
 import { ProjectBuildCache } from './build-cache.js';
 import { BuildProcesses, killOrphans, type Execa, type StepResult } from './build-processes.js';
@@ -196,7 +198,7 @@ export class ProcessBuilder implements Builder {
         log('▸ Build stopped');
         return { ok: false, stopped: true, reason: 'build stopped before it finished', commitSha: build.commitSha, checkedOut: build.checkedOut };
       }
-      const reason = error instanceof BuildFailure ? error.reason : `internal error in the builder: ${errorMessage(error)}`;
+      const reason = error instanceof BuildFailure ? error.reason : storageTrouble(error) === 'full' ? diskFullReason(`the builder could not write (${errorMessage(error)}); free space on the build machine and push again`) : `internal error in the builder: ${errorMessage(error)}`;
       log(`▸ Build failed: ${reason}`);
       return { ok: false, stopped: false, reason, commitSha: build.commitSha, checkedOut: build.checkedOut };
     } finally {

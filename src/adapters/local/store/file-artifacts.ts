@@ -2,7 +2,8 @@ import { nodeCrypto } from '../../system/node-crypto.js';
 import { cp, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { linkTree } from '../../../lib/link-tree.js';
-import { AnchorError } from '../../../core/errors.js';
+import { AnchorError, errorMessage } from '../../../core/errors.js';
+import { storageTrouble } from '../../../lib/storage-errors.js';
 import type { ArtifactInfo, Artifacts, BundleReport } from '../../../core/ports/artifacts.js';
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -41,6 +42,9 @@ export class FileArtifacts implements Artifacts {
           hint: 'Check the end of the build log: the OpenNext build step most likely failed.',
           cause: error,
         });
+      }
+      if (storageTrouble(error) === 'full') {
+        throw new AnchorError({ code: 'DISK_FULL', kind: 'external', message: `the disk under ${this.root} is full (${errorMessage(error)})`, hint: 'Free some space on the platform\'s disk.', cause: error });
       }
       throw error;
     }
