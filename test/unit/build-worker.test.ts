@@ -83,7 +83,7 @@ describe('the local build worker', () => {
 
       // Space again: the next look succeeds, says so, and the worker builds.
       local.queue.receive = receive;
-      const deployment = await requestDeploy({ ...local.ports, builder }, { project: 'shop' });
+      const deployment = await requestDeploy(local.ports, { project: 'shop' });
       await vi.advanceTimersByTimeAsync(60_000);
       expect(lines.at(-1)).toEqual({ level: 'info', message: 'build worker: the queue answers again' });
       expect(builder.started.map((b) => b.deploymentId)).toEqual([deployment.id]);
