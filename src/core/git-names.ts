@@ -15,6 +15,7 @@ export function isCommitSha(value: string): boolean {
 
 // Rule 4 and 5 of git-check-ref-format(1), plus the backslash (rule 10): control characters,
 // DEL, space, ~ ^ : ? * [ and \ are never part of a ref name.
+// eslint-disable-next-line no-control-regex
 const FORBIDDEN_CHARACTERS = /[\x00-\x20\x7f~^:?*[\\]/;
 
 /**
@@ -66,6 +67,7 @@ export function assertDeployRef(ref: string): void {
  */
 export function parseRepoRoot(root: string): string {
   const parts = root.replace(/\\/g, '/').split('/').filter((part) => part !== '' && part !== '.');
+  // eslint-disable-next-line no-control-regex
   const bad = root.startsWith('/') || root.startsWith('-') || /^[A-Za-z]:/.test(root) || parts.includes('..') || /[\x00-\x1f\x7f]/.test(root);
   if (!bad) return parts.join('/');
   throw new AnchorError({
