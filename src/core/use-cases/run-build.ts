@@ -1,7 +1,7 @@
 import { ACTIVE_STATES, isEnded, type Deployment } from '../deployment.js';
 import { AnchorError, errorMessage } from '../errors.js';
 import { diskFullReason } from '../failure-reasons.js';
-import { LogWriter } from '../log-writer.js';
+import { BUILD_OUTPUT_CAP_BYTES, LogWriter } from '../log-writer.js';
 import type { BuildEnd, DeadLetter, Ports, ReceivedJob } from '../ports/index.js';
 import { deployBuilt, type DeployDeps } from './deploy.js';
 import { resolveEnv } from './env.js';
@@ -17,7 +17,7 @@ export type JobOutcome = 'skipped' | 'superseded' | 'waiting' | 'started' | 'sto
  * deployment reached an end, or (remote builder) the build is running and its end will arrive as
  * an event. Throws only on infrastructure errors, so the queue retries the job.
  */
-export async function runBuildJob(deps: BuildDeps, received: Pick<ReceivedJob, 'job' | 'attempt'>): Promise<JobOutcome> {
+export async function runBuildJob(deps: BuildDeps, received: Pick<ReceivedJob, 'job' | 'attempt'>, options: { logCapBytes?: number } = {}): Promise<JobOutcome> {
   const deployment = await deps.deployments.get(received.job.deploymentId);
   if (!deployment || (isEnded(deployment.state) && deployment.state !== 'live')) return 'skipped';
   if (deployment.state === 'live' || deployment.state === 'retired') return 'skipped';
@@ -47,7 +47,7 @@ export async function runBuildJob(deps: BuildDeps, received: Pick<ReceivedJob, '
   if (!building) return 'skipped';
 
   const env = await resolveEnv(deps, project.id, 'build');
-  const log = new LogWriter(deps.logs, deps.clock, deployment.id, env.secretValues);
+  const log = new LogWriter(deps.logs, deps.clock, deployment.id, env.secretValues, { capBytes: options.logCapBytes ?? BUILD_OUTPUT_CAP_BYTES });
   log.line(received.attempt > 1 ? `▸ Build started again (try ${received.attempt}): the previous try did not finish.` : '▸ Build started.');
   let started: Awaited<ReturnType<BuildDeps['builder']['start']>>;
   try {
@@ -74,7 +74,7 @@ export async function runBuildJob(deps: BuildDeps, received: Pick<ReceivedJob, '
     return 'started';
   }
   const end = await started.ended;
-  await log.flush();
+  await log.finish();
   return finishBuild(deps, deployment.id, end);
 }
 

@@ -21,7 +21,7 @@ export class BuildWorker {
     private readonly deps: BuildDeps,
     private readonly queue: SqliteJobQueue,
     private readonly logger: Logger,
-    private readonly options: { concurrency: number; visibilityMs?: number; pollMs?: number },
+    private readonly options: { concurrency: number; visibilityMs?: number; pollMs?: number; logCapBytes?: number },
   ) {}
 
   start(): void {
@@ -55,7 +55,7 @@ export class BuildWorker {
         for (const received of jobs) {
           this.running++;
           const heartbeat = setInterval(() => void this.queue.extend(received.receipt, visibilityMs).catch(() => undefined), visibilityMs / 3);
-          const task = runBuildJob(this.deps, received)
+          const task = runBuildJob(this.deps, received, { logCapBytes: this.options.logCapBytes })
             .then(async (outcome) => {
               // Stopped by a shutdown: not acked, so the next server builds it again.
               if (outcome === 'stopped' && this.stopped) return;

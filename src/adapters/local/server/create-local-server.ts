@@ -27,6 +27,8 @@ export interface LocalServerOptions extends LocalPlatformOptions {
   buildDir?: string;
   /** How long the edge waits for a site's function (`--function-timeout`); by default Lambda's, per function. */
   functionTimeoutMs?: number;
+  /** What a build may print into its log (per try); default core's BUILD_OUTPUT_CAP_BYTES, 50 MB. */
+  logCapBytes?: number;
   /** Slow senders: how long a request's headers, and a webhook's body, may take. */
   headersTimeoutMs?: number;
   webhookBodyTimeoutMs?: number;
@@ -70,7 +72,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const reaped = await builder.reapOrphans();
   if (reaped.killed.length > 0) ports.logger.warn('stopped builds left running by a previous server', { pids: reaped.killed });
   local.queue.releaseInFlight();
-  const worker = new BuildWorker(ports, local.queue, ports.logger, { concurrency: options.concurrency, visibilityMs: options.visibilityMs });
+  const worker = new BuildWorker(ports, local.queue, ports.logger, { concurrency: options.concurrency, visibilityMs: options.visibilityMs, logCapBytes: options.logCapBytes });
   const intake = new GroupedWebhookIntake(local.db, async (request) => {
     const answer = await receiveWebhook(ports, request);
     if (answer.status === 202 && answer.body.deploymentId) {
