@@ -30,10 +30,16 @@ export default async function server(ctx: Context, _args: string[], options: Rec
     ...projects.map((p) => `  ${p.name.padEnd(16)} http://${p.name}.localhost:${running.port}   webhook: /webhook/${p.id}`),
   ]);
   await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
-  ctx.ui.info('Stopping: running builds are stopped and will start again with the next server.');
+  ctx.ui.info('Stopping: running builds are stopped and will start again with the next server (a second Ctrl-C stops at once).');
+  // The listeners are gone: a second signal ends the process at once (what is left, the next
+  // server reaps), for an operator who does not want to wait.
   await running.close();
 }

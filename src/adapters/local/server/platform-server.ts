@@ -66,9 +66,16 @@ export class PlatformServer {
     return (this.server.address() as AddressInfo).port;
   }
 
-  async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeAllConnections();
+  /**
+   * Stops listening; requests in flight get `graceMs` to finish (a page still rendering, a
+   * stream), then their connections are cut: a shutdown never waits on a visitor.
+   */
+  async close(graceMs = 5_000): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    const cut = setTimeout(() => this.server.closeAllConnections(), graceMs);
+    await closed;
+    clearTimeout(cut);
     this.edge.close();
   }
 
