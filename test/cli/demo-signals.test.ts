@@ -9,7 +9,12 @@ import { isAlive } from '../unit/process-builder-fixture.js';
 
 const DEMO = fileURLToPath(new URL('../../dist/src/demo/demo.js', import.meta.url));
 let work = '';
-afterEach(() => rmSync(work, { recursive: true, force: true }));
+let left: number[] = [];
+afterEach(() => {
+  // A demo that failed this test would leave its server behind: do not leave it running here.
+  for (const pid of left.filter((p) => isAlive(p))) process.kill(pid, 'SIGKILL');
+  rmSync(work, { recursive: true, force: true });
+});
 
 describe('npm run demo -- --keep', () => {
   it('stopped with SIGTERM, it stops its anchor server too (nothing is left running)', async () => {
@@ -31,6 +36,7 @@ describe('npm run demo -- --keep', () => {
     const serverPid = (JSON.parse(readFileSync(control, 'utf8')) as { pid: number }).pid;
     expect(isAlive(serverPid)).toBe(true);
     const below = descendants(serverPid);
+    left = [serverPid, ...below];
 
     demo.kill('SIGTERM');
     expect(await exited).toEqual({ code: 143, signal: null });
