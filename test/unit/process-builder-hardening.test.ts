@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -62,9 +62,27 @@ describe('ProcessBuilder with values from outside', () => {
     expect(missing.checkedOut).toEqual([]);
   });
 
-  it('a build over its time says "1 second", not "1 seconds"', async () => {
+  it('a build over its time says "1 second", not "1 seconds", starts no step after it, and leaves no process', async () => {
     repo.commit(appFiles({ build: 'setInterval(() => {}, 1000);\n' }), 'hangs');
-    const { end } = await build({}, builder({ timeoutMs: 1_000 }));
-    expect(end).toMatchObject({ ok: false, reason: expect.stringContaining('ran longer than 1 second and was stopped') });
+    const using = builder({ timeoutMs: 1_000 });
+    const lines: string[] = [];
+    const { buildId, ended } = await using.start({ deploymentId: 'd_test', projectName: 'shop', repoUrl: repo.dir, ref: 'main', commitSha: null, root: '', env: {}, onLine: (line) => lines.push(line) });
+    expect(await ended).toMatchObject({ ok: false, reason: expect.stringContaining('ran longer than 1 second and was stopped') });
+    // Every process the build started carries its id in ANCHOR_BUILD_ID: none is left.
+    expect(taggedProcesses(buildId)).toEqual([]);
   });
 });
+
+function taggedProcesses(buildId: string): number[] {
+  const tag = `ANCHOR_BUILD_ID=${buildId}\0`;
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, 'latin1').includes(tag) && !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}

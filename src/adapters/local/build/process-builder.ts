@@ -224,9 +224,12 @@ export class ProcessBuilder implements Builder {
     const step = async (
       label: string, file: string, args: string[], cwd: string, env: Record<string, string>, quiet = false, rewrite = (line: string) => line,
     ): Promise<StepResult> => {
-      if (build.stopRequested) throw new BuildStopped();
+      // Stopped, or past its time: no step starts after that. (The timeout's kill may be scanning
+      // for processes while a step ends and the next would start; that one would never be killed.)
+      const over = () => build.stopRequested || build.timedOut;
+      if (over()) throw new BuildStopped();
       const result = await build.processes.run(file, args, { cwd, env, onLine: quiet ? () => undefined : (line) => log(rewrite(line)) });
-      if (build.stopRequested) throw new BuildStopped();
+      if (over()) throw new BuildStopped();
       if (result.spawnError === 'ENOENT') throw new BuildFailure(`${label} failed: "${file}" was not found on the build machine's PATH`);
       return result;
     };
@@ -337,8 +340,8 @@ export class ProcessBuilder implements Builder {
     if ((await stat(output).catch(() => null))?.isDirectory() !== true) {
       throw new BuildFailure('OpenNext build finished but wrote no .open-next directory: check open-next.config.ts and the build output above');
     }
-    // A stop that came in while the output was checked still wins.
-    if (build.stopRequested) throw new BuildStopped();
+    // A stop (or the timeout) that came in while the output was checked still wins.
+    if (build.stopRequested || build.timedOut) throw new BuildStopped();
     const artifactDir = join(scratch, 'artifact');
     await rename(output, artifactDir);
     if (cache !== null) {
