@@ -12,6 +12,7 @@
 // sharp is native code, so its CPU is fixed at build time: ANCHOR_IMAGE_ARCH (`x64` or `arm64`;
 // unset means the building machine's) must match where the image function runs.
 import { createReadStream } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { OpenNextConfig } from '@opennextjs/aws/types/open-next.js';
 
@@ -56,11 +57,65 @@ const localImageLoader = {
   },
 };
 
+// The site must see the protocol its visitor used (`new URL('/x', request.url)` in a route
+// handler, a redirect in middleware). The edge in front says it in x-forwarded-proto (the local
+// edge: http; CloudFront → Function URL: https); two places ignore it and write https://:
+// - OpenNext's Function URL converter (aws-apigw-v2), for the URL routing and middleware see;
+// - Next itself, for pages and route handlers: with trustHostHeader, which OpenNext turns on,
+//   next-server.js builds the request's URL as `https://${host}` (opennextjs-aws issue #969).
+// This converter follows the header in both, and leaves https when it is absent or anything else.
+type Apigw = typeof import('@opennextjs/aws/overrides/converters/aws-apigw-v2.js').default;
+const forwardedHttp = (headers: Record<string, unknown>): boolean => String(headers['x-forwarded-proto'] ?? '').split(',')[0]?.trim().toLowerCase() === 'http';
+const asHttp = (url: string): string => (url.startsWith('https://') ? `http://${url.slice('https://'.length)}` : url);
+
+const visitorProtocolConverter = async (): Promise<Apigw> => {
+  // At build time OpenNext only asks for the name (see byRuntime above).
+  if (!('openNextConfig' in globalThis)) return { name: 'aws-apigw-v2' } as Apigw;
+  followForwardedProtoInNext();
+  const { default: apigw } = await import('@opennextjs/aws/overrides/converters/aws-apigw-v2.js');
+  return {
+    ...apigw,
+    convertFrom: async (event: Parameters<Apigw['convertFrom']>[0]) => {
+      const request = await apigw.convertFrom(event);
+      return forwardedHttp(request.headers) ? { ...request, url: asHttp(request.url) } : request;
+    },
+  };
+};
+
+// Next's NextNodeServer.attachRequestMeta sets the URL pages and route handlers see (request meta
+// `initURL`); run after it, it gets the visitor's protocol back. The server function loads Next
+// from its own node_modules, the same module this require finds; a Next without the method (or
+// with another layout) is left alone.
+function followForwardedProtoInNext(): void {
+  type Meta = { initURL?: string; initProtocol?: string };
+  type Req = { headers: Record<string, unknown> } & Record<symbol, Meta | undefined>;
+  let server: { prototype: { attachRequestMeta?: (this: unknown, req: Req, ...rest: unknown[]) => unknown; anchorFollowsForwardedProto?: boolean } } | undefined;
+  try {
+    server = createRequire(import.meta.url)('next/dist/server/next-server.js').default;
+  } catch {
+    return;
+  }
+  const proto = server?.prototype;
+  const attach = proto?.attachRequestMeta;
+  if (!proto || !attach || proto.anchorFollowsForwardedProto) return;
+  proto.anchorFollowsForwardedProto = true;
+  const META = Symbol.for('NextInternalRequestMeta');
+  proto.attachRequestMeta = function (this: unknown, req: Req, ...rest: unknown[]) {
+    const result = attach.call(this, req, ...rest);
+    const meta = req[META];
+    if (meta?.initURL && forwardedHttp(req.headers)) {
+      meta.initURL = asHttp(meta.initURL);
+      meta.initProtocol = 'http';
+    }
+    return result;
+  };
+}
+
 const config = {
   default: {
     override: {
       wrapper: 'aws-lambda-streaming',
-      converter: 'aws-apigw-v2',
+      converter: visitorProtocolConverter,
       incrementalCache: byRuntime('fs-dev', 's3-lite', (aws) =>
         aws
           ? import('@opennextjs/aws/overrides/incrementalCache/s3-lite.js')

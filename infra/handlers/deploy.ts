@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { BuildEnd, Ports } from '../../src/core/ports/index.js';
 import type { DeployDeps } from '../../src/core/use-cases/deploy.js';
 import { finishBuild, type JobOutcome } from '../../src/core/use-cases/run-build.js';
+import { buildCheckedOut } from '../../src/core/use-cases/supersede.js';
 import { artifactLocation, onAwsPorts } from './platform-ports.js';
 
 const nameValue = z.object({ name: z.string(), value: z.string().nullish() });
@@ -26,6 +27,19 @@ const buildStateChange = z.object({
 
 export type CodeBuildStateChangeEvent = z.input<typeof buildStateChange>;
 
+/** "CodeBuild Build Phase Change": PRE_BUILD succeeding means the commit is checked out. */
+const buildPhaseChange = z.object({
+  'detail-type': z.literal('CodeBuild Build Phase Change'),
+  detail: z.object({
+    'completed-phase': z.string(),
+    'completed-phase-status': z.string(),
+    'build-id': z.string(),
+    'additional-information': z.object({ environment: z.object({ 'environment-variables': z.array(nameValue).optional() }).partial().optional() }).partial().optional(),
+  }),
+});
+
+export type CodeBuildPhaseChangeEvent = z.input<typeof buildPhaseChange>;
+
 export interface DeployHandlerOptions {
   /** Where the build uploaded the deployment's output (the buildspec writes names.ts artifactKey). */
   artifactLocation(project: string, deploymentId: string): string;
@@ -37,8 +51,10 @@ export interface DeployHandlerOptions {
  * exported (ANCHOR_COMMIT_SHA, ANCHOR_COMMIT_MESSAGE). Throws on infrastructure errors, so
  * Lambda's asynchronous retry runs it again.
  */
-export function makeDeployHandler(ports: DeployDeps & Pick<Ports, 'builder' | 'logger'>, options: DeployHandlerOptions): (event: CodeBuildStateChangeEvent) => Promise<{ deploymentId: string | null; outcome: JobOutcome | 'ignored' }> {
+export function makeDeployHandler(ports: DeployDeps & Pick<Ports, 'builder' | 'logger' | 'queue'>, options: DeployHandlerOptions): (event: CodeBuildStateChangeEvent | CodeBuildPhaseChangeEvent) => Promise<{ deploymentId: string | null; outcome: JobOutcome | 'checked-out' | 'ignored' }> {
   return async (raw) => {
+    const phaseChange = buildPhaseChange.safeParse(raw);
+    if (phaseChange.success) return checkedOut(ports, phaseChange.data.detail);
     const parsed = buildStateChange.safeParse(raw);
     if (!parsed.success) {
       ports.logger.warn('deploy: not a CodeBuild state change; ignored', { detailType: (raw as { 'detail-type'?: unknown })?.['detail-type'] });
@@ -67,14 +83,29 @@ export function makeDeployHandler(ports: DeployDeps & Pick<Ports, 'builder' | 'l
   };
 }
 
+/** The build's pre_build phase (the git checkout) succeeded: older deployments of the project stop now. */
+async function checkedOut(ports: DeployDeps & Pick<Ports, 'builder'>, detail: z.infer<typeof buildPhaseChange>['detail']): Promise<{ deploymentId: string | null; outcome: 'checked-out' | 'ignored' }> {
+  const deploymentId = toMap(detail['additional-information']?.environment?.['environment-variables']).get('ANCHOR_DEPLOYMENT_ID');
+  if (!deploymentId || detail['completed-phase'] !== 'PRE_BUILD' || detail['completed-phase-status'] !== 'SUCCEEDED') return { deploymentId: deploymentId ?? null, outcome: 'ignored' };
+  await buildCheckedOut(ports, deploymentId);
+  return { deploymentId, outcome: 'checked-out' };
+}
+
 function buildEnd(status: string, build: { commitSha: string | null; commitMessage: string | null; artifactLocation: string; phases: Array<z.infer<typeof phase>> }): BuildEnd | null {
   if (status === 'SUCCEEDED') {
-    if (!build.commitSha) return { ok: false, stopped: false, reason: 'The build succeeded but did not export ANCHOR_COMMIT_SHA: the buildspec is not anchor’s.', commitSha: null };
+    if (!build.commitSha) return { ok: false, stopped: false, reason: 'The build succeeded but did not export ANCHOR_COMMIT_SHA: the buildspec is not anchor’s.', commitSha: null, checkedOut: true };
     return { ok: true, commitSha: build.commitSha, commitMessage: build.commitMessage, output: { kind: 'uploaded', location: build.artifactLocation } };
   }
-  if (status === 'STOPPED') return { ok: false, stopped: true, reason: 'The build was stopped.', commitSha: build.commitSha };
-  if (status === 'FAILED' || status === 'FAULT' || status === 'TIMED_OUT') return { ok: false, stopped: false, reason: failureReason(build.phases, status), commitSha: build.commitSha };
+  const checkedOut = checkedOutBefore(build.phases);
+  if (status === 'STOPPED') return { ok: false, stopped: true, reason: 'The build was stopped.', commitSha: build.commitSha, checkedOut };
+  if (status === 'FAILED' || status === 'FAULT' || status === 'TIMED_OUT') return { ok: false, stopped: false, reason: failureReason(build.phases, status), commitSha: build.commitSha, checkedOut };
   return null; // IN_PROGRESS: not an end.
+}
+
+/** The buildspec checks the commit out in PRE_BUILD: a build that failed after it had its commit. */
+function checkedOutBefore(phases: Array<z.infer<typeof phase>>): boolean {
+  const failed = phases.find((p) => p['phase-status'] !== undefined && p['phase-status'] !== 'SUCCEEDED');
+  return failed !== undefined && ['BUILD', 'POST_BUILD', 'UPLOAD_ARTIFACTS', 'FINALIZING'].includes(failed['phase-type']);
 }
 
 /** The first phase that did not succeed, with CodeBuild's own words for why ("COMMAND_EXECUTION_ERROR: … npm ci … exit status 1"). */

@@ -115,9 +115,10 @@ export function buildspec(input: BuildspecInput): string {
         commands: [
           'export ANCHOR_REPO_DIR="$CODEBUILD_SRC_DIR/repo"',
           'git init -q "$CODEBUILD_SRC_DIR/repo"',
-          'git -C "$CODEBUILD_SRC_DIR/repo" remote add origin "$ANCHOR_REPO_URL"',
+          // Values from outside come after --end-of-options: git never reads one as an option.
+          'git -C "$CODEBUILD_SRC_DIR/repo" remote add --end-of-options origin "$ANCHOR_REPO_URL"',
           // A push names its commit; a manual deploy names a branch or tag. Shallow either way.
-          'git -C "$CODEBUILD_SRC_DIR/repo" fetch -q --depth 1 origin "${ANCHOR_COMMIT:-$ANCHOR_REF}"',
+          'git -C "$CODEBUILD_SRC_DIR/repo" fetch -q --depth 1 --end-of-options origin "${ANCHOR_COMMIT:-$ANCHOR_REF}"',
           'git -C "$CODEBUILD_SRC_DIR/repo" checkout -q FETCH_HEAD',
           'export ANCHOR_COMMIT_SHA="$(git -C "$CODEBUILD_SRC_DIR/repo" rev-parse HEAD)"',
           'export ANCHOR_COMMIT_MESSAGE="$(git -C "$CODEBUILD_SRC_DIR/repo" log -1 --format=%s)"',

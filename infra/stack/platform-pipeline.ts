@@ -246,12 +246,15 @@ export function pipelineResources(input: PipelineInput): Record<string, Resource
     BuildStateRule: {
       Type: 'AWS::Events::Rule',
       Properties: {
-        Description: 'An anchor build ended: hand it to the deploy function.',
+        Description: 'An anchor build checked out its commit, or ended: hand it to the deploy function.',
         State: 'ENABLED',
         EventPattern: {
           source: ['aws.codebuild'],
-          'detail-type': ['CodeBuild Build State Change'],
-          detail: { 'project-name': [ref('BuildProject')], 'build-status': ['SUCCEEDED', 'FAILED', 'STOPPED'] },
+          $or: [
+            { 'detail-type': ['CodeBuild Build State Change'], detail: { 'project-name': [ref('BuildProject')], 'build-status': ['SUCCEEDED', 'FAILED', 'STOPPED'] } },
+            // Only now do older builds of the project stop (core supersede.ts).
+            { 'detail-type': ['CodeBuild Build Phase Change'], detail: { 'project-name': [ref('BuildProject')], 'completed-phase': ['PRE_BUILD'], 'completed-phase-status': ['SUCCEEDED'] } },
+          ],
         },
         Targets: [{ Id: 'deploy', Arn: getAtt('DeployFunction', 'Arn') }],
       },

@@ -1,4 +1,5 @@
 import { AnchorError } from '../../src/core/errors.js';
+import { FUNCTION_TIMEOUT_SECONDS } from '../../src/core/function-limits.js';
 import { LOG_RETENTION_DAYS, allow, domainOfUrl, getAtt, join, logGroup, ref, serviceRole, sub, type CfnValue, type Resource, type Template } from './cfn.js';
 import { artifactFolder, assertProjectFitsAws, assertStage, buildLogGroupName, projectResourceName } from '../../src/adapters/aws/resource-names.js';
 import { DEFAULT_BEHAVIOURS, MAX_BEHAVIOURS, sortBehaviours, type Behaviour, type Origin } from './project-behaviours.js';
@@ -69,7 +70,7 @@ function siteFunction(input: ProjectTemplateInput, kind: 'server' | 'image', mem
         Handler: 'index.handler',
         Architectures: [input.architecture ?? 'arm64'],
         MemorySize: memory,
-        Timeout: kind === 'server' ? 30 : 25,
+        Timeout: FUNCTION_TIMEOUT_SECONDS[kind],
         Role: getAtt(`${Kind}Role`, 'Arn'),
         Code: { ZipFile: placeholderCode(input.project, invokeModeOf(FUNCTION_WRAPPER[kind]) === 'RESPONSE_STREAM' ? 'stream' : 'buffered') },
         LoggingConfig: { LogGroup: ref(`${Kind}LogGroup`), LogFormat: 'JSON' },

@@ -4,6 +4,7 @@ import { Context } from './context.js';
 import { readCliEnv, silenceAwsSdkNodeWarning, type CliEnv } from './env.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { processIo, type Io } from './io.js';
+import { storageFailure } from './storage-failure.js';
 import { buildProgram } from './program.js';
 
 /**
@@ -25,13 +26,13 @@ export async function main(argv: string[], io: Io = processIo(), env: CliEnv = r
     await program.parseAsync(argv, { from: 'user' });
     return EXIT_CODES.ok;
   } catch (error) {
-    return report(error, io, ctx, wantsJson);
+    return report(error, io, ctx, wantsJson, env);
   } finally {
     await (ctx as Context | null)?.close();
   }
 }
 
-function report(error: unknown, io: Io, ctx: Context | null, wantsJson: boolean): number {
+function report(error: unknown, io: Io, ctx: Context | null, wantsJson: boolean, env: CliEnv): number {
   if (error instanceof CommanderError) {
     // Help and version are not errors; commander already printed them.
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT_CODES.ok;
@@ -41,13 +42,14 @@ function report(error: unknown, io: Io, ctx: Context | null, wantsJson: boolean)
   const anchorError =
     error instanceof AnchorError
       ? error
-      : new AnchorError({
+      : (storageFailure(error, (ctx as Context | null)?.store.home ?? env.anchorHome ?? '~/.anchor') ??
+        new AnchorError({
           code: 'INTERNAL',
           kind: 'internal',
           message: `Something went wrong inside anchor: ${error instanceof Error ? error.message : String(error)}`,
           hint: 'Run again with --verbose for the stack trace, and report it if it keeps happening.',
           cause: error,
-        });
+        }));
   if (wantsJson) {
     io.stdout.write(`${JSON.stringify({ error: { code: anchorError.code, kind: anchorError.kind, message: anchorError.message, hint: anchorError.hint ?? null, ...(anchorError.details ? { details: anchorError.details } : {}) } }, null, 2)}\n`);
   }

@@ -60,6 +60,7 @@ export function buildProgram(makeContext: ContextFactory, onContext: (ctx: Conte
     .option('--concurrency <n>', 'builds that may run at once', '2')
     .option('--build-timeout <minutes>', 'stop and fail a build that runs longer', '30')
     .option('--build-dir <dir>', 'where builds unpack and compile (default: in memory, /dev/shm, when it has room; else on disk)')
+    .option('--function-timeout <seconds>', 'answer 504 when a site has not answered a request by then (default: Lambda\'s, 30 s; 25 s for images)')
     .action(action(() => import('../commands/server.js')));
 
   const projects = program.command('projects').description('register and manage projects');

@@ -45,6 +45,22 @@ export class Ui {
     this.io.stdout.write(`${JSON.stringify(data)}\n`);
   }
 
+  /**
+   * Resolves once stdout has taken what was written so far (a slow pipe, `| less`), so a long
+   * output is produced page by page instead of piling up in memory; at once for a test's strings.
+   */
+  drained(): Promise<void> {
+    const out = this.io.stdout as { writableNeedDrain?: boolean; once?: (event: string, listener: () => void) => unknown; off?: (event: string, listener: () => void) => unknown };
+    if (out.writableNeedDrain !== true || out.once === undefined) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        for (const event of ['drain', 'close', 'error']) out.off?.(event, done);
+        resolve();
+      };
+      for (const event of ['drain', 'close', 'error']) out.once?.(event, done);
+    });
+  }
+
   /** A line of a stream that is the result itself (log lines), on stdout. */
   out(line: string): void {
     this.io.stdout.write(`${line}\n`);

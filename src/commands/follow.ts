@@ -1,4 +1,5 @@
 import { AnchorError } from '../core/errors.js';
+import { isDiskFullReason } from '../core/failure-reasons.js';
 import type { Ports } from '../core/ports/index.js';
 import { followLogs } from '../core/use-cases/deployments.js';
 import type { Context } from '../cli/context.js';
@@ -23,6 +24,10 @@ export async function followDeployment(ctx: Context, ports: Pick<Ports, 'deploym
     if (ctx.flags.json) ctx.ui.jsonLine({ type: 'end', deploymentId, state: end.state, reason: end.reason, url: end.state === 'live' ? siteUrl : null });
     else if (end.state === 'live') ctx.ui.success(`${deploymentId} is live: ${siteUrl}`);
     if (abort.signal.aborted) return;
+    if (end.state === 'failed' && isDiskFullReason(end.reason)) {
+      // The machine failed, not the site: external, like a failure of git or npm.
+      throw new AnchorError({ code: 'DISK_FULL', kind: 'external', message: `Deployment ${deploymentId} failed: ${end.reason}`, hint: 'Free space on the disk the platform builds on (ANCHOR_HOME, or --build-dir), then deploy again; the live site was not changed.' });
+    }
     if (end.state === 'failed' || end.state === 'cancelled') {
       throw new AnchorError({ code: 'DEPLOYMENT_FAILED', kind: 'failed', message: `Deployment ${deploymentId} ${end.state}${end.reason ? `: ${end.reason}` : '.'}`, hint: `Run "anchor deployments show ${deploymentId}" for the details; the live site was not changed.` });
     }

@@ -12,11 +12,17 @@ export default async function logs(ctx: Context, args: string[], options: Record
     await followDeployment(ctx, ports, deployment.id, siteUrl(config, project?.name ?? 'site') ?? '');
     return;
   }
-  const lines = await ports.logs.read(deployment.id, { after: 0 });
-  if (ctx.flags.json) {
-    for (const line of lines) ctx.ui.jsonLine({ type: 'line', deploymentId: deployment.id, n: line.n, at: line.at, text: line.text });
-    return;
+  // Page by page, each written out before the next is read: a 50 MB log needs no 50 MB of memory.
+  let after = 0;
+  for (;;) {
+    const lines = await ports.logs.read(deployment.id, { after, limit: 2000 });
+    if (lines.length === 0) break;
+    for (const line of lines) {
+      if (ctx.flags.json) ctx.ui.jsonLine({ type: 'line', deploymentId: deployment.id, n: line.n, at: line.at, text: line.text });
+      else ctx.ui.out(line.text);
+    }
+    after = lines.at(-1)?.n ?? after;
+    await ctx.ui.drained();
   }
-  for (const line of lines) ctx.ui.out(line.text);
-  if (lines.length === 0) ctx.ui.info(`${deployment.id} has no log lines yet (${deployment.state}).`);
+  if (after === 0 && !ctx.flags.json) ctx.ui.info(`${deployment.id} has no log lines yet (${deployment.state}).`);
 }

@@ -13,9 +13,10 @@ export default async function server(ctx: Context, _args: string[], options: Rec
   const concurrency = parsePositiveInt(options.concurrency ?? 2, '--concurrency');
   const buildTimeoutMs = parsePositiveInt(options.buildTimeout ?? 30, '--build-timeout') * 60_000;
   const buildDir = options.buildDir === undefined ? undefined : resolvePath(String(options.buildDir));
+  const functionTimeoutMs = options.functionTimeout === undefined ? undefined : parsePositiveInt(options.functionTimeout, '--function-timeout') * 1000;
   let running;
   try {
-    running = await ctx.startLocalServer({ dir: config.dir, host, port, concurrency, buildTimeoutMs, buildDir });
+    running = await ctx.startLocalServer({ dir: config.dir, host, port, concurrency, buildTimeoutMs, buildDir, functionTimeoutMs });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new AnchorError({ code: 'PORT_IN_USE', kind: 'conflict', message: `Port ${port} on ${host} is already in use (is another anchor server running?).`, hint: 'Stop the other process, or pass --port <another port>.' });
@@ -28,10 +29,16 @@ export default async function server(ctx: Context, _args: string[], options: Rec
     ...projects.map((p) => `  ${p.name.padEnd(16)} http://${p.name}.localhost:${running.port}   webhook: /webhook/${p.id}`),
   ]);
   await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
-  ctx.ui.info('Stopping: running builds are stopped and will start again with the next server.');
+  ctx.ui.info('Stopping: running builds are stopped and will start again with the next server (a second Ctrl-C stops at once).');
+  // The listeners are gone: a second signal ends the process at once (what is left, the next
+  // server reaps), for an operator who does not want to wait.
   await running.close();
 }

@@ -45,6 +45,11 @@ const GITHUB_SLUG = /^([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\/([A-Za-z0-9._-]{1,100
  */
 export function parseRepo(value: string, resolvePath: (p: string) => string | null): RepoRef {
   const trimmed = value.trim();
+  // The URL reaches git as an argument: nothing git could read as an option (a folder named
+  // "-x" is passed as ./-x), no control characters, and no spaces in a URL.
+  // eslint-disable-next-line no-control-regex
+  if (trimmed.startsWith('-') || /[\x00-\x1f\x7f]/.test(trimmed)) throw repoInvalid(value);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) && /\s/.test(trimmed)) throw repoInvalid(value);
   if (trimmed.startsWith('https://') || trimmed.startsWith('http://')) {
     const gh = /^https?:\/\/github\.com\/([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(trimmed);
     if (gh?.[1] && gh[2]) return { kind: 'github', owner: gh[1], name: gh[2], url: `https://github.com/${gh[1]}/${gh[2]}.git` };
@@ -57,7 +62,11 @@ export function parseRepo(value: string, resolvePath: (p: string) => string | nu
   if (slug?.[1] && slug[2] && !trimmed.startsWith('.')) {
     return { kind: 'github', owner: slug[1], name: slug[2].replace(/\.git$/, ''), url: `https://github.com/${slug[1]}/${slug[2].replace(/\.git$/, '')}.git` };
   }
-  throw new AnchorError({
+  throw repoInvalid(value);
+}
+
+function repoInvalid(value: string): AnchorError {
+  return new AnchorError({
     code: 'REPO_INVALID',
     kind: 'usage',
     message: `--repo "${value}" is neither an existing directory, a file:// or https:// git URL, nor a GitHub owner/name.`,

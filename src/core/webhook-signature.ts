@@ -5,10 +5,13 @@ export function signPayload(secret: string, body: Uint8Array | string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
-/** Constant-time check against each accepted secret (current, and the previous one during a rotation). */
+/**
+ * Constant-time check against each accepted secret (current, and the previous one during a
+ * rotation). GitHub writes the digest in lower-case hex, and nothing else is accepted.
+ */
 export function verifySignature(secrets: readonly string[], body: Uint8Array, header: string | undefined): boolean {
-  if (!header || !/^sha256=[0-9a-f]{64}$/i.test(header)) return false;
-  const given = Buffer.from(header.slice(7).toLowerCase(), 'hex');
+  if (!header || !/^sha256=[0-9a-f]{64}$/.test(header)) return false;
+  const given = Buffer.from(header.slice(7), 'hex');
   let ok = false;
   for (const secret of secrets) {
     const expected = createHmac('sha256', secret).update(body).digest();

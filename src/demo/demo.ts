@@ -20,6 +20,8 @@ const env = { ...readCliEnv().baseEnv, ANCHOR_HOME: join(home, '.anchor'), NEXT_
 const bold = (s: string) => (process.stdout.isTTY ? `\u001b[1m${s}\u001b[22m` : s);
 const dim = (s: string) => (process.stdout.isTTY ? `\u001b[2m${s}\u001b[22m` : s);
 let server = null as ChildProcess | null;
+/** The `anchor` commands running now (a `logs --follow`): stopped with the demo. */
+const commands = new Set<ChildProcess>();
 
 function step(text: string): void {
   process.stdout.write(`\n${bold(`▌ ${text}`)}\n`);
@@ -30,6 +32,8 @@ function anchor(args: string[], options: { quiet?: boolean } = {}): Promise<stri
   process.stdout.write(`${dim('$')} anchor ${args.join(' ')}\n`);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    commands.add(child);
+    child.once('exit', () => commands.delete(child));
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
@@ -116,7 +120,9 @@ async function main(): Promise<void> {
 
   step('4. Start the platform: webhooks, builds and the edge on one port');
   process.stdout.write(`${dim('$')} anchor server &\n`);
-  server = spawn(process.execPath, [bin, 'server'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // In a process group of its own: a Ctrl-C in the terminal reaches the demo alone, which then
+  // stops the server once (a second signal would make it stop at once, without cleaning up).
+  server = spawn(process.execPath, [bin, 'server'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   server.stderr?.on('data', () => undefined);
   await new Promise<void>((resolve, reject) => {
     server?.stdout?.on('data', (chunk: Buffer) => {
@@ -174,6 +180,38 @@ async function main(): Promise<void> {
   );
 }
 
+/**
+ * Stops the server (and with it the site's processes) and any `anchor` command still running,
+ * once: a second SIGTERM would make the server stop at once, without cleaning up.
+ */
+let stopped: Promise<void> | null = null;
+function stopAll(): Promise<void> {
+  stopped ??= (async () => {
+    for (const child of commands) child.kill('SIGTERM');
+    if (server && server.exitCode === null && server.signalCode === null) {
+      const exited = new Promise((resolve) => server?.once('exit', resolve));
+      server.kill('SIGTERM');
+      await exited;
+    }
+  })();
+  return stopped;
+}
+
+// Stopped from outside (SIGTERM from a process manager or `npm run demo` being stopped, Ctrl-C):
+// the server must not be left running on its own.
+let stopping = false;
+for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`\nStopping the demo (${signal}): the server and its sites stop too.\n`);
+    void stopAll().finally(() => {
+      rmSync(home, { recursive: true, force: true });
+      process.exit(code);
+    });
+  });
+}
+
 let failed = false;
 try {
   await main();
@@ -181,11 +219,7 @@ try {
   failed = true;
   process.stderr.write(`\n✖ The demo stopped: ${error instanceof Error ? error.message : String(error)}\n  (anchor's files are in ${home})\n`);
 } finally {
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server?.once('exit', resolve));
-    server.kill('SIGTERM');
-    await exited;
-  }
+  await stopAll();
   if (!failed) rmSync(home, { recursive: true, force: true });
   process.exitCode = failed ? 1 : 0;
 }

@@ -108,7 +108,9 @@ afterEach(async () => {
 
 /** A push as API Gateway v2 hands it to the webhook function: base64 body, signed with the project's secret. */
 function pushEvent(sha: string) {
-  const body = Buffer.from(JSON.stringify({ ref: 'refs/heads/main', after: sha, head_commit: { id: sha, message: `Commit ${sha.slice(0, 7)}` }, pusher: { name: 'octocat' } }));
+  // GitHub names the repository in every push; anchor builds only pushes to the project's own.
+  const repository = { full_name: 'acme/shop', clone_url: 'https://github.com/acme/shop.git' };
+  const body = Buffer.from(JSON.stringify({ ref: 'refs/heads/main', after: sha, head_commit: { id: sha, message: `Commit ${sha.slice(0, 7)}` }, pusher: { name: 'octocat' }, repository }));
   const signature = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
   return {
     rawPath: `/webhook/${w.project.id}`,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { DeploymentState } from '../../src/core/deployment.js';
 import type { Project } from '../../src/core/project.js';
 import { addProject } from '../../src/core/use-cases/projects.js';
-import { startLocalServer, type LocalServer } from '../../src/adapters/local/server/create-local-server.js';
+import { startLocalServer, type LocalServer, type LocalServerOptions } from '../../src/adapters/local/server/create-local-server.js';
 import { readCliEnv } from '../../src/cli/env.js';
 import { signedDelivery, pushPayload } from '../fakes/github-push.js';
 import { FixtureRepo } from '../unit/process-builder-fixture.js';
@@ -24,7 +24,7 @@ export class LocalPlatformHarness {
   project!: Project;
   webhookSecret!: string;
 
-  async start(options: { project?: string; concurrency?: number; env?: Record<string, string> } = {}): Promise<this> {
+  async start(options: { project?: string; concurrency?: number; env?: Record<string, string>; server?: Partial<LocalServerOptions> } = {}): Promise<this> {
     await this.startServer(options);
     const { project, webhook } = await addProject(
       { ...this.server.ports, repoHooks: null },
@@ -35,7 +35,7 @@ export class LocalPlatformHarness {
     return this;
   }
 
-  async startServer(options: { concurrency?: number } = {}): Promise<void> {
+  async startServer(options: { concurrency?: number; server?: Partial<LocalServerOptions> } = {}): Promise<void> {
     this.server = await startLocalServer({
       dir: join(this.home, 'platform'),
       // What `anchor server` passes its builds (PATH, CA certificates, proxies…), with a home of its own.
@@ -46,6 +46,7 @@ export class LocalPlatformHarness {
       port: 0,
       concurrency: options.concurrency ?? 2,
       logStream: { write: () => true },
+      ...options.server,
     });
   }
 

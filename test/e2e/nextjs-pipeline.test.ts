@@ -32,6 +32,10 @@ describe('a real Next.js app through the local pipeline', () => {
     expect(text(home.body, 'version')).toBe('version: v1');
     const api = await platform.site('/api/hello');
     expect(api.headers['content-type']).toMatch(/application\/json/);
+    // A redirect the site builds from request.url keeps the visitor's protocol (plain http here).
+    const back = await platform.site('/api/back-home');
+    expect(back.status).toBe(307);
+    expect(back.headers.location).toBe(`http://site.localhost:${platform.server.port}/`);
     const script = /src="(\/_next\/static\/[^"]+\.js)"/.exec(home.body)?.[1] ?? '';
     const asset = await platform.site(script);
     expect(asset.status).toBe(200);
@@ -67,9 +71,9 @@ describe('a real Next.js app through the local pipeline', () => {
     expect(text(changed.body, 'greeting')).toBe('Hello again');
 
     await rollback(platform.server.ports, { project: 'site' });
-    const back = await platform.site('/');
-    expect(text(back.body, 'version')).toBe('version: v1');
-    expect(text(back.body, 'greeting')).toBe('Hello, Phnom Penh');
+    const rolledBack = await platform.site('/');
+    expect(text(rolledBack.body, 'version')).toBe('version: v1');
+    expect(text(rolledBack.body, 'greeting')).toBe('Hello, Phnom Penh');
 
     // Builds ran where the server said (in memory when there was room); nothing of them is left.
     const root = platform.server.buildRoot;

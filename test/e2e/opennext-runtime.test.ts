@@ -95,6 +95,14 @@ describe('OpenNext handlers in child processes (real sample app build)', () => {
     expect(JSON.parse(answer.text)).toEqual({ hello: 'world', greeting: 'Hello from the test' });
   });
 
+  it('gives the site the protocol its visitor used in request.url (a redirect built from it keeps it)', async () => {
+    for (const proto of ['http', 'https']) {
+      const answer = await request(server.url, '/api/back-home', { headers: { 'x-forwarded-proto': proto } });
+      expect(answer.status).toBe(307);
+      expect(answer.headers.location).toBe(`${proto}://sample.localhost:${new URL(server.url).port}/`);
+    }
+  });
+
   it('passes request bodies and cookies in, and Set-Cookie out', async () => {
     const answer = await request(server.url, '/api/hello', {
       method: 'POST',

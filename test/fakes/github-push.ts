@@ -6,11 +6,18 @@ const require = createRequire(import.meta.url);
 const examples = require('@octokit/webhooks-examples/api.github.com/index.json') as Array<{ name: string; examples: Array<Record<string, unknown>> }>;
 
 /** GitHub's own published push example (from @octokit/webhooks-examples), retargeted. */
-export function pushPayload(input: { ref: string; after: string; message?: string; deleted?: boolean; pusher?: string }): Record<string, unknown> {
+export function pushPayload(input: { ref: string; after: string; message?: string; deleted?: boolean; pusher?: string; repository?: string }): Record<string, unknown> {
   const base = examples.find((e) => e.name === 'push')?.examples.find((e) => !(e.deleted as boolean)) ?? {};
   const headCommit = { ...(base.head_commit as Record<string, unknown>), id: input.after, message: input.message ?? 'A change' };
+  const repository = structuredClone(base.repository) as Record<string, unknown>;
+  if (input.repository) {
+    const [owner = '', name = ''] = input.repository.split('/');
+    Object.assign(repository, { name, full_name: input.repository, html_url: `https://github.com/${input.repository}`, clone_url: `https://github.com/${input.repository}.git`, git_url: `git://github.com/${input.repository}.git`, ssh_url: `git@github.com:${input.repository}.git` });
+    Object.assign(repository.owner as Record<string, unknown>, { name: owner, login: owner });
+  }
   return {
     ...structuredClone(base),
+    repository,
     ref: input.ref,
     after: input.deleted ? '0000000000000000000000000000000000000000' : input.after,
     deleted: input.deleted ?? false,

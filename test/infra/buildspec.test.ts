@@ -136,4 +136,22 @@ describe('embedded buildspec', () => {
     expect(readFileSync(calls, 'utf8')).toContain('pnpm install --frozen-lockfile');
     expect(execFileSync('unzip', ['-p', join(root, 's3', 'artifacts', artifactKey('shop', 'd_02')), 'assets/page.txt'], { encoding: 'utf8' })).toBe('second');
   });
+
+  it('never lets git read a ref or commit as an option (--upload-pack runs nothing)', () => {
+    const { root, bin } = setup('package-lock.json');
+    const src = join(root, 'codebuild-src');
+    mkdirSync(src);
+    const pwned = join(root, 'pwned');
+    for (const value of [{ ANCHOR_COMMIT: `--upload-pack=touch ${pwned};git-upload-pack` }, { ANCHOR_COMMIT: '', ANCHOR_REF: `--upload-pack=touch ${pwned};git-upload-pack` }]) {
+      expect(() =>
+        runBuildspec(
+          { CODEBUILD_SRC_DIR: src, ANCHOR_REPO_URL: `file://${join(root, 'repo')}`, ANCHOR_REF: 'main', ANCHOR_ROOT: 'site', ANCHOR_PROJECT: 'shop', ANCHOR_DEPLOYMENT_ID: 'd_04', ARTIFACTS_BUCKET: 'artifacts', ...value },
+          bin,
+          src,
+        ),
+      ).toThrow();
+      rmSync(join(src, 'repo'), { recursive: true, force: true });
+    }
+    expect(existsSync(pwned)).toBe(false);
+  });
 });

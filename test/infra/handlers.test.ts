@@ -9,7 +9,7 @@ import type { Ports } from '../../src/core/ports/index.js';
 import type { Project } from '../../src/core/project.js';
 import { addProject } from '../../src/core/use-cases/projects.js';
 import { bundleHandlers } from '../../infra/bundle-handlers.js';
-import { makeDeployHandler, type CodeBuildStateChangeEvent } from '../../infra/handlers/deploy.js';
+import { makeDeployHandler, type CodeBuildPhaseChangeEvent, type CodeBuildStateChangeEvent } from '../../infra/handlers/deploy.js';
 import { readHandlerEnv } from '../../infra/handlers/env.js';
 import { makeOrchestratorHandler, type SqsEvent } from '../../infra/handlers/orchestrator.js';
 import { makeWebhookHandler, type HttpApiEvent } from '../../infra/handlers/webhook.js';
@@ -137,6 +137,24 @@ function codeBuildEvent(status: 'SUCCEEDED' | 'FAILED', deploymentId: string, ex
   } as unknown as CodeBuildStateChangeEvent;
 }
 
+/** CodeBuild's "Build Phase Change" event for one of anchor's builds. */
+function codeBuildPhaseEvent(phase: string, status: string, deploymentId: string): CodeBuildPhaseChangeEvent {
+  const state = codeBuildEvent('SUCCEEDED', deploymentId);
+  return {
+    ...state,
+    'detail-type': 'CodeBuild Build Phase Change',
+    detail: {
+      'completed-phase': phase,
+      'completed-phase-status': status,
+      'completed-phase-context': '[]',
+      'project-name': 'anchor-dev-build',
+      'build-id': state.detail['build-id'],
+      'additional-information': { environment: state.detail['additional-information']?.environment },
+      version: '1',
+    },
+  } as CodeBuildPhaseChangeEvent;
+}
+
 /** A `.open-next/` the deployer accepts: a server function, the image function with sharp, one asset. */
 function openNextOutput(): string {
   const out = join(dir, 'downloaded', '.open-next');
@@ -185,7 +203,7 @@ describe('orchestrator handler (SQS batch)', () => {
     const ok = await queuedDeployment();
     // A second project, so the two deployments do not supersede each other.
     const other = await addProject({ ...ports, repoHooks: null }, { name: 'blog', repo: { kind: 'github', owner: 'Codertocat', name: 'Blog', url: 'https://github.com/Codertocat/Blog.git' }, branch: 'main', root: '', webhookBaseUrl: 'https://x' });
-    const response = await makeWebhookHandler(ports)(httpApiEvent(other.project.id, signedDelivery(other.webhook.secret, pushPayload({ ref: 'refs/heads/main', after: 'a'.repeat(40) }))));
+    const response = await makeWebhookHandler(ports)(httpApiEvent(other.project.id, signedDelivery(other.webhook.secret, pushPayload({ ref: 'refs/heads/main', after: 'a'.repeat(40), repository: 'Codertocat/Blog' }))));
     const failing = (JSON.parse(response.body) as { deploymentId: string }).deploymentId;
     builder.refuse(failing);
 
@@ -218,8 +236,8 @@ describe('orchestrator handler (SQS batch)', () => {
 });
 
 describe('deploy handler (EventBridge CodeBuild state change)', () => {
-  async function building(): Promise<string> {
-    const id = await queuedDeployment();
+  async function building(after = SHA): Promise<string> {
+    const id = await queuedDeployment(after);
     const [job] = await ports.queue.receive({ visibilityMs: 60_000, max: 1 });
     await makeOrchestratorHandler(ports)({ Records: [sqsRecord(job!.job)] } as SqsEvent);
     expect((await ports.deployments.get(id))?.state).toBe('building');
@@ -244,6 +262,27 @@ describe('deploy handler (EventBridge CodeBuild state change)', () => {
     expect(result).toEqual({ deploymentId: id, outcome: 'live' });
     expect(await ports.deployments.get(id)).toMatchObject({ state: 'live', commitSha: SHA, commitMessage: 'Fix the header' });
     expect((await ports.deployments.getLive(project.id))?.deploymentId).toBe(id);
+  });
+
+  it('a newer push stops an older build only once CodeBuild has checked its commit out (same core rule as locally)', async () => {
+    const running = await building();
+    const bogus = await building('b'.repeat(40));
+    const handler = makeDeployHandler(ports, { artifactLocation: () => openNextOutput() });
+    // The bogus push's build started; the running one goes on.
+    expect((await ports.deployments.get(running))?.state).toBe('building');
+    expect(builder.stopped).toEqual([]);
+    // Its commit does not exist: it fails in pre_build, the git checkout, and replaces nothing.
+    const failed = await handler(codeBuildEvent('FAILED', bogus, { failedPhase: { type: 'PRE_BUILD', context: ['COMMAND_EXECUTION_ERROR: Error while executing command: git fetch. Reason: exit status 128'] } }));
+    expect(failed.outcome).toBe('failed');
+    expect((await ports.deployments.get(running))?.state).toBe('building');
+    expect(builder.stopped).toEqual([]);
+
+    // A real push: once its pre_build succeeds, the older build is superseded and stopped.
+    const real = await building('c'.repeat(40));
+    expect(await handler(codeBuildPhaseEvent('PRE_BUILD', 'SUCCEEDED', real))).toEqual({ deploymentId: real, outcome: 'checked-out' });
+    const older = await ports.deployments.get(running);
+    expect(older).toMatchObject({ state: 'superseded', reason: `A newer deployment (${real}) replaced it.` });
+    expect(builder.stopped).toEqual([older?.buildId]);
   });
 
   it('an event for a build anchor did not start is ignored', async () => {

@@ -125,9 +125,11 @@ describe('platform template', () => {
     const mapping = props(template, 'OrchestratorQueueMapping');
     expect(mapping['FunctionResponseTypes']).toEqual(['ReportBatchItemFailures']);
     expect(mapping['EventSourceArn']).toEqual({ 'Fn::GetAtt': ['BuildQueue', 'Arn'] });
-    const pattern = props(template, 'BuildStateRule')['EventPattern'] as Record<string, CfnValue>;
-    expect(pattern['detail-type']).toEqual(['CodeBuild Build State Change']);
-    expect(pattern['detail']).toMatchObject({ 'project-name': [{ Ref: 'BuildProject' }] });
+    const pattern = props(template, 'BuildStateRule')['EventPattern'] as { $or: Array<Record<string, CfnValue>> };
+    // A build's end, and its checkout (only then do older builds of the project stop).
+    expect(pattern.$or.map((p) => p['detail-type'])).toEqual([['CodeBuild Build State Change'], ['CodeBuild Build Phase Change']]);
+    for (const p of pattern.$or) expect(p['detail']).toMatchObject({ 'project-name': [{ Ref: 'BuildProject' }] });
+    expect(pattern.$or[1]?.['detail']).toMatchObject({ 'completed-phase': ['PRE_BUILD'], 'completed-phase-status': ['SUCCEEDED'] });
     expect(props(template, 'BuildProject')['Environment']).toMatchObject({ ComputeType: 'BUILD_GENERAL1_SMALL' });
   });
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BuildWorker } from '../../src/adapters/local/server/build-worker.js';
 import { createLocalPorts, type LocalPlatform } from '../../src/adapters/local/create-local-ports.js';
 import type { Ports } from '../../src/core/ports/index.js';
@@ -59,5 +59,37 @@ describe('the local build worker', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(builder.started.map((b) => b.deploymentId)).toEqual([deployment.id]);
     expect((await ports.deployments.get(deployment.id))?.state).toBe('building');
+  });
+
+  it('while the queue keeps failing (a full disk), it looks again after a growing pause and logs the streak once', async () => {
+    vi.useFakeTimers();
+    try {
+      const lines: Array<{ level: string; message: string }> = [];
+      const logger = { info: (message: string) => lines.push({ level: 'info', message }), warn: (message: string) => lines.push({ level: 'warn', message }), error: (message: string) => lines.push({ level: 'error', message }) };
+      // What better-sqlite3 throws when the disk under the file is full.
+      const full = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+      const receive = local.queue.receive.bind(local.queue);
+      let looks = 0;
+      local.queue.receive = async () => {
+        looks += 1;
+        throw full;
+      };
+      worker = new BuildWorker({ ...local.ports, builder }, local.queue, logger, { concurrency: 1, pollMs: 250 });
+      worker.start();
+      await vi.advanceTimersByTimeAsync(60_000);
+      // At 4 looks a second that would be 240 looks and 240 error lines.
+      expect(looks).toBeLessThanOrEqual(10);
+      expect(lines.filter((l) => l.level === 'error')).toEqual([{ level: 'error', message: 'build worker: the disk is full; waiting for space' }]);
+
+      // Space again: the next look succeeds, says so, and the worker builds.
+      local.queue.receive = receive;
+      const deployment = await requestDeploy(local.ports, { project: 'shop' });
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(lines.at(-1)).toEqual({ level: 'info', message: 'build worker: the queue answers again' });
+      expect(builder.started.map((b) => b.deploymentId)).toEqual([deployment.id]);
+    } finally {
+      await worker.stop();
+      vi.useRealTimers();
+    }
   });
 });

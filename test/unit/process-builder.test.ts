@@ -110,7 +110,7 @@ describe('ProcessBuilder', () => {
     repo.commit(appFiles(), 'Only commit');
     const missingCommit = 'a'.repeat(40);
     const noCommit = await build({ commitSha: missingCommit });
-    expect(noCommit.end).toEqual({ ok: false, stopped: false, reason: `git checkout failed: commit ${missingCommit} not found on branch main`, commitSha: missingCommit });
+    expect(noCommit.end).toEqual({ ok: false, stopped: false, reason: `git checkout failed: commit ${missingCommit} not found on branch main`, commitSha: missingCommit, checkedOut: false });
 
     const noBranch = await build({ ref: 'release' });
     if (noBranch.end.ok) throw new Error('expected a failure');
@@ -120,7 +120,7 @@ describe('ProcessBuilder', () => {
   it('explains a root directory that is not in the repository', async () => {
     const sha = repo.commit(appFiles(), 'Flat repo');
     const { end } = await build({ root: 'apps/web' });
-    expect(end).toEqual({ ok: false, stopped: false, reason: `root directory "apps/web" not found in the repository at ${sha.slice(0, 12)}: check the project's --root`, commitSha: sha });
+    expect(end).toEqual({ ok: false, stopped: false, reason: `root directory "apps/web" not found in the repository at ${sha.slice(0, 12)}: check the project's --root`, commitSha: sha, checkedOut: true });
   });
 
   it('stop kills every process of the build, even ones that left the process group or ignore SIGTERM', async () => {

@@ -11,11 +11,17 @@ export interface BuildRequest {
   env: Record<string, string>;
   /** Every line the build prints, already split; the core masks secrets before storing it. */
   onLine: (line: string) => void;
+  /**
+   * Called once the commit is checked out: the push is real, and only now does this deployment
+   * replace older ones. A remote builder reports it as an event instead (core `buildCheckedOut`).
+   */
+  onCheckedOut?: (commitSha: string) => void;
 }
 
 export type BuildEnd =
   | { ok: true; commitSha: string; commitMessage: string | null; output: BuildOutput }
-  | { ok: false; stopped: boolean; reason: string; commitSha: string | null };
+  /** `checkedOut`: whether the commit had been checked out; a build that never got it replaced nothing. */
+  | { ok: false; stopped: boolean; reason: string; commitSha: string | null; checkedOut: boolean };
 
 /**
  * Contract: `start` returns once the build runs. A builder that runs the build in this process's

@@ -28,6 +28,15 @@ async function toEnvVar(deps: EnvDeps, projectId: string, input: { key: string; 
     if (error instanceof AnchorError && line !== undefined) throw new AnchorError({ code: error.code, kind: error.kind, message: where + error.message, hint: error.hint });
     throw error;
   }
+  if (input.value.includes('\0')) {
+    // No process can be given it: every later build and function start would fail on it.
+    throw new AnchorError({
+      code: 'ENV_VALUE_INVALID',
+      kind: 'usage',
+      message: `${where}The value of ${input.key} contains a NUL byte, which no environment variable can hold.`,
+      hint: 'Remove the NUL character (\\0) from the value; for binary data, store it base64-encoded.',
+    });
+  }
   const valueBytes = utf8Bytes(input.value);
   if (valueBytes > MAX_VALUE_BYTES) {
     throw new AnchorError({

@@ -1,4 +1,5 @@
 import { AnchorError } from '../errors.js';
+import { assertBranchName, parseRepoRoot } from '../git-names.js';
 import { assertProjectName, type Project, type RepoRef } from '../project.js';
 import type { Ports } from '../ports/index.js';
 
@@ -33,6 +34,8 @@ export async function addProject(
   input: { name: string; repo: RepoRef; branch: string; root: string; webhookBaseUrl: string },
 ): Promise<{ project: Project; webhook: WebhookInfo }> {
   assertProjectName(input.name);
+  assertBranchName(input.branch);
+  const root = parseRepoRoot(input.root);
   if (await deps.projects.get(input.name)) {
     throw new AnchorError({
       code: 'PROJECT_EXISTS',
@@ -47,7 +50,7 @@ export async function addProject(
     id: deps.ids.next('p'),
     repo: input.repo,
     branch: input.branch,
-    root: input.root,
+    root,
     webhookSecret: await deps.secrets.seal(secret),
     previousWebhookSecret: null,
     githubHookId: null,

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { Deployment } from '../deployment.js';
+import { isCommitSha, isValidRefName } from '../git-names.js';
 import type { Ports } from '../ports/index.js';
+import type { Project } from '../project.js';
 import { verifySignature } from '../webhook-signature.js';
 import { enqueueDeployment } from './request-deploy.js';
 
@@ -19,13 +21,19 @@ export interface WebhookResponse {
   body: { message: string; deploymentId?: string };
 }
 
+// The ref and the commits reach git: a ref git would read as an option, or a "commit" that is
+// not a commit id, is refused here, before anything is created.
+const commitSha = z.string().refine(isCommitSha, 'a commit id is 40 or 64 lower-case hex digits');
 const pushPayload = z.object({
-  ref: z.string(),
-  after: z.string(),
+  ref: z.string().refine((ref) => isValidRefName(ref) && !ref.startsWith('-'), 'not a git ref name'),
+  after: commitSha,
+  before: commitSha.optional(),
   deleted: z.boolean().optional(),
   head_commit: z.object({ id: z.string(), message: z.string() }).nullable().optional(),
   pusher: z.object({ name: z.string() }).partial().optional(),
+  repository: z.object({ full_name: z.string(), clone_url: z.string().optional() }).optional(),
 });
+type PushPayload = z.infer<typeof pushPayload>;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -57,8 +65,13 @@ export async function receiveWebhook(deps: WebhookDeps, request: WebhookRequest)
     return { status: 400, body: { message: 'The body is not valid JSON (the webhook content type must be application/json).' } };
   }
   const parsed = pushPayload.safeParse(json);
-  if (!parsed.success) return { status: 400, body: { message: 'The body is not a GitHub push payload (ref and after are required).' } };
+  if (!parsed.success) {
+    const fields = [...new Set(parsed.error.issues.map((issue) => issue.path.join('.') || 'body'))].join(', ');
+    return { status: 400, body: { message: `The body is not a GitHub push payload: ${fields} ${fields.includes(',') ? 'are' : 'is'} missing or malformed (ref must be a git ref, after and before full commit ids).` } };
+  }
   const push = parsed.data;
+  const otherRepository = repositoryMismatch(project, push);
+  if (otherRepository) return { status: 400, body: { message: otherRepository } };
 
   if (await deps.deliveries.seen(deliveryId)) return { status: 200, body: { message: `Delivery ${deliveryId} was received before; nothing new was queued.` } };
   if (push.ref !== `refs/heads/${project.branch}`) return { status: 202, body: { message: `Ignored: ${push.ref} is not ${project.name}'s branch (${project.branch}).` } };
@@ -84,4 +97,18 @@ export async function receiveWebhook(deps: WebhookDeps, request: WebhookRequest)
     return { status: 200, body: { message: `Delivery ${deliveryId} was received before; nothing new was queued.` } };
   }
   return { status: 202, body: { message: `Queued deployment ${deployment.id} of ${push.after.slice(0, 7)}.`, deploymentId: deployment.id } };
+}
+
+/**
+ * A project whose repository is on GitHub builds only pushes to that repository: a push that names
+ * another one (a webhook secret reused across repositories, a hook copied to a fork) is refused.
+ * GitHub compares owner and repository names without regard to case.
+ */
+function repositoryMismatch(project: Project, push: PushPayload): string | null {
+  if (project.repo.kind !== 'github') return null;
+  const expected = `${project.repo.owner}/${project.repo.name}`.toLowerCase();
+  const named = push.repository?.full_name.toLowerCase();
+  const cloneUrl = push.repository?.clone_url?.toLowerCase();
+  if (named === expected && (cloneUrl === undefined || cloneUrl === project.repo.url.toLowerCase())) return null;
+  return `This push is for ${push.repository ? push.repository.full_name : 'no repository'}, not ${project.name}'s repository ${project.repo.owner}/${project.repo.name}: nothing was built. If the repository was renamed or moved, add the project again with its new --repo.`;
 }

@@ -1,5 +1,5 @@
 import type { Deployment, Trigger } from '../deployment.js';
-import { AnchorError } from '../errors.js';
+import { assertDeployRef, isCommitSha } from '../git-names.js';
 import type { Project } from '../project.js';
 import type { Ports } from '../ports/index.js';
 import { getProject } from './projects.js';
@@ -39,16 +39,12 @@ export async function enqueueDeployment(
   return deployment;
 }
 
-const FULL_SHA = /^[0-9a-f]{40}$/;
-
 /** `anchor deploy`: build the branch head, or a given ref, now, without a push. */
 export async function requestDeploy(deps: EnqueueDeps & Pick<Ports, 'projects'>, input: { project: string; ref?: string | undefined }): Promise<Deployment> {
   const project = await getProject(deps, input.project);
   const ref = input.ref?.trim() || project.branch;
-  if (ref.startsWith('-') || /\s/.test(ref)) {
-    throw new AnchorError({ code: 'REF_INVALID', kind: 'usage', message: `"${ref}" is not a git ref.`, hint: 'Pass a branch, tag or commit, e.g. --ref main or --ref 1a2b3c4.' });
-  }
-  const commitSha = FULL_SHA.test(ref) ? ref : null;
+  assertDeployRef(ref);
+  const commitSha = isCommitSha(ref) ? ref : null;
   return enqueueDeployment(deps, project, {
     ref,
     commitSha,

@@ -1,20 +1,23 @@
 import { ACTIVE_STATES, isEnded, type Deployment } from '../deployment.js';
-import { errorMessage } from '../errors.js';
-import { LogWriter } from '../log-writer.js';
+import { AnchorError, errorMessage } from '../errors.js';
+import { diskFullReason } from '../failure-reasons.js';
+import { BUILD_OUTPUT_CAP_BYTES, LogWriter } from '../log-writer.js';
 import type { BuildEnd, DeadLetter, Ports, ReceivedJob } from '../ports/index.js';
 import { deployBuilt, type DeployDeps } from './deploy.js';
 import { resolveEnv } from './env.js';
+import { buildCheckedOut, planOlder, resumeOlder, supersede, waitForNewer } from './supersede.js';
 
 export type BuildDeps = DeployDeps & Pick<Ports, 'builder' | 'envVars' | 'queue'>;
 
-export type JobOutcome = 'skipped' | 'superseded' | 'started' | 'stopped' | 'failed' | 'live' | 'not-live';
+/** `waiting`: a newer deployment of the project will replace this one if its commit checks out (supersede.ts). */
+export type JobOutcome = 'skipped' | 'superseded' | 'waiting' | 'started' | 'stopped' | 'failed' | 'live' | 'not-live';
 
 /**
  * DESIGN.md pipeline step 2, for one job from the queue. Returns when the job may be acked: the
  * deployment reached an end, or (remote builder) the build is running and its end will arrive as
  * an event. Throws only on infrastructure errors, so the queue retries the job.
  */
-export async function runBuildJob(deps: BuildDeps, received: Pick<ReceivedJob, 'job' | 'attempt'>): Promise<JobOutcome> {
+export async function runBuildJob(deps: BuildDeps, received: Pick<ReceivedJob, 'job' | 'attempt'>, options: { logCapBytes?: number } = {}): Promise<JobOutcome> {
   const deployment = await deps.deployments.get(received.job.deploymentId);
   if (!deployment || (isEnded(deployment.state) && deployment.state !== 'live')) return 'skipped';
   if (deployment.state === 'live' || deployment.state === 'retired') return 'skipped';
@@ -23,10 +26,14 @@ export async function runBuildJob(deps: BuildDeps, received: Pick<ReceivedJob, '
     await fail(deps, deployment, 'Its project was removed before the build started.');
     return 'failed';
   }
-  const newer = await newerDeployment(deps, deployment);
-  if (newer) {
-    await supersede(deps, deployment, newer);
+  const plan = await planOlder(deps, deployment);
+  if (plan.kind === 'supersede') {
+    await supersede(deps, deployment, plan.by);
     return 'superseded';
+  }
+  if (plan.kind === 'wait') {
+    await waitForNewer(deps, deployment, plan.for);
+    return 'waiting';
   }
   if (deployment.state === 'built' || deployment.state === 'deploying') {
     // The worker died after the build: deploy the stored artifact instead of building again.
@@ -34,12 +41,13 @@ export async function runBuildJob(deps: BuildDeps, received: Pick<ReceivedJob, '
   }
 
   const now = deps.clock.now().toISOString();
-  const building = await deps.deployments.transition(deployment.id, ['queued', 'building'], 'building', now);
+  // A first try finds it queued; a second job for a deployment already building (a resumed one
+  // whose first job came late) is not another build. A retry takes the build over.
+  const building = await deps.deployments.transition(deployment.id, received.attempt > 1 ? ['queued', 'building'] : ['queued'], 'building', now);
   if (!building) return 'skipped';
-  await supersedeOlder(deps, building);
 
   const env = await resolveEnv(deps, project.id, 'build');
-  const log = new LogWriter(deps.logs, deps.clock, deployment.id, env.secretValues);
+  const log = new LogWriter(deps.logs, deps.clock, deployment.id, env.secretValues, { capBytes: options.logCapBytes ?? BUILD_OUTPUT_CAP_BYTES });
   log.line(received.attempt > 1 ? `▸ Build started again (try ${received.attempt}): the previous try did not finish.` : '▸ Build started.');
   let started: Awaited<ReturnType<BuildDeps['builder']['start']>>;
   try {
@@ -52,6 +60,7 @@ export async function runBuildJob(deps: BuildDeps, received: Pick<ReceivedJob, '
       root: project.root,
       env: env.values,
       onLine: (line) => log.line(line),
+      onCheckedOut: () => void buildCheckedOut(deps, deployment.id).catch(() => undefined),
     });
   } catch (error) {
     // The queue tries again (or gives up): the log says so, in order, before the error goes up.
@@ -65,12 +74,12 @@ export async function runBuildJob(deps: BuildDeps, received: Pick<ReceivedJob, '
     return 'started';
   }
   const end = await started.ended;
-  await log.flush();
+  await log.finish();
   return finishBuild(deps, deployment.id, end);
 }
 
 /** The end of a build (awaited locally; a CodeBuild state-change event on AWS). */
-export async function finishBuild(deps: DeployDeps & Pick<Ports, 'builder'>, deploymentId: string, end: BuildEnd): Promise<JobOutcome> {
+export async function finishBuild(deps: DeployDeps & Pick<Ports, 'builder' | 'queue'>, deploymentId: string, end: BuildEnd): Promise<JobOutcome> {
   const deployment = await deps.deployments.get(deploymentId);
   try {
     return await storeAndDeploy(deps, deployment, end);
@@ -79,7 +88,7 @@ export async function finishBuild(deps: DeployDeps & Pick<Ports, 'builder'>, dep
   }
 }
 
-async function storeAndDeploy(deps: DeployDeps, deployment: Deployment | null, end: BuildEnd): Promise<JobOutcome> {
+async function storeAndDeploy(deps: DeployDeps & Pick<Ports, 'queue'>, deployment: Deployment | null, end: BuildEnd): Promise<JobOutcome> {
   if (!deployment || deployment.state !== 'building') return 'skipped';
   const deploymentId = deployment.id;
   const now = deps.clock.now().toISOString();
@@ -93,13 +102,15 @@ async function storeAndDeploy(deps: DeployDeps, deployment: Deployment | null, e
   if (!end.ok) {
     const failed = await deps.deployments.transition(deploymentId, ['building'], 'failed', now, { reason: end.reason, commitSha: end.commitSha ?? deployment.commitSha });
     if (failed) await log.write(`✖ Build failed: ${end.reason}`);
+    if (failed && !end.checkedOut) await resumeOlder(deps, failed);
     return 'failed';
   }
   let artifact;
   try {
     artifact = await deps.artifacts.store(deploymentId, end.output);
   } catch (error) {
-    await fail(deps, deployment, `The build output could not be stored: ${error instanceof Error ? error.message : String(error)}`);
+    const why = `the build output could not be stored: ${errorMessage(error)}`;
+    await fail(deps, deployment, error instanceof AnchorError && error.code === 'DISK_FULL' ? diskFullReason(why) : `${why.charAt(0).toUpperCase()}${why.slice(1)}`);
     return 'failed';
   }
   const built = await deps.deployments.transition(deploymentId, ['building'], 'built', deps.clock.now().toISOString(), { commitSha: end.commitSha, commitMessage: end.commitMessage ?? deployment.commitMessage });
@@ -108,39 +119,14 @@ async function storeAndDeploy(deps: DeployDeps, deployment: Deployment | null, e
   return (await deployBuilt(deps, deploymentId)) ? 'live' : 'not-live';
 }
 
-async function newerDeployment(deps: Pick<Ports, 'deployments'>, deployment: Deployment): Promise<Deployment | null> {
-  const recent = await deps.deployments.listByProject(deployment.projectId, { limit: 50 });
-  return recent.find((d) => d.sequence > deployment.sequence && d.state !== 'cancelled') ?? null;
-}
-
-async function supersede(deps: Pick<Ports, 'deployments' | 'builder' | 'logs' | 'clock'>, deployment: Deployment, by: Deployment): Promise<void> {
-  const done = await deps.deployments.transition(deployment.id, ACTIVE_STATES, 'superseded', deps.clock.now().toISOString(), { reason: `A newer deployment (${by.id}) replaced it.` });
-  if (!done) return;
-  if (deployment.buildId && deployment.state === 'building') await deps.builder.stop(deployment.buildId);
-  await deps.logs.append(deployment.id, [`⏭ Superseded by ${by.id}: only the newest push of a project is built.`], deps.clock.now().toISOString()).catch(() => undefined);
-}
-
-/** A newer deployment started: every older one still queued or building stops, its processes too. */
-export async function supersedeOlder(deps: Pick<Ports, 'deployments' | 'builder' | 'logs' | 'clock'>, newer: Deployment): Promise<string[]> {
-  // Page by page, newest first: after a burst of 100 pushes, all 99 older ones end, not the first 49.
-  const handled = new Set<string>();
-  for (;;) {
-    const active = await deps.deployments.listByProject(newer.projectId, { limit: 50, states: ['queued', 'building', 'built'] });
-    const older = active.filter((d) => d.sequence < newer.sequence && !handled.has(d.id));
-    if (older.length === 0) return [...handled];
-    for (const d of older) {
-      handled.add(d.id);
-      await supersede(deps, d, newer);
-    }
-  }
-}
-
 /** A job the queue gave up on after its last try: its deployment ends `failed`, with the reason. */
-export async function failDeadLetter(deps: Pick<Ports, 'deployments' | 'logs' | 'clock' | 'builder'>, dead: DeadLetter): Promise<void> {
+export async function failDeadLetter(deps: Pick<Ports, 'deployments' | 'logs' | 'clock' | 'builder' | 'queue'>, dead: DeadLetter): Promise<void> {
   const deployment = await deps.deployments.get(dead.job.deploymentId);
   if (!deployment || isEnded(deployment.state)) return;
   if (deployment.buildId && deployment.state === 'building') await deps.builder.stop(deployment.buildId);
   await fail(deps, deployment, `Gave up after ${dead.attempts} tries${dead.lastError ? `; last error: ${dead.lastError}` : ''}.`);
+  // If it never got as far as its commit, what waited for it is built now (nothing if it did).
+  await resumeOlder(deps, deployment);
 }
 
 async function fail(deps: Pick<Ports, 'deployments' | 'logs' | 'clock'>, deployment: Deployment, reason: string): Promise<void> {

@@ -1,4 +1,6 @@
+import { diskFullReason } from '../../../core/failure-reasons.js';
 import { stripAnsi } from '../../../lib/line-splitter.js';
+import { DISK_FULL_LINE } from '../../../lib/storage-errors.js';
 import type { StepResult } from './build-processes.js';
 
 /** A build step failed; `reason` is what the deployment shows, so a person can act on it. */
@@ -14,9 +16,11 @@ export class BuildStopped extends Error {
   override readonly name = 'BuildStopped';
 }
 
-/** "npm ci failed (exit 1): <the line that says why>". */
+/** "npm ci failed (exit 1): <the line that says why>"; "disk full: …" when that is why. */
 export function stepFailureReason(label: string, result: StepResult): string {
   const how = result.spawnError !== null ? `could not start: ${result.spawnError}` : result.signal !== null ? `killed by ${result.signal}` : `exit ${String(result.exitCode)}`;
+  const full = result.tail.findLast((raw) => DISK_FULL_LINE.test(raw));
+  if (full !== undefined) return diskFullReason(`${label} could not write (${how}): ${stripAnsi(full).trim().slice(0, 300)}; free space on the build machine and push again`);
   const line = lastErrorLine(result.tail);
   return line === null ? `${label} failed (${how})` : `${label} failed (${how}): ${line}`;
 }

@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { isCommitSha } from '../../../core/git-names.js';
 import { BuildFailure, lastErrorLine, stepFailureReason } from './build-failure.js';
 import type { StepResult } from './build-processes.js';
 
@@ -22,21 +23,24 @@ export async function checkoutCommit(
 ): Promise<CheckedOut> {
   const { repoDir, ref, commitSha } = input;
   const url = remoteUrl(input.repoUrl);
-  await must(git(['init', '--quiet', repoDir], { cwd: '/', quiet: true }), 'git init');
-  await must(git(['remote', 'add', 'origin', url], { cwd: repoDir, quiet: true }), 'git remote add');
+  // The core checked each value where it came in; still, every value from outside follows
+  // --end-of-options, so git can never read one as an option (--upload-pack=…).
+  if (commitSha !== null && !isCommitSha(commitSha)) throw new BuildFailure(`git checkout failed: "${commitSha}" is not a commit id`);
+  await must(git(['init', '--quiet', '--end-of-options', repoDir], { cwd: '/', quiet: true }), 'git init');
+  await must(git(['remote', 'add', '--end-of-options', 'origin', url], { cwd: repoDir, quiet: true }), 'git remote add');
 
   if (commitSha !== null) {
-    const direct = await git(['fetch', '--depth', '1', '--no-tags', 'origin', commitSha], { cwd: repoDir });
+    const direct = await git(['fetch', '--depth', '1', '--no-tags', '--end-of-options', 'origin', commitSha], { cwd: repoDir });
     if (direct.exitCode !== 0) {
-      const branch = await git(['fetch', '--no-tags', 'origin', `+refs/heads/${ref}:refs/remotes/origin/${ref}`], { cwd: repoDir });
+      const branch = await git(['fetch', '--no-tags', '--end-of-options', 'origin', `+refs/heads/${ref}:refs/remotes/origin/${ref}`], { cwd: repoDir });
       if (branch.exitCode !== 0) throw new BuildFailure(fetchReason(branch, ref, input.repoUrl));
-      const found = await git(['rev-parse', '--verify', '--quiet', `${commitSha}^{commit}`], { cwd: repoDir, quiet: true });
+      const found = await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${commitSha}^{commit}`], { cwd: repoDir, quiet: true });
       if (found.exitCode !== 0) throw new BuildFailure(`git checkout failed: commit ${commitSha} not found on branch ${ref}`);
     }
     const target = direct.exitCode === 0 ? 'FETCH_HEAD' : `${commitSha}^{commit}`;
     await must(git(['checkout', '--quiet', '--detach', target], { cwd: repoDir }), 'git checkout');
   } else {
-    const fetched = await git(['fetch', '--depth', '1', '--no-tags', 'origin', ref], { cwd: repoDir });
+    const fetched = await git(['fetch', '--depth', '1', '--no-tags', '--end-of-options', 'origin', ref], { cwd: repoDir });
     if (fetched.exitCode !== 0) throw new BuildFailure(fetchReason(fetched, ref, input.repoUrl));
     await must(git(['checkout', '--quiet', '--detach', 'FETCH_HEAD'], { cwd: repoDir }), 'git checkout');
   }

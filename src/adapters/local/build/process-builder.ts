@@ -6,6 +6,9 @@ import { execa as realExeca } from 'execa';
 import type { BuildEnd, BuildRequest, Builder } from '../../../core/ports/builder.js';
 import { errorMessage } from '../../../core/errors.js';
 import { BUILD_ENV, DEFAULT_CONFIG_FILE, OPEN_NEXT_BUILD, OPEN_NEXT_CONFIG_NAMES, OUTPUT_CHECKS, RECIPE_LOG } from '../../../core/build-recipe.js';
+import { diskFullReason } from '../../../core/failure-reasons.js';
+import { plural } from '../../../lib/plural.js';
+import { storageTrouble } from '../../../lib/storage-errors.js';
 import { BuildFailure, BuildStopped, stepFailureReason } from './build-failure.js';
 import { ProjectBuildCache } from './build-cache.js';
 import { BuildProcesses, killOrphans, type Execa, type StepResult } from './build-processes.js';
@@ -50,6 +53,8 @@ interface BuildState {
   timedOut: boolean;
   tmpDir: string | null;
   commitSha: string | null;
+  /** The commit was checked out (BuildEnd.checkedOut). */
+  checkedOut: boolean;
   /** `<workDir or spill.workDir>/<buildId>`. */
   scratch: string;
   /** Why the build runs in spill.workDir, when it does. */
@@ -95,12 +100,13 @@ export class ProcessBuilder implements Builder {
       timedOut: false,
       tmpDir: null,
       commitSha: request.commitSha,
+      checkedOut: false,
       scratch: join(root, buildId),
       spilled,
       storeAdd: null,
     };
     const ended = this.run(buildId, state).catch(
-      (error: unknown): BuildEnd => ({ ok: false, stopped: false, reason: `internal error in the builder: ${errorMessage(error)}`, commitSha: state.commitSha }),
+      (error: unknown): BuildEnd => ({ ok: false, stopped: false, reason: `internal error in the builder: ${errorMessage(error)}`, commitSha: state.commitSha, checkedOut: state.checkedOut }),
     );
     this.builds.set(buildId, { state, ended });
     void ended.finally(() => this.builds.delete(buildId));
@@ -182,18 +188,18 @@ export class ProcessBuilder implements Builder {
     } catch (error) {
       await build.processes.killAll(this.stopGraceMs);
       if (build.timedOut) {
-        const limit = timeoutMs >= 60_000 ? `${Math.round(timeoutMs / 60_000)} minutes` : `${Math.round(timeoutMs / 1000)} seconds`;
+        const limit = timeoutMs >= 60_000 ? plural(Math.round(timeoutMs / 60_000), 'minute') : plural(Math.round(timeoutMs / 1000), 'second');
         const reason = `the build ran longer than ${limit} and was stopped (the last log lines show the step that hung)`;
         log(RECIPE_LOG.failed(reason));
-        return { ok: false, stopped: false, reason, commitSha: build.commitSha };
+        return { ok: false, stopped: false, reason, commitSha: build.commitSha, checkedOut: build.checkedOut };
       }
       if (build.stopRequested || error instanceof BuildStopped) {
         log('▸ Build stopped');
-        return { ok: false, stopped: true, reason: 'build stopped before it finished', commitSha: build.commitSha };
+        return { ok: false, stopped: true, reason: 'build stopped before it finished', commitSha: build.commitSha, checkedOut: build.checkedOut };
       }
-      const reason = error instanceof BuildFailure ? error.reason : `internal error in the builder: ${errorMessage(error)}`;
+      const reason = error instanceof BuildFailure ? error.reason : storageTrouble(error) === 'full' ? diskFullReason(`the builder could not write (${errorMessage(error)}); free space on the build machine and push again`) : `internal error in the builder: ${errorMessage(error)}`;
       log(RECIPE_LOG.failed(reason));
-      return { ok: false, stopped: false, reason, commitSha: build.commitSha };
+      return { ok: false, stopped: false, reason, commitSha: build.commitSha, checkedOut: build.checkedOut };
     } finally {
       clearTimeout(timer);
       if (build.storeAdd !== null) await this.packageStores.stage(buildId, `${scratch}-modules`, build.storeAdd, succeeded);
@@ -217,9 +223,12 @@ export class ProcessBuilder implements Builder {
     const step = async (
       label: string, file: string, args: string[], cwd: string, env: Record<string, string>, quiet = false, rewrite = (line: string) => line,
     ): Promise<StepResult> => {
-      if (build.stopRequested) throw new BuildStopped();
+      // Stopped, or past its time: no step starts after that. (The timeout's kill may be scanning
+      // for processes while a step ends and the next would start; that one would never be killed.)
+      const over = () => build.stopRequested || build.timedOut;
+      if (over()) throw new BuildStopped();
       const result = await build.processes.run(file, args, { cwd, env, onLine: quiet ? () => undefined : (line) => log(rewrite(line)) });
-      if (build.stopRequested) throw new BuildStopped();
+      if (over()) throw new BuildStopped();
       if (result.spawnError === 'ENOENT') throw new BuildFailure(`${label} failed: "${file}" was not found on the build machine's PATH`);
       return result;
     };
@@ -233,7 +242,13 @@ export class ProcessBuilder implements Builder {
       { repoDir, repoUrl: request.repoUrl, ref: request.ref, commitSha: request.commitSha },
     );
     build.commitSha = commitSha;
+    build.checkedOut = true;
     log(`▸ Checked out ${commitSha.slice(0, 12)}${commitMessage === null ? '' : ` "${commitMessage}"`}`);
+    try {
+      request.onCheckedOut?.(commitSha);
+    } catch {
+      // The caller's bookkeeping must not break the build.
+    }
 
     const appDir = resolve(repoDir, request.root === '' ? '.' : request.root);
     if (relative(repoDir, appDir).startsWith('..') || (await stat(appDir).catch(() => null))?.isDirectory() !== true) {
@@ -323,8 +338,8 @@ export class ProcessBuilder implements Builder {
       if ((check.kind === 'directory' ? found?.isDirectory() : found?.isFile()) !== true) throw new BuildFailure(check.failure);
     }
     const output = join(appDir, '.open-next');
-    // A stop that came in while the output was checked still wins.
-    if (build.stopRequested) throw new BuildStopped();
+    // A stop (or the timeout) that came in while the output was checked still wins.
+    if (build.stopRequested || build.timedOut) throw new BuildStopped();
     const artifactDir = join(scratch, 'artifact');
     await rename(output, artifactDir);
     if (cache !== null) {

@@ -47,6 +47,16 @@ let inFlight = 0;
 let stopping = false;
 const server = http.createServer((req, res) => {
   inFlight += 1;
+  // A request ends when its handler is done, or when the edge gave up on it (its timeout, a
+  // visitor gone): a handler that never finishes must not keep this process from stopping.
+  let open = true;
+  const finished = () => {
+    if (!open) return;
+    open = false;
+    inFlight -= 1;
+    if (stopping) exitWhenIdle();
+  };
+  res.once('close', finished);
   serve(req, res)
     .catch((error: unknown) => {
       console.error('[anchor] request failed:', error);
@@ -57,10 +67,7 @@ const server = http.createServer((req, res) => {
         res.destroy();
       }
     })
-    .finally(() => {
-      inFlight -= 1;
-      if (stopping) exitWhenIdle();
-    });
+    .finally(finished);
 });
 // Streamed pages may take long; the client decides when to give up, as with a Function URL.
 server.requestTimeout = 0;

@@ -29,9 +29,15 @@ interface CachedFile {
   etag: string;
 }
 
+/** What an entry costs beside its key and body: the map slot, the object, its headers. */
+const ENTRY_OVERHEAD_BYTES = 160;
+
 /**
- * Small static files held in memory. A deployment's files never change (each deployment has its
- * own directory), so an entry is valid for as long as it is kept; the oldest go past `maxBytes`.
+ * Small static files held in memory, and the paths that are not files (a miss goes on to the
+ * server function). A deployment's files never change (each deployment has its own directory), so
+ * an entry is valid for as long as it is kept; the oldest go once the whole passes `maxBytes`,
+ * counting keys as well as bodies: the URLs are the visitors', and a stream of long random paths
+ * would otherwise fill memory with misses.
  */
 export class StaticFileCache {
   private readonly entries = new Map<string, CachedFile | null>();
@@ -70,15 +76,27 @@ export class StaticFileCache {
     return { body: await readFile(found.file), etag, headers: { 'content-type': contentType(found.file), 'cache-control': cacheControl(urlPath), etag, 'last-modified': found.mtime.toUTCString() } };
   }
 
+  /** How much is held: entries, and their bytes as counted against `maxBytes`. */
+  get footprint(): { entries: number; bytes: number } {
+    return { entries: this.entries.size, bytes: this.bytes };
+  }
+
   private remember(key: string, entry: CachedFile | null): void {
+    const previous = this.entries.get(key);
+    if (previous !== undefined) this.bytes -= costOf(key, previous);
     this.entries.set(key, entry);
-    this.bytes += entry?.body.length ?? 0;
+    this.bytes += costOf(key, entry);
     for (const [oldKey, old] of this.entries) {
-      if (this.bytes <= this.maxBytes && this.entries.size <= 100_000) break;
+      if (this.bytes <= this.maxBytes) break;
       this.entries.delete(oldKey);
-      this.bytes -= old?.body.length ?? 0;
+      this.bytes -= costOf(oldKey, old);
     }
   }
+}
+
+/** A key is a one-byte string (URL paths are ASCII once percent-encoded); a body is its bytes. */
+function costOf(key: string, entry: CachedFile | null): number {
+  return key.length + ENTRY_OVERHEAD_BYTES + (entry?.body.length ?? 0);
 }
 
 function etagOf(found: { size: number; mtime: Date }): string {

@@ -1,4 +1,5 @@
 import { errorMessage } from '../../../core/errors.js';
+import { LoopBackoff } from './loop-backoff.js';
 import type { Logger } from '../../../core/ports/system.js';
 import { failDeadLetter, runBuildJob, type BuildDeps } from '../../../core/use-cases/run-build.js';
 import type { SqliteJobQueue } from '../store/sqlite-job-queue.js';
@@ -11,6 +12,7 @@ export class BuildWorker {
   private running = 0;
   private stopped = false;
   private wake: (() => void) | null = null;
+  private stopWaiting: (() => void) | null = null;
   private readonly inFlight = new Set<Promise<void>>();
   private loop: Promise<void> | null = null;
   private kickTimer: ReturnType<typeof setTimeout> | null = null;
@@ -19,7 +21,7 @@ export class BuildWorker {
     private readonly deps: BuildDeps,
     private readonly queue: SqliteJobQueue,
     private readonly logger: Logger,
-    private readonly options: { concurrency: number; visibilityMs?: number; pollMs?: number },
+    private readonly options: { concurrency: number; visibilityMs?: number; pollMs?: number; logCapBytes?: number },
   ) {}
 
   start(): void {
@@ -40,7 +42,9 @@ export class BuildWorker {
 
   private async run(): Promise<void> {
     const visibilityMs = this.options.visibilityMs ?? 30_000;
+    const backoff = new LoopBackoff(this.logger, this.options.pollMs ?? 250);
     while (!this.stopped) {
+      let delayMs: number;
       try {
         for (const dead of await this.queue.takeDeadLetters()) {
           this.logger.warn('build job dead-lettered', { deploymentId: dead.job.deploymentId, attempts: dead.attempts });
@@ -51,7 +55,7 @@ export class BuildWorker {
         for (const received of jobs) {
           this.running++;
           const heartbeat = setInterval(() => void this.queue.extend(received.receipt, visibilityMs).catch(() => undefined), visibilityMs / 3);
-          const task = runBuildJob(this.deps, received)
+          const task = runBuildJob(this.deps, received, { logCapBytes: this.options.logCapBytes })
             .then(async (outcome) => {
               // Stopped by a shutdown: not acked, so the next server builds it again.
               if (outcome === 'stopped' && this.stopped) return;
@@ -69,17 +73,22 @@ export class BuildWorker {
             });
           this.inFlight.add(task);
         }
+        delayMs = backoff.succeeded();
       } catch (error) {
-        this.logger.error('build worker loop error', { error: errorMessage(error) });
+        delayMs = backoff.failed(error);
       }
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.options.pollMs ?? 250);
-        this.wake = () => {
+        const timer = setTimeout(resolve, delayMs);
+        const now = () => {
           clearTimeout(timer);
           resolve();
         };
+        this.stopWaiting = now;
+        // While the queue keeps failing (a full disk), a kick does not cut the pause short.
+        this.wake = backoff.failing ? null : now;
       });
       this.wake = null;
+      this.stopWaiting = null;
     }
   }
 
@@ -89,6 +98,7 @@ export class BuildWorker {
     if (this.kickTimer) clearTimeout(this.kickTimer);
     this.kickTimer = null;
     this.wake?.();
+    this.stopWaiting?.();
     await this.loop;
   }
 

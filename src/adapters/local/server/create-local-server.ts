@@ -4,7 +4,6 @@ import { dirname, join } from 'node:path';
 import { defaultOpenNextConfigPath } from '../../../lib/templates-dir.js';
 import type { Ports } from '../../../core/ports/index.js';
 import { receiveWebhook } from '../../../core/use-cases/receive-webhook.js';
-import { supersedeOlder } from '../../../core/use-cases/run-build.js';
 import { serveLive } from '../../../core/use-cases/serve-live.js';
 import { BuildWorker } from './build-worker.js';
 import { inMemoryBuildDir, noRoomInMemory, pickBuildRoot, readBuildRootFacts, type BuildRoot } from '../build/build-root.js';
@@ -26,6 +25,13 @@ export interface LocalServerOptions extends LocalPlatformOptions {
   buildTimeoutMs?: number;
   /** Where builds' scratch dirs go (`anchor server --build-dir`); by default in memory when there is room. */
   buildDir?: string;
+  /** How long the edge waits for a site's function (`--function-timeout`); by default Lambda's, per function. */
+  functionTimeoutMs?: number;
+  /** What a build may print into its log (per try); default core's BUILD_OUTPUT_CAP_BYTES, 50 MB. */
+  logCapBytes?: number;
+  /** Slow senders: how long a request's headers, and a webhook's body, may take. */
+  headersTimeoutMs?: number;
+  webhookBodyTimeoutMs?: number;
 }
 
 export interface LocalServer {
@@ -35,25 +41,6 @@ export interface LocalServer {
   worker: BuildWorker;
   buildRoot: BuildRoot;
   close(): Promise<void>;
-}
-
-/**
- * After a push is answered, older builds of its project stop at once rather than when a worker
- * frees up; a burst of pushes to one project is handled once, for the newest.
- */
-class SupersedeScheduler {
-  private readonly pending = new Set<string>();
-
-  constructor(private readonly run: (projectId: string) => Promise<void>) {}
-
-  schedule(projectId: string): void {
-    if (this.pending.has(projectId)) return;
-    this.pending.add(projectId);
-    setTimeout(() => {
-      this.pending.delete(projectId);
-      void this.run(projectId).catch(() => undefined);
-    }, 50);
-  }
 }
 
 /**
@@ -85,18 +72,13 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const reaped = await builder.reapOrphans();
   if (reaped.killed.length > 0) ports.logger.warn('stopped builds left running by a previous server', { pids: reaped.killed });
   local.queue.releaseInFlight();
-  const worker = new BuildWorker(ports, local.queue, ports.logger, { concurrency: options.concurrency, visibilityMs: options.visibilityMs });
-  const supersede = new SupersedeScheduler(async (projectId) => {
-    const [newest] = await ports.deployments.listByProject(projectId, { limit: 1 });
-    if (newest) await supersedeOlder(ports, newest);
-  });
+  const worker = new BuildWorker(ports, local.queue, ports.logger, { concurrency: options.concurrency, visibilityMs: options.visibilityMs, logCapBytes: options.logCapBytes });
   const intake = new GroupedWebhookIntake(local.db, async (request) => {
     const answer = await receiveWebhook(ports, request);
     if (answer.status === 202 && answer.body.deploymentId) {
-      gate.afterBurst(() => {
-        worker.kick();
-        supersede.schedule(request.projectId);
-      });
+      // Older builds of the project stop once this push's build has checked its commit out
+      // (core supersede.ts), not now: a push of a commit that does not exist stops nothing.
+      gate.afterBurst(() => worker.kick());
     }
     return answer;
   });
@@ -105,6 +87,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     functions,
     logger: ports.logger,
     controlToken: token,
+    ...(options.functionTimeoutMs === undefined ? {} : { functionTimeoutMs: { server: options.functionTimeoutMs, image: options.functionTimeoutMs } }),
+    ...(options.headersTimeoutMs === undefined ? {} : { headersTimeoutMs: options.headersTimeoutMs }),
+    ...(options.webhookBodyTimeoutMs === undefined ? {} : { webhookBodyTimeoutMs: options.webhookBodyTimeoutMs }),
     webhook: (request) => {
       gate.arrived();
       return intake.submit(request);

@@ -2,6 +2,11 @@ import { Agent, request as httpRequest, type IncomingMessage, type ServerRespons
 import type { EdgeRoute, LocalFunctionHost } from '../runtime/local-function-host.js';
 import { OpenNextRoutes } from '../runtime/opennext-manifest.js';
 import { StaticFileCache } from '../runtime/static-files.js';
+import { FUNCTION_TIMEOUT_SECONDS } from '../../../core/function-limits.js';
+import { plural } from '../../../lib/plural.js';
+
+/** Lambda's timeouts for the project's functions (infra/stack/project-template.ts uses the same). */
+const LAMBDA_TIMEOUTS_MS = { server: FUNCTION_TIMEOUT_SECONDS.server * 1000, image: FUNCTION_TIMEOUT_SECONDS.image * 1000 };
 
 /**
  * The local edge: what CloudFront does on AWS. A request for a project's site goes, by the live
@@ -12,7 +17,11 @@ export class Edge {
   private readonly routesByArtifact = new Map<string, Promise<OpenNextRoutes>>();
   private readonly staticFiles = new StaticFileCache();
 
-  constructor(private readonly functions: LocalFunctionHost) {}
+  constructor(
+    private readonly functions: LocalFunctionHost,
+    /** How long a function may take to answer, as Lambda's timeout: then 504, or a cut stream. */
+    private readonly timeoutsMs: { server: number; image: number } = LAMBDA_TIMEOUTS_MS,
+  ) {}
 
   close(): void {
     this.agent.destroy();
@@ -30,7 +39,8 @@ export class Edge {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       const origin = (await this.routesFor(route)).originFor(path);
       if (origin === 'assets' && (req.method === 'GET' || req.method === 'HEAD') && (await this.staticFiles.serve(req, res, route.assetsDir, path))) return;
-      await this.proxy(origin === 'image' ? route.imageUrl : route.serverUrl, host, req, res);
+      const kind = origin === 'image' ? 'image' : 'server';
+      await this.proxy(kind === 'image' ? route.imageUrl : route.serverUrl, host, req, res, this.timeoutsMs[kind]);
     } finally {
       leave();
     }
@@ -45,7 +55,7 @@ export class Edge {
     return routes;
   }
 
-  private proxy(target: string, host: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private proxy(target: string, host: string, req: IncomingMessage, res: ServerResponse, timeoutMs: number): Promise<void> {
     const upstreamUrl = new URL(target);
     return new Promise<void>((resolve) => {
       const upstream = httpRequest(
@@ -68,6 +78,7 @@ export class Edge {
         },
       );
       upstream.on('error', (error) => {
+        if (res.writableEnded) return resolve();
         if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' }).end(`anchor: the site's server did not answer (${error.message}).\n`);
         else res.destroy();
         resolve();
@@ -76,7 +87,24 @@ export class Edge {
         if (!res.writableFinished) upstream.destroy();
         resolve();
       });
+      // Lambda ends an invocation at its timeout, answered or not; so does the edge. Destroying
+      // the upstream request closes the function process's side too, so it does not keep it.
+      const timer = setTimeout(() => {
+        upstream.destroy();
+        if (!res.headersSent) {
+          res.writeHead(504, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', connection: 'close' });
+          res.end(`anchor: the site's function did not answer within ${describeSeconds(timeoutMs)} (its timeout; "anchor server --function-timeout" sets it).\n`);
+        } else {
+          res.destroy();
+        }
+        resolve();
+      }, timeoutMs);
+      res.once('close', () => clearTimeout(timer));
       req.pipe(upstream);
     });
   }
+}
+
+function describeSeconds(ms: number): string {
+  return ms % 1000 === 0 ? plural(ms / 1000, 'second') : `${(ms / 1000).toFixed(1)} seconds`;
 }

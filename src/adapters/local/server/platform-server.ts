@@ -9,6 +9,13 @@ import { Edge } from './edge.js';
 /** GitHub sends at most 25 MB; anything larger is refused before it is read. */
 export const MAX_WEBHOOK_BYTES = 25 * 1024 * 1024;
 
+/**
+ * How long a client may take to send a request's headers (every route), and a webhook's body.
+ * GitHub sends a delivery at once; a sender that trickles it in holds a connection for nothing.
+ */
+export const HEADERS_TIMEOUT_MS = 10_000;
+export const WEBHOOK_BODY_TIMEOUT_MS = 10_000;
+
 export type ControlHandler = (action: string, body: unknown) => Promise<unknown>;
 
 export interface PlatformServerOptions {
@@ -19,6 +26,10 @@ export interface PlatformServerOptions {
   controlToken: string;
   logger: Logger;
   maxWebhookBytes?: number;
+  headersTimeoutMs?: number;
+  webhookBodyTimeoutMs?: number;
+  /** How long the edge waits for a site's function (Lambda's timeout on AWS). */
+  functionTimeoutMs?: { server: number; image: number };
 }
 
 /**
@@ -30,8 +41,11 @@ export class PlatformServer {
   private readonly edge: Edge;
 
   constructor(private readonly options: PlatformServerOptions) {
-    this.edge = new Edge(options.functions);
-    this.server = createServer((req, res) => {
+    this.edge = new Edge(options.functions, options.functionTimeoutMs);
+    const headersTimeout = options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
+    // Node answers 408 and closes a connection whose headers are late; it looks every second
+    // (its default of 30 s would let a trickling sender stay four times longer than allowed).
+    this.server = createServer({ headersTimeout, requestTimeout: Math.max(300_000, headersTimeout), connectionsCheckingInterval: Math.min(1_000, headersTimeout) }, (req, res) => {
       this.handle(req, res).catch((error: unknown) => {
         options.logger.error('request failed', { url: req.url, error: error instanceof Error ? error.message : String(error) });
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end('anchor: internal error\n');
@@ -52,9 +66,16 @@ export class PlatformServer {
     return (this.server.address() as AddressInfo).port;
   }
 
-  async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeAllConnections();
+  /**
+   * Stops listening; requests in flight get `graceMs` to finish (a page still rendering, a
+   * stream), then their connections are cut: a shutdown never waits on a visitor.
+   */
+  async close(graceMs = 5_000): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    const cut = setTimeout(() => this.server.closeAllConnections(), graceMs);
+    await closed;
+    clearTimeout(cut);
     this.edge.close();
   }
 
@@ -67,7 +88,9 @@ export class PlatformServer {
     const webhook = /^\/webhook\/([^/]+)\/?$/.exec(url.pathname);
     if (webhook?.[1]) {
       if (req.method !== 'POST') return json(res, 405, { message: 'Webhooks are POST requests.' });
-      return this.receiveWebhook(decodeURIComponent(webhook[1]), req, res);
+      const projectId = decodedSegment(webhook[1]);
+      if (projectId === null) return json(res, 404, { message: `No project with id ${webhook[1]} on this platform.` });
+      return this.receiveWebhook(projectId, req, res);
     }
     if (url.pathname === '/health') return json(res, 200, { ok: true });
     const control = /^\/_anchor\/control\/([a-z]+)$/.exec(url.pathname);
@@ -79,7 +102,8 @@ export class PlatformServer {
     const limit = this.options.maxWebhookBytes ?? MAX_WEBHOOK_BYTES;
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) return tooLarge(req, res, limit);
-    const body = await readBody(req, limit);
+    const body = await readBody(req, limit, this.options.webhookBodyTimeoutMs ?? WEBHOOK_BODY_TIMEOUT_MS);
+    if (body === 'late') return closeWith(req, res, 408, { message: 'The body did not arrive in time; GitHub sends a delivery at once.' });
     if (!body) return tooLarge(req, res, limit);
     const headers: Record<string, string | undefined> = {};
     for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
@@ -107,31 +131,60 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text);
 }
 
-/** The whole body, or null once it passes `limit` (the rest is left unread). Events, not an async iterator: this is the webhook's hot path. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+/** A URL path segment, percent-decoded; null when its encoding is broken. */
+function decodedSegment(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The whole body; null once it passes `limit`, 'late' when it has not all arrived within
+ * `timeoutMs` (the rest is left unread either way). Events, not an async iterator: this is the
+ * webhook's hot path.
+ */
+function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer | null | 'late'> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const stop = (answer: null | 'late') => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.pause();
+      resolve(answer);
+    };
+    const timer = setTimeout(() => stop('late'), timeoutMs);
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size <= limit) return void chunks.push(chunk);
-      req.off('data', onData);
-      req.pause();
-      resolve(null);
+      stop(null);
     };
     req.on('data', onData);
-    req.once('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
-    req.once('error', reject);
+    req.once('end', () => {
+      clearTimeout(timer);
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+    });
+    req.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
     // A sender that hangs up mid-body: nothing to answer, and nothing is queued.
     req.once('close', () => {
+      clearTimeout(timer);
       if (!req.complete) reject(new Error('the sender closed the connection before the whole body arrived'));
     });
   });
 }
 
 function tooLarge(req: IncomingMessage, res: ServerResponse, limit: number): void {
-  // Answer, then close the connection rather than read the rest of the body.
+  closeWith(req, res, 413, { message: `Payloads over ${limit} bytes are refused (GitHub sends at most 25 MB).` });
+}
+
+/** Answers, then closes the connection rather than read the rest of the body. */
+function closeWith(req: IncomingMessage, res: ServerResponse, status: number, body: unknown): void {
   res.setHeader('connection', 'close');
-  json(res, 413, { message: `Payloads over ${limit} bytes are refused (GitHub sends at most 25 MB).` });
+  json(res, status, body);
   res.on('finish', () => req.destroy());
 }

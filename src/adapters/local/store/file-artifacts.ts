@@ -2,7 +2,8 @@ import { nodeCrypto } from '../../system/node-crypto.js';
 import { cp, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { linkTree } from '../../../lib/link-tree.js';
-import { AnchorError } from '../../../core/errors.js';
+import { AnchorError, errorMessage } from '../../../core/errors.js';
+import { storageTrouble } from '../../../lib/storage-errors.js';
 import type { ArtifactInfo, Artifacts, BuildOutput, BundleReport } from '../../../core/ports/artifacts.js';
 import { bundleReport, OPEN_NEXT_LAYOUT, parseManifest, type OutputFile } from '../../../core/opennext-output.js';
 
@@ -44,6 +45,9 @@ export class FileArtifacts implements Artifacts {
           hint: 'Check the end of the build log: the OpenNext build step most likely failed.',
           cause: error,
         });
+      }
+      if (storageTrouble(error) === 'full') {
+        throw new AnchorError({ code: 'DISK_FULL', kind: 'external', message: `the disk under ${this.root} is full (${errorMessage(error)})`, hint: 'Free some space on the platform\'s disk.', cause: error });
       }
       throw error;
     }
