@@ -20,6 +20,7 @@ export function triggerText(trigger: Trigger): string {
  */
 export function stateText(state: DeploymentState, runtime: FunctionStatus | null): string {
   if (!runtime) return state;
-  if (state === 'live') return runtime.state === 'running' ? state : `${state} (${runtime.state})`;
-  return runtime.state === 'no-server' ? state : `${state} (${runtime.state})`;
+  const note = `${state} (${runtime.state.replace('-', ' ')})`;
+  if (state === 'live') return runtime.state === 'running' ? state : note;
+  return runtime.state === 'no-server' ? state : note;
 }

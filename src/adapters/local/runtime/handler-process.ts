@@ -114,7 +114,7 @@ export async function startHandlerProcess(input: StartHandlerInput): Promise<Han
           kind: 'failed',
           message: `The ${what} exited (${signal ?? `code ${code}`}) before it was ready.${stderrSuffix(tail)}`,
           hint: 'The site crashes when its bundle is loaded; its last output above says why.',
-          details: details(),
+          details: { ...details(), exit: { code, signal } },
         }),
       );
     });

@@ -1,4 +1,4 @@
-import { errorMessage } from '../../../core/errors.js';
+import { errorMessage, isAnchorError } from '../../../core/errors.js';
 import type { FunctionRunState } from '../../../core/ports/function-states.js';
 import type { HandlerKind, HandlerProcess } from './handler-process.js';
 
@@ -159,7 +159,7 @@ export class SupervisedHandler {
         this.options.onLog(line, stream);
       });
     } catch (error) {
-      if (!this.closed()) this.crashed(`it could not start: ${errorMessage(error).split('\n')[0]}`);
+      if (!this.closed()) this.crashed(startFailure(error));
       throw error;
     }
     if (this.closed()) {
@@ -170,10 +170,12 @@ export class SupervisedHandler {
     this.afterCrash = false;
     this.process = started;
     this.phase = 'running';
+    // A process just started counts as used: it is not stopped before whoever started it uses it.
+    this.lastUsed = this.options.now();
     void started.exited.then((exit) => {
       if (this.process !== started || this.phase === 'closed') return;
       this.process = null;
-      this.crashed(exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`);
+      this.crashed(exitText(exit));
     });
     this.report();
     return started;
@@ -257,4 +259,15 @@ export class SupervisedHandler {
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = null;
   }
+}
+
+/** `exit code 3 before it was ready` when the process died starting, else why it could not start. */
+function startFailure(error: unknown): string {
+  const exit = isAnchorError(error) ? (error.details?.exit as { code: number | null; signal: string | null } | undefined) : undefined;
+  if (exit) return `${exitText(exit)} before it was ready`;
+  return `it could not start: ${errorMessage(error).split('\n')[0]}`;
+}
+
+function exitText(exit: { code: number | null; signal: string | null }): string {
+  return exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
 }
