@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type SqliteDatabase } from '../../src/adapters/local/store/sqlite-database.js';
-import { SqliteFunctionStates, type FunctionStateRecord } from '../../src/adapters/local/store/sqlite-function-states.js';
+import { SqliteFunctionStates } from '../../src/adapters/local/store/sqlite-function-states.js';
+import type { HandlerStatus } from '../../src/adapters/local/runtime/supervised-handler.js';
 
 let dir: string;
 let db: SqliteDatabase;
@@ -17,7 +18,7 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const record = (state: FunctionStateRecord['state'], extra: Partial<FunctionStateRecord> = {}): FunctionStateRecord => ({ state, pid: 4242, crashes: 0, restarts: 0, lastCrash: null, ...extra });
+const record = (state: HandlerStatus['state'], extra: Partial<HandlerStatus> = {}): HandlerStatus => ({ state, pid: 4242, crashes: 0, restarts: 0, lastCrash: null, ...extra });
 /** The pid of a process that has exited. */
 const deadPid = (): number => Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
 

@@ -1,14 +1,6 @@
 import type { FunctionRunState, FunctionStates, FunctionStatus } from '../../../core/ports/function-states.js';
+import type { HandlerStatus } from '../runtime/supervised-handler.js';
 import { prepare, type SqliteDatabase } from './sqlite-database.js';
-
-/** One function process's row, as the server that runs it writes it. */
-export interface FunctionStateRecord {
-  state: Exclude<FunctionRunState, 'no-server'>;
-  pid: number | null;
-  crashes: number;
-  restarts: number;
-  lastCrash: { at: string; reason: string } | null;
-}
 
 interface Row {
   deployment_id: string;
@@ -61,7 +53,7 @@ export class SqliteFunctionStates implements FunctionStates {
   }
 
   /** Written by the server on every change of one process. */
-  record(deploymentId: string, kind: string, record: FunctionStateRecord, serverPid: number, at: string): void {
+  record(deploymentId: string, kind: string, record: HandlerStatus, serverPid: number, at: string): void {
     prepare(
       this.db,
       `INSERT INTO function_states (deployment_id, kind, state, pid, crashes, restarts, last_crash_at, last_crash, server_pid, updated_at)
