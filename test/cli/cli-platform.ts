@@ -18,6 +18,8 @@ export class CliPlatform {
   readonly repo = new FixtureRepo(join(this.home.dir, 'repo'));
   port = 0;
   server!: LocalServer;
+  /** What the server logged (its stderr when run as `anchor server`). */
+  serverLog = '';
 
   async start(site: SiteConfig, serverOptions: Partial<LocalServerOptions> = {}): Promise<this> {
     this.port = await freePort();
@@ -37,7 +39,7 @@ export class CliPlatform {
       host: '127.0.0.1',
       port: this.port,
       concurrency: 2,
-      logStream: { write: () => true },
+      logStream: { write: (text: string) => (this.serverLog += text) },
       ...serverOptions,
     });
   }

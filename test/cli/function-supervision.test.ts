@@ -45,6 +45,8 @@ describe('a site whose function crashes', () => {
     expect(log).toContain('anchor:   | a warning printed by the site');
     expect(log).toMatch(/anchor: The server function is running again \(pid \d+\)/);
     expect(await runtime()).toMatchObject({ state: 'running', restarts: 1, lastCrash: { reason: 'signal SIGKILL' } });
+    // The server's own log says it too, with the last lines.
+    expect(platform.serverLog).toContain(`shop: the server function of ${live} crashed (signal SIGKILL); restarting now {"lastLines":["a warning printed by the site"]}`);
   });
 
   it('secrets the site prints are masked in its runtime log, on disk too', async () => {

@@ -81,7 +81,7 @@ function superviseFunctions(local: LocalPlatform, options: LocalServerOptions, e
       log: (deploymentId, line) => local.runtimeLogs.write(deploymentId, line),
       status: (deploymentId, kind, status) => local.functionStates.record(deploymentId, kind, status, process.pid, new Date().toISOString()),
       crash: (deploymentId, project, crash) =>
-        local.ports.logger.error(`${project}: the ${crash.kind} function of ${deploymentId} crashed (${crash.reason}); ${crash.crashLoop ? 'crashloop, ' : ''}restarting in ${durationText(crash.restartInMs)}`, { lastLines: crash.lastLines }),
+        local.ports.logger.error(`${project}: the ${crash.kind} function of ${deploymentId} crashed (${crash.reason}); ${crash.crashLoop ? 'crashloop, ' : ''}${crash.restartInMs === 0 ? 'restarting now' : `restarting in ${durationText(crash.restartInMs)}`}`, { lastLines: crash.lastLines }),
       forget: (deploymentId) => {
         if (!closing) local.functionStates.forget(deploymentId);
       },
