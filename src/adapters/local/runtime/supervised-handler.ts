@@ -133,6 +133,8 @@ export class SupervisedHandler {
     this.clearRestart();
     if (this.inFlight > 0) await new Promise<void>((resolve) => this.quiet.push(resolve));
     await starting?.catch(() => undefined);
+    // An idle stop under way finishes first: the process is gone when close resolves.
+    await this.stopping;
     const running = this.process;
     this.process = null;
     await running?.stop(graceMs);
