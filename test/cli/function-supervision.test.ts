@@ -29,7 +29,8 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => platform?.stop());
 
-describe('a site whose function crashes', () => {
+// Each case waits on real processes starting (and crashing): give them time on a busy machine.
+describe('a site whose function crashes', { timeout: 90_000 }, () => {
   it('a SIGKILLed server function is restarted, the site serves again, and the crash is in the runtime log with its last stderr lines', async () => {
     expect((await platform.site('/print')).status).toBe(200);
     const before = serverPid();
