@@ -61,6 +61,7 @@ export function buildProgram(makeContext: ContextFactory, onContext: (ctx: Conte
     .option('--build-timeout <minutes>', 'stop and fail a build that runs longer', '30')
     .option('--build-dir <dir>', 'where builds unpack and compile (default: in memory, /dev/shm, when it has room; else on disk)')
     .option('--function-timeout <seconds>', 'answer 504 when a site has not answered a request by then (default: Lambda\'s, 30 s; 25 s for images)')
+    .option('--idle-stop <duration>', 'stop a site\'s function processes after this long without requests (e.g. 15m, 30s, 1h; 0 or off: never)', '15m')
     .action(action(() => import('../commands/server.js')));
 
   const projects = program.command('projects').description('register and manage projects');
@@ -94,8 +95,9 @@ export function buildProgram(makeContext: ContextFactory, onContext: (ctx: Conte
 
   program
     .command('logs <target>')
-    .description('print a deployment\'s log (project name = its newest deployment)')
-    .option('-f, --follow', 'keep following until the deployment ends; exits non-zero if it failed')
+    .description('print a deployment\'s build log (project name = its newest deployment), or with --runtime what its site printed')
+    .option('-f, --follow', 'keep following until the deployment ends (exits non-zero if it failed); with --runtime, until Ctrl-C')
+    .option('--runtime', 'the site\'s own output and anchor\'s crash and restart lines (project name = its live deployment)')
     .action(action(() => import('../commands/logs.js')));
 
   program

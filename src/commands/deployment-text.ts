@@ -1,4 +1,5 @@
-import type { Trigger } from '../core/deployment.js';
+import type { DeploymentState, Trigger } from '../core/deployment.js';
+import type { FunctionStatus } from '../core/ports/index.js';
 
 export function formatMs(ms: number | null): string {
   if (ms === null) return '…';
@@ -11,4 +12,15 @@ export function triggerText(trigger: Trigger): string {
   if (trigger.kind === 'push') return `push${trigger.pusher ? ` by ${trigger.pusher}` : ''}`;
   if (trigger.kind === 'manual') return `anchor deploy (${trigger.ref})`;
   return `rollback from ${trigger.from}`;
+}
+
+/**
+ * The state with what its functions do when that is news: `live (idle)`, `live (restarting)`,
+ * `live (crashloop)`, `live (no server)`; a retained version says whether a rollback to it is warm.
+ */
+export function stateText(state: DeploymentState, runtime: FunctionStatus | null): string {
+  if (!runtime) return state;
+  const note = `${state} (${runtime.state.replace('-', ' ')})`;
+  if (state === 'live') return runtime.state === 'running' ? state : note;
+  return runtime.state === 'no-server' ? state : note;
 }

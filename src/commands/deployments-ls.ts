@@ -1,7 +1,7 @@
 import type { Context } from '../cli/context.js';
 import { listDeployments } from '../core/use-cases/deployments.js';
 import { parsePositiveInt } from './flags.js';
-import { formatMs, triggerText } from './deployment-text.js';
+import { formatMs, stateText, triggerText } from './deployment-text.js';
 import { table } from './table.js';
 
 export default async function deploymentsLs(ctx: Context, args: string[], options: Record<string, unknown>): Promise<void> {
@@ -15,7 +15,7 @@ export default async function deploymentsLs(ctx: Context, args: string[], option
           ['ID', 'STATE', 'COMMIT', 'TRIGGER', 'CREATED', 'DURATION'],
           deployments.map((d) => {
             const end = d.transitions.find((t) => ['live', 'failed', 'superseded', 'cancelled'].includes(t.state));
-            return [d.id + (d.id === live ? ' ●' : ''), d.state, d.commitSha?.slice(0, 7) ?? d.ref, triggerText(d.trigger), d.createdAt.replace('T', ' ').slice(0, 19), end ? formatMs(Date.parse(end.at) - Date.parse(d.createdAt)) : '…'];
+            return [d.id + (d.id === live ? ' ●' : ''), stateText(d.state, d.runtime), d.commitSha?.slice(0, 7) ?? d.ref, triggerText(d.trigger), d.createdAt.replace('T', ' ').slice(0, 19), end ? formatMs(Date.parse(end.at) - Date.parse(d.createdAt)) : '…'];
           }),
         ),
   );

@@ -30,3 +30,17 @@ export function parseRegion(value: unknown): string {
   }
   return text;
 }
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+
+/** A duration such as `15m`, `30s`, `1h` or `500ms`, in milliseconds; `0` and `off` are 0 (never). */
+export function parseDuration(value: unknown, flag: string): number {
+  const text = String(value).trim().toLowerCase();
+  if (text === '0' || text === 'off') return 0;
+  const match = /^(\d+(?:\.\d+)?)(ms|s|min|m|h)$/.exec(text);
+  const ms = match ? Math.round(Number(match[1]) * (DURATION_UNITS[match[2] ?? ''] ?? NaN)) : NaN;
+  if (!Number.isFinite(ms) || ms <= 0) {
+    throw new AnchorError({ code: 'FLAG_INVALID', kind: 'usage', message: `${flag} must be a duration such as 15m, 30s or 1h (or 0 / off), not "${String(value)}".`, hint: `Pass e.g. ${flag} 15m.` });
+  }
+  return ms;
+}

@@ -2,9 +2,11 @@ import type { Context } from '../cli/context.js';
 import { siteUrl } from '../cli/platforms.js';
 import { resolveLogTarget } from '../core/use-cases/deployments.js';
 import { followDeployment } from './follow.js';
+import { runtimeLogs } from './logs-runtime.js';
 
 export default async function logs(ctx: Context, args: string[], options: Record<string, unknown>): Promise<void> {
   const [target = ''] = args;
+  if (options.runtime) return runtimeLogs(ctx, target, Boolean(options.follow));
   const { ports, config } = await ctx.platform();
   const deployment = await resolveLogTarget(ports, target);
   const project = await ports.projects.getById(deployment.projectId);

@@ -1,7 +1,8 @@
 import { resolve as resolvePath } from 'node:path';
 import { AnchorError } from '../core/errors.js';
 import type { Context } from '../cli/context.js';
-import { parsePort, parsePositiveInt } from './flags.js';
+import { durationText } from '../lib/duration-text.js';
+import { parseDuration, parsePort, parsePositiveInt } from './flags.js';
 
 export default async function server(ctx: Context, _args: string[], options: Record<string, unknown>): Promise<void> {
   const config = ctx.store.resolve(ctx.platformName);
@@ -14,9 +15,10 @@ export default async function server(ctx: Context, _args: string[], options: Rec
   const buildTimeoutMs = parsePositiveInt(options.buildTimeout ?? 30, '--build-timeout') * 60_000;
   const buildDir = options.buildDir === undefined ? undefined : resolvePath(String(options.buildDir));
   const functionTimeoutMs = options.functionTimeout === undefined ? undefined : parsePositiveInt(options.functionTimeout, '--function-timeout') * 1000;
+  const idleStopMs = parseDuration(options.idleStop ?? '15m', '--idle-stop');
   let running;
   try {
-    running = await ctx.startLocalServer({ dir: config.dir, host, port, concurrency, buildTimeoutMs, buildDir, functionTimeoutMs });
+    running = await ctx.startLocalServer({ dir: config.dir, host, port, concurrency, buildTimeoutMs, buildDir, functionTimeoutMs, idleStopMs });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new AnchorError({ code: 'PORT_IN_USE', kind: 'conflict', message: `Port ${port} on ${host} is already in use (is another anchor server running?).`, hint: 'Stop the other process, or pass --port <another port>.' });
@@ -24,8 +26,8 @@ export default async function server(ctx: Context, _args: string[], options: Rec
     throw error;
   }
   const projects = await running.ports.projects.list();
-  ctx.ui.result({ url: `http://${host}:${running.port}`, port: running.port, buildDir: running.buildRoot.dir, projects: projects.map((p) => ({ name: p.name, url: `http://${p.name}.localhost:${running.port}`, webhook: `http://${host}:${running.port}/webhook/${p.id}` })) }, () => [
-    `${ctx.ui.colors.green('✔')} anchor server is listening on http://${host}:${running.port} (builds: ${concurrency} at a time, ${running.buildRoot.why}). Ctrl-C stops it.`,
+  ctx.ui.result({ url: `http://${host}:${running.port}`, port: running.port, buildDir: running.buildRoot.dir, idleStopMs, projects: projects.map((p) => ({ name: p.name, url: `http://${p.name}.localhost:${running.port}`, webhook: `http://${host}:${running.port}/webhook/${p.id}` })) }, () => [
+    `${ctx.ui.colors.green('✔')} anchor server is listening on http://${host}:${running.port} (builds: ${concurrency} at a time, ${running.buildRoot.why}; ${idleStopMs > 0 ? `sites idle for ${durationText(idleStopMs)} are stopped and start on their next request` : 'sites are never stopped when idle'}). Ctrl-C stops it.`,
     ...projects.map((p) => `  ${p.name.padEnd(16)} http://${p.name}.localhost:${running.port}   webhook: /webhook/${p.id}`),
   ]);
   await new Promise<void>((resolve) => {

@@ -281,6 +281,11 @@ describe('deploy, deployments, logs and rollback on an aws platform', () => {
 
     const human = await cli('deployments', 'ls', 'shop');
     expect(human.stdout).toMatch(new RegExp(`${deploymentId} ●\\s+live`));
+    // Lambda runs the functions: no process state to tell, and their logs are CloudWatch's, named.
+    expect(ls.json<{ deployments: Array<{ runtime: unknown }> }>().deployments[0]?.runtime).toBeNull();
+    const runtimeLogs = await cli('logs', 'shop', '--runtime');
+    expect(runtimeLogs.code).toBe(2);
+    expect(runtimeLogs.stderr).toContain('/aws/lambda/anchor-dev-shop-server');
   });
 
   it('deploy --follow prints the lines as the pipeline writes them and exits 0 once live', async () => {

@@ -33,7 +33,10 @@ describe('the edge and a site that never answers', () => {
     const sha = platform.repo.commit(pipelineAppFiles({ version: 'v1' }), 'v1');
     const id = (await platform.push(sha)).json.deploymentId ?? '';
     expect(await platform.waitFor(id, ['live', 'failed'])).toBe('live');
-    const serverPort = Number(new URL(platform.server.functions.route('shop')?.serverUrl ?? '').port);
+    const lease = await platform.server.functions.route('shop')?.acquire('server');
+    if (!lease || 'unavailable' in lease) throw new Error('the live version has no server process');
+    lease.release();
+    const serverPort = Number(new URL(lease.url).port);
     const before = connectionsTo(serverPort);
 
     // The fixture's handler waits `delay` ms before answering: ten minutes is "never".

@@ -151,6 +151,21 @@ describe('OpenNext handlers in child processes (real sample app build)', () => {
     expect(answer.body.length).toBeGreaterThan(0);
   });
 
+  it('answers a missing image 500 and keeps serving: the image loader stream error fails only that request', async () => {
+    let exited = false;
+    void image.exited.then(() => (exited = true));
+    const missing = await request(image.url, '/_next/image?url=%2Fnope.png&w=64&q=75', { headers: { accept: 'image/webp,image/*' } });
+    expect(missing.status).toBe(500);
+    const answer = await request(image.url, '/_next/image?url=%2Fanchor.png&w=32&q=75', { headers: { accept: 'image/webp,image/*' } });
+    expect(answer.status).toBe(200);
+    expect(answer.headers['content-type']).toMatch(/^image\//);
+    expect(exited).toBe(false);
+    expect(logs.join('\n')).toContain("ENOENT: no such file or directory, open '");
+    // The failed request counts as finished: stopping does not wait for it (a SIGKILL after the grace would show).
+    await image.stop(20_000);
+    expect(await image.exited).toEqual({ code: 0, signal: null });
+  });
+
   it('finishes a request in flight when stopped, then exits', { timeout: 60_000 }, async () => {
     const victim = await startHandlerProcess({ bundleDir: runtime.serverDir, kind: 'server', env: {} });
     started.push(victim);

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalPorts, type LocalPlatform } from '../../src/adapters/local/create-local-ports.js';
 import { BIN, runBin, tempHome } from '../cli/run-cli.js';
+import { poll } from '../cli/cli-platform.js';
 import { pushPayload, signedDelivery } from '../fakes/github-push.js';
 import { pipelineAppFiles } from '../fakes/pipeline-app.js';
 import { FixtureRepo, isAlive } from '../unit/process-builder-fixture.js';
@@ -45,16 +46,6 @@ afterAll(async () => {
   // The first server built in memory (when there was room) and was killed: nothing else removes that.
   if (formerBuildDir.startsWith('/dev/shm/anchor-')) rmSync(dirname(formerBuildDir), { recursive: true, force: true });
 });
-
-async function poll<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > until) throw new Error(`timed out; last value ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('anchor server killed with SIGKILL mid-build', () => {
   it('picks the job up again on restart, stops the orphaned build, and the deployment still goes live', async () => {

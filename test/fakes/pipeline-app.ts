@@ -42,10 +42,17 @@ if (!site.noAssets) {
   write('assets/logo.txt', 'logo of ' + site.version + '\n');
 }
 const handler = (kind) => [
+  'import fs from "node:fs";',
   'const site = ' + JSON.stringify(site) + ';',
   kind === 'server' && site.crashOnStart ? 'throw new Error("crash on start (fixture)");' : '',
+  // Runtime faults, steered by the deployment's runtime env: a start that fails while a file exists, and
+  // routes that print, or fail outside the handler's promise (a throw in a timer, an unhandled stream error).
+  kind === 'server' ? 'if (process.env.CRASH_MARK && fs.existsSync(process.env.CRASH_MARK)) { console.error("refusing to start: " + process.env.CRASH_MARK + " exists"); process.exit(3); }' : '',
   'export const handler = awslambda.streamifyResponse(async (event, stream) => {',
   '  const p = event.rawPath;',
+  '  if (p === "/print") { console.log("GET /print, greeting " + process.env.GREETING); console.error("a warning printed by the site"); }',
+  '  if (p === "/throw-async") { setTimeout(() => { throw new Error("thrown in a timer (fixture)"); }, 0); return new Promise(() => {}); }',
+  '  if (p === "/stream-error") { fs.createReadStream("/nonexistent/anchor-fixture").on("data", () => {}); return new Promise(() => {}); }',
   kind === 'server'
     ? '  const status = p === "/" && event.headers["x-anchor-smoke"] && site.smokeStatus ? site.smokeStatus : 200;\n' +
       '  const delay = Number(new URLSearchParams(event.rawQueryString).get("delay") || 0);\n' +

@@ -22,6 +22,8 @@ import { DynamoEnvVars } from './dynamo-env-vars.js';
 import { DynamoProjects } from './dynamo-projects.js';
 import { keyValueStoreClient } from './key-value-store-client.js';
 import { LambdaFunctionHost } from './lambda-function-host.js';
+import { LambdaFunctionStates } from './lambda-function-states.js';
+import { LambdaRuntimeLogs } from './lambda-runtime-logs.js';
 import { S3Artifacts } from './s3-artifacts.js';
 import { S3StaticHost } from './s3-static-host.js';
 import { SqsJobQueue } from './sqs-job-queue.js';
@@ -150,6 +152,8 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
     artifacts: new S3Artifacts({ s3: c.s3, bucket: outputs.ArtifactsBucketName, projectOf }),
     staticHost: new S3StaticHost({ s3: c.s3, assetsBucket: outputs.AssetsBucketName, cacheBucket: outputs.CacheBucketName, kvs: c.kvs, keyValueStoreArn }),
     functions: new LambdaFunctionHost({ lambda: c.lambda, stage: options.stage, region, cacheBucket: outputs.CacheBucketName, assetsBucket: outputs.AssetsBucketName }),
+    functionStates: new LambdaFunctionStates(),
+    runtimeLogs: new LambdaRuntimeLogs({ stage: options.stage, projectOf }),
     secrets: new SsmSecretBox({ ssm: c.ssm, path: `/anchor/${options.stage}/secrets/` }),
     repoHooks,
     clock: new SystemClock(),

@@ -11,6 +11,8 @@ import { openDatabase, type SqliteDatabase } from './store/sqlite-database.js';
 import { SqliteDeliveries } from './store/sqlite-deliveries.js';
 import { SqliteDeployments } from './store/sqlite-deployments.js';
 import { SqliteEnvVars } from './store/sqlite-env-vars.js';
+import { SqliteFunctionStates } from './store/sqlite-function-states.js';
+import { FileRuntimeLogs } from './store/file-runtime-logs.js';
 import { SqliteJobQueue } from './store/sqlite-job-queue.js';
 import { SqliteProjects } from './store/sqlite-projects.js';
 import { FileStaticHost } from './runtime/file-static-host.js';
@@ -35,6 +37,9 @@ export interface LocalPlatform {
   serverDeferred(): boolean;
   queue: SqliteJobQueue;
   db: SqliteDatabase;
+  /** The server writes these; the ports read them. */
+  functionStates: SqliteFunctionStates;
+  runtimeLogs: FileRuntimeLogs;
   paths: ReturnType<typeof localPaths>;
   close(): Promise<void>;
 }
@@ -48,6 +53,8 @@ export function localPaths(dir: string) {
     builds: join(dir, 'builds'),
     cache: join(dir, 'cache'),
     runtime: join(dir, 'runtime'),
+    /** What the sites' functions print, per deployment (anchor logs --runtime). */
+    runtimeLogs: join(dir, 'runtime-logs'),
     /** Written by a running `anchor server`: where it listens and the token of its control API. */
     control: join(dir, 'server.json'),
   };
@@ -76,6 +83,8 @@ export function createLocalPorts(options: LocalPlatformOptions): LocalPlatform {
     },
   };
   const functions = new ServerFunctionHost({ control: () => readControl(paths.control) });
+  const functionStates = new SqliteFunctionStates(db);
+  const runtimeLogs = new FileRuntimeLogs(paths.runtimeLogs);
   const ports: CliPorts = {
     projects: new SqliteProjects(db),
     deployments: new SqliteDeployments(db),
@@ -91,12 +100,16 @@ export function createLocalPorts(options: LocalPlatformOptions): LocalPlatform {
     logger: new StreamLogger(options.logStream ?? process.stderr),
     staticHost: new FileStaticHost(),
     functions,
+    functionStates,
+    runtimeLogs,
   };
   return {
     ports,
     serverDeferred: () => functions.deferred,
     queue,
     db,
+    functionStates,
+    runtimeLogs,
     paths,
     close: async () => {
       db.close();

@@ -8,6 +8,20 @@ export interface FunctionVersion {
   imageUrl: string;
 }
 
+export interface PublishInput {
+  projectName: string;
+  deploymentId: string;
+  artifact: ArtifactInfo;
+  env: Record<string, string>;
+  /** The values in `env` that are secret: masked in whatever the functions print. */
+  secretValues?: readonly string[];
+  /**
+   * `on-demand`: the host may start the functions with their first request (bringing back what
+   * was live before a restart); by default they are started now, so a failure shows before the flip.
+   */
+  start?: 'now' | 'on-demand';
+}
+
 /**
  * Contract: `publish` brings up a deployment's server and image functions with `env` without
  * routing traffic to them; `smoke` proves they answer; `activate` routes the project's traffic to
@@ -17,7 +31,7 @@ export interface FunctionVersion {
 export interface FunctionHost {
   /** The CPU the functions run on: native modules in a bundle must be built for it. */
   readonly cpu: CpuArch;
-  publish(input: { projectName: string; deploymentId: string; artifact: ArtifactInfo; env: Record<string, string> }): Promise<FunctionVersion>;
+  publish(input: PublishInput): Promise<FunctionVersion>;
   smoke(version: FunctionVersion, projectName: string): Promise<void>;
   /** `revision` is the live pointer's revision after the flip: an activation older than one already applied is ignored. */
   activate(projectName: string, version: FunctionVersion, revision: number): Promise<void>;

@@ -6,7 +6,7 @@ import type { ArtifactInfo, FunctionVersion, Ports } from '../ports/index.js';
 import { resolveEnv } from './env.js';
 import { applyRetention } from './retention.js';
 
-export type DeployDeps = Pick<Ports, 'projects' | 'deployments' | 'envVars' | 'secrets' | 'artifacts' | 'staticHost' | 'functions' | 'logs' | 'clock'>;
+export type DeployDeps = Pick<Ports, 'projects' | 'deployments' | 'envVars' | 'secrets' | 'artifacts' | 'staticHost' | 'functions' | 'logs' | 'runtimeLogs' | 'clock'>;
 
 /** Lambda's limit for an unzipped function bundle. */
 export const SERVER_BUNDLE_LIMIT_BYTES = 250 * 1024 * 1024;
@@ -38,7 +38,7 @@ export async function deployBuilt(deps: DeployDeps, deploymentId: string): Promi
     const stats = await step(deps.staticHost.publish(project.name, deploymentId, artifact), 'Publishing the static assets failed');
     log.line(`  ${stats.files} static files ready (${stats.uploaded} uploaded, ${stats.skipped} already stored).`);
     log.line('▸ Starting the server and image functions.');
-    version = await step(deps.functions.publish({ projectName: project.name, deploymentId, artifact, env: runtime.values }), 'Starting the functions failed');
+    version = await step(deps.functions.publish({ projectName: project.name, deploymentId, artifact, env: runtime.values, secretValues: runtime.secretValues }), 'Starting the functions failed');
     log.line('▸ Smoke-testing the new version.');
     await step(deps.functions.smoke(version, project.name), 'The new version did not answer its smoke request');
     const flip = await flipLive(deps, deployment);

@@ -1,12 +1,16 @@
 import { isEnded, phaseTimings, type Deployment, type PhaseTiming } from '../deployment.js';
 import { AnchorError } from '../errors.js';
-import type { LogLine, Ports } from '../ports/index.js';
+import type { FunctionStatus, LogLine, Ports } from '../ports/index.js';
 import { getProject } from './projects.js';
 
-export async function listDeployments(deps: Pick<Ports, 'projects' | 'deployments'>, input: { project: string; limit: number }): Promise<{ deployments: Deployment[]; live: string | null }> {
+/** A deployment with what its functions are doing now, when the backend runs them (null: nothing runs it). */
+export type DeploymentWithRuntime = Deployment & { runtime: FunctionStatus | null };
+
+export async function listDeployments(deps: Pick<Ports, 'projects' | 'deployments' | 'functionStates'>, input: { project: string; limit: number }): Promise<{ deployments: DeploymentWithRuntime[]; live: string | null }> {
   const project = await getProject(deps, input.project);
   const [deployments, live] = await Promise.all([deps.deployments.listByProject(project.id, { limit: input.limit }), deps.deployments.getLive(project.id)]);
-  return { deployments, live: live?.deploymentId ?? null };
+  const runtime = await deps.functionStates.of(deployments.map((d) => d.id));
+  return { deployments: deployments.map((d) => ({ ...d, runtime: runtime.get(d.id) ?? null })), live: live?.deploymentId ?? null };
 }
 
 export async function getDeployment(deps: Pick<Ports, 'deployments'>, id: string): Promise<Deployment> {
@@ -17,14 +21,14 @@ export async function getDeployment(deps: Pick<Ports, 'deployments'>, id: string
   return deployment;
 }
 
-export async function showDeployment(deps: Pick<Ports, 'projects' | 'deployments' | 'logs' | 'clock'>, input: { id: string; tail: number }): Promise<{ deployment: Deployment; project: string | null; phases: PhaseTiming[]; totalMs: number | null; lastLines: LogLine[]; live: boolean }> {
+export async function showDeployment(deps: Pick<Ports, 'projects' | 'deployments' | 'logs' | 'functionStates' | 'clock'>, input: { id: string; tail: number }): Promise<{ deployment: Deployment; project: string | null; phases: PhaseTiming[]; totalMs: number | null; lastLines: LogLine[]; live: boolean; runtime: FunctionStatus | null }> {
   const deployment = await getDeployment(deps, input.id);
-  const [project, live, lastLines] = await Promise.all([deps.projects.getById(deployment.projectId), deps.deployments.getLive(deployment.projectId), deps.logs.tail(deployment.id, input.tail)]);
+  const [project, live, lastLines, runtime] = await Promise.all([deps.projects.getById(deployment.projectId), deps.deployments.getLive(deployment.projectId), deps.logs.tail(deployment.id, input.tail), deps.functionStates.of([deployment.id])]);
   const phases = phaseTimings(deployment, isEnded(deployment.state) ? undefined : deps.clock.now());
   const first = deployment.transitions[0];
   const endOfPipeline = [...deployment.transitions].reverse().find((t) => ['live', 'failed', 'superseded', 'cancelled'].includes(t.state));
   const totalMs = first && endOfPipeline ? Date.parse(endOfPipeline.at) - Date.parse(first.at) : null;
-  return { deployment, project: project?.name ?? null, phases, totalMs, lastLines, live: live?.deploymentId === deployment.id };
+  return { deployment, project: project?.name ?? null, phases, totalMs, lastLines, live: live?.deploymentId === deployment.id, runtime: runtime.get(deployment.id) ?? null };
 }
 
 /** `anchor logs <project | deploymentId>`: a deployment id, or a project's newest deployment. */

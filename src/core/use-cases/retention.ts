@@ -5,9 +5,10 @@ export const RETAINED_DEPLOYMENTS = 10;
 
 /**
  * Keeps the artifacts of the newest RETAINED_DEPLOYMENTS deployments that went live, and never
- * removes the live one or the default rollback target, whatever their age.
+ * removes the live one or the default rollback target, whatever their age. A deployment whose
+ * artifact goes loses its runtime log with it (it can never run again).
  */
-export async function applyRetention(deps: Pick<Ports, 'deployments' | 'artifacts'>, projectId: string, keep = RETAINED_DEPLOYMENTS): Promise<string[]> {
+export async function applyRetention(deps: Pick<Ports, 'deployments' | 'artifacts' | 'runtimeLogs'>, projectId: string, keep = RETAINED_DEPLOYMENTS): Promise<string[]> {
   const live = await deps.deployments.getLive(projectId);
   const all = await deps.deployments.listByProject(projectId, { limit: 1000 });
   const protectedIds = new Set<string>();
@@ -22,6 +23,7 @@ export async function applyRetention(deps: Pick<Ports, 'deployments' | 'artifact
     if (!['retired', 'failed', 'superseded', 'cancelled'].includes(d.state)) continue;
     if (await deps.artifacts.get(d.id)) {
       await deps.artifacts.remove(d.id);
+      await deps.runtimeLogs.remove(d.id);
       removed.push(d.id);
     }
   }

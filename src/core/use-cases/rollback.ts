@@ -43,8 +43,9 @@ export async function rollback(deps: RollbackDeps, input: { project: string; to?
   if (!artifact) {
     throw new AnchorError({ code: 'NOT_RETAINED', kind: 'conflict', message: `${target.id} is no longer retained: its build output was cleaned up.`, hint: `Deploy its commit again instead: anchor deploy ${project.name} --ref ${target.commitSha ?? target.ref}` });
   }
-  const env = (await openEnvSnapshot(deps, target.runtimeEnv)).values;
-  const version = await deps.functions.publish({ projectName: project.name, deploymentId: target.id, artifact, env });
+  const env = await openEnvSnapshot(deps, target.runtimeEnv);
+  // Started now (it may have been stopped when idle): the flip then serves it at once.
+  const version = await deps.functions.publish({ projectName: project.name, deploymentId: target.id, artifact, env: env.values, secretValues: env.secretValues });
   await deps.functions.smoke(version, project.name);
   const started = deps.clock.now().getTime();
   const result = await deps.deployments.promote({ projectId: project.id, deploymentId: target.id, expectedRevision: live.revision, onlyIfNewer: false, at: deps.clock.now().toISOString() });

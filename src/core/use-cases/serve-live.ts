@@ -20,8 +20,9 @@ export async function serveLive(
     try {
       const [deployment, artifact] = await Promise.all([deps.deployments.get(live.deploymentId), deps.artifacts.get(live.deploymentId)]);
       if (!deployment || !artifact) throw new Error('its build output is no longer stored');
-      const env = (await openEnvSnapshot(deps, deployment.runtimeEnv)).values;
-      const version = await deps.functions.publish({ projectName: project.name, deploymentId: deployment.id, artifact, env });
+      const env = await openEnvSnapshot(deps, deployment.runtimeEnv);
+      // What was live before comes back ready, not running: each site starts with its first request.
+      const version = await deps.functions.publish({ projectName: project.name, deploymentId: deployment.id, artifact, env: env.values, secretValues: env.secretValues, start: 'on-demand' });
       await deps.staticHost.activate(project.name, deployment.id);
       await deps.functions.activate(project.name, version, live.revision);
       results.push({ project: project.name, deploymentId: deployment.id, ok: true });

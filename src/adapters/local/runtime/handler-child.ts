@@ -5,6 +5,7 @@
 //
 // A child per deployment because importing the server bundle changes the working directory and
 // fills process-wide globals; and because stopping a version must not touch the others.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import dns from 'node:dns';
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -45,29 +46,32 @@ const handler = bundle.handler as StreamingHandler;
 
 let inFlight = 0;
 let stopping = false;
+
+/** The request whose code is running: an error nobody caught is that request's failure. */
+interface RequestScope {
+  fail(error: unknown): void;
+}
+const requestScopes = new AsyncLocalStorage<RequestScope>();
+
 const server = http.createServer((req, res) => {
   inFlight += 1;
-  // A request ends when its handler is done, or when the edge gave up on it (its timeout, a
-  // visitor gone): a handler that never finishes must not keep this process from stopping.
-  let open = true;
-  const finished = () => {
-    if (!open) return;
-    open = false;
+  let finished = false;
+  // Once per request, whichever comes first: the handler settling, an error escaping it, or the
+  // edge giving up on it (its timeout, a visitor gone): a handler that never finishes must not
+  // keep this process from stopping.
+  const finish = () => {
+    if (finished) return;
+    finished = true;
     inFlight -= 1;
     if (stopping) exitWhenIdle();
   };
-  res.once('close', finished);
-  serve(req, res)
-    .catch((error: unknown) => {
-      console.error('[anchor] request failed:', error);
-      if (!res.headersSent && !res.destroyed) {
-        res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
-        res.end('The function failed to answer this request.\n');
-      } else {
-        res.destroy();
-      }
-    })
-    .finally(finished);
+  const fail = (error: unknown) => {
+    console.error('[anchor] request failed:', error);
+    answerFailed(res, finished);
+    finish();
+  };
+  res.once('close', finish);
+  requestScopes.run({ fail }, () => serve(req, res)).then(finish, fail);
 });
 // Streamed pages may take long; the client decides when to give up, as with a Function URL.
 server.requestTimeout = 0;
@@ -82,8 +86,28 @@ process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
 // The parent went away: nobody will ever send SIGTERM, so behave as if it had.
 process.on('disconnect', stop);
-// Lambda would end the invocation; here one bad request must not take the others down.
-process.on('unhandledRejection', (reason) => console.error('[anchor] unhandled rejection:', reason));
+// Lambda would end the invocation; here one bad request must not take the others down. The
+// request whose code threw (a stream 'error' nobody listened to, a throw in a timer, a promise
+// nobody awaited) is answered 500; the process goes on serving the others.
+process.on('uncaughtException', (error) => escaped(error, 'uncaught exception'));
+process.on('unhandledRejection', (reason) => escaped(reason, 'unhandled rejection'));
+
+function escaped(error: unknown, what: string): void {
+  const scope = requestScopes.getStore();
+  if (scope) scope.fail(error);
+  else console.error(`[anchor] ${what} outside any request:`, error);
+}
+
+/** A failed request gets a 500 if nothing was sent yet; a response already under way is cut off. */
+function answerFailed(res: ServerResponse, finished: boolean): void {
+  if (res.destroyed || res.writableEnded) return;
+  if (!res.headersSent) {
+    res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+    res.end('The site failed while answering this request.\n');
+  } else if (!finished) {
+    res.destroy();
+  }
+}
 
 async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = await readBody(req);

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { cp, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { linkTree } from '../../../lib/link-tree.js';
@@ -113,7 +114,7 @@ export async function startHandlerProcess(input: StartHandlerInput): Promise<Han
           kind: 'failed',
           message: `The ${what} exited (${signal ?? `code ${code}`}) before it was ready.${stderrSuffix(tail)}`,
           hint: 'The site crashes when its bundle is loaded; its last output above says why.',
-          details: details(),
+          details: { ...details(), exit: { code, signal } },
         }),
       );
     });
@@ -172,6 +173,25 @@ export async function prepareRuntimeDir(openNextDir: string, destDir: string): P
     serverDir: path.join(destDir, 'server-functions', 'default'),
     imageDir: path.join(destDir, 'image-functions', 'default'),
   };
+  // Laid out beside and renamed into place: a crash mid-way leaves a scratch folder (removed the
+  // next time), never a half-made `destDir` that the next start would trip over.
+  const parent = path.dirname(destDir);
+  const name = path.basename(destDir);
+  await mkdir(parent, { recursive: true });
+  await removeScratch(parent, name);
+  const scratch = path.join(parent, `.${name}.tmp-${randomBytes(4).toString('hex')}`);
+  try {
+    await layOut(from, scratch);
+    // Whatever is there (an older layout, a folder a crashed anchor left half made) goes aside first.
+    if (existsSync(destDir)) await rename(destDir, path.join(parent, `.${name}.old-${randomBytes(4).toString('hex')}`));
+    await rename(scratch, destDir);
+  } finally {
+    await removeScratch(parent, name);
+  }
+  return runtime;
+}
+
+async function layOut(from: (...parts: string[]) => string, destDir: string): Promise<void> {
   await mkdir(destDir, { recursive: true });
   const copy = (src: string, dest: string) => cp(src, dest, { recursive: true, verbatimSymlinks: true, errorOnExist: false });
   // The ISR cache is rewritten in place at run time, so it is a real copy; the bundles and assets
@@ -179,10 +199,16 @@ export async function prepareRuntimeDir(openNextDir: string, destDir: string): P
   await Promise.all([
     linkTree(from('assets'), path.join(destDir, 'assets')),
     existsSync(from('cache')) ? copy(from('cache'), path.join(destDir, 'cache')) : mkdir(path.join(destDir, 'cache'), { recursive: true }),
-    linkTree(from('server-functions', 'default'), runtime.serverDir),
-    linkTree(from('image-optimization-function'), runtime.imageDir),
+    linkTree(from('server-functions', 'default'), path.join(destDir, 'server-functions', 'default')),
+    linkTree(from('image-optimization-function'), path.join(destDir, 'image-functions', 'default')),
   ]);
-  return runtime;
+}
+
+/** The scratch and set-aside folders of `name` in `parent`, from this layout or a crashed one. */
+async function removeScratch(parent: string, name: string): Promise<void> {
+  const prefixes = [`.${name}.tmp-`, `.${name}.old-`];
+  const leftovers = (await readdir(parent)).filter((entry) => prefixes.some((prefix) => entry.startsWith(prefix)));
+  await Promise.all(leftovers.map((entry) => rm(path.join(parent, entry), { recursive: true, force: true })));
 }
 
 function stderrSuffix(tail: string[]): string {

@@ -1,107 +1,166 @@
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
-import { AnchorError } from '../../../core/errors.js';
+import { AnchorError, errorMessage } from '../../../core/errors.js';
+import { maskSecrets } from '../../../core/log-writer.js';
 import type { CpuArch } from '../../../core/opennext-output.js';
-import type { ArtifactInfo, FunctionHost, FunctionVersion } from '../../../core/ports/index.js';
-import { prepareRuntimeDir, startHandlerProcess, type HandlerProcess } from './handler-process.js';
+import type { FunctionHost, FunctionVersion, PublishInput, RuntimeLogLine } from '../../../core/ports/index.js';
+import { prepareRuntimeDir, startHandlerProcess, type HandlerKind } from './handler-process.js';
+import { describeTransition, describeCrash } from './handler-narration.js';
+import { DEFAULT_SUPERVISION, SupervisedHandler, type HandlerCrash, type HandlerStatus, type Lease, type SupervisionPolicy, type Unavailable } from './supervised-handler.js';
 
 interface RunningVersion {
-  version: FunctionVersion;
+  deploymentId: string;
   projectName: string;
   assetsDir: string;
   artifactDir: string;
-  server: HandlerProcess;
-  image: HandlerProcess;
   runtimeDir: string;
-  /** Requests the edge has sent to this version and not yet finished. */
-  inFlight: number;
-  idle: Array<() => void>;
+  handlers: Record<HandlerKind, SupervisedHandler>;
 }
 
 export interface EdgeRoute {
   deploymentId: string;
   revision: number;
-  serverUrl: string;
-  imageUrl: string;
   assetsDir: string;
   artifactDir: string;
-  /** The edge calls this around each request so a version is never stopped mid-request. */
-  enter(): () => void;
+  /** A process of this version for one request (started first if it was idle), or why there is none now. */
+  acquire(kind: HandlerKind): Promise<Lease | Unavailable>;
 }
 
+/** What the host reports as it runs; the server writes it to the runtime logs, its log and the store. */
+export interface FunctionHostEvents {
+  /** A line a function printed, or anchor's own line about it; secrets already masked. */
+  log(deploymentId: string, line: RuntimeLogLine): void;
+  status(deploymentId: string, kind: HandlerKind, status: HandlerStatus): void;
+  crash(deploymentId: string, projectName: string, crash: HandlerCrash): void;
+  /** The version's processes are stopped for good (retired, replaced, or the host closed). */
+  forget(deploymentId: string): void;
+}
+
+const STOP_GRACE_MS = 10_000;
+
 /**
- * Runs each deployment's OpenNext server and image handlers in child processes (the same bundle
- * would run on Lambda) and holds the routing table the edge reads. The version that was live
- * before the current one stays running, so a rollback to it is a pointer swap.
+ * Runs each deployment's OpenNext server and image handlers in supervised child processes (the
+ * same bundle would run on Lambda) and holds the routing table the edge reads. The version that
+ * was live before the current one stays ready, so a rollback to it is a pointer swap. Processes
+ * idle for `idleStopMs` are stopped and start again with the next request; a crashed one restarts.
  */
 export class LocalFunctionHost implements FunctionHost {
   /** The handlers run on this machine. */
   readonly cpu: CpuArch = process.arch === 'arm64' ? 'arm64' : 'x64';
   private readonly versions = new Map<string, RunningVersion>();
-  private readonly starting = new Map<string, Promise<RunningVersion>>();
+  private readonly registering = new Map<string, Promise<RunningVersion>>();
   private readonly routes = new Map<string, { running: RunningVersion; revision: number; previous: string | null }>();
+  private readonly sweeper: NodeJS.Timeout | null;
+  private readonly now: () => number;
 
   constructor(
     private readonly options: {
       runtimeDir: string;
       edgePort: () => number;
       baseEnv: Record<string, string>;
-      onLog?: (deploymentId: string, line: string) => void;
+      /** Stop a function after this long without requests; 0 keeps it running. */
+      idleStopMs?: number;
+      supervision?: SupervisionPolicy;
+      events?: Partial<FunctionHostEvents>;
+      now?: () => number;
     },
-  ) {}
-
-  async publish(input: { projectName: string; deploymentId: string; artifact: ArtifactInfo; env: Record<string, string> }): Promise<FunctionVersion> {
-    const existing = this.versions.get(input.deploymentId);
-    if (existing) return existing.version;
-    let pending = this.starting.get(input.deploymentId);
-    if (!pending) {
-      pending = this.start(input).finally(() => this.starting.delete(input.deploymentId));
-      this.starting.set(input.deploymentId, pending);
-    }
-    return (await pending).version;
+  ) {
+    this.now = options.now ?? Date.now;
+    const idleMs = options.idleStopMs ?? 0;
+    this.sweeper = idleMs > 0 ? setInterval(() => this.stopIdle(idleMs), Math.min(30_000, Math.max(50, idleMs / 4))) : null;
+    this.sweeper?.unref();
   }
 
-  private async start(input: { projectName: string; deploymentId: string; artifact: ArtifactInfo; env: Record<string, string> }): Promise<RunningVersion> {
+  async publish(input: PublishInput): Promise<FunctionVersion> {
+    let running = this.versions.get(input.deploymentId);
+    const isNew = !running;
+    if (!running) {
+      let pending = this.registering.get(input.deploymentId);
+      if (!pending) {
+        pending = this.register(input).finally(() => this.registering.delete(input.deploymentId));
+        this.registering.set(input.deploymentId, pending);
+      }
+      running = await pending;
+    }
+    if (input.start === 'on-demand') {
+      // Without idle stops nothing would ever stop them: bring them up now rather than on a visitor's request.
+      if (!this.options.idleStopMs) void this.startAll(running).catch(() => undefined);
+      return this.versionOf(running);
+    }
+    try {
+      await this.startAll(running);
+    } catch (error) {
+      // A version that cannot start is not kept; one already kept (a rollback target) stays as it was.
+      if (isNew && !this.isRouted(input.deploymentId)) await this.stop(input.deploymentId, 'it could not start');
+      throw error;
+    }
+    return this.versionOf(running);
+  }
+
+  private async register(input: PublishInput): Promise<RunningVersion> {
     const runtimeDir = join(this.options.runtimeDir, input.deploymentId);
     const dirs = await prepareRuntimeDir(input.artifact.location, runtimeDir);
-    const env = {
-      ...this.options.baseEnv,
-      ...input.env,
-      ANCHOR_RUNTIME: 'local',
-      NEXT_TELEMETRY_DISABLED: '1',
+    const env = { ...this.options.baseEnv, ...input.env, ANCHOR_RUNTIME: 'local', NEXT_TELEMETRY_DISABLED: '1' };
+    const secrets = input.secretValues ?? [];
+    const events = this.options.events;
+    const handler = (kind: HandlerKind, bundleDir: string) => {
+      let last: HandlerStatus | null = null;
+      const note = (text: string) => this.note(input.deploymentId, text);
+      return new SupervisedHandler({
+        kind,
+        policy: this.options.supervision ?? DEFAULT_SUPERVISION,
+        now: this.now,
+        start: (onLog) => startHandlerProcess({ bundleDir, kind, env, onLog }),
+        onLog: (line, stream) => events?.log?.(input.deploymentId, { at: new Date(this.now()).toISOString(), source: kind, stream, text: maskSecrets(line, secrets) }),
+        onCrash: (crash) => {
+          const masked = { ...crash, reason: maskSecrets(crash.reason, secrets), lastLines: crash.lastLines.map((line) => maskSecrets(line, secrets)) };
+          for (const text of describeCrash(masked)) note(text);
+          events?.crash?.(input.deploymentId, input.projectName, masked);
+        },
+        onStatus: (status) => {
+          const change = describeTransition(kind, last, status, this.options.idleStopMs ?? 0);
+          if (change) note(change);
+          last = status;
+          events?.status?.(input.deploymentId, kind, status);
+        },
+      });
     };
-    const log = (line: string) => this.options.onLog?.(input.deploymentId, line);
-    // Both start at once; if one fails, the other is stopped again.
-    const [serverStart, imageStart] = await Promise.allSettled([
-      startHandlerProcess({ bundleDir: dirs.serverDir, kind: 'server', env, onLog: log }),
-      startHandlerProcess({ bundleDir: dirs.imageDir, kind: 'image', env, onLog: log }),
-    ]);
-    if (serverStart.status === 'rejected' || imageStart.status === 'rejected') {
-      await Promise.all([serverStart, imageStart].map((s) => (s.status === 'fulfilled' ? s.value.stop(0) : undefined)));
-      throw serverStart.status === 'rejected' ? serverStart.reason : (imageStart as PromiseRejectedResult).reason;
-    }
-    const server = serverStart.value;
-    const image = imageStart.value;
     const running: RunningVersion = {
-      version: { deploymentId: input.deploymentId, serverUrl: server.url, imageUrl: image.url },
+      deploymentId: input.deploymentId,
       projectName: input.projectName,
       assetsDir: join(input.artifact.location, 'assets'),
       artifactDir: input.artifact.location,
-      server,
-      image,
       runtimeDir,
-      inFlight: 0,
-      idle: [],
+      handlers: { server: handler('server', dirs.serverDir), image: handler('image', dirs.imageDir) },
     };
     this.versions.set(input.deploymentId, running);
+    for (const kind of ['server', 'image'] as const) events?.status?.(input.deploymentId, kind, running.handlers[kind].status());
     return running;
   }
 
+  private async startAll(running: RunningVersion): Promise<void> {
+    const started = await Promise.allSettled([running.handlers.server.start(), running.handlers.image.start()]);
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  private versionOf(running: RunningVersion): FunctionVersion {
+    return { deploymentId: running.deploymentId, serverUrl: running.handlers.server.url, imageUrl: running.handlers.image.url };
+  }
+
   async smoke(version: FunctionVersion, projectName: string): Promise<void> {
-    const response = await fetch(`${version.serverUrl}/`, { headers: { host: `${projectName}.localhost:${this.options.edgePort()}`, 'x-anchor-smoke': '1' }, signal: AbortSignal.timeout(30_000) });
-    await response.arrayBuffer();
-    if (response.status >= 500) {
-      throw new AnchorError({ code: 'SMOKE_FAILED', kind: 'external', message: `GET / answered ${response.status}` });
+    const running = this.versions.get(version.deploymentId);
+    if (!running) throw new AnchorError({ code: 'VERSION_NOT_RUNNING', kind: 'internal', message: `${version.deploymentId} is not running; publish it first.` });
+    const lease = await running.handlers.server.acquire();
+    if ('unavailable' in lease) throw new AnchorError({ code: 'SMOKE_FAILED', kind: 'external', message: `the server function is ${lease.unavailable}` });
+    try {
+      const response = await fetch(`${lease.url}/`, { headers: { host: `${projectName}.localhost:${this.options.edgePort()}`, 'x-anchor-smoke': '1' }, signal: AbortSignal.timeout(30_000) });
+      await response.arrayBuffer();
+      if (response.status >= 500) {
+        throw new AnchorError({ code: 'SMOKE_FAILED', kind: 'external', message: `GET / answered ${response.status}` });
+      }
+    } finally {
+      lease.release();
     }
   }
 
@@ -110,17 +169,16 @@ export class LocalFunctionHost implements FunctionHost {
     if (!running) throw new AnchorError({ code: 'VERSION_NOT_RUNNING', kind: 'internal', message: `${version.deploymentId} is not running; publish it first.` });
     const current = this.routes.get(projectName);
     if (current && current.revision >= revision) return;
-    const previous = current && current.running.version.deploymentId !== version.deploymentId ? current.running.version.deploymentId : (current?.previous ?? null);
+    const previous = current && current.running.deploymentId !== version.deploymentId ? current.running.deploymentId : (current?.previous ?? null);
     this.routes.set(projectName, { running, revision, previous });
     // Keep the live and the previous version; let older ones go once their requests finish.
     for (const [id, other] of this.versions) {
-      if (other.projectName === projectName && id !== version.deploymentId && id !== previous) void this.stop(id);
+      if (other.projectName === projectName && id !== version.deploymentId && id !== previous) void this.stop(id, 'it is neither live nor the rollback target any more');
     }
   }
 
   async release(_projectName: string, deploymentId: string): Promise<void> {
-    const routed = [...this.routes.values()].some((r) => r.running.version.deploymentId === deploymentId || r.previous === deploymentId);
-    if (!routed) await this.stop(deploymentId);
+    if (!this.isRouted(deploymentId)) await this.stop(deploymentId, 'it was released');
   }
 
   /** What the edge serves for a project now, or null when nothing is live there. */
@@ -129,37 +187,54 @@ export class LocalFunctionHost implements FunctionHost {
     if (!entry) return null;
     const running = entry.running;
     return {
-      deploymentId: running.version.deploymentId,
+      deploymentId: running.deploymentId,
       revision: entry.revision,
-      serverUrl: running.version.serverUrl,
-      imageUrl: running.version.imageUrl,
       assetsDir: running.assetsDir,
       artifactDir: running.artifactDir,
-      enter: () => {
-        running.inFlight++;
-        return () => {
-          running.inFlight--;
-          if (running.inFlight === 0) for (const wake of running.idle.splice(0)) wake();
-        };
-      },
+      acquire: (kind) => running.handlers[kind].acquire(),
     };
   }
 
+  /** The versions this host keeps (running or ready to start on demand). */
   runningDeployments(): string[] {
     return [...this.versions.keys()];
   }
 
-  private async stop(deploymentId: string): Promise<void> {
+  /** Each kept version's processes, as `deployments ls` would describe them. */
+  statuses(): Map<string, Record<HandlerKind, HandlerStatus>> {
+    return new Map([...this.versions].map(([id, v]) => [id, { server: v.handlers.server.status(), image: v.handlers.image.status() }]));
+  }
+
+  private isRouted(deploymentId: string): boolean {
+    return [...this.routes.values()].some((r) => r.running.deploymentId === deploymentId || r.previous === deploymentId);
+  }
+
+  private stopIdle(idleMs: number): void {
+    for (const running of this.versions.values()) {
+      for (const handler of Object.values(running.handlers)) {
+        void handler.stopIfIdle(idleMs).catch((error: unknown) => this.note(running.deploymentId, `Stopping the idle ${handler.kind} function failed: ${errorMessage(error)}`));
+      }
+    }
+  }
+
+  /** Stops a version for good: its requests in flight finish first; its runtime folder goes. */
+  private async stop(deploymentId: string, why: string): Promise<void> {
     const running = this.versions.get(deploymentId);
     if (!running) return;
     this.versions.delete(deploymentId);
-    if (running.inFlight > 0) await new Promise<void>((resolve) => running.idle.push(resolve));
-    await Promise.all([running.server.stop(10_000), running.image.stop(10_000)]);
+    await Promise.all([running.handlers.server.close(STOP_GRACE_MS), running.handlers.image.close(STOP_GRACE_MS)]);
     await rm(running.runtimeDir, { recursive: true, force: true }).catch(() => undefined);
+    this.note(deploymentId, `The functions were stopped: ${why}.`);
+    this.options.events?.forget?.(deploymentId);
+  }
+
+  private note(deploymentId: string, text: string): void {
+    this.options.events?.log?.(deploymentId, { at: new Date(this.now()).toISOString(), source: 'anchor', stream: 'stderr', text });
   }
 
   async close(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
     this.routes.clear();
-    await Promise.all([...this.versions.keys()].map((id) => this.stop(id)));
+    await Promise.all([...this.versions.keys()].map((id) => this.stop(id, 'anchor server is stopping')));
   }
 }

@@ -9,8 +9,10 @@ import { BuildWorker } from './build-worker.js';
 import { inMemoryBuildDir, noRoomInMemory, pickBuildRoot, readBuildRootFacts, type BuildRoot } from '../build/build-root.js';
 import { BurstGate, BurstGatedLogs } from './burst-gate.js';
 import { GroupedWebhookIntake } from './grouped-webhook-intake.js';
-import { createLocalPorts, type LocalPlatformOptions } from '../create-local-ports.js';
+import { createLocalPorts, type LocalPlatform, type LocalPlatformOptions } from '../create-local-ports.js';
 import { LocalFunctionHost } from '../runtime/local-function-host.js';
+import type { SupervisionPolicy } from '../runtime/supervised-handler.js';
+import { durationText } from '../../../lib/duration-text.js';
 import { PlatformServer } from './platform-server.js';
 import { ProcessBuilder } from '../build/process-builder.js';
 import type { ArtifactInfo, FunctionVersion } from '../../../core/ports/index.js';
@@ -32,6 +34,10 @@ export interface LocalServerOptions extends LocalPlatformOptions {
   /** Slow senders: how long a request's headers, and a webhook's body, may take. */
   headersTimeoutMs?: number;
   webhookBodyTimeoutMs?: number;
+  /** Stop a site's function processes after this long without requests (`--idle-stop`); 0 never does. */
+  idleStopMs?: number;
+  /** How crashed function processes are restarted (tests shorten the delays). */
+  supervision?: SupervisionPolicy;
 }
 
 export interface LocalServer {
@@ -44,13 +50,54 @@ export interface LocalServer {
 }
 
 /**
+/**
+ * The function host of the server and where it reports: each deployment's runtime log (its sites'
+ * output and anchor's lines about crashes and restarts), the server's own log, and the state table
+ * that `deployments ls` reads from another process.
+ */
+function superviseFunctions(local: LocalPlatform, options: LocalServerOptions, edgePort: () => number): { host: LocalFunctionHost; close(): Promise<void> } {
+  let closing = false;
+  // No function process of an earlier server runs now, whatever it wrote.
+  local.functionStates.reset();
+  const host = new LocalFunctionHost({
+    runtimeDir: local.paths.runtime,
+    edgePort,
+    baseEnv: options.baseEnv,
+    idleStopMs: options.idleStopMs ?? DEFAULT_IDLE_STOP_MS,
+    ...(options.supervision ? { supervision: options.supervision } : {}),
+    events: {
+      log: (deploymentId, line) => local.runtimeLogs.write(deploymentId, line),
+      status: (deploymentId, kind, status) => local.functionStates.record(deploymentId, kind, status, process.pid, new Date().toISOString()),
+      crash: (deploymentId, project, crash) =>
+        local.ports.logger.error(`${project}: the ${crash.kind} function of ${deploymentId} crashed (${crash.reason}); ${crash.crashLoop ? 'crashloop, ' : ''}${crash.restartInMs === 0 ? 'restarting now' : `restarting in ${durationText(crash.restartInMs)}`}`, { lastLines: crash.lastLines }),
+      forget: (deploymentId) => {
+        if (!closing) local.functionStates.forget(deploymentId);
+      },
+    },
+  });
+  return {
+    host,
+    close: async () => {
+      closing = true;
+      await host.close();
+      await local.runtimeLogs.flush();
+      local.functionStates.detach();
+    },
+  };
+}
+
+/** `anchor server --idle-stop` when not given. */
+export const DEFAULT_IDLE_STOP_MS = 15 * 60_000;
+
+/**
  * The composition root of `anchor server`: the CLI's ports plus the pipeline's own adapters (the
  * process builder, the function host that runs handlers, the edge), wired to the core.
  */
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
   const local = createLocalPorts(options);
   let port = options.port;
-  const functions = new LocalFunctionHost({ runtimeDir: local.paths.runtime, edgePort: () => port, baseEnv: options.baseEnv });
+  const supervised = superviseFunctions(local, options, () => port);
+  const functions = supervised.host;
   const buildRoot = pickBuildRoot({ platformDir: options.dir, diskDir: local.paths.builds, concurrency: options.concurrency, requested: options.buildDir }, readBuildRootFacts());
   const builder = new ProcessBuilder({
     workDir: buildRoot.dir,
@@ -138,7 +185,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       if (buildRoot.inMemory) rmSync(dirname(buildRoot.dir), { recursive: true, force: true });
       rmSync(local.paths.control, { force: true });
       await server.close();
-      await functions.close();
+      await supervised.close();
       await local.close();
     },
   };

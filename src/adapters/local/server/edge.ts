@@ -7,6 +7,7 @@ import { plural } from '../../../lib/plural.js';
 
 /** Lambda's timeouts for the project's functions (infra/stack/project-template.ts uses the same). */
 const LAMBDA_TIMEOUTS_MS = { server: FUNCTION_TIMEOUT_SECONDS.server * 1000, image: FUNCTION_TIMEOUT_SECONDS.image * 1000 };
+import { functionFailedPage, unavailablePage } from './edge-pages.js';
 
 /**
  * The local edge: what CloudFront does on AWS. A request for a project's site goes, by the live
@@ -34,15 +35,18 @@ export class Edge {
       res.end(`<!doctype html><title>${project}: nothing live</title><h1>${project} has nothing live yet</h1><p>Push to the project's branch, or run <code>anchor deploy ${project}</code>. Follow it with <code>anchor logs ${project} --follow</code>.</p>\n`);
       return;
     }
-    const leave = route.enter();
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const origin = (await this.routesFor(route)).originFor(path);
+    if (origin === 'assets' && (req.method === 'GET' || req.method === 'HEAD') && (await this.staticFiles.serve(req, res, route.assetsDir, path))) return;
+    // Starts the function if it was stopped when idle (this request waits for it); a version is
+    // never stopped while a request holds it.
+    const lease = await route.acquire(origin === 'image' ? 'image' : 'server');
+    if ('unavailable' in lease) return unavailablePage(res, project, lease);
     try {
-      const path = (req.url ?? '/').split('?')[0] ?? '/';
-      const origin = (await this.routesFor(route)).originFor(path);
-      if (origin === 'assets' && (req.method === 'GET' || req.method === 'HEAD') && (await this.staticFiles.serve(req, res, route.assetsDir, path))) return;
       const kind = origin === 'image' ? 'image' : 'server';
-      await this.proxy(kind === 'image' ? route.imageUrl : route.serverUrl, host, req, res, this.timeoutsMs[kind]);
+      await this.proxy(lease.url, project, host, req, res, this.timeoutsMs[kind]);
     } finally {
-      leave();
+      lease.release();
     }
   }
 
@@ -55,7 +59,7 @@ export class Edge {
     return routes;
   }
 
-  private proxy(target: string, host: string, req: IncomingMessage, res: ServerResponse, timeoutMs: number): Promise<void> {
+  private proxy(target: string, project: string, host: string, req: IncomingMessage, res: ServerResponse, timeoutMs: number): Promise<void> {
     const upstreamUrl = new URL(target);
     return new Promise<void>((resolve) => {
       const upstream = httpRequest(
@@ -79,7 +83,7 @@ export class Edge {
       );
       upstream.on('error', (error) => {
         if (res.writableEnded) return resolve();
-        if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' }).end(`anchor: the site's server did not answer (${error.message}).\n`);
+        if (!res.headersSent) functionFailedPage(res, project, error.message);
         else res.destroy();
         resolve();
       });

@@ -95,6 +95,23 @@ export const MIGRATIONS: readonly string[] = [
     last_error TEXT
   );
   `,
+  // What each deployment's function processes are doing, written by the anchor server that runs
+  // them (server_pid) and read by the CLI: a row whose server is gone says nothing runs them.
+  `
+  CREATE TABLE function_states (
+    deployment_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    state TEXT NOT NULL,
+    pid INTEGER,
+    crashes INTEGER NOT NULL,
+    restarts INTEGER NOT NULL,
+    last_crash_at TEXT,
+    last_crash TEXT,
+    server_pid INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (deployment_id, kind)
+  );
+  `,
 ];
 
 export interface OpenDatabaseOptions {
