@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import type { Project } from '../../src/core/project.js';
 import { addProject } from '../../src/core/use-cases/projects.js';
 import { startLocalServer, type LocalServer } from '../../src/adapters/local/server/create-local-server.js';
 import { readCliEnv } from '../../src/cli/env.js';
+import type { IsolationChoice } from '../../src/adapters/local/sandbox/isolation.js';
 import { signedDelivery, pushPayload } from '../fakes/github-push.js';
 import { FixtureRepo } from '../unit/process-builder-fixture.js';
 
@@ -18,7 +19,7 @@ export interface HttpAnswer {
 
 /** One `anchor server` on a temp platform with one project whose repo is a local git repo. */
 export class LocalPlatformHarness {
-  readonly home = mkdtempSync(join(tmpdir(), 'anchor-e2e-'));
+  readonly home = passableTempDir('anchor-e2e-');
   readonly repo = new FixtureRepo(join(this.home, 'repo'));
   server!: LocalServer;
   project!: Project;
@@ -35,8 +36,9 @@ export class LocalPlatformHarness {
     return this;
   }
 
-  async startServer(options: { concurrency?: number } = {}): Promise<void> {
+  async startServer(options: { concurrency?: number; isolation?: IsolationChoice } = {}): Promise<void> {
     this.server = await startLocalServer({
+      ...(options.isolation ? { isolation: options.isolation } : {}),
       dir: join(this.home, 'platform'),
       // What `anchor server` passes its builds (PATH, CA certificates, proxies…), with a home of its own.
       baseEnv: { ...readCliEnv(process.env).baseEnv, HOME: this.home },
@@ -84,9 +86,26 @@ export class LocalPlatformHarness {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    const leftovers = this.server ? await sandboxFolders(this.server) : [];
     await this.server?.close();
-    rmSync(this.home, { recursive: true, force: true });
+    for (const dir of [this.home, ...leftovers]) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A temp folder the projects' sandbox uids may pass through (when the tests run as root), so a
+ * build can fetch a repository in it; what is secret in it (the platform dir) is closed by itself.
+ */
+export function passableTempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dir, 0o711);
+  return dir;
+}
+
+/** What a test server's projects have outside its platform dir (with uids: in /var/lib/anchor), to remove after. */
+export async function sandboxFolders(server: LocalServer): Promise<string[]> {
+  const areas = (await server.ports.projects.list()).map((project) => server.sandbox.sandboxes.areaOf(project.id));
+  return [...areas.filter((dir): dir is string => dir !== null), ...(server.isolation.uids ? [server.sandbox.diskBuildDir] : [])];
 }
 
 export function http(options: { method: string; path: string; headers: Record<string, string>; port: number }, body?: string | Buffer): Promise<HttpAnswer> {

@@ -8,7 +8,7 @@ import { pickBuildRoot, readBuildRootFacts } from '../../src/adapters/local/buil
 import { FixtureRepo, appFiles, isAlive } from './process-builder-fixture.js';
 
 /** As `anchor server` decides it: /dev/shm is an executable tmpfs with room for a build. */
-const buildsCanRunInMemory = pickBuildRoot({ platformDir: 'test', diskDir: 'test', concurrency: 1 }, readBuildRootFacts()).inMemory;
+const buildsCanRunInMemory = pickBuildRoot({ memoryDir: 'test', diskDir: 'test', concurrency: 1 }, readBuildRootFacts()).inMemory;
 
 let root: string;
 let repo: FixtureRepo;

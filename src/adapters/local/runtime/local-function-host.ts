@@ -2,7 +2,24 @@ import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { AnchorError } from '../../../core/errors.js';
 import type { ArtifactInfo, FunctionHost, FunctionVersion } from '../../../core/ports/index.js';
-import { prepareRuntimeDir, startHandlerProcess, type HandlerProcess } from './handler-process.js';
+import { prepareRuntimeDir, startHandlerProcess, type HandlerProcess, type StartHandlerInput } from './handler-process.js';
+import { getFromFunction } from './function-socket.js';
+
+/** Where a deployment's functions run and how they start (its project's sandbox: sandbox/function-places.ts). */
+export interface FunctionPlaces {
+  forDeployment(projectName: string, deploymentId: string): Promise<FunctionPlace>;
+}
+
+export interface FunctionPlace {
+  /** The deployment's runtime folder, laid out from its artifact. */
+  runtimeDir: string;
+  /** Where its processes' sockets go: a folder only the server and the project enter. */
+  socketDir: string;
+  /** Called once the runtime folder is laid out: hands the project what it writes (the ISR cache). */
+  prepared(runtimeDir: string): Promise<void>;
+  sandbox: StartHandlerInput['sandbox'];
+  childEntry?: string;
+}
 
 interface RunningVersion {
   version: FunctionVersion;
@@ -40,7 +57,7 @@ export class LocalFunctionHost implements FunctionHost {
 
   constructor(
     private readonly options: {
-      runtimeDir: string;
+      places: FunctionPlaces;
       edgePort: () => number;
       baseEnv: Record<string, string>;
       onLog?: (deploymentId: string, line: string) => void;
@@ -59,8 +76,10 @@ export class LocalFunctionHost implements FunctionHost {
   }
 
   private async start(input: { projectName: string; deploymentId: string; artifact: ArtifactInfo; env: Record<string, string> }): Promise<RunningVersion> {
-    const runtimeDir = join(this.options.runtimeDir, input.deploymentId);
+    const place = await this.options.places.forDeployment(input.projectName, input.deploymentId);
+    const runtimeDir = place.runtimeDir;
     const dirs = await prepareRuntimeDir(input.artifact.location, runtimeDir);
+    await place.prepared(runtimeDir);
     const env = {
       ...this.options.baseEnv,
       ...input.env,
@@ -69,9 +88,11 @@ export class LocalFunctionHost implements FunctionHost {
     };
     const log = (line: string) => this.options.onLog?.(input.deploymentId, line);
     // Both start at once; if one fails, the other is stopped again.
+    const sandboxed = { sandbox: place.sandbox, ...(place.childEntry ? { childEntry: place.childEntry } : {}) };
+    const socket = (kind: string) => join(place.socketDir, `${input.deploymentId}.${kind}`);
     const [serverStart, imageStart] = await Promise.allSettled([
-      startHandlerProcess({ bundleDir: dirs.serverDir, kind: 'server', env, onLog: log }),
-      startHandlerProcess({ bundleDir: dirs.imageDir, kind: 'image', env, onLog: log }),
+      startHandlerProcess({ bundleDir: dirs.serverDir, kind: 'server', env, onLog: log, socketPath: socket('server'), ...sandboxed }),
+      startHandlerProcess({ bundleDir: dirs.imageDir, kind: 'image', env, onLog: log, socketPath: socket('image'), ...sandboxed }),
     ]);
     if (serverStart.status === 'rejected' || imageStart.status === 'rejected') {
       await Promise.all([serverStart, imageStart].map((s) => (s.status === 'fulfilled' ? s.value.stop(0) : undefined)));
@@ -95,10 +116,9 @@ export class LocalFunctionHost implements FunctionHost {
   }
 
   async smoke(version: FunctionVersion, projectName: string): Promise<void> {
-    const response = await fetch(`${version.serverUrl}/`, { headers: { host: `${projectName}.localhost:${this.options.edgePort()}`, 'x-anchor-smoke': '1' }, signal: AbortSignal.timeout(30_000) });
-    await response.arrayBuffer();
-    if (response.status >= 500) {
-      throw new AnchorError({ code: 'SMOKE_FAILED', kind: 'external', message: `GET / answered ${response.status}` });
+    const status = await getFromFunction(version.serverUrl, '/', { host: `${projectName}.localhost:${this.options.edgePort()}`, 'x-anchor-smoke': '1' }, 30_000);
+    if (status >= 500) {
+      throw new AnchorError({ code: 'SMOKE_FAILED', kind: 'external', message: `GET / answered ${status}` });
     }
   }
 
@@ -144,6 +164,12 @@ export class LocalFunctionHost implements FunctionHost {
 
   runningDeployments(): string[] {
     return [...this.versions.keys()];
+  }
+
+  /** A removed project: its site stops being served and every version of it stops. */
+  async forgetProject(projectName: string): Promise<void> {
+    this.routes.delete(projectName);
+    await Promise.all([...this.versions].filter(([, running]) => running.projectName === projectName).map(([id]) => this.stop(id)));
   }
 
   private async stop(deploymentId: string): Promise<void> {

@@ -2,6 +2,7 @@ import { Agent, request as httpRequest, type IncomingMessage, type ServerRespons
 import type { EdgeRoute, LocalFunctionHost } from '../runtime/local-function-host.js';
 import { OpenNextRoutes } from '../runtime/opennext-manifest.js';
 import { StaticFileCache } from '../runtime/static-files.js';
+import { socketPathOf } from '../runtime/function-socket.js';
 
 /**
  * The local edge: what CloudFront does on AWS. A request for a project's site goes, by the live
@@ -45,13 +46,12 @@ export class Edge {
     return routes;
   }
 
+  /** To a function process, on its Unix socket (`target` is `unix:<path>`). */
   private proxy(target: string, host: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const upstreamUrl = new URL(target);
     return new Promise<void>((resolve) => {
       const upstream = httpRequest(
         {
-          host: upstreamUrl.hostname,
-          port: upstreamUrl.port,
+          socketPath: socketPathOf(target),
           method: req.method,
           path: req.url,
           agent: this.agent,
