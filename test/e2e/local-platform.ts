@@ -25,7 +25,7 @@ export class LocalPlatformHarness {
   project!: Project;
   webhookSecret!: string;
 
-  async start(options: { project?: string; concurrency?: number; env?: Record<string, string> } = {}): Promise<this> {
+  async start(options: { project?: string; concurrency?: number; env?: Record<string, string>; isolation?: IsolationChoice } = {}): Promise<this> {
     await this.startServer(options);
     const { project, webhook } = await addProject(
       { ...this.server.ports, repoHooks: null },
@@ -51,6 +51,23 @@ export class LocalPlatformHarness {
     });
   }
 
+  /** Another project, with a repository of its own. */
+  async addProject(name: string): Promise<{ project: Project; webhookSecret: string; repo: FixtureRepo }> {
+    const repo = new FixtureRepo(join(this.home, `repo-${name}`));
+    const { project, webhook } = await addProject(
+      { ...this.server.ports, repoHooks: null },
+      { name, repo: { kind: 'path', url: repo.dir }, branch: 'main', root: '', webhookBaseUrl: `http://127.0.0.1:${this.server.port}` },
+    );
+    return { project, webhookSecret: webhook.secret, repo };
+  }
+
+  /** Pushes `sha` to another project's webhook; answers its deployment id. */
+  async pushTo(target: { project: Project; webhookSecret: string }, sha: string): Promise<string> {
+    const delivery = signedDelivery(target.webhookSecret, pushPayload({ ref: 'refs/heads/main', after: sha }));
+    const answer = await this.post(`/webhook/${target.project.id}`, delivery.body, delivery.headers);
+    return (JSON.parse(answer.body) as { deploymentId?: string }).deploymentId ?? '';
+  }
+
   /** Delivers a signed push webhook for `sha` on `ref` (default main); answers GitHub's view. */
   async push(sha: string, options: { ref?: string; deliveryId?: string; message?: string } = {}): Promise<HttpAnswer & { json: { message: string; deploymentId?: string } }> {
     const delivery = signedDelivery(this.webhookSecret, pushPayload({ ref: options.ref ?? 'refs/heads/main', after: sha, message: options.message }), { deliveryId: options.deliveryId });
@@ -63,8 +80,8 @@ export class LocalPlatformHarness {
   }
 
   /** GET on the project's site through the edge (Host: <project>.localhost:<port>). */
-  site(path = '/', headers: Record<string, string> = {}): Promise<HttpAnswer> {
-    return http({ method: 'GET', path, headers: { host: `${this.project.name}.localhost:${this.server.port}`, ...headers }, port: this.server.port });
+  site(path = '/', headers: Record<string, string> = {}, project = this.project.name): Promise<HttpAnswer> {
+    return http({ method: 'GET', path, headers: { host: `${project}.localhost:${this.server.port}`, ...headers }, port: this.server.port });
   }
 
   async waitFor(deploymentId: string, states: readonly DeploymentState[], timeoutMs = 120_000): Promise<DeploymentState> {
