@@ -155,8 +155,10 @@ export class BuildProcesses {
   /** The live processes of the steps' groups and sessions; a step whose processes all ended is forgotten. */
   private async alive(): Promise<ProcessInfo[]> {
     if (this.leaders.size === 0) return [];
+    // A step that starts while /proc is read is not in this reading: only those known before may be forgotten.
+    const known = [...this.leaders.keys()];
     const members = await findProcesses((info) => matchesLeader(info, this.leaders.get(info.pgrp) ?? this.leaders.get(info.session)));
-    for (const pid of this.leaders.keys()) {
+    for (const pid of known) {
       if (!members.some((member) => member.pgrp === pid || member.session === pid)) this.leaders.delete(pid);
     }
     return members;

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import type { Mount } from '../sandbox/bwrap-args.js';
 import type { ProjectSandbox } from '../sandbox/project-sandboxes.js';
 import type { StepOptions } from './build-processes.js';
+import { BuildFailure } from './build-failure.js';
+import { blockedForOthers } from '../sandbox/reachable.js';
 
 const GIT_CONFIG = 'anchor-gitconfig';
 
@@ -34,6 +36,12 @@ export class BuildSandbox {
     await box.handOver(input.tmpDir);
     const inBwrap = box.isolation.bwrap !== null;
     const repo = localRepoPath(input.repoUrl);
+    if (repo !== null && box.identity !== null) {
+      const blocked = blockedForOthers(join(repo, '.git'));
+      if (blocked !== null) {
+        throw new BuildFailure(`the repository ${repo} is on this machine in ${blocked}, which other users may not enter, so the project's sandbox user cannot read it: let others read it (chmod o+rx ${blocked}) or use a git URL`);
+      }
+    }
     const mounts: Mount[] = [
       { source: input.scratch, writable: true },
       { source: input.tmpDir, target: '/tmp', writable: true },

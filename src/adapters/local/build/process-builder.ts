@@ -179,6 +179,8 @@ export class ProcessBuilder implements Builder {
     }, timeoutMs);
     timer.unref();
     try {
+      // The build's own (its uid's, closed to others); the folder above only has to let it through.
+      await mkdir(dirname(scratch), { recursive: true });
       await mkdir(scratch, { recursive: true, mode: 0o700 });
       if (build.spilled !== null) log(`▸ Building on disk this time: ${build.spilled}`);
       const end = await this.pipeline(build, scratch, log);
@@ -224,7 +226,8 @@ export class ProcessBuilder implements Builder {
     const step = async (
       label: string, file: string, args: string[], cwd: string, env: Record<string, string>, quiet = false, rewrite = (line: string) => line,
     ): Promise<StepResult> => {
-      if (build.stopRequested) throw new BuildStopped();
+      // A timeout that came between two steps: the next one never starts.
+      if (build.stopRequested || build.timedOut) throw new BuildStopped();
       const result = await build.processes.run(file, args, { cwd, env, onLine: quiet ? () => undefined : (line) => log(rewrite(line)), sandbox: sandbox.wrap });
       if (build.stopRequested) throw new BuildStopped();
       if (result.spawnError === 'ENOENT') throw new BuildFailure(`${label} failed: "${file}" was not found on the build machine's PATH`);

@@ -3,14 +3,16 @@ import { dirname, resolve } from 'node:path';
 import { AnchorError } from '../../../core/errors.js';
 
 /**
- * The first folder on the way to `path` that a sandbox uid (a user with no group of its own)
- * may not pass through, or null when every folder lets others through (o+x).
+ * The outermost folder on the way to `path` (itself included, when a folder) that a sandbox uid
+ * (a user with no group of its own) may not pass through, or null when every one lets others
+ * through (o+x).
  */
 export function blockedForOthers(path: string): string | null {
+  let blocked: string | null = null;
   for (let dir = resolve(path); ; dir = dirname(dir)) {
     const info = statSync(dir, { throwIfNoEntry: false });
-    if (info !== undefined && info.isDirectory() && (info.mode & 0o001) === 0) return dir;
-    if (dirname(dir) === dir) return null;
+    if (info !== undefined && info.isDirectory() && (info.mode & 0o001) === 0) blocked = dir;
+    if (dirname(dir) === dir) return blocked;
   }
 }
 
