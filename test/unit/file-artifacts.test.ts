@@ -46,6 +46,17 @@ describe('FileArtifacts (local only)', () => {
     expect(await artifacts.get('d_1')).toBeNull();
   });
 
+  it('refuses a link that only seems to stay inside: through another link it leads out', async () => {
+    const out = join(dir, 'scratch', '.open-next');
+    await mkdir(join(out, 'p', 'q'), { recursive: true });
+    await mkdir(join(out, 'a'), { recursive: true });
+    await symlink('../../a', join(out, 'p', 'q', 's'));
+    // Read as written, p/q/s/../.. is p; followed, it is a/../.. : the folder above the output.
+    await symlink('s/../..', join(out, 'p', 'q', 'up'));
+
+    await expect(new FileArtifacts(join(dir, 'artifacts')).store('d_1', out)).rejects.toMatchObject({ code: 'OUTPUT_LINKS_OUT', message: expect.stringContaining('p/q/up') });
+  });
+
   it('reports a missing build output as a failed build, not a crash', async () => {
     const error = await new FileArtifacts(join(dir, 'artifacts')).store('d_1', join(dir, 'nope')).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'BUILD_OUTPUT_MISSING', kind: 'failed' });

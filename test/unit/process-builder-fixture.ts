@@ -104,18 +104,21 @@ export function isAlive(pid: number): boolean {
 }
 
 /**
- * Live processes whose command line holds `marker`, by their pid on this machine: how a test
- * finds what a sandboxed build started (its pids inside the sandbox are its own).
+ * Live processes whose command line or environment holds `marker`, by their pid on this machine:
+ * how a test finds what a sandboxed build started (its pids inside the sandbox are its own).
  */
 export function processesWith(marker: string): number[] {
   const found: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${name}/cmdline`, 'latin1').includes(marker) && isAlive(Number(name))) found.push(Number(name));
-    } catch {
-      // Gone meanwhile.
-    }
+    const has = (file: string): boolean => {
+      try {
+        return readFileSync(`/proc/${name}/${file}`, 'latin1').includes(marker);
+      } catch {
+        return false; // Gone meanwhile, or not ours to read.
+      }
+    };
+    if ((has('cmdline') || has('environ')) && isAlive(Number(name))) found.push(Number(name));
   }
   return found;
 }

@@ -103,7 +103,7 @@ export class BuildProcesses {
       for (const stream of streams) stream.destroy();
     }
     this.stepRunning = false;
-    await this.alive(); // forgets the step's group if it is empty, before its id can be reused
+    this.alive(); // forgets the step's group if it is empty, before its id can be reused
     return { exitCode: outcome.code, signal: outcome.signal, spawnError: outcome.error, tail };
   }
 
@@ -118,34 +118,30 @@ export class BuildProcesses {
    */
   async killAll(graceMs: number): Promise<number[]> {
     const deadline = Date.now() + graceMs;
-    if ((await this.alive()).length === 0) return [];
-    await this.signalAll('SIGTERM');
+    if (this.alive().length === 0) return [];
+    this.signalAll('SIGTERM');
     while (Date.now() < deadline) {
-      if ((await this.alive()).length === 0) return [];
+      if (this.alive().length === 0) return [];
       await sleep(100);
       // Children forked during the shutdown get the signal too.
-      await this.signalAll('SIGTERM');
+      this.signalAll('SIGTERM');
     }
     for (let attempt = 0; attempt < 20; attempt += 1) {
-      await this.signalAll('SIGKILL');
+      this.signalAll('SIGKILL');
       await sleep(50);
-      if ((await this.alive()).length === 0) return [];
+      if (this.alive().length === 0) return [];
     }
-    return (await this.alive()).map((p) => p.pid);
+    return this.alive().map((p) => p.pid);
   }
 
-  /** Known at once (a kill may come next); its start time and the record follow. */
   private remember(pid: number, bwrap: boolean): void {
-    const leader: Leader = { pid, startTime: 0, bwrap };
+    const leader: Leader = { pid, startTime: processInfo(pid)?.startTime ?? 0, bwrap };
     this.leaders.set(pid, leader);
-    void processInfo(pid).then(async (info) => {
-      leader.startTime = info?.startTime ?? 0;
-      if (this.options.recordFile) await appendFile(this.options.recordFile, `${JSON.stringify(leader)}\n`);
-    }).catch(() => undefined);
+    if (this.options.recordFile) void appendFile(this.options.recordFile, `${JSON.stringify(leader)}\n`).catch(() => undefined);
   }
 
-  private async signalAll(signal: NodeJS.Signals): Promise<void> {
-    for (const member of await this.alive()) {
+  private signalAll(signal: NodeJS.Signals): void {
+    for (const member of this.alive()) {
       if (signal === 'SIGTERM' && this.leaders.get(member.pgrp)?.bwrap === true && member.comm === 'bwrap') continue;
       signalQuietly(member.pid, signal);
     }
@@ -153,11 +149,11 @@ export class BuildProcesses {
   }
 
   /** The live processes of the steps' groups and sessions; a step whose processes all ended is forgotten. */
-  private async alive(): Promise<ProcessInfo[]> {
+  private alive(): ProcessInfo[] {
     if (this.leaders.size === 0) return [];
     // A step that starts while /proc is read is not in this reading: only those known before may be forgotten.
     const known = [...this.leaders.keys()];
-    const members = await findProcesses((info) => matchesLeader(info, this.leaders.get(info.pgrp) ?? this.leaders.get(info.session)));
+    const members = findProcesses((info) => matchesLeader(info, this.leaders.get(info.pgrp) ?? this.leaders.get(info.session)));
     for (const pid of known) {
       if (!members.some((member) => member.pgrp === pid || member.session === pid)) this.leaders.delete(pid);
     }
@@ -186,10 +182,10 @@ export async function killOrphans(recordFiles: readonly string[]): Promise<numbe
   if (leaders.size === 0) return [];
   // A pid now used by a process that started after the one written down is someone else's.
   for (const leader of [...leaders.values()]) {
-    const now = await processInfo(leader.pid);
+    const now = processInfo(leader.pid);
     if (now !== null && now.startTime !== leader.startTime) leaders.delete(leader.pid);
   }
-  const orphans = await findProcesses((info) => matchesLeader(info, leaders.get(info.pgrp) ?? leaders.get(info.session)));
+  const orphans = findProcesses((info) => matchesLeader(info, leaders.get(info.pgrp) ?? leaders.get(info.session)));
   for (const orphan of orphans) signalQuietly(orphan.pid, 'SIGKILL');
   return orphans.map((orphan) => orphan.pid);
 }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { lstat, realpath, writeFile } from 'node:fs/promises';
+import { lstat, readdir, realpath, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Mount } from '../sandbox/bwrap-args.js';
@@ -102,6 +102,23 @@ export async function realInside(root: string, path: string): Promise<string | n
 /** Whether `path` is a real directory (not a link to one). */
 export async function isRealDirectory(path: string): Promise<boolean> {
   return (await lstat(path).catch(() => null))?.isDirectory() === true;
+}
+
+/**
+ * Whether a link in `dir` leads out of it (or nowhere): only then has the build to copy what
+ * links lead to (COPY_LINKED_FILES_IN). Reads link targets only, never a file.
+ */
+export async function hasLinksLeadingOut(dir: string): Promise<boolean> {
+  const root = await realpath(dir);
+  const walk = async (at: string): Promise<boolean> => {
+    for (const entry of await readdir(at, { withFileTypes: true })) {
+      const path = join(at, entry.name);
+      if (entry.isDirectory() && (await walk(path))) return true;
+      if (entry.isSymbolicLink() && (await realInside(root, path)) === null) return true;
+    }
+    return false;
+  };
+  return walk(root);
 }
 
 /**

@@ -12,7 +12,7 @@ import { BuildProcesses, killOrphans, type Execa, type StepResult } from './buil
 import { checkoutCommit, redactUrl } from './git-checkout.js';
 import { PackageStoreInstalls, type StoreAdd } from './package-store-installs.js';
 import { findExecutable, installHint, npmCacheEnv, planInstall } from './package-manager.js';
-import { BuildSandbox, COPY_LINKED_FILES_IN, isRealDirectory, realInside, type BuildSandboxes } from './build-sandbox.js';
+import { BuildSandbox, COPY_LINKED_FILES_IN, hasLinksLeadingOut, isRealDirectory, realInside, type BuildSandboxes } from './build-sandbox.js';
 
 export interface ProcessBuilderOptions {
   /** Root of the scratch dirs, one per build: `<workDir>/<buildId>/`. */
@@ -346,8 +346,10 @@ export class ProcessBuilder implements Builder {
     if (!(await isRealDirectory(output))) {
       throw new BuildFailure('OpenNext build finished but wrote no .open-next directory: check open-next.config.ts and the build output above');
     }
-    const copied = await step('copying linked files into the output', process.execPath, ['-e', COPY_LINKED_FILES_IN, output], appDir, buildEnv, true);
-    if (copied.exitCode !== 0) throw new BuildFailure(stepFailureReason('copying linked files into the output', copied));
+    if (await hasLinksLeadingOut(output)) {
+      const copied = await step('copying linked files into the output', process.execPath, ['-e', COPY_LINKED_FILES_IN, output], appDir, buildEnv, true);
+      if (copied.exitCode !== 0) throw new BuildFailure(stepFailureReason('copying linked files into the output', copied));
+    }
     // A stop that came in while the output was checked still wins.
     if (build.stopRequested) throw new BuildStopped();
     const artifactDir = join(scratch, 'artifact');

@@ -91,11 +91,11 @@ export async function startHandlerProcess(input: StartHandlerInput): Promise<Han
   // Signals go to the whole group (the child and anything the site started), except that bwrap
   // dies of SIGTERM and takes its sandbox down at once: a graceful stop skips it.
   const throughBwrap = command.file !== plain.file;
-  const signal = async (name: NodeJS.Signals): Promise<void> => {
+  const signal = (name: NodeJS.Signals): void => {
     const group = child.pid;
     if (group === undefined) return void child.kill(name);
     if (name === 'SIGKILL' || !throughBwrap) return signalQuietly(-group, name);
-    for (const member of await findProcesses((info) => info.pgrp === group && info.comm !== 'bwrap')) signalQuietly(member.pid, name);
+    for (const member of findProcesses((info) => info.pgrp === group && info.comm !== 'bwrap')) signalQuietly(member.pid, name);
   };
   const tail: string[] = [];
   const follow = (stream: 'stdout' | 'stderr') => {
@@ -122,7 +122,7 @@ export async function startHandlerProcess(input: StartHandlerInput): Promise<Han
 
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
-      void signal('SIGKILL');
+      signal('SIGKILL');
       reject(
         new AnchorError({
           code: 'HANDLER_START_TIMEOUT',
@@ -161,10 +161,10 @@ export async function startHandlerProcess(input: StartHandlerInput): Promise<Han
   const stop = (graceMs = STOP_GRACE_MS): Promise<void> => {
     stopping ??= (async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      await signal('SIGTERM');
+      signal('SIGTERM');
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
-      if ((await Promise.race([exited, late])) === 'late') await signal('SIGKILL');
+      if ((await Promise.race([exited, late])) === 'late') signal('SIGKILL');
       clearTimeout(timer);
       await exited;
     })();

@@ -24,7 +24,7 @@ export interface PlatformSandbox {
    */
   diskBuildDir: string;
   /** At start: kills what a server that died left running as the platform's uids. */
-  sweep(): Promise<number[]>;
+  sweep(): number[];
   close(): void;
 }
 
@@ -56,7 +56,7 @@ export function openPlatformSandbox(input: {
     sandboxes,
     functionPlaces: new SandboxedFunctionPlaces(sandboxes, installHandlerChild(runDir)),
     diskBuildDir,
-    sweep: () => (isolation.uids ? killProcessesOf(new Set(uids.all())) : Promise.resolve([])),
+    sweep: () => (isolation.uids ? killProcessesOf(new Set(uids.all())) : []),
     close: () => rmSync(runDir, { recursive: true, force: true }),
   };
 }

@@ -6,11 +6,11 @@ import { processIds, processUid, signalQuietly } from '../../../lib/process-tabl
  * sessions. Nothing else runs as those uids (they are anchor's alone, and one server runs per
  * platform). Returns the pids it killed.
  */
-export async function killProcessesOf(uids: ReadonlySet<number>): Promise<number[]> {
+export function killProcessesOf(uids: ReadonlySet<number>): number[] {
   if (uids.size === 0) return [];
   const killed: number[] = [];
-  for (const pid of await processIds()) {
-    const uid = await processUid(pid);
+  for (const pid of processIds()) {
+    const uid = processUid(pid);
     if (uid === null || !uids.has(uid)) continue;
     signalQuietly(pid, 'SIGKILL');
     killed.push(pid);

@@ -118,7 +118,7 @@ async function startLocked(options: LocalServerOptions, lock: ServerLock): Promi
   const ports: Ports = { ...local.ports, logs: new BurstGatedLogs(local.ports.logs, gate), functions, builder };
   // A server that died mid-build left processes running and jobs invisible: end the first and take
   // the jobs back now rather than after the visibility timeout (only one server runs per platform).
-  const reaped = [...(await builder.reapOrphans()).killed, ...(await sandbox.sweep())];
+  const reaped = [...(await builder.reapOrphans()).killed, ...sandbox.sweep()];
   if (reaped.length > 0) ports.logger.warn('stopped builds and sites left running by a previous server', { pids: reaped });
   removeLeftovers(lock.previous);
   local.queue.releaseInFlight();
