@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BuildEnd, BuildRequest } from '../../src/core/ports/builder.js';
 import { ProcessBuilder } from '../../src/adapters/local/build/process-builder.js';
+import { FileArtifacts } from '../../src/adapters/local/store/file-artifacts.js';
 import { pickBuildRoot, readBuildRootFacts } from '../../src/adapters/local/build/build-root.js';
 import { FixtureRepo, appFiles, isAlive, processesWith } from './process-builder-fixture.js';
 import { readIsolationFacts } from '../../src/adapters/local/sandbox/isolation.js';
@@ -229,6 +230,40 @@ console.log('build: left a daemon behind');
       const { ended } = await sandboxed.builder.start(request());
       expect((await ended).ok).toBe(true);
       expect(await processesWith(marker)).toEqual([]);
+    } finally {
+      await sandboxed.close();
+    }
+  });
+
+  it('copies what a link out of the output leads to into it (pnpm-style bundles), in the build\'s own sandbox', async () => {
+    const secret = join(root, 'platform-secret.key');
+    writeFileSync(secret, 'not for builds', { mode: 0o600 });
+    chmodSync(root, 0o711);
+    const linking = `#!/usr/bin/env node
+const fs = require('node:fs');
+fs.mkdirSync('.open-next/server-functions/default', { recursive: true });
+fs.writeFileSync('.open-next/server-functions/default/index.mjs', 'export const handler = 1;');
+fs.writeFileSync('shared.js', 'shared from the repo');
+fs.symlinkSync('../../../shared.js', '.open-next/server-functions/default/shared.js');
+if (process.env.LINK_TO) fs.symlinkSync(process.env.LINK_TO, '.open-next/server-functions/default/stolen.txt');
+`;
+    repo.commit({ ...appFiles(), 'vendor/fake-open-next/bin.js': linking }, 'Links');
+    const sandboxed = sandboxAvailable ? sandboxedBuilder() : { builder, close: async () => undefined };
+    const artifacts = new FileArtifacts(join(root, 'artifacts'));
+    try {
+      const fine = await sandboxed.builder.start(request({ deploymentId: 'd_fine' }));
+      const built = await fine.ended;
+      expect(built.ok).toBe(true);
+      const stored = await artifacts.store('d_fine', built.ok ? built.artifactDir : '');
+      expect(readFileSync(join(stored.location, 'server-functions', 'default', 'shared.js'), 'utf8')).toBe('shared from the repo');
+
+      if (!sandboxAvailable) return;
+      // A link at a file only the server may read: the build cannot copy it, and the store refuses the link.
+      const stealing = await sandboxed.builder.start(request({ deploymentId: 'd_steal', env: { LINK_TO: secret } }));
+      const end = await stealing.ended;
+      expect(end.ok).toBe(true);
+      await expect(artifacts.store('d_steal', end.ok ? end.artifactDir : '')).rejects.toMatchObject({ code: 'OUTPUT_LINKS_OUT' });
+      expect(await artifacts.get('d_steal')).toBeNull();
     } finally {
       await sandboxed.close();
     }
