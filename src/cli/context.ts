@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { CliPorts } from '../adapters/local/create-local-ports.js';
+import type { CliPorts, LocalPlatform } from '../adapters/local/create-local-ports.js';
 import { AwsClients } from './aws-clients.js';
 import type { CliEnv } from './env.js';
 import type { Io } from './io.js';
@@ -20,6 +20,8 @@ export interface OpenPlatform {
   ports: CliPorts;
   /** True once a call found no running `anchor server` to switch (the change applies when it starts). */
   serverDeferred(): boolean;
+  /** The local backend's own handle (its database, paths), for the commands that need more than the ports. */
+  local?: LocalPlatform;
   close(): Promise<void>;
 }
 
@@ -62,7 +64,7 @@ export class Context {
     }
     const { createLocalPorts } = await import('../adapters/local/create-local-ports.js');
     const local = createLocalPorts({ dir: config.dir, baseEnv: this.env.baseEnv, githubToken: options.githubToken ?? this.env.githubToken, githubApiUrl: this.env.githubApiUrl });
-    const opened: OpenPlatform = { config, ports: local.ports, serverDeferred: local.serverDeferred, close: local.close };
+    const opened: OpenPlatform = { config, ports: local.ports, serverDeferred: local.serverDeferred, local, close: local.close };
     this.opened = opened;
     return opened;
   }

@@ -59,6 +59,7 @@ export function buildProgram(makeContext: ContextFactory, onContext: (ctx: Conte
     .option('--concurrency <n>', 'builds that may run at once', '2')
     .option('--build-timeout <minutes>', 'stop and fail a build that runs longer', '30')
     .option('--build-dir <dir>', 'where builds unpack and compile (default: in memory, /dev/shm, when it has room; else on disk)')
+    .option('--isolation <how>', 'how builds and sites are kept from the platform: auto, uid+bwrap, uid, bwrap or none', 'auto')
     .action(action(() => import('../commands/server.js')));
 
   const projects = program.command('projects').description('register and manage projects');
@@ -121,6 +122,11 @@ export function buildProgram(makeContext: ContextFactory, onContext: (ctx: Conte
     .option('--secret', 'import every value as a secret')
     .option('--target <targets>', 'build, runtime, or build,runtime', 'build,runtime')
     .action(action(() => import('../commands/env-import.js')));
+
+  program
+    .command('doctor')
+    .description('check this platform: isolation of sites and builds, the server lock, file modes')
+    .action(action(() => import('../commands/doctor.js')));
 
   program
     .command('destroy')

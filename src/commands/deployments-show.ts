@@ -1,5 +1,6 @@
 import type { Context } from '../cli/context.js';
 import { showDeployment } from '../core/use-cases/deployments.js';
+import { publicDeployment } from '../core/public-deployment.js';
 import { formatMs, triggerText } from './deployment-text.js';
 
 export default async function deploymentsShow(ctx: Context, args: string[]): Promise<void> {
@@ -7,7 +8,7 @@ export default async function deploymentsShow(ctx: Context, args: string[]): Pro
   const { ports } = await ctx.platform();
   const shown = await showDeployment(ports, { id, tail: 20 });
   const d = shown.deployment;
-  ctx.ui.result({ ...d, project: shown.project, isLive: shown.live, phases: shown.phases, totalMs: shown.totalMs, lastLines: shown.lastLines.map((l) => l.text) }, () => [
+  ctx.ui.result({ ...publicDeployment(d), project: shown.project, isLive: shown.live, phases: shown.phases, totalMs: shown.totalMs, lastLines: shown.lastLines.map((l) => l.text) }, () => [
     `${d.id}  ${d.state}${shown.live ? ' (serving now)' : ''}`,
     `  project:  ${shown.project ?? d.projectId}`,
     `  commit:   ${d.commitSha ?? '(not resolved yet)'}${d.commitMessage ? `  "${d.commitMessage.split('\n')[0]}"` : ''}`,

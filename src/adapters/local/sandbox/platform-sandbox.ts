@@ -44,7 +44,7 @@ export function openPlatformSandbox(input: {
   let diskBuildDir = join(input.platformDir, 'builds');
   if (isolation.uids) {
     // Each project's scratch dir in it is its uid's own (0700); the folders above only let uids pass.
-    diskBuildDir = join(stateDir, 'builds', createHash('sha256').update(input.platformDir).digest('hex').slice(0, 16));
+    diskBuildDir = uidBuildDir(stateDir, input.platformDir);
     for (const dir of [stateDir, join(stateDir, 'builds'), diskBuildDir]) {
       mkdirSync(dir, { recursive: true, mode: 0o711 });
       chmodSync(dir, 0o711);
@@ -59,4 +59,9 @@ export function openPlatformSandbox(input: {
     sweep: () => (isolation.uids ? killProcessesOf(new Set(uids.all())) : []),
     close: () => rmSync(runDir, { recursive: true, force: true }),
   };
+}
+
+/** Where a platform's builds go on disk when its projects have uids (outside its platform dir, which they may not enter). */
+export function uidBuildDir(stateDir: string, platformDir: string): string {
+  return join(stateDir, 'builds', createHash('sha256').update(platformDir).digest('hex').slice(0, 16));
 }
