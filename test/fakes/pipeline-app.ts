@@ -18,6 +18,8 @@ export interface SiteConfig {
   smokeStatus?: number;
   /** Runs probe.cjs (probe-app.ts) in the build and at GET /probe. */
   probe?: boolean;
+  /** The build starts a process that leaves its session with an empty environment, TEST_BUILD_MARK in its arguments. */
+  escapee?: boolean;
 }
 
 const FAKE_OPEN_NEXT = String.raw`#!/usr/bin/env node
@@ -76,6 +78,7 @@ const site = JSON.parse(fs.readFileSync('site.json', 'utf8'));
 console.log('build: version ' + site.version);
 if (process.env.BUILD_SECRET) console.log('build: using the secret ' + process.env.BUILD_SECRET + ' to fetch data');
 if (process.env.PIDS_FILE) fs.appendFileSync(process.env.PIDS_FILE, process.pid + '\n');
+if (site.escapee) require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'escapee-' + process.env.TEST_BUILD_MARK], { detached: true, stdio: 'ignore', env: {} }).unref();
 if (site.failBuild) { console.error('build: Error: Module not found: ./missing'); process.exit(1); }
 if (site.probe) require('./probe.cjs').run(JSON.parse(process.env.PROBE_BUILD_TARGETS || '{}')).then((results) => console.log('probe: ' + JSON.stringify(results)));
 const until = Date.now() + Number(process.env.BUILD_SLEEP_MS ?? site.buildSleepMs ?? 0);
