@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { lstat, readdir, realpath, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
+import { realPathInside } from '../../../lib/real-path-inside.js';
 import { fileURLToPath } from 'node:url';
 import type { Mount } from '../sandbox/bwrap-args.js';
 import type { ProjectSandbox } from '../sandbox/project-sandboxes.js';
@@ -87,17 +88,6 @@ export function localRepoPath(repoUrl: string): string | null {
   return isAbsolute(repoUrl) ? repoUrl : resolve(repoUrl);
 }
 
-/**
- * `path` with every link resolved, when that is inside `root` (itself resolved); null otherwise
- * or when it does not exist. The server reads and moves what a build left behind with its own
- * rights: a link the build planted must never lead it out of the build's folder.
- */
-export async function realInside(root: string, path: string): Promise<string | null> {
-  const [realRoot, real] = await Promise.all([realpath(root).catch(() => null), realpath(path).catch(() => null)]);
-  if (realRoot === null || real === null) return null;
-  const inside = relative(realRoot, real);
-  return inside.startsWith('..') || isAbsolute(inside) ? null : real;
-}
 
 /** Whether `path` is a real directory (not a link to one). */
 export async function isRealDirectory(path: string): Promise<boolean> {
@@ -114,7 +104,7 @@ export async function hasLinksLeadingOut(dir: string): Promise<boolean> {
     for (const entry of await readdir(at, { withFileTypes: true })) {
       const path = join(at, entry.name);
       if (entry.isDirectory() && (await walk(path))) return true;
-      if (entry.isSymbolicLink() && (await realInside(root, path)) === null) return true;
+      if (entry.isSymbolicLink() && (await realPathInside(root, path)) === null) return true;
     }
     return false;
   };

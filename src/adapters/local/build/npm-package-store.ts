@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, lstat, mkdir, readdir, readFile, readlink, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, relative } from 'node:path';
+import { copyFile, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { realPathInside } from '../../../lib/real-path-inside.js';
 import { errorMessage } from '../../../core/errors.js';
 import { mapLimited } from '../../../lib/map-limited.js';
 import type { LockedPackage } from './npm-lockfile.js';
@@ -215,12 +216,8 @@ async function readEntryFiles(entry: string): Promise<number> {
 
 type Copy = () => Promise<void>;
 
-/** Whether `path`, every link resolved, is inside `root` (also resolved). */
 async function isInside(root: string, path: string): Promise<boolean> {
-  const [realRoot, real] = await Promise.all([realpath(root).catch(() => null), realpath(path).catch(() => null)]);
-  if (realRoot === null || real === null) return false;
-  const inside = relative(realRoot, real);
-  return !inside.startsWith('..') && !isAbsolute(inside);
+  return (await realPathInside(root, path)) !== null;
 }
 
 /** How many packages deep a path is: `node_modules/a/node_modules/b` is 2. */

@@ -12,7 +12,8 @@ import { BuildProcesses, killOrphans, type Execa, type StepResult } from './buil
 import { checkoutCommit, redactUrl } from './git-checkout.js';
 import { PackageStoreInstalls, type StoreAdd } from './package-store-installs.js';
 import { findExecutable, installHint, npmCacheEnv, planInstall } from './package-manager.js';
-import { BuildSandbox, COPY_LINKED_FILES_IN, hasLinksLeadingOut, isRealDirectory, realInside, type BuildSandboxes } from './build-sandbox.js';
+import { BuildSandbox, COPY_LINKED_FILES_IN, hasLinksLeadingOut, isRealDirectory, type BuildSandboxes } from './build-sandbox.js';
+import { realPathInside } from '../../../lib/real-path-inside.js';
 
 export interface ProcessBuilderOptions {
   /** Root of the scratch dirs, one per build: `<workDir>/<buildId>/`. */
@@ -246,7 +247,7 @@ export class ProcessBuilder implements Builder {
     log(`▸ Checked out ${commitSha.slice(0, 12)}${commitMessage === null ? '' : ` "${commitMessage}"`}`);
 
     // Resolved: a link in the repository never leads the server's own file work out of it.
-    const appDir = await realInside(repoDir, resolve(repoDir, request.root === '' ? '.' : request.root));
+    const appDir = await realPathInside(repoDir, resolve(repoDir, request.root === '' ? '.' : request.root));
     if (appDir === null || (await stat(appDir).catch(() => null))?.isDirectory() !== true) {
       throw new BuildFailure(`root directory "${request.root}" not found in the repository at ${commitSha.slice(0, 12)}: check the project's --root`);
     }

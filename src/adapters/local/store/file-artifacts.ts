@@ -1,5 +1,6 @@
 import { nodeCrypto } from '../../system/node-crypto.js';
-import { lstat, mkdir, readdir, readFile, readlink, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { realPathInside } from '../../../lib/real-path-inside.js';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { linkTree } from '../../../lib/link-tree.js';
 import { AnchorError } from '../../../core/errors.js';
@@ -100,7 +101,7 @@ async function materialize(dir: string, sourceRoot: string, copyRoot: string): P
       const resolved = isAbsolute(target) ? target : resolve(dirname(sourcePath), target);
       const inside = relative(sourceRoot, resolved);
       // Where it really leads, through every other link on the way, not just what it says.
-      if (inside.startsWith('..') || isAbsolute(inside) || !(await leadsInside(sourceRoot, sourcePath))) {
+      if (inside.startsWith('..') || isAbsolute(inside) || (await realPathInside(sourceRoot, sourcePath)) === null) {
         throw new AnchorError({
           code: 'OUTPUT_LINKS_OUT',
           kind: 'failed',
@@ -119,13 +120,6 @@ async function materialize(dir: string, sourceRoot: string, copyRoot: string): P
     }
   }
   return bytes;
-}
-
-async function leadsInside(root: string, link: string): Promise<boolean> {
-  const [realRoot, real] = await Promise.all([realpath(root).catch(() => null), realpath(link).catch(() => null)]);
-  if (realRoot === null || real === null) return false;
-  const inside = relative(realRoot, real);
-  return !inside.startsWith('..') && !isAbsolute(inside);
 }
 
 async function sizeOf(path: string): Promise<number> {
