@@ -5,7 +5,7 @@
 // - edge throughput against `next start` of the same build (SSR page and a static file).
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -81,6 +81,8 @@ function phase(deployment, state) {
 
 export async function benchPipeline() {
   const home = mkdtempSync(join(tmpdir(), 'anchor-bench-pipeline-'));
+  // As root, builds run as the project's own uid: it must pass through to the repository.
+  chmodSync(home, 0o711);
   const repo = join(home, 'site');
   const env = { PATH: process.env.PATH, HOME: home, NEXT_TELEMETRY_DISABLED: '1', CI: '1' };
   let server;
@@ -182,6 +184,8 @@ export async function benchPipeline() {
     nextStart?.kill();
     await stopProcess(serverChild);
     await store?.close();
+    // destroy also removes what the project had outside the platform dir (its sandbox folders).
+    await anchorCli(BIN, ['destroy', '--yes'], { PATH: process.env.PATH, HOME: home, ANCHOR_HOME: join(home, '.anchor'), CI: '1' }).catch(() => undefined);
     rmSync(home, { recursive: true, force: true });
     for (const dir of elsewhere) rmSync(dir, { recursive: true, force: true });
   }

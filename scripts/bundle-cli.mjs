@@ -1,7 +1,8 @@
 // Bundles the CLI into dist/cli/ so `anchor` starts fast: a handful of files to load instead of
 // ~80 modules (commander and better-sqlite3's JavaScript included). Each command stays in a chunk
 // of its own, loaded only when it runs; the AWS SDK, execa, Octokit and the prompt libraries stay
-// ordinary packages, loaded on demand. The handler child is an entry of its own (it is spawned by path).
+// ordinary packages, loaded on demand. The handler child is a bundle of its own, one file that
+// shares no chunk with the CLI: anchor server copies it where every project's sandbox can read it.
 import { build } from 'esbuild';
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +11,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 await rm(`${root}/dist/cli`, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
-  entryPoints: { main: 'src/cli/main.ts', 'handler-child': 'src/adapters/local/runtime/handler-child.ts' },
+  entryPoints: { main: 'src/cli/main.ts' },
   outdir: 'dist/cli',
   bundle: true,
   splitting: true,
@@ -22,5 +23,16 @@ await build({
   banner: { js: "import { createRequire as __anchorRequire } from 'node:module'; const require = __anchorRequire(import.meta.url);" },
   minify: true,
   keepNames: false,
+  logLevel: 'warning',
+});
+await build({
+  absWorkingDir: root,
+  entryPoints: { 'handler-child': 'src/adapters/local/runtime/handler-child.ts' },
+  outdir: 'dist/cli',
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
   logLevel: 'warning',
 });

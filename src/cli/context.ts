@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { CliPorts } from '../adapters/local/create-local-ports.js';
+import type { CliPorts, LocalPlatform } from '../adapters/local/create-local-ports.js';
 import type { AwsProvisioning } from '../adapters/aws/provisioning/aws-provisioning.js';
 import type { startLocalServer } from '../adapters/local/server/create-local-server.js';
 import { AwsClients } from './aws-clients.js';
@@ -22,6 +22,8 @@ export interface OpenPlatform {
   ports: CliPorts;
   /** True once a call found no running `anchor server` to switch (the change applies when it starts). */
   serverDeferred(): boolean;
+  /** The local backend's own handle (its database, paths), for the commands that need more than the ports. */
+  local?: LocalPlatform;
   close(): Promise<void>;
 }
 
@@ -64,7 +66,7 @@ export class Context {
     }
     const { createLocalPorts } = await import('../adapters/local/create-local-ports.js');
     const local = createLocalPorts({ dir: config.dir, baseEnv: this.env.baseEnv, githubToken: options.githubToken ?? this.env.githubToken, githubApiUrl: this.env.githubApiUrl });
-    const opened: OpenPlatform = { config, ports: local.ports, serverDeferred: local.serverDeferred, close: local.close };
+    const opened: OpenPlatform = { config, ports: local.ports, serverDeferred: local.serverDeferred, local, close: local.close };
     this.opened = opened;
     return opened;
   }

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AnchorError } from '../core/errors.js';
 
@@ -44,13 +44,22 @@ export class PlatformStore {
     return join(this.home, 'platforms', name);
   }
 
+  /**
+   * ANCHOR_HOME closed to other users (0700): the platforms' keys, databases and control sockets
+   * are inside. Left alone when another user owns it (that is theirs to decide; doctor says so).
+   */
+  secureHome(): void {
+    mkdirSync(this.home, { recursive: true, mode: 0o700 });
+    if (statSync(this.home).uid === process.getuid?.()) chmodSync(this.home, 0o700);
+  }
+
   defaultName(): string | null {
     const config = readJson<{ defaultPlatform?: string }>(join(this.home, 'config.json'));
     return config?.defaultPlatform ?? null;
   }
 
   setDefault(name: string): void {
-    mkdirSync(this.home, { recursive: true });
+    this.secureHome();
     writeJsonAtomic(join(this.home, 'config.json'), { defaultPlatform: name });
   }
 
@@ -63,6 +72,7 @@ export class PlatformStore {
   }
 
   save(config: PlatformConfig): void {
+    this.secureHome();
     mkdirSync(config.dir, { recursive: true, mode: 0o700 });
     writeJsonAtomic(join(config.dir, 'platform.json'), config);
   }

@@ -62,6 +62,7 @@ export function buildProgram(makeContext: ContextFactory, onContext: (ctx: Conte
     .option('--build-dir <dir>', 'where builds unpack and compile (default: in memory, /dev/shm, when it has room; else on disk)')
     .option('--function-timeout <seconds>', 'answer 504 when a site has not answered a request by then (default: Lambda\'s, 30 s; 25 s for images)')
     .option('--idle-stop <duration>', 'stop a site\'s function processes after this long without requests (e.g. 15m, 30s, 1h; 0 or off: never)', '15m')
+    .option('--isolation <how>', 'how builds and sites are kept from the platform: auto, uid+bwrap, uid, bwrap or none', 'auto')
     .action(action(() => import('../commands/server.js')));
 
   const projects = program.command('projects').description('register and manage projects');
@@ -125,6 +126,11 @@ export function buildProgram(makeContext: ContextFactory, onContext: (ctx: Conte
     .option('--secret', 'import every value as a secret')
     .option('--target <targets>', 'build, runtime, or build,runtime', 'build,runtime')
     .action(action(() => import('../commands/env-import.js')));
+
+  program
+    .command('doctor')
+    .description('check this platform: isolation of sites and builds, the server lock, file modes')
+    .action(action(() => import('../commands/doctor.js')));
 
   program
     .command('destroy')

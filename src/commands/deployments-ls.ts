@@ -1,5 +1,6 @@
 import type { Context } from '../cli/context.js';
 import { listDeployments } from '../core/use-cases/deployments.js';
+import { publicDeployment } from '../core/public-deployment.js';
 import { parsePositiveInt } from './flags.js';
 import { formatMs, stateText, triggerText } from './deployment-text.js';
 import { table } from './table.js';
@@ -8,7 +9,7 @@ export default async function deploymentsLs(ctx: Context, args: string[], option
   const [project = ''] = args;
   const { ports } = await ctx.platform();
   const { deployments, live } = await listDeployments(ports, { project, limit: parsePositiveInt(options.limit ?? 20, '--limit') });
-  ctx.ui.result({ project, live, deployments }, () =>
+  ctx.ui.result({ project, live, deployments: deployments.map(publicDeployment) }, () =>
     deployments.length === 0
       ? `"${project}" has no deployments yet. Push to its branch, or run: anchor deploy ${project}`
       : table(

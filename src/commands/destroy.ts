@@ -1,4 +1,3 @@
-import { rmSync } from 'node:fs';
 import { AnchorError } from '../core/errors.js';
 import type { Context } from '../cli/context.js';
 
@@ -9,7 +8,9 @@ export default async function destroy(ctx: Context, _args: string[], options: Re
   if (!ctx.flags.yes && !(await ctx.prompter.confirm(`Delete platform "${config.name}" (${config.dir}): every project, deployment, log and secret in it?`, '--yes to confirm'))) {
     throw new AnchorError({ code: 'CANCELLED', kind: 'usage', message: `Platform "${config.name}" was not deleted.` });
   }
-  rmSync(config.dir, { recursive: true, force: true });
+  // Never under a running server's feet: the lock is held until everything is gone.
+  const { destroyLocalPlatform } = await import('../adapters/local/platform-removal.js');
+  destroyLocalPlatform(config.dir);
   if (ctx.store.defaultName() === config.name) ctx.store.clearDefault();
   ctx.ui.result({ destroyed: config.name, dir: config.dir, kept: [] }, () => `${ctx.ui.colors.green('✔')} Deleted platform "${config.name}" and everything in ${config.dir}.`);
 }

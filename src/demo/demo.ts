@@ -2,7 +2,7 @@
 // A sample Next.js site is committed to a local git repo, pushed (a signed GitHub push webhook),
 // built with OpenNext, served, changed, and rolled back — through the real `anchor` CLI.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,9 @@ import { templatesDir } from '../lib/templates-dir.js';
 const keep = process.argv.includes('--keep');
 const bin = fileURLToPath(new URL('../../../bin/anchor.js', import.meta.url));
 const home = mkdtempSync(join(tmpdir(), 'anchor-demo-'));
+// Run as root, anchor builds each project as a uid of its own: it must pass through to the repository
+// (the platform dir inside is closed by itself).
+chmodSync(home, 0o711);
 const repo = join(home, 'my-site');
 const env = { ...readCliEnv().baseEnv, ANCHOR_HOME: join(home, '.anchor'), NEXT_TELEMETRY_DISABLED: '1', CI: '1' };
 const bold = (s: string) => (process.stdout.isTTY ? `\u001b[1m${s}\u001b[22m` : s);
@@ -206,10 +209,19 @@ for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
     stopping = true;
     process.stderr.write(`\nStopping the demo (${signal}): the server and its sites stop too.\n`);
     void stopAll().finally(() => {
-      rmSync(home, { recursive: true, force: true });
+      removeDemoPlatform();
       process.exit(code);
     });
   });
+}
+
+/** destroy also removes what the project had outside the platform dir (its sandbox folders). */
+function removeDemoPlatform(): void {
+  try {
+    execFileSync(process.execPath, [bin, 'destroy', '--yes'], { env, stdio: 'ignore' });
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
 }
 
 let failed = false;
@@ -220,6 +232,6 @@ try {
   process.stderr.write(`\n✖ The demo stopped: ${error instanceof Error ? error.message : String(error)}\n  (anchor's files are in ${home})\n`);
 } finally {
   await stopAll();
-  if (!failed) rmSync(home, { recursive: true, force: true });
+  if (!failed) removeDemoPlatform();
   process.exitCode = failed ? 1 : 0;
 }

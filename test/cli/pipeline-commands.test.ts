@@ -5,7 +5,8 @@ import { startLocalServer, type LocalServer } from '../../src/adapters/local/ser
 import { readCliEnv } from '../../src/cli/env.js';
 import { pipelineAppFiles } from '../fakes/pipeline-app.js';
 import { FixtureRepo } from '../unit/process-builder-fixture.js';
-import { http } from '../e2e/local-platform.js';
+import { http, sandboxFolders } from '../e2e/local-platform.js';
+import { chmodSync, rmSync } from 'node:fs';
 import { runCli, tempHome } from './run-cli.js';
 
 let home: ReturnType<typeof tempHome>;
@@ -26,6 +27,8 @@ function freePort(): Promise<number> {
 
 beforeAll(async () => {
   home = tempHome();
+  // The projects' sandbox uids must pass through to the repository in it.
+  chmodSync(home.dir, 0o711);
   port = await freePort();
   expect((await cli('init', '--local', '--port', String(port))).code).toBe(0);
   repo = new FixtureRepo(join(home.dir, 'repo'));
@@ -34,8 +37,10 @@ beforeAll(async () => {
   server = await startLocalServer({ dir: join(home.dir, '.anchor', 'platforms', 'local'), baseEnv: { ...readCliEnv(process.env).baseEnv, HOME: home.dir }, githubToken: undefined, githubApiUrl: undefined, host: '127.0.0.1', port, concurrency: 2, logStream: { write: () => true } });
 });
 afterAll(async () => {
+  const leftovers = server ? await sandboxFolders(server) : [];
   await server?.close();
   home.cleanup();
+  for (const dir of leftovers) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('deploy, logs, deployments and rollback on a local platform', () => {
@@ -60,6 +65,7 @@ describe('deploy, logs, deployments and rollback on a local platform', () => {
   });
 
   it('a second deploy, then deployments ls and show tell state, commit, trigger and time per phase', async () => {
+    expect((await cli('env', 'set', 'shop', 'API_KEY=sk_live_runtime_42', '--secret', '--target', 'runtime')).code).toBe(0);
     repo.commit(pipelineAppFiles({ version: 'v2' }), 'second version');
     const queued = await cli('deploy', 'shop', '--json');
     expect(queued.code).toBe(0);
@@ -83,6 +89,14 @@ describe('deploy, logs, deployments and rollback on a local platform', () => {
     expect(shown.lastLines.at(-1)).toMatch(/Live/);
     const showHuman = await cli('deployments', 'show', second);
     expect(showHuman.stdout).toMatch(/building\s+\d/);
+
+    // The deployment keeps its env with the secret sealed; --json shows that there is one, never its sealed value.
+    const sealed = (await server.ports.deployments.get(second))?.runtimeEnv?.API_KEY;
+    expect(sealed?.secret).toBe(true);
+    expect(sealed?.value.length).toBeGreaterThan(20);
+    expect(show.stdout).not.toContain(sealed?.value);
+    expect(ls.stdout).not.toContain(sealed?.value);
+    expect(show.json<{ runtimeEnv: Record<string, unknown> }>().runtimeEnv.API_KEY).toEqual({ value: null, secret: true });
   });
 
   it('rollback (through the running server) serves the previous deployment at once', async () => {

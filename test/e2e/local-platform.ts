@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import type { Project } from '../../src/core/project.js';
 import { addProject } from '../../src/core/use-cases/projects.js';
 import { startLocalServer, type LocalServer, type LocalServerOptions } from '../../src/adapters/local/server/create-local-server.js';
 import { readCliEnv } from '../../src/cli/env.js';
+import type { IsolationChoice } from '../../src/adapters/local/sandbox/isolation.js';
 import { signedDelivery, pushPayload } from '../fakes/github-push.js';
 import { FixtureRepo } from '../unit/process-builder-fixture.js';
 
@@ -18,13 +19,13 @@ export interface HttpAnswer {
 
 /** One `anchor server` on a temp platform with one project whose repo is a local git repo. */
 export class LocalPlatformHarness {
-  readonly home = mkdtempSync(join(tmpdir(), 'anchor-e2e-'));
+  readonly home = passableTempDir('anchor-e2e-');
   readonly repo = new FixtureRepo(join(this.home, 'repo'));
   server!: LocalServer;
   project!: Project;
   webhookSecret!: string;
 
-  async start(options: { project?: string; concurrency?: number; env?: Record<string, string>; server?: Partial<LocalServerOptions> } = {}): Promise<this> {
+  async start(options: { project?: string; concurrency?: number; env?: Record<string, string>; server?: Partial<LocalServerOptions>; isolation?: IsolationChoice } = {}): Promise<this> {
     await this.startServer(options);
     const { project, webhook } = await addProject(
       { ...this.server.ports, repoHooks: null },
@@ -35,8 +36,9 @@ export class LocalPlatformHarness {
     return this;
   }
 
-  async startServer(options: { concurrency?: number; server?: Partial<LocalServerOptions> } = {}): Promise<void> {
+  async startServer(options: { concurrency?: number; server?: Partial<LocalServerOptions>; isolation?: IsolationChoice } = {}): Promise<void> {
     this.server = await startLocalServer({
+      ...(options.isolation ? { isolation: options.isolation } : {}),
       dir: join(this.home, 'platform'),
       // What `anchor server` passes its builds (PATH, CA certificates, proxies…), with a home of its own.
       baseEnv: { ...readCliEnv(process.env).baseEnv, HOME: this.home },
@@ -48,6 +50,23 @@ export class LocalPlatformHarness {
       logStream: { write: () => true },
       ...options.server,
     });
+  }
+
+  /** Another project, with a repository of its own. */
+  async addProject(name: string): Promise<{ project: Project; webhookSecret: string; repo: FixtureRepo }> {
+    const repo = new FixtureRepo(join(this.home, `repo-${name}`));
+    const { project, webhook } = await addProject(
+      { ...this.server.ports, repoHooks: null },
+      { name, repo: { kind: 'path', url: repo.dir }, branch: 'main', root: '', webhookBaseUrl: `http://127.0.0.1:${this.server.port}` },
+    );
+    return { project, webhookSecret: webhook.secret, repo };
+  }
+
+  /** Pushes `sha` to another project's webhook; answers its deployment id. */
+  async pushTo(target: { project: Project; webhookSecret: string }, sha: string): Promise<string> {
+    const delivery = signedDelivery(target.webhookSecret, pushPayload({ ref: 'refs/heads/main', after: sha }));
+    const answer = await this.post(`/webhook/${target.project.id}`, delivery.body, delivery.headers);
+    return (JSON.parse(answer.body) as { deploymentId?: string }).deploymentId ?? '';
   }
 
   /** Delivers a signed push webhook for `sha` on `ref` (default main); answers GitHub's view. */
@@ -62,8 +81,8 @@ export class LocalPlatformHarness {
   }
 
   /** GET on the project's site through the edge (Host: <project>.localhost:<port>). */
-  site(path = '/', headers: Record<string, string> = {}): Promise<HttpAnswer> {
-    return http({ method: 'GET', path, headers: { host: `${this.project.name}.localhost:${this.server.port}`, ...headers }, port: this.server.port });
+  site(path = '/', headers: Record<string, string> = {}, project = this.project.name): Promise<HttpAnswer> {
+    return http({ method: 'GET', path, headers: { host: `${project}.localhost:${this.server.port}`, ...headers }, port: this.server.port });
   }
 
   async waitFor(deploymentId: string, states: readonly DeploymentState[], timeoutMs = 120_000): Promise<DeploymentState> {
@@ -85,9 +104,26 @@ export class LocalPlatformHarness {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    const leftovers = this.server ? await sandboxFolders(this.server) : [];
     await this.server?.close();
-    rmSync(this.home, { recursive: true, force: true });
+    for (const dir of [this.home, ...leftovers]) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A temp folder the projects' sandbox uids may pass through (when the tests run as root), so a
+ * build can fetch a repository in it; what is secret in it (the platform dir) is closed by itself.
+ */
+export function passableTempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dir, 0o711);
+  return dir;
+}
+
+/** What a test server's projects have outside its platform dir (with uids: in /var/lib/anchor), to remove after. */
+export async function sandboxFolders(server: LocalServer): Promise<string[]> {
+  const areas = (await server.ports.projects.list()).map((project) => server.sandbox.sandboxes.areaOf(project.id));
+  return [...areas.filter((dir): dir is string => dir !== null), ...(server.isolation.uids ? [server.sandbox.diskBuildDir] : [])];
 }
 
 export function http(options: { method: string; path: string; headers: Record<string, string>; port: number }, body?: string | Buffer): Promise<HttpAnswer> {

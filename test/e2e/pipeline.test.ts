@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rollback } from '../../src/core/use-cases/rollback.js';
 import { setEnv } from '../../src/core/use-cases/env.js';
@@ -54,7 +55,7 @@ describe('push to live on the local platform', () => {
     const d2 = (await platform.push(platform.repo.commit(pipelineAppFiles({ version: 'v2' }), 'second'))).json.deploymentId ?? '';
     await platform.waitFor(d2, ['live']);
     // A CLI process that found no server: it flips the pointer in SQLite and nothing else.
-    const unreachable = new ServerFunctionHost({ control: () => null });
+    const unreachable = new ServerFunctionHost({ controlSocket: join(platform.home, 'no-server.sock') });
     await rollback({ ...platform.server.ports, functions: unreachable }, { project: 'shop' });
     expect(unreachable.deferred).toBe(true);
     const until = Date.now() + 10_000;

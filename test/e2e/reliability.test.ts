@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deployBuilt } from '../../src/core/use-cases/deploy.js';
@@ -7,7 +6,7 @@ import { setEnv } from '../../src/core/use-cases/env.js';
 import { rollback } from '../../src/core/use-cases/rollback.js';
 import { showDeployment } from '../../src/core/use-cases/deployments.js';
 import { pipelineAppFiles, type SiteConfig } from '../fakes/pipeline-app.js';
-import { isAlive } from '../unit/process-builder-fixture.js';
+import { isAlive, processesWith } from '../unit/process-builder-fixture.js';
 import { LocalPlatformHarness } from './local-platform.js';
 
 let platform: LocalPlatformHarness;
@@ -82,25 +81,26 @@ describe('a failure never takes the live site down', () => {
 
 describe('many pushes', () => {
   it('five quick pushes: only the newest goes live, the others are superseded and their processes are gone', async () => {
-    const pidsDir = mkdtempSync(join(tmpdir(), 'anchor-pids-'));
-    const pidsFile = join(pidsDir, 'pids');
+    // Every process of these builds carries the marker in its environment (pids in a sandbox are its own).
+    const marker = `TEST_BUILD_MARK=${Math.random().toString(36).slice(2)}`;
+    await setEnv(platform.server.ports, { project: 'shop', key: 'TEST_BUILD_MARK', value: marker.split('=')[1] ?? '', secret: false, targets: ['build'] });
+    const ids: string[] = [];
+    for (let i = 1; i <= 5; i++) ids.push(await deploy({ version: `v${i}`, buildSleepMs: 4000 }));
+    const newest = ids[4] ?? '';
+    const seen = new Set<number>();
+    const watching = setInterval(() => processesWith(marker).forEach((pid) => seen.add(pid)), 100);
     try {
-      await setEnv(platform.server.ports, { project: 'shop', key: 'PIDS_FILE', value: pidsFile, secret: false, targets: ['build'] });
-      const ids: string[] = [];
-      for (let i = 1; i <= 5; i++) ids.push(await deploy({ version: `v${i}`, buildSleepMs: 4000 }));
-      const newest = ids[4] ?? '';
       expect(await platform.waitFor(newest, ['live', 'failed'])).toBe('live');
-      for (const id of ids.slice(0, 4)) {
-        expect(await platform.waitFor(id, ['superseded', 'cancelled', 'failed', 'live'])).toBe('superseded');
-      }
-      expect((await platform.site('/')).body).toContain('<h1>v5</h1>');
-      const pids = readFileSync(pidsFile, 'utf8').trim().split('\n').map(Number);
-      expect(pids.length).toBeGreaterThan(0);
-      await new Promise((r) => setTimeout(r, 500));
-      expect(pids.filter((pid) => isAlive(pid))).toEqual([]);
     } finally {
-      rmSync(pidsDir, { recursive: true, force: true });
+      clearInterval(watching);
     }
+    for (const id of ids.slice(0, 4)) {
+      expect(await platform.waitFor(id, ['superseded', 'cancelled', 'failed', 'live'])).toBe('superseded');
+    }
+    expect((await platform.site('/')).body).toContain('<h1>v5</h1>');
+    expect(seen.size).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 500));
+    expect([...seen].filter((pid) => isAlive(pid))).toEqual([]);
   }, 120_000);
 });
 

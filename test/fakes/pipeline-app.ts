@@ -18,6 +18,10 @@ export interface SiteConfig {
   noAssets?: boolean;
   crashOnStart?: boolean;
   smokeStatus?: number;
+  /** Runs probe.cjs (probe-app.ts) in the build and at GET /probe. */
+  probe?: boolean;
+  /** The build starts a process that leaves its session with an empty environment, TEST_BUILD_MARK in its arguments. */
+  escapee?: boolean;
 }
 
 const FAKE_OPEN_NEXT = String.raw`#!/usr/bin/env node
@@ -53,6 +57,9 @@ const handler = (kind) => [
   '  if (p === "/print") { console.log("GET /print, greeting " + process.env.GREETING); console.error("a warning printed by the site"); }',
   '  if (p === "/throw-async") { setTimeout(() => { throw new Error("thrown in a timer (fixture)"); }, 0); return new Promise(() => {}); }',
   '  if (p === "/stream-error") { fs.createReadStream("/nonexistent/anchor-fixture").on("data", () => {}); return new Promise(() => {}); }',
+  kind === 'server' && site.probe
+    ? '  if (p === "/probe") { const { createRequire } = await import("node:module"); const results = await createRequire(import.meta.url)("./probe.cjs").run(JSON.parse(process.env.PROBE_TARGETS || "{}")); stream = awslambda.HttpResponseStream.from(stream, { statusCode: 200, headers: { "content-type": "application/json" } }); stream.end(JSON.stringify(results)); return; }'
+    : '',
   kind === 'server'
     ? '  const status = p === "/" && event.headers["x-anchor-smoke"] && site.smokeStatus ? site.smokeStatus : 200;\n' +
       '  const delay = Number(new URLSearchParams(event.rawQueryString).get("delay") || 0);\n' +
@@ -65,6 +72,7 @@ const handler = (kind) => [
   '});',
 ].join('\n');
 write('server-functions/default/index.mjs', handler('server'));
+if (site.probe) write('server-functions/default/probe.cjs', fs.readFileSync('probe.cjs', 'utf8'));
 write('image-optimization-function/index.mjs', handler('image'));
 if (!site.noSharp) {
   write('image-optimization-function/node_modules/sharp/package.json', '{"name":"sharp","version":"0.35.5"}');
@@ -80,7 +88,9 @@ const site = JSON.parse(fs.readFileSync('site.json', 'utf8'));
 console.log('build: version ' + site.version);
 if (process.env.BUILD_SECRET) console.log('build: using the secret ' + process.env.BUILD_SECRET + ' to fetch data');
 if (process.env.PIDS_FILE) fs.appendFileSync(process.env.PIDS_FILE, process.pid + '\n');
+if (site.escapee) require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'escapee-' + process.env.TEST_BUILD_MARK], { detached: true, stdio: 'ignore', env: {} }).unref();
 if (site.failBuild) { console.error('build: Error: Module not found: ./missing'); process.exit(1); }
+if (site.probe) require('./probe.cjs').run(JSON.parse(process.env.PROBE_BUILD_TARGETS || '{}')).then((results) => console.log('probe: ' + JSON.stringify(results)));
 const until = Date.now() + Number(process.env.BUILD_SLEEP_MS ?? site.buildSleepMs ?? 0);
 const tick = () => { if (Date.now() >= until) { console.log('build: done'); return; } setTimeout(tick, 50); };
 tick();

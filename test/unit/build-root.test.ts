@@ -1,18 +1,36 @@
+import { lstatSync, mkdirSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BUILD_SCRATCH_BYTES, pickBuildRoot } from '../../src/adapters/local/build/build-root.js';
+import { BUILD_SCRATCH_BYTES, makeMemoryDir, pickBuildRoot, planMemoryDir } from '../../src/adapters/local/build/build-root.js';
 
 const GIB = 1024 ** 3;
-const input = { platformDir: '/home/op/.anchor/platforms/local', diskDir: '/home/op/.anchor/platforms/local/builds', concurrency: 2 };
+const input = { memoryDir: '/dev/shm/anchor-Xy12', diskDir: '/home/op/.anchor/platforms/local/builds', concurrency: 2 };
 const mounts = (shm: string) => ['/dev/vda / ext4 rw,relatime 0 0', shm, 'proc /proc proc rw 0 0'].join('\n');
 
 describe('pickBuildRoot (local only)', () => {
   it('builds in memory when /dev/shm is an executable tmpfs with room for every concurrent build', () => {
     const root = pickBuildRoot(input, { mounts: mounts('tmpfs /dev/shm tmpfs rw,nosuid,nodev 0 0'), shmFree: 12 * GIB });
     expect(root.inMemory).toBe(true);
-    expect(root.dir).toMatch(/^\/dev\/shm\/anchor-[0-9a-f]{12}\/builds$/);
+    expect(root.dir).toBe('/dev/shm/anchor-Xy12/builds');
     expect(root.why).toContain('in memory');
-    // Another platform gets a directory of its own.
-    expect(pickBuildRoot({ ...input, platformDir: '/srv/other' }, { mounts: mounts('tmpfs /dev/shm tmpfs rw 0 0'), shmFree: 12 * GIB }).dir).not.toBe(root.dir);
+  });
+
+  it('names its folder in /dev/shm so that nobody can make it first: random each time, made by the server with its own mode', () => {
+    const names = new Set(Array.from({ length: 50 }, () => planMemoryDir()));
+    expect(names.size).toBe(50);
+    for (const name of names) expect(name).toMatch(/^\/dev\/shm\/anchor-[A-Za-z0-9_-]{12}$/);
+    const dir = planMemoryDir();
+    try {
+      makeMemoryDir(dir, false);
+      expect(lstatSync(dir).mode & 0o777).toBe(0o700);
+      expect(lstatSync(`${dir}/package-store`).mode & 0o777).toBe(0o700);
+      expect(lstatSync(dir).uid).toBe(process.getuid?.());
+      // A folder someone else made under the name is never taken over: making it fails.
+      rmSync(dir, { recursive: true });
+      mkdirSync(dir, { mode: 0o777 });
+      expect(() => makeMemoryDir(dir, false)).toThrow(/EEXIST/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.each([

@@ -21,8 +21,6 @@ describe('FileArtifacts (local only)', () => {
     await writeFile(join(server, 'node_modules', '.pnpm', 'react@19', 'node_modules', 'react', 'index.js'), 'react');
     await writeFile(join(server, 'index.mjs'), 'handler');
     await symlink('.pnpm/react@19/node_modules/react', join(server, 'node_modules', 'react'));
-    await writeFile(join(scratch, 'shared.js'), 'outside the output');
-    await symlink(join(scratch, 'shared.js'), join(server, 'shared.js'));
     await symlink(join(server, 'index.mjs'), join(server, 'absolute-inside.mjs'));
 
     const artifacts = new FileArtifacts(join(dir, 'artifacts'));
@@ -32,9 +30,31 @@ describe('FileArtifacts (local only)', () => {
     const copy = join(info.location, 'server-functions', 'default');
     expect(await readlink(join(copy, 'node_modules', 'react'))).toBe('.pnpm/react@19/node_modules/react');
     expect(await readFile(join(copy, 'node_modules', 'react', 'index.js'), 'utf8')).toBe('react');
-    expect(await readFile(join(copy, 'shared.js'), 'utf8')).toBe('outside the output');
     expect(await readlink(join(copy, 'absolute-inside.mjs'))).toBe('index.mjs');
-    expect(info.bytes).toBe('react'.length + 'handler'.length + 'outside the output'.length);
+    expect(info.bytes).toBe('react'.length + 'handler'.length);
+  });
+
+  it('refuses an output with a link out of it, rather than copy what it leads to (the platform key) with its own rights', async () => {
+    const platformKey = join(dir, 'secret.key');
+    await writeFile(platformKey, 'the platform key');
+    const out = join(dir, 'scratch', '.open-next');
+    await mkdir(join(out, 'assets'), { recursive: true });
+    await symlink(platformKey, join(out, 'assets', 'key.txt'));
+
+    const artifacts = new FileArtifacts(join(dir, 'artifacts'));
+    await expect(artifacts.store('d_1', out)).rejects.toMatchObject({ code: 'OUTPUT_LINKS_OUT', kind: 'failed', message: expect.stringContaining('assets/key.txt') });
+    expect(await artifacts.get('d_1')).toBeNull();
+  });
+
+  it('refuses a link that only seems to stay inside: through another link it leads out', async () => {
+    const out = join(dir, 'scratch', '.open-next');
+    await mkdir(join(out, 'p', 'q'), { recursive: true });
+    await mkdir(join(out, 'a'), { recursive: true });
+    await symlink('../../a', join(out, 'p', 'q', 's'));
+    // Read as written, p/q/s/../.. is p; followed, it is a/../.. : the folder above the output.
+    await symlink('s/../..', join(out, 'p', 'q', 'up'));
+
+    await expect(new FileArtifacts(join(dir, 'artifacts')).store('d_1', out)).rejects.toMatchObject({ code: 'OUTPUT_LINKS_OUT', message: expect.stringContaining('p/q/up') });
   });
 
   it('reports a missing build output as a failed build, not a crash', async () => {

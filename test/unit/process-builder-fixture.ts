@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { BuildEnd } from '../../src/core/ports/builder.js';
 
@@ -108,4 +108,24 @@ export function isAlive(pid: number): boolean {
 export function outputDir(end: BuildEnd): string {
   if (!end.ok || end.output.kind !== 'directory') throw new Error(`the build did not leave a directory: ${JSON.stringify(end)}`);
   return end.output.path;
+}
+
+/**
+ * Live processes whose command line or environment holds `marker`, by their pid on this machine:
+ * how a test finds what a sandboxed build started (its pids inside the sandbox are its own).
+ */
+export function processesWith(marker: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    const has = (file: string): boolean => {
+      try {
+        return readFileSync(`/proc/${name}/${file}`, 'latin1').includes(marker);
+      } catch {
+        return false; // Gone meanwhile, or not ours to read.
+      }
+    };
+    if ((has('cmdline') || has('environ')) && isAlive(Number(name))) found.push(Number(name));
+  }
+  return found;
 }

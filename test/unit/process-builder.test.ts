@@ -1,14 +1,21 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BuildEnd, BuildRequest } from '../../src/core/ports/builder.js';
 import { ProcessBuilder } from '../../src/adapters/local/build/process-builder.js';
+import { FileArtifacts } from '../../src/adapters/local/store/file-artifacts.js';
 import { pickBuildRoot, readBuildRootFacts } from '../../src/adapters/local/build/build-root.js';
-import { FixtureRepo, appFiles, isAlive, outputDir } from './process-builder-fixture.js';
+import { FixtureRepo, appFiles, isAlive, outputDir, processesWith } from './process-builder-fixture.js';
+import { readIsolationFacts } from '../../src/adapters/local/sandbox/isolation.js';
+import { testSandboxes } from '../fakes/test-sandboxes.js';
+
+/** A sandbox (its own process tree, a uid of its own as root): what catches a process that left the build's session. */
+const isolation = readIsolationFacts(process.env.PATH);
+const sandboxAvailable = isolation.isRoot || (isolation.bwrap !== null && isolation.bwrapProblem === null);
 
 /** As `anchor server` decides it: /dev/shm is an executable tmpfs with room for a build. */
-const buildsCanRunInMemory = pickBuildRoot({ platformDir: 'test', diskDir: 'test', concurrency: 1 }, readBuildRootFacts()).inMemory;
+const buildsCanRunInMemory = pickBuildRoot({ memoryDir: 'test', diskDir: 'test', concurrency: 1 }, readBuildRootFacts()).inMemory;
 
 let root: string;
 let repo: FixtureRepo;
@@ -19,7 +26,10 @@ const baseEnv = (): Record<string, string> => ({ PATH: process.env.PATH ?? '', H
 
 beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'anchor-builder-'));
+  // Sandboxed builds run as a uid of their own: it must pass through to the repository.
+  chmodSync(root, 0o711);
   repo = new FixtureRepo(mkdtempSync(join(root, 'repo-')));
+  chmodSync(repo.dir, 0o755);
   defaultConfig = join(root, 'default-open-next.config.ts');
   writeFileSync(defaultConfig, '// anchor default config\nexport default {};\n');
   builder = new ProcessBuilder({ workDir: join(root, 'work'), cacheDir: join(root, 'cache'), defaultOpenNextConfig: defaultConfig, baseEnv: baseEnv(), stopGraceMs: 1_000 });
@@ -28,6 +38,13 @@ beforeEach(() => {
 afterEach(() => {
   rmSync(root, { recursive: true, force: true });
 });
+
+/** A builder whose steps run in the project's sandbox, as in `anchor server`. */
+function sandboxedBuilder(): { builder: ProcessBuilder; close(): Promise<void> } {
+  const sandbox = testSandboxes();
+  const builder = new ProcessBuilder({ workDir: join(root, 'work'), cacheDir: join(root, 'cache'), defaultOpenNextConfig: defaultConfig, baseEnv: baseEnv(), stopGraceMs: 1_000, sandboxes: sandbox.sandboxes });
+  return { builder, close: () => sandbox.close(['shop']) };
+}
 
 function request(overrides: Partial<BuildRequest> & { lines?: string[] } = {}): BuildRequest {
   const lines = overrides.lines ?? [];
@@ -123,39 +140,41 @@ describe('ProcessBuilder', () => {
     expect(end).toEqual({ ok: false, stopped: false, reason: `root directory "apps/web" not found in the repository at ${sha.slice(0, 12)}: check the project's --root`, commitSha: sha, checkedOut: true });
   });
 
-  it('stop kills every process of the build, even ones that left the process group or ignore SIGTERM', async () => {
-    const pidsFile = join(root, 'pids');
+  it.skipIf(!sandboxAvailable)('stop kills every process of the build, even ones that left its process group and session with an empty environment, or ignore SIGTERM', async () => {
+    const marker = `anchor-test-${Math.random().toString(36).slice(2)}`;
     repo.commit(appFiles({
       build: `const { spawn } = require('node:child_process');
-const fs = require('node:fs');
 const idle = 'setInterval(() => {}, 1000)';
-const child = spawn(process.execPath, ['-e', idle], { stdio: 'ignore' });
-const escaped = spawn(process.execPath, ['-e', idle], { stdio: 'ignore', detached: true });
+const child = spawn(process.execPath, ['-e', idle, '${marker}'], { stdio: 'ignore' });
+// setsid, and nothing of the build's environment: neither its group, its session nor a variable tells it is the build's.
+const escaped = spawn(process.execPath, ['-e', idle, '${marker}'], { stdio: 'ignore', detached: true, env: {} });
 escaped.unref();
-const stubborn = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); " + idle], { stdio: 'ignore' });
-setTimeout(() => {
-  fs.appendFileSync(process.env.PIDS_FILE, [process.pid, child.pid, escaped.pid, stubborn.pid].join('\\n') + '\\n');
-  console.log('build: waiting forever');
-}, 300);
+const stubborn = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); " + idle, '${marker}'], { stdio: 'ignore' });
+setTimeout(() => console.log('build: waiting forever'), 300);
 setInterval(() => {}, 1000);
 `,
     }), 'Hangs');
+    const sandboxed = sandboxedBuilder();
     const lines: string[] = [];
-    const { buildId, ended } = await builder.start(request({ env: { PIDS_FILE: pidsFile }, lines }));
-    const pids = await waitFor(() => {
-      const found = existsSync(pidsFile) ? readFileSync(pidsFile, 'utf8').trim().split('\n').map(Number) : [];
-      return found.length >= 5 ? found : null;
-    });
-    expect(pids.every(isAlive)).toBe(true);
+    const { buildId, ended } = await sandboxed.builder.start(request({ lines }));
+    try {
+      const pids = await waitFor(async () => {
+        const found = await processesWith(marker);
+        return found.length >= 3 ? found : null;
+      });
+      expect(pids.every(isAlive)).toBe(true);
 
-    await builder.stop(buildId);
-    const end = await ended;
-    expect(end).toMatchObject({ ok: false, stopped: true });
-    expect(pids.filter(isAlive)).toEqual([]);
-    expect(existsSync(join(root, 'work', buildId))).toBe(false);
-    // Harmless afterwards, and on a build that never existed.
-    await builder.stop(buildId);
-    await builder.stop('nope');
+      await sandboxed.builder.stop(buildId);
+      const end = await ended;
+      expect(end).toMatchObject({ ok: false, stopped: true });
+      expect(pids.filter(isAlive)).toEqual([]);
+      expect(existsSync(join(root, 'work', buildId))).toBe(false);
+      // Harmless afterwards, and on a build that never existed.
+      await sandboxed.builder.stop(buildId);
+      await sandboxed.builder.stop('nope');
+    } finally {
+      await sandboxed.close();
+    }
   });
 
   it('gives the build a TMPDIR where npm does not install into a package.json up the tree', async () => {
@@ -183,7 +202,7 @@ setInterval(() => {}, 1000);
     const { ended } = await slow.start(request({ env: { PIDS_FILE: pidsFile }, lines }));
     const end = await ended;
     expect(end).toMatchObject({ ok: false, stopped: false, reason: expect.stringContaining('ran longer than 10 seconds') });
-    expect(lines.join('\n')).toContain('build: waiting on a network that never answers');
+    expect(lines.join('\n'), lines.join('\n')).toContain('build: waiting on a network that never answers');
     expect(isAlive(Number(readFileSync(pidsFile, 'utf8')))).toBe(false);
   });
 
@@ -197,19 +216,57 @@ setInterval(() => {}, 1000);
     expect(existsSync(join(root, 'work', buildId))).toBe(false);
   });
 
-  it('ends a background process that a successful build left running', async () => {
-    const pidsFile = join(root, 'pids');
+  it.skipIf(!sandboxAvailable)('ends a background process that a successful build left running, though it left the build\'s session', async () => {
+    const marker = `anchor-daemon-${Math.random().toString(36).slice(2)}`;
     repo.commit(appFiles({
       build: `const { spawn } = require('node:child_process');
-const daemon = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore', detached: true });
+const daemon = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', '${marker}'], { stdio: 'ignore', detached: true, env: {} });
 daemon.unref();
-require('node:fs').writeFileSync(process.env.PIDS_FILE, String(daemon.pid));
 console.log('build: left a daemon behind');
 `,
     }), 'Leaky');
-    const { end } = await build({ env: { PIDS_FILE: pidsFile } });
-    expect(end.ok).toBe(true);
-    expect(isAlive(Number(readFileSync(pidsFile, 'utf8')))).toBe(false);
+    const sandboxed = sandboxedBuilder();
+    try {
+      const { ended } = await sandboxed.builder.start(request());
+      expect((await ended).ok).toBe(true);
+      expect(await processesWith(marker)).toEqual([]);
+    } finally {
+      await sandboxed.close();
+    }
+  });
+
+  it('copies what a link out of the output leads to into it (pnpm-style bundles), in the build\'s own sandbox', async () => {
+    const secret = join(root, 'platform-secret.key');
+    writeFileSync(secret, 'not for builds', { mode: 0o600 });
+    chmodSync(root, 0o711);
+    const linking = `#!/usr/bin/env node
+const fs = require('node:fs');
+fs.mkdirSync('.open-next/server-functions/default', { recursive: true });
+fs.writeFileSync('.open-next/server-functions/default/index.mjs', 'export const handler = 1;');
+fs.writeFileSync('shared.js', 'shared from the repo');
+fs.symlinkSync('../../../shared.js', '.open-next/server-functions/default/shared.js');
+if (process.env.LINK_TO) fs.symlinkSync(process.env.LINK_TO, '.open-next/server-functions/default/stolen.txt');
+`;
+    repo.commit({ ...appFiles(), 'vendor/fake-open-next/bin.js': linking }, 'Links');
+    const sandboxed = sandboxAvailable ? sandboxedBuilder() : { builder, close: async () => undefined };
+    const artifacts = new FileArtifacts(join(root, 'artifacts'));
+    try {
+      const fine = await sandboxed.builder.start(request({ deploymentId: 'd_fine' }));
+      const built = await fine.ended;
+      expect(built.ok).toBe(true);
+      const stored = await artifacts.store('d_fine', built.ok ? built.artifactDir : '');
+      expect(readFileSync(join(stored.location, 'server-functions', 'default', 'shared.js'), 'utf8')).toBe('shared from the repo');
+
+      if (!sandboxAvailable) return;
+      // A link at a file only the server may read: the build cannot copy it, and the store refuses the link.
+      const stealing = await sandboxed.builder.start(request({ deploymentId: 'd_steal', env: { LINK_TO: secret } }));
+      const end = await stealing.ended;
+      expect(end.ok).toBe(true);
+      await expect(artifacts.store('d_steal', end.ok ? end.artifactDir : '')).rejects.toMatchObject({ code: 'OUTPUT_LINKS_OUT' });
+      expect(await artifacts.get('d_steal')).toBeNull();
+    } finally {
+      await sandboxed.close();
+    }
   });
 
   it('passes the build env through and keeps every AWS_* variable out', async () => {
@@ -317,10 +374,10 @@ console.log('build: left a daemon behind');
   });
 });
 
-async function waitFor<T>(probe: () => T | null, timeoutMs = 20_000): Promise<T> {
+async function waitFor<T>(probe: () => T | null | Promise<T | null>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value !== null) return value;
     if (Date.now() > deadline) throw new Error('timed out waiting');
     await new Promise((resolve) => setTimeout(resolve, 50));

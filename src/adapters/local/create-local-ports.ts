@@ -17,7 +17,6 @@ import { SqliteJobQueue } from './store/sqlite-job-queue.js';
 import { SqliteProjects } from './store/sqlite-projects.js';
 import { FileStaticHost } from './runtime/file-static-host.js';
 import { ServerFunctionHost } from './runtime/server-function-host.js';
-import { readFileSync } from 'node:fs';
 
 export interface LocalPlatformOptions {
   /** The platform's directory: anchor.db, secret.key, logs/, artifacts/, builds/, cache/. */
@@ -46,6 +45,7 @@ export interface LocalPlatform {
 
 export function localPaths(dir: string) {
   return {
+    root: dir,
     database: join(dir, 'anchor.db'),
     secretKey: join(dir, 'secret.key'),
     logs: join(dir, 'logs'),
@@ -55,8 +55,12 @@ export function localPaths(dir: string) {
     runtime: join(dir, 'runtime'),
     /** What the sites' functions print, per deployment (anchor logs --runtime). */
     runtimeLogs: join(dir, 'runtime-logs'),
-    /** Written by a running `anchor server`: where it listens and the token of its control API. */
-    control: join(dir, 'server.json'),
+    /** npm package stores of builds on disk, when the server runs as root (never in a project's reach). */
+    packageStores: join(dir, 'package-stores'),
+    /** Written by a running `anchor server` (server-lock.ts): who holds the platform, where its run dirs are. */
+    serverRecord: join(dir, 'server.json'),
+    /** The running server's control API (mode 0600). */
+    controlSocket: join(dir, 'control.sock'),
   };
 }
 
@@ -82,7 +86,7 @@ export function createLocalPorts(options: LocalPlatformOptions): LocalPlatform {
       return new OctokitRepoHooks({ octokit }).ensurePushHook(input);
     },
   };
-  const functions = new ServerFunctionHost({ control: () => readControl(paths.control) });
+  const functions = new ServerFunctionHost({ controlSocket: paths.controlSocket });
   const functionStates = new SqliteFunctionStates(db);
   const runtimeLogs = new FileRuntimeLogs(paths.runtimeLogs);
   const ports: CliPorts = {
@@ -115,13 +119,4 @@ export function createLocalPorts(options: LocalPlatformOptions): LocalPlatform {
       db.close();
     },
   };
-}
-
-function readControl(file: string): { url: string; token: string } | null {
-  try {
-    const control = JSON.parse(readFileSync(file, 'utf8')) as { url?: unknown; token?: unknown };
-    return typeof control.url === 'string' && typeof control.token === 'string' ? { url: control.url, token: control.token } : null;
-  } catch {
-    return null;
-  }
 }

@@ -15,9 +15,16 @@ type Log = (line: string) => void;
  * store (NpmPackageStore, here when builds run on disk) and Next.js's `.next/cache`. Never a
  * `node_modules` kept from a build: it would go stale. Nothing here is fatal: a cache that cannot
  * be read is thrown away with a log line and the build goes on cold.
+ *
+ * What the build writes itself (the package manager's download store) may live apart, in
+ * `toolsDir`: a sandboxed build may write only its own folders, while `.next/cache` and the
+ * package store are read and written by the server and never handed to the build.
  */
 export class ProjectBuildCache {
-  private constructor(readonly dir: string) {}
+  private constructor(
+    readonly dir: string,
+    private readonly toolsDir: string,
+  ) {}
 
   /** The project's name as one safe path segment, as the cache's own folder is named. */
   get name(): string {
@@ -25,7 +32,7 @@ export class ProjectBuildCache {
   }
 
   /** Opens (creating if needed) the cache of `projectName` under `cacheRoot`. */
-  static async open(cacheRoot: string, projectName: string, log: Log): Promise<ProjectBuildCache | null> {
+  static async open(cacheRoot: string, projectName: string, log: Log, toolsDir?: string): Promise<ProjectBuildCache | null> {
     const dir = join(cacheRoot, safeName(projectName));
     try {
       const problem = await manifestProblem(dir);
@@ -35,7 +42,7 @@ export class ProjectBuildCache {
       }
       await mkdir(dir, { recursive: true });
       await writeFile(join(dir, MANIFEST), JSON.stringify({ format: FORMAT }) + '\n');
-      return new ProjectBuildCache(dir);
+      return new ProjectBuildCache(dir, toolsDir ?? dir);
     } catch (error) {
       log(`▸ Build cache not usable (${errorMessage(error)}); building without it`);
       return null;
@@ -43,8 +50,16 @@ export class ProjectBuildCache {
   }
 
   /** A directory for a tool's store (`npm`, `pnpm-store`, …), discarded first if it is not one. */
-  async entry(name: string, log: Log): Promise<string | null> {
-    const path = join(this.dir, name);
+  entry(name: string, log: Log): Promise<string | null> {
+    return this.folder(join(this.toolsDir, name), name, log);
+  }
+
+  /** A directory of the server's own in the cache (the package store), never written by a build. */
+  ownEntry(name: string, log: Log): Promise<string | null> {
+    return this.folder(join(this.dir, name), name, log);
+  }
+
+  private async folder(path: string, name: string, log: Log): Promise<string | null> {
     try {
       const info = await stat(path).catch(() => null);
       if (info !== null && !info.isDirectory()) {
@@ -61,7 +76,7 @@ export class ProjectBuildCache {
 
   async discard(name: string, log: Log): Promise<void> {
     log(`▸ Discarding the "${name}" build cache`);
-    await rm(join(this.dir, name), { recursive: true, force: true }).catch(() => undefined);
+    await rm(join(this.toolsDir, name), { recursive: true, force: true }).catch(() => undefined);
   }
 
   /** Copies the saved `.next/cache` into `nextDir/cache`. Returns whether there was one. */
@@ -153,8 +168,8 @@ async function manifestProblem(dir: string): Promise<string | null> {
   }
 }
 
-/** A project name as one safe path segment. */
-function safeName(projectName: string): string {
+/** A project name as one safe path segment (the name of its cache folder). */
+export function safeName(projectName: string): string {
   const name = projectName.replace(/[^A-Za-z0-9._-]/g, '_');
   return name === '' || /^\.+$/.test(name) ? `_${name}` : name;
 }

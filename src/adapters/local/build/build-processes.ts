@@ -1,6 +1,8 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
 import type { execa as execaFn } from 'execa';
 import { LineSplitter } from '../../../lib/line-splitter.js';
+import { findProcesses, processInfo, signalQuietly, type ProcessInfo } from '../../../lib/process-table.js';
+import type { SandboxedCommand } from '../runtime/handler-process.js';
 
 export type Execa = typeof execaFn;
 
@@ -17,27 +19,36 @@ export interface StepOptions {
   cwd: string;
   env: Record<string, string>;
   onLine: (line: string) => void;
+  /** Runs the step in the project's sandbox: the command line to start instead (see ProjectSandbox.command). */
+  sandbox?: (command: { file: string; args: readonly string[]; cwd: string; env: Record<string, string> }) => SandboxedCommand;
 }
 
-/** Name of the variable that tags every process of a build, so orphans can be found too. */
-export const BUILD_MARKER_VAR = 'ANCHOR_BUILD_ID';
 const TAIL_LINES = 200;
 /** After a step exits, how long a background process may keep its output pipes open. */
 const DRAIN_MS = 2_000;
 
+/** A step's first process, as it is written down for a server that finds the build orphaned. */
+interface Leader {
+  pid: number;
+  startTime: number;
+  /** bubblewrap: SIGTERM would make it drop its sandbox at once, so it gets only SIGKILL. */
+  bwrap: boolean;
+}
+
 /**
- * The processes of one build. Each step runs detached in a process group of its own and with
- * `ANCHOR_BUILD_ID` in its environment. Killing uses both: the group catches everything that
- * stayed in it, and the environment tag (read from /proc on Linux) catches what left the group
- * (setsid, `detached: true`) or was orphaned, since a child inherits the variable.
+ * The processes of one build. Each step runs detached, leading a session and a process group of
+ * its own, in its project's sandbox when there is one: a bubblewrap sandbox has its own process
+ * tree, which ends as a whole when bwrap is killed, setsid or not. Killing ends every process of
+ * the steps' groups and sessions. Each step's leader is written to `recordFile`, so a server that
+ * finds the build orphaned (its predecessor died) ends them too (killOrphans).
  */
 export class BuildProcesses {
   private stepRunning = false;
-  private readonly groups = new Set<number>();
+  private readonly leaders = new Map<number, Leader>();
 
   constructor(
     private readonly execa: Execa,
-    private readonly buildId: string,
+    private readonly options: { recordFile?: string } = {},
   ) {}
 
   async run(file: string, args: readonly string[], options: StepOptions): Promise<StepResult> {
@@ -47,18 +58,20 @@ export class BuildProcesses {
       if (tail.length > TAIL_LINES) tail.shift();
       options.onLine(line);
     };
-    const child = this.execa(file, args, {
+    const command: SandboxedCommand = options.sandbox?.({ file, args, cwd: options.cwd, env: options.env }) ?? { file, args: [...args], env: options.env };
+    const child = this.execa(command.file, command.args, {
       cwd: options.cwd,
-      env: { ...options.env, [BUILD_MARKER_VAR]: this.buildId },
+      env: command.env,
       extendEnv: false,
       detached: true,
       stdin: 'ignore',
       buffer: false,
       reject: false,
       stripFinalNewline: false,
+      ...(command.uid === undefined ? {} : { uid: command.uid, gid: command.gid }),
     });
     this.stepRunning = true;
-    if (child.pid !== undefined) this.groups.add(child.pid);
+    if (child.pid !== undefined) this.remember(child.pid, command.file !== file);
 
     const streams = [child.stdout, child.stderr].flatMap((stream) => (stream ? [stream] : []));
     const drained = streams.map(
@@ -90,7 +103,7 @@ export class BuildProcesses {
       for (const stream of streams) stream.destroy();
     }
     this.stepRunning = false;
-    await this.alive(); // forgets the step's group if it is empty, before its id can be reused
+    this.alive(); // forgets the step's group if it is empty, before its id can be reused
     return { exitCode: outcome.code, signal: outcome.signal, spawnError: outcome.error, tail };
   }
 
@@ -105,95 +118,81 @@ export class BuildProcesses {
    */
   async killAll(graceMs: number): Promise<number[]> {
     const deadline = Date.now() + graceMs;
-    if ((await this.alive()).length === 0) return [];
-    await this.signalAll('SIGTERM');
+    if (this.alive().length === 0) return [];
+    this.signalAll('SIGTERM');
     while (Date.now() < deadline) {
-      if ((await this.alive()).length === 0) return [];
+      if (this.alive().length === 0) return [];
       await sleep(100);
       // Children forked during the shutdown get the signal too.
-      await this.signalAll('SIGTERM');
+      this.signalAll('SIGTERM');
     }
     for (let attempt = 0; attempt < 20; attempt += 1) {
-      await this.signalAll('SIGKILL');
+      this.signalAll('SIGKILL');
       await sleep(50);
-      if ((await this.alive()).length === 0) return [];
+      if (this.alive().length === 0) return [];
     }
-    return this.alive();
+    return this.alive().map((p) => p.pid);
   }
 
-  private async signalAll(signal: NodeJS.Signals): Promise<void> {
-    for (const group of this.groups) {
-      try {
-        process.kill(-group, signal);
-      } catch {
-        // The group is gone already.
-      }
-    }
-    for (const pid of await this.tagged()) {
-      try {
-        process.kill(pid, signal);
-      } catch {
-        // It ended between the scan and the signal.
-      }
-    }
+  private remember(pid: number, bwrap: boolean): void {
+    const leader: Leader = { pid, startTime: processInfo(pid)?.startTime ?? 0, bwrap };
+    this.leaders.set(pid, leader);
+    if (this.options.recordFile) void appendFile(this.options.recordFile, `${JSON.stringify(leader)}\n`).catch(() => undefined);
   }
 
-  private async alive(): Promise<number[]> {
-    const pids = new Set(await this.tagged());
-    const withProc = (await processIds()).length > 0;
-    for (const group of this.groups) {
-      try {
-        process.kill(-group, 0);
-      } catch {
-        this.groups.delete(group);
-        continue;
-      }
-      // kill(-group, 0) also succeeds for a group of zombies; /proc tells them apart.
-      const members = withProc ? await groupMembers(group) : [group];
-      if (members.length === 0) this.groups.delete(group);
-      for (const pid of members) pids.add(pid);
+  private signalAll(signal: NodeJS.Signals): void {
+    for (const member of this.alive()) {
+      if (signal === 'SIGTERM' && this.leaders.get(member.pgrp)?.bwrap === true && member.comm === 'bwrap') continue;
+      signalQuietly(member.pid, signal);
     }
-    return [...pids];
+    if (signal === 'SIGKILL') for (const pid of this.leaders.keys()) signalQuietly(-pid, signal);
   }
 
-  /** Live (non-zombie) processes carrying this build's tag. Empty where /proc does not exist. */
-  private async tagged(): Promise<number[]> {
-    const needle = Buffer.from(`${BUILD_MARKER_VAR}=${this.buildId}\0`);
-    const found: number[] = [];
-    for (const pid of await processIds()) {
-      try {
-        const environ = await readFile(`/proc/${pid}/environ`);
-        if (environ.includes(needle) && !(await isZombie(pid))) found.push(pid);
-      } catch {
-        // Gone, or not ours to read.
-      }
+  /** The live processes of the steps' groups and sessions; a step whose processes all ended is forgotten. */
+  private alive(): ProcessInfo[] {
+    if (this.leaders.size === 0) return [];
+    // A step that starts while /proc is read is not in this reading: only those known before may be forgotten.
+    const known = [...this.leaders.keys()];
+    const members = findProcesses((info) => matchesLeader(info, this.leaders.get(info.pgrp) ?? this.leaders.get(info.session)));
+    for (const pid of known) {
+      if (!members.some((member) => member.pgrp === pid || member.session === pid)) this.leaders.delete(pid);
     }
-    return found;
+    return members;
   }
 }
 
 /**
- * Kills (SIGKILL) every live process whose build tag names one of `buildIds`: what a server that
- * died mid-build left running. Returns the pids it killed.
+ * Kills (SIGKILL) what is left of builds a server that died mid-build (SIGKILL, a crash) left
+ * running: every live process in the sessions and groups its steps led, as written down in
+ * `recordFiles`. Returns the pids it killed.
  */
-export async function killOrphans(buildIds: ReadonlySet<string>): Promise<number[]> {
-  const killed: number[] = [];
-  const prefix = Buffer.from(`${BUILD_MARKER_VAR}=`);
-  for (const pid of await processIds()) {
-    try {
-      const environ = await readFile(`/proc/${pid}/environ`);
-      const at = environ.indexOf(prefix);
-      if (at === -1) continue;
-      const end = environ.indexOf(0, at);
-      const tag = environ.subarray(at + prefix.length, end === -1 ? undefined : end).toString();
-      if (!buildIds.has(tag) || (await isZombie(pid))) continue;
-      process.kill(pid, 'SIGKILL');
-      killed.push(pid);
-    } catch {
-      // Gone, or not ours to read.
+export async function killOrphans(recordFiles: readonly string[]): Promise<number[]> {
+  const leaders = new Map<number, Leader>();
+  for (const file of recordFiles) {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    for (const line of text.split('\n')) {
+      try {
+        const leader = JSON.parse(line) as Leader;
+        if (Number.isInteger(leader.pid) && Number.isInteger(leader.startTime)) leaders.set(leader.pid, leader);
+      } catch {
+        // A line cut short by the crash.
+      }
     }
   }
-  return killed;
+  if (leaders.size === 0) return [];
+  // A pid now used by a process that started after the one written down is someone else's.
+  for (const leader of [...leaders.values()]) {
+    const now = processInfo(leader.pid);
+    if (now !== null && now.startTime !== leader.startTime) leaders.delete(leader.pid);
+  }
+  const orphans = findProcesses((info) => matchesLeader(info, leaders.get(info.pgrp) ?? leaders.get(info.session)));
+  for (const orphan of orphans) signalQuietly(orphan.pid, 'SIGKILL');
+  return orphans.map((orphan) => orphan.pid);
+}
+
+/** A process of a step's group or session, started no earlier than the step (pids are reused). */
+function matchesLeader(info: ProcessInfo, leader: Leader | undefined): boolean {
+  return leader !== undefined && info.startTime >= leader.startTime;
 }
 
 interface Outcome {
@@ -205,40 +204,6 @@ interface Outcome {
 function spawnErrorOf(result: { code?: unknown; shortMessage?: unknown }): string {
   if (typeof result.code === 'string') return result.code;
   return typeof result.shortMessage === 'string' ? result.shortMessage : 'could not start';
-}
-
-async function processIds(): Promise<number[]> {
-  try {
-    const entries = await readdir('/proc');
-    return entries.filter((name) => /^\d+$/.test(name)).map(Number).filter((pid) => pid !== process.pid);
-  } catch {
-    return [];
-  }
-}
-
-async function groupMembers(group: number): Promise<number[]> {
-  const members: number[] = [];
-  for (const pid of await processIds()) {
-    const stat = await procStat(pid);
-    if (stat && stat.pgrp === group && stat.state !== 'Z') members.push(pid);
-  }
-  return members;
-}
-
-async function isZombie(pid: number): Promise<boolean> {
-  const stat = await procStat(pid);
-  return stat === null || stat.state === 'Z' || stat.state === 'X';
-}
-
-async function procStat(pid: number): Promise<{ state: string; pgrp: number } | null> {
-  try {
-    const text = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // The command name is in parentheses and may contain spaces: parse after the last ')'.
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0] ?? '', pgrp: Number(fields[2]) };
-  } catch {
-    return null;
-  }
 }
 
 function sleep(ms: number): Promise<void> {

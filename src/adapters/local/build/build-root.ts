@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { readFileSync, statfsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** What one build needs in its scratch dir: a Next.js app's node_modules, .next and .open-next. */
@@ -29,7 +29,7 @@ export interface BuildRootFacts {
  * when the operator names a directory, on disk. Only the scratch dir moves: the artifact and the
  * build cache are kept on disk.
  */
-export function pickBuildRoot(input: { platformDir: string; diskDir: string; concurrency: number; requested?: string | undefined }, facts: BuildRootFacts): BuildRoot {
+export function pickBuildRoot(input: { memoryDir: string; diskDir: string; concurrency: number; requested?: string | undefined }, facts: BuildRootFacts): BuildRoot {
   if (input.requested) return { dir: input.requested, inMemory: false, why: `in ${input.requested}, from --build-dir` };
   const shm = facts.mounts?.split('\n').map((line) => line.split(' ')).find((fields) => fields[1] === SHM);
   const onDisk = (reason: string): BuildRoot => ({ dir: input.diskDir, inMemory: false, why: `on disk: ${reason}` });
@@ -38,13 +38,32 @@ export function pickBuildRoot(input: { platformDir: string; diskDir: string; con
   if ((shm[3] ?? '').split(',').includes('noexec')) return onDisk(`${SHM} is mounted noexec`);
   const needed = BUILD_SCRATCH_BYTES * input.concurrency;
   if (facts.shmFree === null || facts.shmFree < needed) return onDisk(`${SHM} has ${gib(facts.shmFree ?? 0)} free; ${gib(needed)} wanted`);
-  return { dir: inMemoryBuildDir(input.platformDir), inMemory: true, why: `in memory: ${SHM}, ${gib(facts.shmFree)} free` };
+  return { dir: join(input.memoryDir, 'builds'), inMemory: true, why: `in memory: ${SHM}, ${gib(facts.shmFree)} free` };
 }
 
-/** Where a platform's builds go in memory: one directory per platform, so two never share scratch dirs. */
-export function inMemoryBuildDir(platformDir: string): string {
-  const id = createHash('sha256').update(platformDir).digest('hex').slice(0, 12);
-  return join(SHM, `anchor-${id}`, 'builds');
+/**
+ * A server's folder in memory, `/dev/shm/anchor-<random>`: /dev/shm is writable by every local
+ * user, so a name anyone could predict might be made first by someone else, with their files in
+ * it. A random one is created here, by this process, with its mode (and a server that finds the
+ * one its crashed predecessor named removes it). Not made until the server builds in memory.
+ */
+export function planMemoryDir(): string {
+  return join(SHM, `anchor-${randomBytes(9).toString('base64url')}`);
+}
+
+/**
+ * Creates the memory folder (failing if it exists) with `builds/` and `package-store/` in it.
+ * `traversable`: sandbox uids may pass through it and builds/ to their own scratch dirs (0711);
+ * the package store stays the server's alone (0700).
+ */
+export function makeMemoryDir(dir: string, traversable: boolean): void {
+  const mode = traversable ? 0o711 : 0o700;
+  mkdirSync(dir, { mode });
+  for (const [name, itsMode] of [['builds', mode], ['package-store', 0o700]] as const) {
+    mkdirSync(join(dir, name), { mode: itsMode });
+    chmodSync(join(dir, name), itsMode);
+  }
+  chmodSync(dir, mode);
 }
 
 /** Bytes free on /dev/shm; throws where there is none. */

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { realPathInside } from '../../../lib/real-path-inside.js';
 import { errorMessage } from '../../../core/errors.js';
 import { mapLimited } from '../../../lib/map-limited.js';
 import type { LockedPackage } from './npm-lockfile.js';
@@ -102,7 +103,9 @@ export class NpmPackageStore {
       if (name.startsWith('new-')) await rm(join(this.dir, name), { recursive: true, force: true });
     }
     const have = new Set(await readdir(entries));
-    const isDir = async (path: string): Promise<boolean> => (await stat(path).catch(() => null))?.isDirectory() === true;
+    // Only real folders inside what npm unpacked: the build owned them, and a link it planted must
+    // never make the server move or copy something of its own into the store (and the next build).
+    const isDir = async (path: string): Promise<boolean> => (await lstat(path).catch(() => null))?.isDirectory() === true && (await isInside(from.dir, path));
     // Optional packages npm left out are not there; packages changed since are not taken.
     const found = await mapLimited(packages, PACKAGES_AT_ONCE, async (pkg) => {
       const source = join(from.dir, pkg.path);
@@ -212,6 +215,10 @@ async function readEntryFiles(entry: string): Promise<number> {
 }
 
 type Copy = () => Promise<void>;
+
+async function isInside(root: string, path: string): Promise<boolean> {
+  return (await realPathInside(root, path)) !== null;
+}
 
 /** How many packages deep a path is: `node_modules/a/node_modules/b` is 2. */
 function depth(path: string): number {
@@ -324,7 +331,8 @@ export async function putAside(packages: readonly LockedPackage[], installDir: s
   const copies: Copy[] = [];
   for (const pkg of packages) {
     const source = join(installDir, pkg.path);
-    if ((await stat(source).catch(() => null))?.isDirectory() === true) await plan(source, join(toDir, pkg.path), copies, true);
+    // As add() takes them: real folders inside installDir only, never through a link.
+    if ((await lstat(source).catch(() => null))?.isDirectory() === true && (await isInside(installDir, source))) await plan(source, join(toDir, pkg.path), copies, true);
   }
   await mapLimited(copies, COPY_WIDTH, (copy) => copy());
 }

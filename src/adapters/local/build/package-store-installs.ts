@@ -1,4 +1,4 @@
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage } from '../../../core/errors.js';
 import type { ProjectBuildCache } from './build-cache.js';
@@ -95,6 +95,8 @@ export class PackageStoreInstalls {
   async stage(buildId: string, staged: string, add: StoreAdd, succeeded: boolean): Promise<void> {
     if (this.options.noRoom() !== null) return;
     try {
+      // A link planted in its place would have the server move whatever it leads to.
+      if ((await lstat(join(add.installDir, 'node_modules'))).isSymbolicLink()) return;
       await mkdir(staged, { recursive: true });
       await rename(join(add.installDir, 'node_modules'), join(staged, 'node_modules'));
       if (add.pristineDir !== undefined) await rename(add.pristineDir, join(staged, 'pristine'));
@@ -134,7 +136,7 @@ export class PackageStoreInstalls {
   }
 
   private async storeDir(cache: ProjectBuildCache, log: Log): Promise<string | null> {
-    if (this.options.storeRoot === undefined) return cache.entry('npm-packages', log);
+    if (this.options.storeRoot === undefined) return cache.ownEntry('npm-packages', log);
     const dir = join(this.options.storeRoot, cache.name);
     try {
       await mkdir(dir, { recursive: true });

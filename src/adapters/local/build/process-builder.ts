@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join, relative, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { execa as realExeca } from 'execa';
 import type { BuildEnd, BuildRequest, Builder } from '../../../core/ports/builder.js';
 import { errorMessage } from '../../../core/errors.js';
@@ -15,6 +16,8 @@ import { BuildProcesses, killOrphans, type Execa, type StepResult } from './buil
 import { checkoutCommit, redactUrl } from './git-checkout.js';
 import { PackageStoreInstalls, type StoreAdd } from './package-store-installs.js';
 import { findExecutable, installHint, npmCacheEnv, planInstall } from './package-manager.js';
+import { BuildSandbox, COPY_LINKED_FILES_IN, hasLinksLeadingOut, isRealDirectory, type BuildSandboxes } from './build-sandbox.js';
+import { realPathInside } from '../../../lib/real-path-inside.js';
 
 export interface ProcessBuilderOptions {
   /** Root of the scratch dirs, one per build: `<workDir>/<buildId>/`. */
@@ -43,6 +46,8 @@ export interface ProcessBuilderOptions {
   timeoutMs?: number;
   /** Where each build's TMPDIR is made (default: the system temp folder). */
   tempRoot?: string;
+  /** The projects' sandboxes: without, steps run as this process's user and see what it sees. */
+  sandboxes?: BuildSandboxes;
   execa?: Execa;
 }
 
@@ -95,7 +100,7 @@ export class ProcessBuilder implements Builder {
     const root = spilled !== null && this.options.spill ? this.options.spill.workDir : this.options.workDir;
     const state: BuildState = {
       request,
-      processes: new BuildProcesses(this.execa, buildId),
+      processes: new BuildProcesses(this.execa, { recordFile: `${join(root, buildId)}.procs` }),
       stopRequested: false,
       timedOut: false,
       tmpDir: null,
@@ -135,10 +140,10 @@ export class ProcessBuilder implements Builder {
   async reapOrphans(): Promise<{ killed: number[]; removed: string[] }> {
     const roots = [...new Set([...this.roots(), ...(this.options.formerWorkDirs ?? [])])];
     const found = await Promise.all(roots.map(async (root) => ({ root, entries: await readdir(root).catch(() => [] as string[]) })));
-    const stale = found.flatMap(({ root, entries }) => entries.filter((name) => /^[A-Za-z0-9_-]+$/.test(name) && !this.builds.has(name)).map((name) => ({ root, name })));
-    const killed = await killOrphans(new Set(stale.map((s) => s.name)));
+    const stale = found.flatMap(({ root, entries }) => entries.filter((name) => /^[A-Za-z0-9_-]+(\.procs)?$/.test(name) && !this.builds.has(name.replace(/\.procs$/, ''))).map((name) => ({ root, name })));
+    const killed = await killOrphans(stale.filter((s) => s.name.endsWith('.procs')).map((s) => join(s.root, s.name)));
     for (const { root, name } of stale) await rm(join(root, name), { recursive: true, force: true });
-    return { killed, removed: stale.map((s) => s.name) };
+    return { killed, removed: stale.map((s) => s.name).filter((name) => !name.endsWith('.procs')) };
   }
 
   /** Removes what is left of a finished build's scratch dir (the artifact, once stored). */
@@ -152,6 +157,7 @@ export class ProcessBuilder implements Builder {
       const scratch = join(root, buildId);
       await this.savingCaches.get(scratch);
       await rm(scratch, { recursive: true, force: true });
+      await rm(`${scratch}.procs`, { force: true });
     }
   }
 
@@ -179,7 +185,9 @@ export class ProcessBuilder implements Builder {
     }, timeoutMs);
     timer.unref();
     try {
-      await mkdir(scratch, { recursive: true });
+      // The build's own (its uid's, closed to others); the folder above only has to let it through.
+      await mkdir(dirname(scratch), { recursive: true });
+      await mkdir(scratch, { recursive: true, mode: 0o700 });
       if (build.spilled !== null) log(`▸ Building on disk this time: ${build.spilled}`);
       const end = await this.pipeline(build, scratch, log);
       await build.processes.killAll(this.stopGraceMs);
@@ -219,7 +227,8 @@ export class ProcessBuilder implements Builder {
     // would catch it. Under the system temp folder nothing does.
     const tmpDir = await mkdtemp(join(this.options.tempRoot ?? tmpdir(), 'anchor-build-'));
     build.tmpDir = tmpDir;
-    const base = withoutAws({ ...this.options.baseEnv, TMPDIR: tmpDir });
+    const sandbox = await BuildSandbox.open(this.options.sandboxes, { projectName: request.projectName, repoUrl: request.repoUrl, scratch, tmpDir });
+    const base = withoutAws({ ...this.options.baseEnv, TMPDIR: sandbox.tmpDir });
     const step = async (
       label: string, file: string, args: string[], cwd: string, env: Record<string, string>, quiet = false, rewrite = (line: string) => line,
     ): Promise<StepResult> => {
@@ -227,7 +236,7 @@ export class ProcessBuilder implements Builder {
       // for processes while a step ends and the next would start; that one would never be killed.)
       const over = () => build.stopRequested || build.timedOut;
       if (over()) throw new BuildStopped();
-      const result = await build.processes.run(file, args, { cwd, env, onLine: quiet ? () => undefined : (line) => log(rewrite(line)) });
+      const result = await build.processes.run(file, args, { cwd, env, onLine: quiet ? () => undefined : (line) => log(rewrite(line)), sandbox: sandbox.wrap });
       if (over()) throw new BuildStopped();
       if (result.spawnError === 'ENOENT') throw new BuildFailure(`${label} failed: "${file}" was not found on the build machine's PATH`);
       return result;
@@ -236,7 +245,7 @@ export class ProcessBuilder implements Builder {
     // 1. Source.
     const shownUrl = redactUrl(request.repoUrl);
     log(`▸ Cloning ${shownUrl} (${request.commitSha ?? request.ref})`);
-    const gitEnv = { ...base, GIT_TERMINAL_PROMPT: '0' };
+    const gitEnv = { ...base, ...sandbox.gitEnv(), GIT_TERMINAL_PROMPT: '0' };
     const { commitSha, commitMessage } = await checkoutCommit(
       (args, opts) => step(`git ${args[0] ?? ''}`, 'git', args, opts.cwd, gitEnv, opts.quiet === true, (line) => (shownUrl === request.repoUrl ? line : line.replaceAll(request.repoUrl, shownUrl))),
       { repoDir, repoUrl: request.repoUrl, ref: request.ref, commitSha: request.commitSha },
@@ -250,15 +259,21 @@ export class ProcessBuilder implements Builder {
       // The caller's bookkeeping must not break the build.
     }
 
-    const appDir = resolve(repoDir, request.root === '' ? '.' : request.root);
-    if (relative(repoDir, appDir).startsWith('..') || (await stat(appDir).catch(() => null))?.isDirectory() !== true) {
+    // Resolved: a link in the repository never leads the server's own file work out of it.
+    const appDir = await realPathInside(repoDir, resolve(repoDir, request.root === '' ? '.' : request.root));
+    if (appDir === null || (await stat(appDir).catch(() => null))?.isDirectory() !== true) {
       throw new BuildFailure(`root directory "${request.root}" not found in the repository at ${commitSha.slice(0, 12)}: check the project's --root`);
     }
 
     // 2. Install, with the tool's store kept in the project's build cache.
-    const cache = await ProjectBuildCache.open(this.options.cacheDir, request.projectName, log);
+    const cache = await ProjectBuildCache.open(this.options.cacheDir, request.projectName, log, sandbox.toolsDir);
     const install = await planInstall(appDir, repoDir);
-    const npmStore = cache === null ? null : await cache.entry('npm', log);
+    const toolStore = async (name: string): Promise<string | null> => {
+      const dir = cache === null ? null : await cache.entry(name, log);
+      if (dir !== null) await sandbox.handOver(dir);
+      return dir;
+    };
+    const npmStore = await toolStore('npm');
     const buildEnv = withoutAws({
       ...base,
       ...request.env,
@@ -270,7 +285,7 @@ export class ProcessBuilder implements Builder {
       throw new BuildFailure(`${install.tool} is not installed on the build machine (${why}): ${installHint(install.tool)}`);
     }
     const runInstall = async (extraArgs: string[] = []): Promise<{ result: StepResult; warm: boolean }> => {
-      const store = cache === null ? null : install.cacheEntry === 'npm' ? npmStore : await cache.entry(install.cacheEntry, log);
+      const store = cache === null ? null : install.cacheEntry === 'npm' ? npmStore : await toolStore(install.cacheEntry);
       const cached = store === null ? { args: [], env: {} } : install.useCache(store);
       const label = [install.label, ...extraArgs].join(' ');
       log(RECIPE_LOG.install({ ...install, label }, install.lockfile !== null));
@@ -286,7 +301,11 @@ export class ProcessBuilder implements Builder {
       return { result, warm };
     };
     const installStarted = Date.now();
-    const npm = (label: string, args: string[]): Promise<StepResult> => step(label, 'npm', args, install.dir, buildEnv);
+    // npm rebuild writes into packages the server laid out from the store: they become the build's first.
+    const npm = async (label: string, args: string[]): Promise<StepResult> => {
+      await sandbox.handOver(join(install.dir, 'node_modules'), { recursive: true });
+      return step(label, 'npm', args, install.dir, buildEnv);
+    };
     const fromStore = install.tool === 'npm' && install.lockfile !== null && cache !== null
       ? await this.packageStores.install(cache, install.dir, buildEnv, npm, log)
       : { installed: false as const, storeAdd: null };
@@ -315,7 +334,9 @@ export class ProcessBuilder implements Builder {
     if (!(await hasAny(appDir, OPEN_NEXT_CONFIG_NAMES))) {
       log(RECIPE_LOG.defaultConfig);
       try {
-        await copyFile(this.options.defaultOpenNextConfig, join(appDir, DEFAULT_CONFIG_FILE));
+        // EXCL: never through a dangling link the repository planted there.
+        await copyFile(this.options.defaultOpenNextConfig, join(appDir, DEFAULT_CONFIG_FILE), constants.COPYFILE_EXCL);
+        await sandbox.handOver(join(appDir, DEFAULT_CONFIG_FILE));
       } catch (error) {
         throw new BuildFailure(`could not copy anchor's default open-next.config.ts from ${this.options.defaultOpenNextConfig}: ${errorMessage(error)}`);
       }
@@ -325,7 +346,7 @@ export class ProcessBuilder implements Builder {
     if (openNext === null) {
       throw new BuildFailure('open-next is not installed in the app: add it with "npm install --save-dev @opennextjs/aws" and push again');
     }
-    if (cache !== null) await cache.restoreNext(join(appDir, '.next'), log);
+    if (cache !== null && (await cache.restoreNext(join(appDir, '.next'), log))) await sandbox.handOver(join(appDir, '.next'), { recursive: true });
     log(RECIPE_LOG.build);
     const env = { ...buildEnv, PATH: [...binDirs, buildEnv.PATH ?? ''].join(delimiter) };
     const buildStarted = Date.now();
@@ -338,13 +359,20 @@ export class ProcessBuilder implements Builder {
       if ((check.kind === 'directory' ? found?.isDirectory() : found?.isFile()) !== true) throw new BuildFailure(check.failure);
     }
     const output = join(appDir, '.open-next');
+    // A link planted in the repository as the output would make the artifact lead out of the build.
+    if (!(await isRealDirectory(output))) throw new BuildFailure('.open-next is a link, not a directory the build wrote: remove it from the repository');
+    if (await hasLinksLeadingOut(output)) {
+      const copied = await step('copying linked files into the output', process.execPath, ['-e', COPY_LINKED_FILES_IN, output], appDir, buildEnv, true);
+      if (copied.exitCode !== 0) throw new BuildFailure(stepFailureReason('copying linked files into the output', copied));
+    }
     // A stop (or the timeout) that came in while the output was checked still wins.
     if (build.stopRequested || build.timedOut) throw new BuildStopped();
     const artifactDir = join(scratch, 'artifact');
     await rename(output, artifactDir);
     if (cache !== null) {
       const staged = join(scratch, 'next-cache');
-      if (await rename(join(appDir, '.next', 'cache'), staged).then(() => true, () => false)) {
+      const nextCache = join(appDir, '.next', 'cache');
+      if ((await isRealDirectory(join(appDir, '.next'))) && (await isRealDirectory(nextCache)) && (await rename(nextCache, staged).then(() => true, () => false))) {
         // Builds in memory: copying it to disk is half a second no deployment needs to wait for,
         // so it goes on while this one is stored and deployed. cleanup() waits for it.
         const { copying } = await cache.saveNext(staged, log);

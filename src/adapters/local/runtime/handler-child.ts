@@ -1,7 +1,8 @@
 // The child process that runs one OpenNext function bundle (server or image) as a local HTTP
-// server: `node handler-child.js <bundleDir> <server|image>`. Each HTTP request becomes a Lambda
-// Function URL event for the bundle's streaming handler, and the streamed answer becomes the
-// HTTP response. Started by handler-process.ts, which it tells its port over IPC.
+// server on a Unix socket: `node handler-child.js <bundleDir> <server|image> <socketPath>`. Each
+// HTTP request becomes a Lambda Function URL event for the bundle's streaming handler, and the
+// streamed answer becomes the HTTP response. Started by handler-process.ts (in its project's
+// sandbox), which it tells over IPC when it listens.
 //
 // A child per deployment because importing the server bundle changes the working directory and
 // fills process-wide globals; and because stopping a version must not touch the others.
@@ -9,7 +10,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import dns from 'node:dns';
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
@@ -17,15 +18,16 @@ import { toFunctionUrlEvent } from './function-url-event.js';
 import { HTTP_INTEGRATION_RESPONSE, LambdaResponseStream } from './lambda-response-stream.js';
 
 /** Messages this child sends its parent. */
-export type HandlerChildMessage = { type: 'ready'; port: number };
+export type HandlerChildMessage = { type: 'ready'; socketPath: string };
 
 type StreamingHandler = (event: unknown, responseStream: Writable, context: Record<string, unknown>) => Promise<unknown>;
 
-const [bundleArg, kindArg] = process.argv.slice(2);
-if (bundleArg === undefined || (kindArg !== 'server' && kindArg !== 'image')) {
-  process.stderr.write('usage: handler-child <bundleDir> <server|image>\n');
+const [bundleArg, kindArg, socketArg] = process.argv.slice(2);
+if (bundleArg === undefined || (kindArg !== 'server' && kindArg !== 'image') || socketArg === undefined) {
+  process.stderr.write('usage: handler-child <bundleDir> <server|image> <socketPath>\n');
   process.exit(2);
 }
+const socketPath = path.resolve(socketArg);
 const bundleDir = path.resolve(bundleArg);
 
 installLambdaGlobals();
@@ -75,11 +77,12 @@ const server = http.createServer((req, res) => {
 });
 // Streamed pages may take long; the client decides when to give up, as with a Function URL.
 server.requestTimeout = 0;
-server.listen(0, '127.0.0.1', () => {
-  const { port } = server.address() as AddressInfo;
-  const message: HandlerChildMessage = { type: 'ready', port };
+// A socket file left by a process that was killed would make listen fail: nobody else listens there.
+rmSync(socketPath, { force: true });
+server.listen(socketPath, () => {
+  const message: HandlerChildMessage = { type: 'ready', socketPath };
   if (process.send) process.send(message);
-  else process.stdout.write(`listening on http://127.0.0.1:${port}\n`);
+  else process.stdout.write(`listening on ${socketPath}\n`);
 });
 
 process.on('SIGTERM', stop);

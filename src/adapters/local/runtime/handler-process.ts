@@ -8,17 +8,30 @@ import { linkTree } from '../../../lib/link-tree.js';
 import { AnchorError } from '../../../core/errors.js';
 import type { HandlerChildMessage } from './handler-child.js';
 import { LineSplitter } from '../../../lib/line-splitter.js';
+import { socketUrl } from './function-socket.js';
+import { findProcesses, signalQuietly } from '../../../lib/process-table.js';
 
 export type HandlerKind = 'server' | 'image';
 
 export interface HandlerProcess {
-  /** `http://127.0.0.1:<port>`; send the site's Host header (`<project>.localhost:<port>`). */
+  /** `unix:<socket path>` (function-socket.ts); send the site's Host header (`<project>.localhost:<port>`). */
   url: string;
+  socketPath: string;
+  /** The process this server started: the sandbox (bwrap) when there is one, else the child itself. */
   pid: number;
   /** Settles when the child has exited, for whatever reason. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGTERM (the child finishes requests in flight), then SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
+}
+
+/** A command line as spawn takes it, with the uid to run it as (when it has one of its own). */
+export interface SandboxedCommand {
+  file: string;
+  args: string[];
+  env: Record<string, string>;
+  uid?: number;
+  gid?: number;
 }
 
 export interface StartHandlerInput {
@@ -29,6 +42,15 @@ export interface StartHandlerInput {
   env: Record<string, string>;
   onLog?: (line: string, stream: 'stdout' | 'stderr') => void;
   readyTimeoutMs?: number;
+  /** Where the child listens: a Unix socket in a folder only the server and the project enter. */
+  socketPath: string;
+  /**
+   * Runs the child in its project's sandbox (its uid, bubblewrap): gets the command line this
+   * function would start and answers the one to start instead. Default: as this process's user.
+   */
+  sandbox?: (command: { file: string; args: string[]; cwd: string; env: Record<string, string> }) => SandboxedCommand;
+  /** The child program to run (a copy its sandbox can read); default: the one beside this module. */
+  childEntry?: string;
 }
 
 export interface RuntimeDir {
@@ -42,12 +64,15 @@ const STOP_GRACE_MS = 10_000;
 const TAIL_LINES = 20;
 
 /**
- * Starts one function bundle in a child process serving HTTP on 127.0.0.1, resolving once it
- * listens. The child gets exactly `env` plus what a local run needs (`ANCHOR_RUNTIME=local`,
- * production mode, no telemetry) and never an `AWS_*` variable: those would send OpenNext to AWS.
+ * Starts one function bundle in a child process serving HTTP on the Unix socket `socketPath`,
+ * resolving once it listens. The child gets exactly `env` plus what a local run needs
+ * (`ANCHOR_RUNTIME=local`, production mode, no telemetry) and never an `AWS_*` variable: those
+ * would send OpenNext to AWS. It leads a process group of its own, so a stop reaches the child
+ * through its sandbox too.
  */
 export async function startHandlerProcess(input: StartHandlerInput): Promise<HandlerProcess> {
-  const entry = handlerChildEntry();
+  const entry = input.childEntry ?? handlerChildEntry();
+  const url = socketUrl(input.socketPath);
   const env: Record<string, string> = { NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1' };
   for (const [name, value] of Object.entries(input.env)) {
     if (name.startsWith('AWS_')) input.onLog?.(`[anchor] ${name} is not passed to the local runtime.`, 'stderr');
@@ -55,11 +80,24 @@ export async function startHandlerProcess(input: StartHandlerInput): Promise<Han
   }
   env.ANCHOR_RUNTIME = 'local';
 
-  const child = spawn(process.execPath, [entry, input.bundleDir, input.kind], {
+  const plain = { file: process.execPath, args: [entry, input.bundleDir, input.kind, input.socketPath], cwd: input.bundleDir, env };
+  const command: SandboxedCommand = input.sandbox?.(plain) ?? plain;
+  const child = spawn(command.file, command.args, {
     cwd: input.bundleDir,
-    env,
+    env: command.env,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    detached: true,
+    ...(command.uid === undefined ? {} : { uid: command.uid, gid: command.gid }),
   });
+  // Signals go to the whole group (the child and anything the site started), except that bwrap
+  // dies of SIGTERM and takes its sandbox down at once: a graceful stop skips it.
+  const throughBwrap = command.file !== plain.file;
+  const signal = (name: NodeJS.Signals): void => {
+    const group = child.pid;
+    if (group === undefined) return void child.kill(name);
+    if (name === 'SIGKILL' || !throughBwrap) return signalQuietly(-group, name);
+    for (const member of findProcesses((info) => info.pgrp === group && info.comm !== 'bwrap')) signalQuietly(member.pid, name);
+  };
   const tail: string[] = [];
   const follow = (stream: 'stdout' | 'stderr') => {
     const splitter = new LineSplitter((line) => {
@@ -83,9 +121,9 @@ export async function startHandlerProcess(input: StartHandlerInput): Promise<Han
   const what = `${input.kind} handler for ${input.bundleDir}`;
   const details = () => ({ bundleDir: input.bundleDir, kind: input.kind, stderr: [...tail] });
 
-  const port = await new Promise<number>((resolve, reject) => {
+  await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      signal('SIGKILL');
       reject(
         new AnchorError({
           code: 'HANDLER_START_TIMEOUT',
@@ -100,7 +138,7 @@ export async function startHandlerProcess(input: StartHandlerInput): Promise<Han
       const message = raw as HandlerChildMessage;
       if (message.type !== 'ready') return;
       clearTimeout(timer);
-      resolve(message.port);
+      resolve();
     });
     child.once('error', (error) => {
       clearTimeout(timer);
@@ -124,17 +162,17 @@ export async function startHandlerProcess(input: StartHandlerInput): Promise<Han
   const stop = (graceMs = STOP_GRACE_MS): Promise<void> => {
     stopping ??= (async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
+      signal('SIGTERM');
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
-      if ((await Promise.race([exited, late])) === 'late') child.kill('SIGKILL');
+      if ((await Promise.race([exited, late])) === 'late') signal('SIGKILL');
       clearTimeout(timer);
       await exited;
     })();
     return stopping;
   };
 
-  return { url: `http://127.0.0.1:${port}`, pid: child.pid ?? -1, exited, stop };
+  return { url, socketPath: input.socketPath, pid: child.pid ?? -1, exited, stop };
 }
 
 /**
@@ -216,7 +254,7 @@ function stderrSuffix(tail: string[]): string {
 }
 
 /** The compiled child program; from `src/` (tests run TypeScript directly) it is the one in `dist/`. */
-function handlerChildEntry(): string {
+export function handlerChildEntry(): string {
   const here = fileURLToPath(import.meta.url);
   const sibling = path.join(path.dirname(here), 'handler-child.js');
   const candidates = [sibling, here.replace(`${path.sep}src${path.sep}`, `${path.sep}dist${path.sep}src${path.sep}`).replace(/\.ts$/, '.js').replace('handler-process.js', 'handler-child.js')];

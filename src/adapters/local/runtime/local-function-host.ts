@@ -4,9 +4,26 @@ import { AnchorError, errorMessage } from '../../../core/errors.js';
 import { maskSecrets } from '../../../core/log-writer.js';
 import type { CpuArch } from '../../../core/opennext-output.js';
 import type { FunctionHost, FunctionVersion, PublishInput, RuntimeLogLine } from '../../../core/ports/index.js';
-import { prepareRuntimeDir, startHandlerProcess, type HandlerKind } from './handler-process.js';
+import { prepareRuntimeDir, startHandlerProcess, type HandlerKind, type StartHandlerInput } from './handler-process.js';
+import { getFromFunction } from './function-socket.js';
 import { describeTransition, describeCrash } from './handler-narration.js';
 import { DEFAULT_SUPERVISION, SupervisedHandler, type HandlerCrash, type HandlerStatus, type Lease, type SupervisionPolicy, type Unavailable } from './supervised-handler.js';
+
+/** Where a deployment's functions run and how they start (its project's sandbox: sandbox/function-places.ts). */
+export interface FunctionPlaces {
+  forDeployment(projectName: string, deploymentId: string): Promise<FunctionPlace>;
+}
+
+export interface FunctionPlace {
+  /** The deployment's runtime folder, laid out from its artifact. */
+  runtimeDir: string;
+  /** Where its processes' sockets go: a folder only the server and the project enter. */
+  socketDir: string;
+  /** Called once the runtime folder is laid out: hands the project what it writes (the ISR cache). */
+  prepared(runtimeDir: string): Promise<void>;
+  sandbox: StartHandlerInput['sandbox'];
+  childEntry?: string;
+}
 
 interface RunningVersion {
   deploymentId: string;
@@ -55,7 +72,7 @@ export class LocalFunctionHost implements FunctionHost {
 
   constructor(
     private readonly options: {
-      runtimeDir: string;
+      places: FunctionPlaces;
       edgePort: () => number;
       baseEnv: Record<string, string>;
       /** Stop a function after this long without requests; 0 keeps it running. */
@@ -98,8 +115,12 @@ export class LocalFunctionHost implements FunctionHost {
   }
 
   private async register(input: PublishInput): Promise<RunningVersion> {
-    const runtimeDir = join(this.options.runtimeDir, input.deploymentId);
+    const place = await this.options.places.forDeployment(input.projectName, input.deploymentId);
+    const runtimeDir = place.runtimeDir;
     const dirs = await prepareRuntimeDir(input.artifact.location, runtimeDir);
+    await place.prepared(runtimeDir);
+    const sandboxed = { sandbox: place.sandbox, ...(place.childEntry ? { childEntry: place.childEntry } : {}) };
+    const socketPath = (kind: HandlerKind) => join(place.socketDir, `${input.deploymentId}.${kind}`);
     const env = { ...this.options.baseEnv, ...input.env, ANCHOR_RUNTIME: 'local', NEXT_TELEMETRY_DISABLED: '1' };
     const secrets = input.secretValues ?? [];
     const events = this.options.events;
@@ -110,7 +131,7 @@ export class LocalFunctionHost implements FunctionHost {
         kind,
         policy: this.options.supervision ?? DEFAULT_SUPERVISION,
         now: this.now,
-        start: (onLog) => startHandlerProcess({ bundleDir, kind, env, onLog }),
+        start: (onLog) => startHandlerProcess({ bundleDir, kind, env, onLog, socketPath: socketPath(kind), ...sandboxed }),
         onLog: (line, stream) => events?.log?.(input.deploymentId, { at: new Date(this.now()).toISOString(), source: kind, stream, text: maskSecrets(line, secrets) }),
         onCrash: (crash) => {
           const masked = { ...crash, reason: maskSecrets(crash.reason, secrets), lastLines: crash.lastLines.map((line) => maskSecrets(line, secrets)) };
@@ -154,10 +175,9 @@ export class LocalFunctionHost implements FunctionHost {
     const lease = await running.handlers.server.acquire();
     if ('unavailable' in lease) throw new AnchorError({ code: 'SMOKE_FAILED', kind: 'external', message: `the server function is ${lease.unavailable}` });
     try {
-      const response = await fetch(`${lease.url}/`, { headers: { host: `${projectName}.localhost:${this.options.edgePort()}`, 'x-anchor-smoke': '1' }, signal: AbortSignal.timeout(30_000) });
-      await response.arrayBuffer();
-      if (response.status >= 500) {
-        throw new AnchorError({ code: 'SMOKE_FAILED', kind: 'external', message: `GET / answered ${response.status}` });
+      const status = await getFromFunction(lease.url, '/', { host: `${projectName}.localhost:${this.options.edgePort()}`, 'x-anchor-smoke': '1' }, 30_000);
+      if (status >= 500) {
+        throw new AnchorError({ code: 'SMOKE_FAILED', kind: 'external', message: `GET / answered ${status}` });
       }
     } finally {
       lease.release();
@@ -203,6 +223,12 @@ export class LocalFunctionHost implements FunctionHost {
   /** Each kept version's processes, as `deployments ls` would describe them. */
   statuses(): Map<string, Record<HandlerKind, HandlerStatus>> {
     return new Map([...this.versions].map(([id, v]) => [id, { server: v.handlers.server.status(), image: v.handlers.image.status() }]));
+  }
+
+  /** A removed project: its site stops being served and every version of it stops. */
+  async forgetProject(projectName: string): Promise<void> {
+    this.routes.delete(projectName);
+    await Promise.all([...this.versions].filter(([, running]) => running.projectName === projectName).map(([id]) => this.stop(id, 'its project was removed')));
   }
 
   private isRouted(deploymentId: string): boolean {

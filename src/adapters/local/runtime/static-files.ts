@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import type { ServerResponse, IncomingMessage } from 'node:http';
 import { join, normalize, sep } from 'node:path';
 import { cacheControl, contentType } from '../../../core/asset-headers.js';
@@ -16,8 +16,11 @@ export async function findStaticFile(root: string, urlPath: string): Promise<{ f
   const file = normalize(join(root, decoded));
   if (!file.startsWith(root.endsWith(sep) ? root : root + sep)) return null;
   try {
-    const info = await stat(file);
-    return info.isFile() ? { file, size: info.size, mtime: info.mtime } : null;
+    // The edge reads with the server's rights: a link in the deployment never leads it out of it.
+    const [real, realRoot] = await Promise.all([realpath(file), realpath(root)]);
+    if (!real.startsWith(realRoot + sep)) return null;
+    const info = await stat(real);
+    return info.isFile() ? { file: real, size: info.size, mtime: info.mtime } : null;
   } catch {
     return null;
   }

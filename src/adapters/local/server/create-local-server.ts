@@ -1,21 +1,29 @@
-import { randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { defaultOpenNextConfigPath } from '../../../lib/templates-dir.js';
 import type { Ports } from '../../../core/ports/index.js';
+import type { Project } from '../../../core/project.js';
 import { receiveWebhook } from '../../../core/use-cases/receive-webhook.js';
 import { serveLive } from '../../../core/use-cases/serve-live.js';
 import { BuildWorker } from './build-worker.js';
-import { inMemoryBuildDir, noRoomInMemory, pickBuildRoot, readBuildRootFacts, type BuildRoot } from '../build/build-root.js';
+import { makeMemoryDir, noRoomInMemory, pickBuildRoot, planMemoryDir, readBuildRootFacts, type BuildRoot } from '../build/build-root.js';
+import { safeName } from '../build/build-cache.js';
 import { BurstGate, BurstGatedLogs } from './burst-gate.js';
 import { GroupedWebhookIntake } from './grouped-webhook-intake.js';
 import { createLocalPorts, type LocalPlatform, type LocalPlatformOptions } from '../create-local-ports.js';
-import { LocalFunctionHost } from '../runtime/local-function-host.js';
+import { LocalFunctionHost, type FunctionPlaces } from '../runtime/local-function-host.js';
 import type { SupervisionPolicy } from '../runtime/supervised-handler.js';
 import { durationText } from '../../../lib/duration-text.js';
 import { PlatformServer } from './platform-server.js';
 import { ProcessBuilder } from '../build/process-builder.js';
-import type { ArtifactInfo, FunctionVersion } from '../../../core/ports/index.js';
+import { removeLocalProject } from '../project-removal.js';
+import { openPlatformSandbox, type PlatformSandbox } from '../sandbox/platform-sandbox.js';
+import { assertReachableByUids } from '../sandbox/reachable.js';
+import type { Isolation, IsolationChoice } from '../sandbox/isolation.js';
+import { controlActions } from './control-actions.js';
+import { ControlSocket } from './control-socket.js';
+import { removeLeftovers } from './server-dirs.js';
+import { ServerLock } from './server-lock.js';
 
 export interface LocalServerOptions extends LocalPlatformOptions {
   host: string;
@@ -38,6 +46,10 @@ export interface LocalServerOptions extends LocalPlatformOptions {
   idleStopMs?: number;
   /** How crashed function processes are restarted (tests shorten the delays). */
   supervision?: SupervisionPolicy;
+  /** How builds and sites are kept from the platform (`anchor server --isolation`); default the strongest there is. */
+  isolation?: IsolationChoice;
+  /** Machine-wide state of sandbox uids (default /var/lib/anchor). */
+  sandboxStateDir?: string;
 }
 
 export interface LocalServer {
@@ -46,6 +58,9 @@ export interface LocalServer {
   functions: LocalFunctionHost;
   worker: BuildWorker;
   buildRoot: BuildRoot;
+  isolation: Isolation;
+  sandbox: PlatformSandbox;
+  controlSocket: string;
   close(): Promise<void>;
 }
 
@@ -55,12 +70,12 @@ export interface LocalServer {
  * output and anchor's lines about crashes and restarts), the server's own log, and the state table
  * that `deployments ls` reads from another process.
  */
-function superviseFunctions(local: LocalPlatform, options: LocalServerOptions, edgePort: () => number): { host: LocalFunctionHost; close(): Promise<void> } {
+function superviseFunctions(local: LocalPlatform, options: LocalServerOptions, places: FunctionPlaces, edgePort: () => number): { host: LocalFunctionHost; close(): Promise<void> } {
   let closing = false;
   // No function process of an earlier server runs now, whatever it wrote.
   local.functionStates.reset();
   const host = new LocalFunctionHost({
-    runtimeDir: local.paths.runtime,
+    places,
     edgePort,
     baseEnv: options.baseEnv,
     idleStopMs: options.idleStopMs ?? DEFAULT_IDLE_STOP_MS,
@@ -91,33 +106,55 @@ export const DEFAULT_IDLE_STOP_MS = 15 * 60_000;
 
 /**
  * The composition root of `anchor server`: the CLI's ports plus the pipeline's own adapters (the
- * process builder, the function host that runs handlers, the edge), wired to the core.
+ * process builder, the function host that runs handlers, the edge), wired to the core. It holds
+ * the platform's server lock from before it touches anything until it has stopped.
  */
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
+  const lock = ServerLock.acquire(options.dir);
+  try {
+    return await startLocked(options, lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function startLocked(options: LocalServerOptions, lock: ServerLock): Promise<LocalServer> {
+  // Only the server's user may enter the platform dir: its key, database and control socket.
+  chmodSync(options.dir, 0o700);
   const local = createLocalPorts(options);
+  const sandbox = openPlatformSandbox({ choice: options.isolation ?? 'auto', path: options.baseEnv.PATH, platformDir: options.dir, db: local.db, projects: local.ports.projects, stateDir: options.sandboxStateDir });
   let port = options.port;
-  const supervised = superviseFunctions(local, options, () => port);
+  const supervised = superviseFunctions(local, options, sandbox.functionPlaces, () => port);
   const functions = supervised.host;
-  const buildRoot = pickBuildRoot({ platformDir: options.dir, diskDir: local.paths.builds, concurrency: options.concurrency, requested: options.buildDir }, readBuildRootFacts());
+  const memoryDir = planMemoryDir();
+  const buildRoot = pickBuildRoot({ memoryDir, diskDir: sandbox.diskBuildDir, concurrency: options.concurrency, requested: options.buildDir }, readBuildRootFacts());
+  if (buildRoot.inMemory) makeMemoryDir(memoryDir, sandbox.isolation.uids);
+  else mkdirSync(buildRoot.dir, { recursive: true });
+  if (sandbox.isolation.uids) assertReachableByUids(buildRoot.dir, '--build-dir');
+  const packageStoreDir = buildRoot.inMemory ? join(memoryDir, 'package-store') : sandbox.isolation.uids ? local.paths.packageStores : undefined;
   const builder = new ProcessBuilder({
     workDir: buildRoot.dir,
     // Where a server with other settings (or more memory free) would have built: its leftovers are reaped too.
-    formerWorkDirs: [local.paths.builds, inMemoryBuildDir(options.dir)],
-    ...(buildRoot.inMemory ? { spill: { workDir: local.paths.builds, noRoom: noRoomInMemory } } : {}),
+    formerWorkDirs: [local.paths.builds, sandbox.diskBuildDir, ...(lock.previous?.memoryDir ? [join(lock.previous.memoryDir, 'builds')] : [])],
+    ...(buildRoot.inMemory ? { spill: { workDir: sandbox.diskBuildDir, noRoom: noRoomInMemory } } : {}),
     cacheDir: local.paths.cache,
     // Next to the builds, so keeping a build's packages is a rename: in memory, it lasts as long as the server.
-    ...(buildRoot.inMemory ? { packageStoreDir: join(dirname(buildRoot.dir), 'package-store') } : {}),
+    // With uids on disk, in the platform dir: a build may never write to what the server copies from.
+    ...(packageStoreDir === undefined ? {} : { packageStoreDir }),
     defaultOpenNextConfig: options.defaultOpenNextConfig ?? defaultOpenNextConfigPath(),
     baseEnv: options.baseEnv,
     timeoutMs: options.buildTimeoutMs,
+    sandboxes: sandbox.sandboxes,
   });
   // 100 deliveries at once are answered in about the time the first would be, then their follow-up work runs.
   const gate = new BurstGate({ quietMs: 20, maxMs: 250 });
   const ports: Ports = { ...local.ports, logs: new BurstGatedLogs(local.ports.logs, gate), functions, builder };
   // A server that died mid-build left processes running and jobs invisible: end the first and take
   // the jobs back now rather than after the visibility timeout (only one server runs per platform).
-  const reaped = await builder.reapOrphans();
-  if (reaped.killed.length > 0) ports.logger.warn('stopped builds left running by a previous server', { pids: reaped.killed });
+  const reaped = [...(await builder.reapOrphans()).killed, ...sandbox.sweep()];
+  if (reaped.length > 0) ports.logger.warn('stopped builds and sites left running by a previous server', { pids: reaped });
+  removeLeftovers(lock.previous);
   local.queue.releaseInFlight();
   const worker = new BuildWorker(ports, local.queue, ports.logger, { concurrency: options.concurrency, visibilityMs: options.visibilityMs, logCapBytes: options.logCapBytes });
   const intake = new GroupedWebhookIntake(local.db, async (request) => {
@@ -129,11 +166,27 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     }
     return answer;
   });
-  const token = randomBytes(24).toString('base64url');
+  const removeOwnFiles = async (project: Project): Promise<void> => {
+    if (packageStoreDir !== undefined) rmSync(join(packageStoreDir, safeName(project.name)), { recursive: true, force: true });
+    await sandbox.sandboxes.remove(project.id);
+  };
+  const control = new ControlSocket(
+    local.paths.controlSocket,
+    controlActions({
+      ...ports,
+      functions,
+      removeProject: async (projectId) => {
+        const running = { stopBuild: (buildId: string) => builder.stop(buildId), forgetFunctions: (name: string) => functions.forgetProject(name), removeOwnFiles };
+        const removed = await removeLocalProject({ platformDir: options.dir, db: local.db, ports, stateDir: options.sandboxStateDir, running }, projectId);
+        return { removed: removed.name, id: removed.id };
+      },
+    }),
+    ports.logger,
+  );
+  await control.listen();
   const server = new PlatformServer({
     functions,
     logger: ports.logger,
-    controlToken: token,
     ...(options.functionTimeoutMs === undefined ? {} : { functionTimeoutMs: { server: options.functionTimeoutMs, image: options.functionTimeoutMs } }),
     ...(options.headersTimeoutMs === undefined ? {} : { headersTimeoutMs: options.headersTimeoutMs }),
     ...(options.webhookBodyTimeoutMs === undefined ? {} : { webhookBodyTimeoutMs: options.webhookBodyTimeoutMs }),
@@ -141,18 +194,17 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       gate.arrived();
       return intake.submit(request);
     },
-    control: async (action, body) => {
-      const input = body as { projectName: string; deploymentId: string; artifact: ArtifactInfo; env: Record<string, string>; version: FunctionVersion; revision: number };
-      if (action === 'publish') return functions.publish(input);
-      if (action === 'smoke') return functions.smoke(input.version, input.projectName);
-      if (action === 'activate') return functions.activate(input.projectName, input.version, input.revision);
-      if (action === 'release') return functions.release(input.projectName, input.deploymentId);
-      throw new Error(`unknown control action ${action}`);
-    },
   });
   port = await server.listen(options.host, options.port);
-  const reachable = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
-  writeFileSync(local.paths.control, JSON.stringify({ url: `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`, token, pid: process.pid }), { mode: 0o600 });
+  lock.record({
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    controlSocket: local.paths.controlSocket,
+    runDir: sandbox.runDir,
+    memoryDir: buildRoot.inMemory ? memoryDir : null,
+    port,
+    isolation: sandbox.isolation.mode,
+  });
   await serveLive(ports);
   worker.start();
   // The live pointer in SQLite is the truth: a flip this server was not told about (a CLI that
@@ -174,6 +226,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     functions,
     worker,
     buildRoot,
+    isolation: sandbox.isolation,
+    sandbox,
+    controlSocket: local.paths.controlSocket,
     close: async () => {
       clearInterval(reconcile);
       gate.release();
@@ -182,11 +237,14 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       await builder.stopAll();
       await worker.drain();
       // Memory is not left holding scratch dirs (the next server reaps them anyway) or package stores.
-      if (buildRoot.inMemory) rmSync(dirname(buildRoot.dir), { recursive: true, force: true });
-      rmSync(local.paths.control, { force: true });
+      if (buildRoot.inMemory) rmSync(memoryDir, { recursive: true, force: true });
+      await control.close();
       await server.close();
       await supervised.close();
+      sandbox.close();
       await local.close();
+      rmSync(local.paths.serverRecord, { force: true });
+      lock.release();
     },
   };
 }

@@ -8,6 +8,7 @@ import { plural } from '../../../lib/plural.js';
 /** Lambda's timeouts for the project's functions (infra/stack/project-template.ts uses the same). */
 const LAMBDA_TIMEOUTS_MS = { server: FUNCTION_TIMEOUT_SECONDS.server * 1000, image: FUNCTION_TIMEOUT_SECONDS.image * 1000 };
 import { functionFailedPage, unavailablePage } from './edge-pages.js';
+import { socketPathOf } from '../runtime/function-socket.js';
 
 /**
  * The local edge: what CloudFront does on AWS. A request for a project's site goes, by the live
@@ -59,13 +60,12 @@ export class Edge {
     return routes;
   }
 
+  /** To a function process, on its Unix socket (`target` is `unix:<path>`). */
   private proxy(target: string, project: string, host: string, req: IncomingMessage, res: ServerResponse, timeoutMs: number): Promise<void> {
-    const upstreamUrl = new URL(target);
     return new Promise<void>((resolve) => {
       const upstream = httpRequest(
         {
-          host: upstreamUrl.hostname,
-          port: upstreamUrl.port,
+          socketPath: socketPathOf(target),
           method: req.method,
           path: req.url,
           agent: this.agent,

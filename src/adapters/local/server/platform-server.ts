@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { timingSafeEqual } from 'node:crypto';
 import type { WebhookRequest, WebhookResponse } from '../../../core/use-cases/receive-webhook.js';
 import type { Logger } from '../../../core/ports/system.js';
 import type { LocalFunctionHost } from '../runtime/local-function-host.js';
@@ -16,14 +15,9 @@ export const MAX_WEBHOOK_BYTES = 25 * 1024 * 1024;
 export const HEADERS_TIMEOUT_MS = 10_000;
 export const WEBHOOK_BODY_TIMEOUT_MS = 10_000;
 
-export type ControlHandler = (action: string, body: unknown) => Promise<unknown>;
-
 export interface PlatformServerOptions {
   functions: LocalFunctionHost;
   webhook: (request: WebhookRequest) => Promise<WebhookResponse>;
-  /** Operations the CLI asks of the running server (rollback's function swaps). */
-  control: ControlHandler;
-  controlToken: string;
   logger: Logger;
   maxWebhookBytes?: number;
   headersTimeoutMs?: number;
@@ -34,7 +28,8 @@ export interface PlatformServerOptions {
 
 /**
  * `anchor server`'s one port: a request for `<project>.localhost` is the project's live site
- * (the edge); anything else is the platform: webhooks, health, the control API.
+ * (the edge); anything else is the platform: webhooks and health. The control API is not here:
+ * it listens on a Unix socket in the platform dir (control-socket.ts), out of every site's reach.
  */
 export class PlatformServer {
   private readonly server: Server;
@@ -93,8 +88,6 @@ export class PlatformServer {
       return this.receiveWebhook(projectId, req, res);
     }
     if (url.pathname === '/health') return json(res, 200, { ok: true });
-    const control = /^\/_anchor\/control\/([a-z]+)$/.exec(url.pathname);
-    if (control?.[1] && req.method === 'POST') return this.serveControl(control[1], req, res);
     return json(res, 404, { message: `Nothing here. Sites are served at http://<project>.localhost${host.includes(':') ? `:${host.split(':')[1]}` : ''}/; webhooks at POST /webhook/<projectId>.` });
   }
 
@@ -109,20 +102,6 @@ export class PlatformServer {
     for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
     const answer = await this.options.webhook({ projectId, headers, body });
     json(res, answer.status, answer.body);
-  }
-
-  private async serveControl(action: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const given = Buffer.from(String(req.headers.authorization ?? '').replace(/^Bearer /, ''));
-    const expected = Buffer.from(this.options.controlToken);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return json(res, 401, { message: 'Bad control token.' });
-    const chunks: Buffer[] = [];
-    for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
-    try {
-      const result = await this.options.control(action, JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}'));
-      json(res, 200, result ?? {});
-    } catch (error) {
-      json(res, 500, { message: error instanceof Error ? error.message : String(error), code: (error as { code?: string }).code ?? 'INTERNAL' });
-    }
   }
 }
 

@@ -1,5 +1,6 @@
 import { nodeCrypto } from '../../system/node-crypto.js';
-import { cp, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { realPathInside } from '../../../lib/real-path-inside.js';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { linkTree } from '../../../lib/link-tree.js';
 import { AnchorError, errorMessage } from '../../../core/errors.js';
@@ -24,8 +25,10 @@ export class FileArtifacts implements Artifacts {
     const draft = join(this.root, `.draft-${deploymentId}-${nodeCrypto().randomBytes(4).toString('hex')}`);
     await mkdir(this.root, { recursive: true });
     try {
-      // Relative links (pnpm-style node_modules in a server bundle) are kept as they are; links that
-      // leave the output dir would dangle once the build's scratch dir is gone, so they are copied.
+      // Relative links (pnpm-style node_modules in a server bundle) are kept as they are. A link that
+      // leaves the output dir is refused: the builder copies what such links lead to inside the
+      // build's sandbox (build-sandbox.ts), and following one here, with the server's rights, would
+      // copy whatever the build pointed it at (the platform key) into the deployment.
       // Hard links: the build's output is not written again (its scratch dir is removed next), and
       // linking 40 MB takes milliseconds where copying takes a second.
       await linkTree(outputDir, draft);
@@ -87,8 +90,8 @@ export class FileArtifacts implements Artifacts {
 
 /**
  * Walks a tree copied from `sourceRoot` to `copyRoot`: a symlink pointing outside the source is
- * replaced by a copy of its target, an absolute one pointing inside becomes relative. Returns the
- * bytes of regular files.
+ * refused (OUTPUT_LINKS_OUT), an absolute one pointing inside becomes relative. Returns the bytes
+ * of regular files.
  */
 async function materialize(dir: string, sourceRoot: string, copyRoot: string): Promise<number> {
   let bytes = 0;
@@ -99,10 +102,14 @@ async function materialize(dir: string, sourceRoot: string, copyRoot: string): P
       const sourcePath = join(sourceRoot, relative(copyRoot, path));
       const resolved = isAbsolute(target) ? target : resolve(dirname(sourcePath), target);
       const inside = relative(sourceRoot, resolved);
-      if (inside.startsWith('..') || isAbsolute(inside)) {
-        await rm(path);
-        await cp(resolved, path, { recursive: true, dereference: true });
-        bytes += await sizeOf(path);
+      // Where it really leads, through every other link on the way, not just what it says.
+      if (inside.startsWith('..') || isAbsolute(inside) || (await realPathInside(sourceRoot, sourcePath)) === null) {
+        throw new AnchorError({
+          code: 'OUTPUT_LINKS_OUT',
+          kind: 'failed',
+          message: `The build output has a link that leads out of it: ${relative(copyRoot, path)} → ${target}.`,
+          hint: 'A link in .open-next must stay inside it; point it at a file the build can read, or copy the file in.',
+        });
       } else if (isAbsolute(target)) {
         // Absolute but inside: point it at the copy instead of the scratch dir.
         await rm(path);

@@ -112,6 +112,15 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (deployment_id, kind)
   );
   `,
+  `
+  -- Which uid runs a project's builds and sites when anchor server runs as root (sandbox-uids.ts).
+  -- No foreign key: projects rm reads the uid to clean up after the project is gone.
+  CREATE TABLE sandbox_uids (
+    project_id TEXT PRIMARY KEY,
+    uid INTEGER NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+  );
+  `,
 ];
 
 export interface OpenDatabaseOptions {
@@ -135,6 +144,11 @@ function nativeBinding(): string | undefined {
     }
   }
   return binding || undefined;
+}
+
+/** A SQLite file opened as it is, without anchor's schema or settings (the server lock's). */
+export function openPlainDatabase(file: string): SqliteDatabase {
+  return new Database(file, { nativeBinding: nativeBinding() });
 }
 
 export function openDatabase(file: string, options: OpenDatabaseOptions = {}): SqliteDatabase {
