@@ -17,6 +17,7 @@ export type * from './build-logs.js';
 export type * from './builder.js';
 export type * from './deliveries.js';
 export type * from './deployments.js';
+export type * from './domains.js';
 export type * from './env-vars.js';
 export type * from './function-host.js';
 export type * from './job-queue.js';

@@ -14,6 +14,7 @@ import { createLocalPorts, type LocalPlatformOptions } from '../create-local-por
 import { LocalFunctionHost } from '../runtime/local-function-host.js';
 import { PlatformServer } from './platform-server.js';
 import { ProcessBuilder } from '../build/process-builder.js';
+import { createDomainServing, DEFAULT_DOMAIN_OPTIONS, type DomainServing, type LocalDomainOptions } from '../tls/domain-serving.js';
 import type { ArtifactInfo, FunctionVersion } from '../../../core/ports/index.js';
 
 export interface LocalServerOptions extends LocalPlatformOptions {
@@ -26,6 +27,8 @@ export interface LocalServerOptions extends LocalPlatformOptions {
   buildTimeoutMs?: number;
   /** Where builds' scratch dirs go (`anchor server --build-dir`); by default in memory when there is room. */
   buildDir?: string;
+  /** Custom domains over HTTPS (src/adapters/local/tls); by default no HTTPS port and Let's Encrypt. */
+  domains?: Partial<LocalDomainOptions>;
 }
 
 export interface LocalServer {
@@ -34,6 +37,10 @@ export interface LocalServer {
   functions: LocalFunctionHost;
   worker: BuildWorker;
   buildRoot: BuildRoot;
+  domains: DomainServing;
+  /** Where HTTPS listens, or null with `httpsOff` saying why. */
+  httpsPort: number | null;
+  httpsOff: string | null;
   close(): Promise<void>;
 }
 
@@ -101,8 +108,10 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     return answer;
   });
   const token = randomBytes(24).toString('base64url');
+  const domains = createDomainServing({ platformDir: options.dir, db: local.db, base: ports, listenHost: options.host, options: { ...DEFAULT_DOMAIN_OPTIONS, ...options.domains } });
   const server = new PlatformServer({
     functions,
+    domains: domains.front,
     logger: ports.logger,
     controlToken: token,
     webhook: (request) => {
@@ -119,6 +128,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     },
   });
   port = await server.listen(options.host, options.port);
+  const https = await domains.start(server.requestListener, options.host);
   const reachable = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
   writeFileSync(local.paths.control, JSON.stringify({ url: `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`, token, pid: process.pid }), { mode: 0o600 });
   await serveLive(ports);
@@ -142,6 +152,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     functions,
     worker,
     buildRoot,
+    domains,
+    httpsPort: https.httpsPort,
+    httpsOff: https.off,
     close: async () => {
       clearInterval(reconcile);
       gate.release();
@@ -152,6 +165,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       // Memory is not left holding scratch dirs (the next server reaps them anyway) or package stores.
       if (buildRoot.inMemory) rmSync(dirname(buildRoot.dir), { recursive: true, force: true });
       rmSync(local.paths.control, { force: true });
+      await domains.close();
       await server.close();
       await functions.close();
       await local.close();
