@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CliPorts } from '../adapters/local/create-local-ports.js';
+import type { DomainPorts } from '../core/ports/index.js';
 import { AwsClients } from './aws-clients.js';
 import type { CliEnv } from './env.js';
 import type { Io } from './io.js';
@@ -20,6 +21,8 @@ export interface OpenPlatform {
   ports: CliPorts;
   /** True once a call found no running `anchor server` to switch (the change applies when it starts). */
   serverDeferred(): boolean;
+  /** Custom domains' ports (ACM, CloudFront and Route 53 on aws load only here). */
+  domains(): Promise<DomainPorts>;
   close(): Promise<void>;
 }
 
@@ -57,12 +60,22 @@ export class Context {
       // The aws adapters (and the SDK) load only for a command that opens an aws platform.
       const { createAwsPorts } = await import('../adapters/aws/create-aws-ports.js');
       const aws = await createAwsPorts({ region: config.region, stage: config.stage, outputs: config.outputs, githubToken: options.githubToken ?? this.env.githubToken, githubApiUrl: this.env.githubApiUrl });
-      this.opened = { config, ports: aws.ports, serverDeferred: () => false, close: async () => aws.close() };
+      let domainPorts: Promise<{ ports: DomainPorts; close(): void }> | null = null;
+      const domains = async () => {
+        domainPorts ??= import('../adapters/aws/create-aws-domain-ports.js').then((m) => m.createAwsDomainPorts({ region: config.region, stage: config.stage, outputs: config.outputs, projectOutputs: config.projects, dnsServers: this.env.dnsServers }));
+        return (await domainPorts).ports;
+      };
+      const close = async () => {
+        (await domainPorts?.catch(() => null))?.close();
+        await aws.close();
+      };
+      this.opened = { config, ports: aws.ports, serverDeferred: () => false, domains, close };
       return this.opened;
     }
     const { createLocalPorts } = await import('../adapters/local/create-local-ports.js');
     const local = createLocalPorts({ dir: config.dir, baseEnv: this.env.baseEnv, githubToken: options.githubToken ?? this.env.githubToken, githubApiUrl: this.env.githubApiUrl });
-    const opened: OpenPlatform = { config, ports: local.ports, serverDeferred: local.serverDeferred, close: local.close };
+    const domains = async () => (await import('../adapters/local/create-local-ports.js')).createLocalDomainPorts(local, { publicUrl: config.server.publicUrl ?? null, listenHost: config.server.host, dnsServers: this.env.dnsServers });
+    const opened: OpenPlatform = { config, ports: local.ports, serverDeferred: local.serverDeferred, domains, close: local.close };
     this.opened = opened;
     return opened;
   }
