@@ -1,5 +1,6 @@
 import { LOG_RETENTION_DAYS, getAtt, ref, type CfnValue, type Output, type Template } from './cfn.js';
 import { assertStage } from '../../src/adapters/aws/resource-names.js';
+import { domainResources } from './platform-domains.js';
 import { pipelineResources, type HandlerName } from './platform-pipeline.js';
 import { storageResources } from './platform-storage.js';
 import { AnchorError } from '../../src/core/errors.js';
@@ -36,6 +37,7 @@ export const PLATFORM_OUTPUTS = {
   WebhookFunctionName: 'Lambda webhook handler',
   OrchestratorFunctionName: 'Lambda build orchestrator',
   DeployFunctionName: 'Lambda deployer',
+  DomainsTableName: 'DynamoDB table of custom domains and their certificates',
 } as const;
 
 export type PlatformOutputs = Record<keyof typeof PLATFORM_OUTPUTS, string>;
@@ -68,22 +70,25 @@ export function platformTemplate(input: PlatformTemplateInput): Template {
     WebhookFunctionName: ref('WebhookFunction'),
     OrchestratorFunctionName: ref('OrchestratorFunction'),
     DeployFunctionName: ref('DeployFunction'),
+    DomainsTableName: ref('DomainsTable'),
   };
+  const pipeline = {
+    stage: input.stage,
+    handlerBucket: input.handlerBucket,
+    handlerKeys: input.handlerKeys,
+    logRetentionDays,
+    handlerArchitecture: input.handlerArchitecture ?? 'arm64',
+    buildImage: input.buildImage ?? 'aws/codebuild/amazonlinux-x86_64-standard:5.0',
+    buildComputeType: 'BUILD_GENERAL1_SMALL',
+    nodeVersion: input.nodeVersion ?? 22,
+  } as const;
   return {
     AWSTemplateFormatVersion: '2010-09-09',
     Description: `anchor platform (${input.stage}): state, build pipeline and webhook API`,
     Resources: {
       ...storageResources(input.stage),
-      ...pipelineResources({
-        stage: input.stage,
-        handlerBucket: input.handlerBucket,
-        handlerKeys: input.handlerKeys,
-        logRetentionDays,
-        handlerArchitecture: input.handlerArchitecture ?? 'arm64',
-        buildImage: input.buildImage ?? 'aws/codebuild/amazonlinux-x86_64-standard:5.0',
-        buildComputeType: 'BUILD_GENERAL1_SMALL',
-        nodeVersion: input.nodeVersion ?? 22,
-      }),
+      ...pipelineResources(pipeline),
+      ...domainResources(pipeline),
     },
     Outputs: Object.fromEntries(Object.entries(PLATFORM_OUTPUTS).map(([key, description]) => [key, { Description: description, Value: values[key as keyof typeof PLATFORM_OUTPUTS] }])),
   };

@@ -3,6 +3,7 @@ import { LOG_RETENTION_DAYS, allow, domainOfUrl, getAtt, join, logGroup, ref, se
 import { assertProjectFitsAws, assertStage, buildLogGroupName, projectResourceName } from '../../src/adapters/aws/resource-names.js';
 import { DEFAULT_BEHAVIOURS, MAX_BEHAVIOURS, sortBehaviours, type Behaviour, type Origin } from './project-behaviours.js';
 import { edgeFunctionCode, placeholderCode } from './project-code.js';
+import { DOMAIN_CONDITIONS, DOMAIN_PARAMETERS, distributionDomains } from './project-domains.js';
 
 export interface ProjectTemplateInput {
   stage: string;
@@ -177,10 +178,12 @@ export function projectTemplate(input: ProjectTemplateInput): Template {
     Parameters: {
       ServerLiveVersion: { Type: 'String', Default: '', AllowedPattern: '^[0-9]*$', Description: 'Version the live alias points at (empty: the placeholder)' },
       ImageLiveVersion: { Type: 'String', Default: '', AllowedPattern: '^[0-9]*$', Description: 'Version the live alias points at (empty: the placeholder)' },
+      ...DOMAIN_PARAMETERS,
     },
     Conditions: {
       HasServerLiveVersion: { 'Fn::Not': [{ 'Fn::Equals': [ref('ServerLiveVersion'), ''] }] },
       HasImageLiveVersion: { 'Fn::Not': [{ 'Fn::Equals': [ref('ImageLiveVersion'), ''] }] },
+      ...DOMAIN_CONDITIONS,
     },
     Resources: {
       ServerRole: serviceRole({
@@ -274,6 +277,7 @@ export function projectTemplate(input: ProjectTemplateInput): Template {
             ],
             DefaultCacheBehavior: cacheBehaviour('server'),
             CacheBehaviors: behaviours.map((b) => cacheBehaviour(b.origin, b.pattern)),
+            ...distributionDomains(),
           },
         },
       },

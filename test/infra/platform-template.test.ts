@@ -7,7 +7,7 @@ import { AnchorError } from '../../src/core/errors.js';
 const template = platformTemplate({
   stage: 'dev',
   handlerBucket: 'anchor-bootstrap-111122223333-ap-southeast-1',
-  handlerKeys: { webhook: 'handlers/abc/webhook.zip', orchestrator: 'handlers/abc/orchestrator.zip', deploy: 'handlers/abc/deploy.zip' },
+  handlerKeys: { webhook: 'handlers/abc/webhook.zip', orchestrator: 'handlers/abc/orchestrator.zip', deploy: 'handlers/abc/deploy.zip', domains: 'handlers/abc/domains.zip' },
 });
 
 const validator = new TemplateValidator();
@@ -141,7 +141,7 @@ describe('platform template', () => {
   });
 
   it('refuses a stage that cannot be part of AWS names, saying what to use', () => {
-    const attempt = () => platformTemplate({ stage: 'Prod_1', handlerBucket: 'b', handlerKeys: { webhook: 'w', orchestrator: 'o', deploy: 'd' } });
+    const attempt = () => platformTemplate({ stage: 'Prod_1', handlerBucket: 'b', handlerKeys: { webhook: 'w', orchestrator: 'o', deploy: 'd', domains: 'm' } });
     expect(attempt).toThrow(AnchorError);
     expect(attempt).toThrow(/Stage "Prod_1" is not valid/);
   });

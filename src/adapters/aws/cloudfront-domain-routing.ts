@@ -21,6 +21,12 @@ export function viewerCertificate(arn: string | null): DistributionConfig['Viewe
   return arn ? { ACMCertificateArn: arn, SSLSupportMethod: 'sni-only', MinimumProtocolVersion: 'TLSv1.2_2021' } : { CloudFrontDefaultCertificate: true, MinimumProtocolVersion: 'TLSv1' };
 }
 
+/** The aliases and certificate a distribution has now (for a stack update to keep them). */
+export async function currentDistributionDomains(cloudfront: CloudFrontClient, id: string): Promise<{ aliases: string[]; certificateArn: string | null }> {
+  const { DistributionConfig: config } = await cloudfront.send(new GetDistributionConfigCommand({ Id: id }));
+  return { aliases: config?.Aliases?.Items ?? [], certificateArn: config?.ViewerCertificate?.ACMCertificateArn ?? null };
+}
+
 /**
  * A project's names on its CloudFront distribution. `apply` sets the aliases and the certificate
  * together in one UpdateDistribution (If-Match with the ETag it just read; a change made
