@@ -8,8 +8,8 @@ import { ref, type CfnValue, type Parameter } from './cfn.js';
  * (read just before) on every update, so an update keeps them.
  */
 export const DOMAIN_PARAMETERS: Record<'DomainAliases' | 'CertificateArn', Parameter> = {
-  DomainAliases: { Type: 'CommaDelimitedList', Default: '', Description: 'Custom domains of the site (set by anchor domains; empty: none)' },
-  CertificateArn: { Type: 'String', Default: '', AllowedPattern: '^(arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/[0-9a-f-]+)?$', Description: 'ACM certificate (us-east-1) covering the custom domains' },
+  DomainAliases: { Type: 'CommaDelimitedList', Description: 'Custom domains of the site (set by anchor domains; empty: none)' },
+  CertificateArn: { Type: 'String', AllowedPattern: '^(arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/[0-9a-f-]+)?$', Description: 'ACM certificate (us-east-1) covering the custom domains' },
 };
 
 export const DOMAIN_CONDITIONS: Record<string, CfnValue> = {

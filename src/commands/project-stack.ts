@@ -10,7 +10,7 @@ import { assertProjectName } from '../core/project.js';
  */
 export async function deployProjectStackFor(ctx: Context, config: AwsPlatformConfig, project: string): Promise<Record<string, string>> {
   assertProjectName(project);
-  const [{ assertProjectFitsAws }, { callerIdentity }, { CloudFormationStacks }, { S3HandlerUploader }, { deployProjectStack }, { currentDistributionDomains }] = await Promise.all([
+  const [{ assertProjectFitsAws, projectStackName }, { callerIdentity }, { CloudFormationStacks }, { S3HandlerUploader }, { deployProjectStack }, { currentDistributionDomains }] = await Promise.all([
     import('../adapters/aws/resource-names.js'),
     import('../adapters/aws/sts-identity.js'),
     import('../adapters/aws/cloudformation-stacks.js'),
@@ -24,9 +24,9 @@ export async function deployProjectStackFor(ctx: Context, config: AwsPlatformCon
   const stacks = new CloudFormationStacks({ cloudFormation: await clients.cloudFormation(), pollMs: ctx.env.awsPollMs });
   const uploader = new S3HandlerUploader({ s3: await clients.s3(), account: identity.account, region: config.region });
   // An update writes back the custom domains the platform set on the distribution (infra/stack/project-domains.ts).
-  const distribution = config.projects[project]?.DistributionId;
-  const domains = distribution ? await currentDistributionDomains(await clients.cloudFront(), distribution) : undefined;
-  const result = await deployProjectStack({ stacks, uploader }, { stage: config.stage, project, platformOutputs: config.outputs, progress: stackProgress(ctx.ui), ...(domains ? { domains } : {}) });
+  const distribution = config.projects[project]?.DistributionId ?? (await stacks.describe(projectStackName(config.stage, project)))?.outputs.DistributionId;
+  const domains = distribution ? await currentDistributionDomains(await clients.cloudFront(), distribution) : { aliases: [], certificateArn: null };
+  const result = await deployProjectStack({ stacks, uploader }, { stage: config.stage, project, platformOutputs: config.outputs, progress: stackProgress(ctx.ui), domains });
   if (result.action === 'none') ctx.ui.info(`  Stack ${result.stackName}: no changes.`);
   const saved = { ...config, updatedAt: new Date().toISOString(), projects: { ...config.projects, [project]: result.outputs } };
   ctx.store.save(saved);

@@ -57,7 +57,7 @@ describe('platform template', () => {
 
   it('bills every table on demand and expires webhook deliveries by TTL', () => {
     const tables = ofType(template, 'AWS::DynamoDB::Table');
-    expect(tables.map(([id]) => id).sort()).toEqual(['DeliveriesTable', 'DeploymentsTable', 'EnvVarsTable', 'ProjectsTable']);
+    expect(tables.map(([id]) => id).sort()).toEqual(['DeliveriesTable', 'DeploymentsTable', 'DomainsTable', 'EnvVarsTable', 'ProjectsTable']);
     for (const [, table] of tables) expect(table.Properties?.['BillingMode']).toBe('PAY_PER_REQUEST');
     expect(props(template, 'DeliveriesTable')['TimeToLiveSpecification']).toEqual({ AttributeName: 'expiresAt', Enabled: true });
     expect(props(template, 'DeploymentsTable')['GlobalSecondaryIndexes']).toEqual([
@@ -110,7 +110,7 @@ describe('platform template', () => {
 
   it('runs every handler on nodejs22.x with a log group that has a retention', () => {
     const functions = ofType(template, 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(3);
+    expect(functions).toHaveLength(4);
     for (const [id, fn] of functions) {
       expect(fn.Properties?.['Runtime'], id).toBe('nodejs22.x');
       const logGroupId = ((fn.Properties?.['LoggingConfig'] as { LogGroup: { Ref: string } }).LogGroup).Ref;

@@ -79,8 +79,8 @@ export async function deployProjectStack(
     project: string;
     platformOutputs: Record<string, string>;
     progress: Progress;
-    /** The distribution's aliases and certificate as the domains check left them: an update must write them back, not drop them. */
-    domains?: { aliases: readonly string[]; certificateArn: string | null };
+    /** The distribution's aliases and certificate as the domains check left them (none for a new stack): an update writes them back. */
+    domains: { aliases: readonly string[]; certificateArn: string | null };
   },
 ): Promise<{ stackName: string; action: 'create' | 'update' | 'none'; outputs: Record<string, string> }> {
   const template = projectTemplate({
@@ -93,9 +93,9 @@ export async function deployProjectStack(
   const result = await deps.stacks.deploy({
     stackName,
     ...(await templateSource(deps.uploader, stackName, JSON.stringify(template))),
-    ...(input.domains ? { parameters: domainParameterValues(input.domains) } : {}),
-    // Deploys move the live alias outside CloudFormation, the domains check the aliases: an update must not move them back.
-    keepParameters: ['ServerLiveVersion', 'ImageLiveVersion', 'DomainAliases', 'CertificateArn'],
+    parameters: domainParameterValues(input.domains),
+    // Deploys move the live alias outside CloudFormation: an update must not move it back.
+    keepParameters: ['ServerLiveVersion', 'ImageLiveVersion'],
     tags: { 'anchor:stage': input.stage, 'anchor:stack': 'project', 'anchor:project': input.project },
     onEvent: input.progress.event,
   });
