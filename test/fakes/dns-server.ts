@@ -41,6 +41,19 @@ export class FakeDnsServer {
     return (this.zone.get(name.toLowerCase()) ?? []).filter((r) => r.type === type).map((r) => r.value);
   }
 
+  /** The addresses a resolver ends at for `name`, following CNAMEs in the zone. */
+  addresses(name: string): string[] {
+    let current = name.toLowerCase();
+    for (let hops = 0; hops < 8; hops++) {
+      const a = this.get(current, 'A');
+      if (a.length > 0) return a;
+      const [cname] = this.get(current, 'CNAME');
+      if (!cname) return [];
+      current = cname.toLowerCase();
+    }
+    return [];
+  }
+
   remove(name: string): void {
     this.zone.delete(name.toLowerCase());
   }

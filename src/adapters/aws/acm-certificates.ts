@@ -51,9 +51,11 @@ export class AcmCertificates implements Certificates {
     }
     const fits = (c: CertificateDetail | null) => c !== null && !FAILED.has(c.Status ?? '') && sameNames(namesOf(c), names);
     if (names.length === 0) {
-      if (pending) next.retired.push(pending.CertificateArn as string);
+      // No names left: routing goes back to CloudFront's own certificate, and these go once it has.
+      for (const c of [current, pending]) if (c) next.retired.push(c.CertificateArn as string);
+      [current, pending] = [null, null];
+      next.current = null;
       next.pending = null;
-      pending = null;
     } else if (!fits(current) && !fits(pending)) {
       if (pending) next.retired.push(pending.CertificateArn as string);
       pending = await this.request(project, names);
