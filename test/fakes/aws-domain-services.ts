@@ -12,7 +12,7 @@ import {
 import { ChangeResourceRecordSetsCommand, ListHostedZonesByNameCommand, ListResourceRecordSetsCommand, Route53Client, type ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Project } from '../../src/core/project.js';
-import type { SiteProbe } from '../../src/core/ports/domains.js';
+import type { SiteProbe } from '../../src/core/ports/index.js';
 import type { FakeDnsServer } from './dns-server.js';
 
 export const ACCOUNT = '111122223333';

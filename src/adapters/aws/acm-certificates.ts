@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DeleteCertificateCommand, DescribeCertificateCommand, RequestCertificateCommand, type ACMClient, type CertificateDetail } from '@aws-sdk/client-acm';
 import type { CertificateInfo, DnsRecord } from '../../core/domain.js';
-import type { CertificateSet, Certificates, NameCertificate } from '../../core/ports/domains.js';
+import type { CertificateSet, Certificates, NameCertificate } from '../../core/ports/index.js';
 import type { Project } from '../../core/project.js';
 import type { CertificateLedger } from './dynamo-domains.js';
 

@@ -8,7 +8,7 @@ import {
   type DistributionConfig,
 } from '@aws-sdk/client-cloudfront';
 import type { DnsRecord, DomainObservation } from '../../core/domain.js';
-import type { DnsLookup, DomainRouting, RoutingTarget } from '../../core/ports/domains.js';
+import type { DnsLookup, DomainRouting, RoutingTarget } from '../../core/ports/index.js';
 import type { Project } from '../../core/project.js';
 
 type Routing = DomainObservation['routing'];

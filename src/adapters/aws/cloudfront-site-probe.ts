@@ -1,6 +1,6 @@
 import { request } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import type { DnsLookup, SiteProbe } from '../../core/ports/domains.js';
+import type { DnsLookup, SiteProbe } from '../../core/ports/index.js';
 import type { Project } from '../../core/project.js';
 
 /**

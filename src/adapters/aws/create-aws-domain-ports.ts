@@ -4,7 +4,7 @@ import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { AnchorError } from '../../core/errors.js';
-import type { DnsLookup, DomainPorts, SiteProbe } from '../../core/ports/domains.js';
+import type { DnsLookup, DomainPorts, SiteProbe } from '../../core/ports/index.js';
 import type { Project } from '../../core/project.js';
 import { NodeDnsLookup } from '../system/node-dns-lookup.js';
 import { AcmCertificates } from './acm-certificates.js';

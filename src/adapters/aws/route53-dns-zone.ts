@@ -1,6 +1,6 @@
 import { ChangeResourceRecordSetsCommand, ListHostedZonesByNameCommand, ListResourceRecordSetsCommand, type Change, type ResourceRecordSet, type Route53Client } from '@aws-sdk/client-route-53';
 import type { DnsRecord } from '../../core/domain.js';
-import type { DnsZone } from '../../core/ports/domains.js';
+import type { DnsZone } from '../../core/ports/index.js';
 
 /** The hosted zone id every CloudFront distribution's alias targets have (fixed by AWS). */
 export const CLOUDFRONT_HOSTED_ZONE_ID = 'Z2FDTNDATAQYW2';

@@ -1,5 +1,5 @@
 import { Resolver } from 'node:dns/promises';
-import type { DnsAnswer, DnsLookup } from '../../core/ports/domains.js';
+import type { DnsAnswer, DnsLookup } from '../../core/ports/index.js';
 
 const NO_RECORDS = new Set(['ENODATA', 'ENOTFOUND', 'NXDOMAIN']);
 

@@ -16,7 +16,10 @@ export type * from './artifacts.js';
 export type * from './build-logs.js';
 export type * from './builder.js';
 export type * from './deliveries.js';
+export type * from './certificates.js';
 export type * from './deployments.js';
+export type * from './dns.js';
+export type * from './domain-routing.js';
 export type * from './domains.js';
 export type * from './env-vars.js';
 export type * from './function-host.js';
@@ -24,6 +27,7 @@ export type * from './job-queue.js';
 export type * from './projects.js';
 export type * from './repo-hooks.js';
 export type * from './secret-box.js';
+export type * from './site-probe.js';
 export type * from './static-host.js';
 export type * from './system.js';
 
