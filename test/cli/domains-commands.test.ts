@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeDnsServer } from '../fakes/dns-server.js';
-import { runCli, tempHome } from './run-cli.js';
+import { BIN, runCli, tempHome } from './run-cli.js';
 
 let home: ReturnType<typeof tempHome>;
 let dns: FakeDnsServer;
@@ -34,6 +35,37 @@ describe('anchor domains on a local platform', () => {
   it('--public-url is the base of the webhook URL projects get', async () => {
     const shown = await cli(['projects', 'show', 'shop', '--json']);
     expect(shown.json<{ webhook: { url: string } }>().webhook.url).toMatch(/^http:\/\/anchor\.test:8080\/webhook\/p_/);
+  });
+
+  it('anchor server prints webhook URLs at the public URL it is given, and remembers it for projects add', async () => {
+    const env = { PATH: process.env.PATH ?? '', HOME: home.dir, ANCHOR_HOME: join(home.dir, '.anchor'), CI: '1', ANCHOR_DNS_SERVERS: dns.address };
+    // An ACME directory nothing answers at: this test must not reach out to Let's Encrypt for the public host.
+    const server = spawn(process.execPath, [BIN, 'server', '--port', '0', '--https-port', '0', '--public-url', 'https://hooks.example.com', '--acme-directory', 'https://127.0.0.1:9/dir', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const started = await new Promise<{ publicUrl: string; https: { port: number | null }; projects: Array<{ name: string; webhook: string }> }>((resolve, reject) => {
+        let out = '';
+        server.stdout?.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          try {
+            resolve(JSON.parse(out));
+          } catch {
+            // Not the whole document yet.
+          }
+        });
+        server.once('exit', (code) => reject(new Error(`anchor server exited with ${code}`)));
+      });
+      expect(started.publicUrl).toBe('https://hooks.example.com');
+      expect(started.https.port).toBeGreaterThan(0);
+      expect(started.projects.find((p) => p.name === 'shop')?.webhook).toMatch(/^https:\/\/hooks\.example\.com\/webhook\/p_/);
+      const shown = await cli(['projects', 'show', 'shop', '--json']);
+      expect(shown.json<{ webhook: { url: string } }>().webhook.url).toMatch(/^https:\/\/hooks\.example\.com\/webhook\/p_/);
+    } finally {
+      const exited = new Promise((r) => server.once('exit', r));
+      server.kill('SIGTERM');
+      await exited;
+    }
+    // Back to the URL the other tests expect.
+    expect((await cli(['init', '--local', '--public-url', 'http://anchor.test:8080'])).code).toBe(0);
   });
 
   it('add normalises the name, records it and prints the DNS records to create', async () => {

@@ -108,6 +108,8 @@ export function createDomainServing(input: { platformDir: string; db: SqliteData
       return { httpsPort, off: httpsPort === null ? off : null };
     },
     close: async () => {
+      // Orders in flight end now: a stopping server waits for no CA.
+      issuer.close();
       await reconciler?.close();
       servingFile.remove();
       await listener.close();
