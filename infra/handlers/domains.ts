@@ -1,8 +1,7 @@
 import { errorMessage } from '../../src/core/errors.js';
 import type { DomainPorts, Ports } from '../../src/core/ports/index.js';
 import { checkProjectDomains } from '../../src/core/use-cases/check-domains.js';
-import { createAwsDomainPorts } from '../../src/adapters/aws/create-aws-domain-ports.js';
-import { onAwsPorts } from './platform-ports.js';
+import { onAwsDomainPorts } from './platform-ports.js';
 
 export type DomainsDeps = Pick<Ports, 'projects' | 'clock' | 'logger'> & DomainPorts;
 
@@ -29,10 +28,4 @@ export function makeDomainsHandler(ports: DomainsDeps): (event: unknown) => Prom
   };
 }
 
-let domainPorts: DomainPorts | undefined;
-
-export const handler = onAwsPorts((ports, env) => (event: unknown) => {
-  // Built once per container, beside the platform's ports (ACM, CloudFront and Route 53 clients).
-  domainPorts ??= createAwsDomainPorts({ region: env.region, stage: env.stage, outputs: env.outputs }).ports;
-  return makeDomainsHandler({ ...ports, ...domainPorts })(event);
-});
+export const handler = onAwsDomainPorts((ports) => makeDomainsHandler(ports));

@@ -1,4 +1,4 @@
-import type { Ports } from '../../src/core/ports/index.js';
+import type { DomainPorts, Ports } from '../../src/core/ports/index.js';
 import { readHandlerEnv, type HandlerEnv } from './env.js';
 
 let opened: Promise<{ ports: Ports; env: HandlerEnv }> | undefined;
@@ -27,6 +27,22 @@ export function onAwsPorts<E, R>(make: (ports: Ports, env: HandlerEnv) => (event
   return async (event) => {
     const { ports, env } = await platformPorts();
     handler ??= make(ports, env);
+    return handler(event);
+  };
+}
+
+let domainPorts: Promise<DomainPorts> | undefined;
+
+/** Like onAwsPorts, with the custom-domain ports too (ACM, CloudFront and Route 53 clients, made once per container). */
+export function onAwsDomainPorts<E, R>(make: (ports: Ports & DomainPorts) => (event: E) => Promise<R>): (event: E) => Promise<R> {
+  let handler: ((event: E) => Promise<R>) | undefined;
+  return async (event) => {
+    const { ports, env } = await platformPorts();
+    domainPorts ??= import('../../src/adapters/aws/create-aws-domain-ports.js').then((m) => m.createAwsDomainPorts({ region: env.region, stage: env.stage, outputs: env.outputs }).ports);
+    domainPorts.catch(() => {
+      domainPorts = undefined;
+    });
+    handler ??= make({ ...ports, ...(await domainPorts) });
     return handler(event);
   };
 }
