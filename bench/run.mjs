@@ -1,5 +1,5 @@
 // npm run bench: speed figures, each as a ratio against a baseline measured in the same run.
-// Usage: npm run bench [-- startup webhook follow sandbox pipeline idle aws bundles]   (default: all)
+// Usage: npm run bench [-- startup webhook follow sandbox tls pipeline idle aws bundles]   (default: all)
 // Node 20 is what this machine runs; the SDK's notice about Node 22 is not a figure.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { line, ratio } = await import('./measure.mjs');
@@ -12,6 +12,13 @@ if (want('startup')) results.startup = await (await import('./startup.mjs')).ben
 if (want('webhook')) results.webhook = await (await import('./webhook.mjs')).benchWebhook();
 if (want('follow')) results.follow = await (await import('./follow.mjs')).benchFollow();
 if (want('sandbox')) results.sandbox = await (await import('./sandbox.mjs')).benchSandbox();
+if (want('tls')) {
+  try {
+    results.tls = await (await import('./tls.mjs')).benchTls();
+  } catch (error) {
+    process.stdout.write(`\nEdge over HTTPS: not measured (${error.message})\n`);
+  }
+}
 if (want('pipeline')) results.pipeline = await (await import('./pipeline.mjs')).benchPipeline();
 if (want('idle')) results.idle = await (await import('./scale-to-zero.mjs')).benchScaleToZero();
 if (want('aws')) {

@@ -26,6 +26,7 @@ const OUTPUT_OF: Record<keyof typeof HANDLER_ENV, keyof PlatformOutputs> = {
   ANCHOR_BUILD_QUEUE_URL: 'BuildQueueUrl',
   ANCHOR_BUILD_PROJECT: 'BuildProjectName',
   ANCHOR_BUILD_LOG_GROUP: 'BuildLogGroupName',
+  ANCHOR_DOMAINS_TABLE: 'DomainsTableName',
 };
 
 const required = z.string().min(1);

@@ -1,4 +1,4 @@
-import type { Ports } from '../../src/core/ports/index.js';
+import type { DomainPorts, Ports } from '../../src/core/ports/index.js';
 import { artifactKey } from '../../src/adapters/aws/resource-names.js';
 import { readHandlerEnv, type HandlerEnv } from './env.js';
 
@@ -35,4 +35,20 @@ export function onAwsPorts<E, R>(make: (ports: Ports, env: HandlerEnv) => (event
 /** Where a build uploads a deployment's output (the buildspec writes resource-names.ts artifactKey). */
 export function artifactLocation(env: HandlerEnv): (project: string, deploymentId: string) => string {
   return (project, deploymentId) => `s3://${env.outputs.ArtifactsBucketName}/${artifactKey(project, deploymentId)}`;
+}
+
+let domainPorts: Promise<DomainPorts> | undefined;
+
+/** Like onAwsPorts, with the custom-domain ports too (ACM, CloudFront and Route 53 clients, made once per container). */
+export function onAwsDomainPorts<E, R>(make: (ports: Ports & DomainPorts) => (event: E) => Promise<R>): (event: E) => Promise<R> {
+  let handler: ((event: E) => Promise<R>) | undefined;
+  return async (event) => {
+    const { ports, env } = await platformPorts();
+    domainPorts ??= import('../../src/adapters/aws/create-aws-domain-ports.js').then((m) => m.createAwsDomainPorts({ region: env.region, stage: env.stage, outputs: env.outputs }).ports);
+    domainPorts.catch(() => {
+      domainPorts = undefined;
+    });
+    handler ??= make({ ...ports, ...(await domainPorts) });
+    return handler(event);
+  };
 }

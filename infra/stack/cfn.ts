@@ -27,7 +27,7 @@ export interface Resource {
 }
 
 export interface Parameter {
-  Type: 'String' | 'Number';
+  Type: 'String' | 'Number' | 'CommaDelimitedList';
   Default?: string;
   Description?: string;
   AllowedPattern?: string;

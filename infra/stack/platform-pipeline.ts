@@ -3,7 +3,7 @@ import { allow, getAtt, logGroup, ref, serviceRole, sub, type CfnValue, type Pol
 import { buildLogGroupName, platformFunctionName } from '../../src/adapters/aws/resource-names.js';
 import { BUILD_QUEUE_VISIBILITY_SECONDS } from './platform-storage.js';
 
-export type HandlerName = 'webhook' | 'orchestrator' | 'deploy';
+export type HandlerName = 'webhook' | 'orchestrator' | 'deploy' | 'domains';
 
 /**
  * Builds run on ARM (Graviton) by default, the CPU of the project functions: native modules in
@@ -43,13 +43,14 @@ export const HANDLER_ENV = {
   ANCHOR_BUILD_QUEUE_URL: 'BuildQueue',
   ANCHOR_BUILD_PROJECT: 'BuildProject',
   ANCHOR_BUILD_LOG_GROUP: 'BuildLogGroup',
+  ANCHOR_DOMAINS_TABLE: 'DomainsTable',
 } as const;
 
-const arn = (service: string, resource: string, global = false): CfnValue =>
+export const arn = (service: string, resource: string, global = false): CfnValue =>
   sub(`arn:\${AWS::Partition}:${service}:${global ? '' : '${AWS::Region}'}:\${AWS::AccountId}:${resource}`);
 
-const tableArns = (...ids: string[]): CfnValue[] => ids.flatMap((id) => [getAtt(id, 'Arn'), sub(`\${${id}.Arn}/index/*`)]);
-const writeLogs = (logGroupId: string): PolicyStatement => allow(['logs:CreateLogStream', 'logs:PutLogEvents'], [sub(`\${${logGroupId}.Arn}`)], 'WriteOwnLogs');
+export const tableArns = (...ids: string[]): CfnValue[] => ids.flatMap((id) => [getAtt(id, 'Arn'), sub(`\${${id}.Arn}/index/*`)]);
+export const writeLogs = (logGroupId: string): PolicyStatement => allow(['logs:CreateLogStream', 'logs:PutLogEvents'], [sub(`\${${logGroupId}.Arn}`)], 'WriteOwnLogs');
 /** Writing a deployment's own lines (pipeline steps, deploy phase) into the build log group, beside CodeBuild's. */
 const writeDeploymentLogs = (): PolicyStatement => allow(['logs:CreateLogStream', 'logs:PutLogEvents'], [sub('${BuildLogGroup.Arn}')], 'WriteDeploymentLogs');
 /**
@@ -62,7 +63,7 @@ const kmsThroughSsm = (actions: string[]): PolicyStatement => ({
 });
 const TABLE_RW = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem'];
 
-function handlerFunction(input: PipelineInput, name: HandlerName, roleId: string, logGroupId: string, sizing: { memory: number; timeout: number; tmp?: number }): Resource {
+export function handlerFunction(input: PipelineInput, name: HandlerName, roleId: string, logGroupId: string, sizing: { memory: number; timeout: number; tmp?: number }): Resource {
   return {
     Type: 'AWS::Lambda::Function',
     Properties: {

@@ -30,7 +30,7 @@ import { getAtt, policy, ref, sub, type CfnValue, type Resource } from './cfn.js
 
 type TableKey = { name: string; type: 'S' | 'N' };
 
-function table(input: { name: string; hash: TableKey; range?: TableKey; indexes?: { name: string; hash: TableKey; range?: TableKey }[]; ttlAttribute?: string; pointInTimeRecovery: boolean }): Resource {
+export function table(input: { name: string; hash: TableKey; range?: TableKey; indexes?: { name: string; hash: TableKey; range?: TableKey }[]; ttlAttribute?: string; pointInTimeRecovery: boolean }): Resource {
   const keys = [input.hash, input.range, ...(input.indexes ?? []).flatMap((i) => [i.hash, i.range])].filter((k): k is TableKey => k !== undefined);
   const attributes = [...new Map(keys.map((k) => [k.name, k])).values()];
   const keySchema = (hash: TableKey, range?: TableKey) => [{ AttributeName: hash.name, KeyType: 'HASH' }, ...(range ? [{ AttributeName: range.name, KeyType: 'RANGE' }] : [])];

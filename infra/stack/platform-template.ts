@@ -1,5 +1,6 @@
 import { LOG_RETENTION_DAYS, getAtt, ref, type CfnValue, type Output, type Template } from './cfn.js';
 import { assertStage } from '../../src/adapters/aws/resource-names.js';
+import { domainResources } from './platform-domains.js';
 import { DEFAULT_BUILD_IMAGE, pipelineResources, type HandlerName } from './platform-pipeline.js';
 import { storageResources } from './platform-storage.js';
 import { AnchorError } from '../../src/core/errors.js';
@@ -42,6 +43,7 @@ export const PLATFORM_OUTPUTS = {
   WebhookFunctionName: 'Lambda webhook handler',
   OrchestratorFunctionName: 'Lambda build orchestrator',
   DeployFunctionName: 'Lambda deployer',
+  DomainsTableName: 'DynamoDB table of custom domains and their certificates',
 } as const;
 
 export type PlatformOutputs = Record<keyof typeof PLATFORM_OUTPUTS, string>;
@@ -74,22 +76,25 @@ export function platformTemplate(input: PlatformTemplateInput): Template {
     WebhookFunctionName: ref('WebhookFunction'),
     OrchestratorFunctionName: ref('OrchestratorFunction'),
     DeployFunctionName: ref('DeployFunction'),
+    DomainsTableName: ref('DomainsTable'),
   };
+  const pipeline = {
+    stage: input.stage,
+    handlerBucket: input.handlerBucket,
+    handlerKeys: input.handlerKeys,
+    logRetentionDays,
+    handlerArchitecture: input.handlerArchitecture ?? 'arm64',
+    buildImage: input.buildImage ?? DEFAULT_BUILD_IMAGE,
+    buildComputeType: input.buildComputeType ?? 'BUILD_GENERAL1_SMALL',
+    nodeVersion: input.nodeVersion ?? 22,
+  } as const;
   return {
     AWSTemplateFormatVersion: '2010-09-09',
     Description: `anchor platform (${input.stage}): state, build pipeline and webhook API`,
     Resources: {
       ...storageResources(input.stage),
-      ...pipelineResources({
-        stage: input.stage,
-        handlerBucket: input.handlerBucket,
-        handlerKeys: input.handlerKeys,
-        logRetentionDays,
-        handlerArchitecture: input.handlerArchitecture ?? 'arm64',
-        buildImage: input.buildImage ?? DEFAULT_BUILD_IMAGE,
-        buildComputeType: input.buildComputeType ?? 'BUILD_GENERAL1_SMALL',
-        nodeVersion: input.nodeVersion ?? 22,
-      }),
+      ...pipelineResources(pipeline),
+      ...domainResources(pipeline),
     },
     Outputs: Object.fromEntries(Object.entries(PLATFORM_OUTPUTS).map(([key, description]) => [key, { Description: description, Value: values[key as keyof typeof PLATFORM_OUTPUTS] }])),
   };

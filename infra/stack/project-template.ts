@@ -5,6 +5,7 @@ import { artifactFolder, assertProjectFitsAws, assertStage, buildLogGroupName, p
 import { DEFAULT_BEHAVIOURS, MAX_BEHAVIOURS, sortBehaviours, type Behaviour, type Origin } from './project-behaviours.js';
 import { edgeFunctionCode, placeholderCode } from './project-code.js';
 import { FUNCTION_WRAPPER, invokeModeOf } from '../../src/core/opennext-output.js';
+import { DOMAIN_CONDITIONS, DOMAIN_PARAMETERS, distributionDomains } from './project-domains.js';
 
 export interface ProjectTemplateInput {
   stage: string;
@@ -181,10 +182,12 @@ export function projectTemplate(input: ProjectTemplateInput): Template {
     Parameters: {
       ServerLiveVersion: { Type: 'String', Default: '', AllowedPattern: '^[0-9]*$', Description: 'Version the live alias points at (empty: the placeholder)' },
       ImageLiveVersion: { Type: 'String', Default: '', AllowedPattern: '^[0-9]*$', Description: 'Version the live alias points at (empty: the placeholder)' },
+      ...DOMAIN_PARAMETERS,
     },
     Conditions: {
       HasServerLiveVersion: { 'Fn::Not': [{ 'Fn::Equals': [ref('ServerLiveVersion'), ''] }] },
       HasImageLiveVersion: { 'Fn::Not': [{ 'Fn::Equals': [ref('ImageLiveVersion'), ''] }] },
+      ...DOMAIN_CONDITIONS,
     },
     Resources: {
       ServerRole: serviceRole({
@@ -278,6 +281,7 @@ export function projectTemplate(input: ProjectTemplateInput): Template {
             ],
             DefaultCacheBehavior: cacheBehaviour('server'),
             CacheBehaviors: behaviours.map((b) => cacheBehaviour(b.origin, b.pattern)),
+            ...distributionDomains(),
           },
         },
       },

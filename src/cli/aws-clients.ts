@@ -1,5 +1,6 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { STSClient } from '@aws-sdk/client-sts';
 
@@ -16,6 +17,11 @@ export class AwsClients {
 
   cloudFormation(): Promise<CloudFormationClient> {
     return this.client('cloudformation', async () => new (await import('@aws-sdk/client-cloudformation')).CloudFormationClient({ region: this.region, maxAttempts: 8 }));
+  }
+
+  /** CloudFront is global: its API is signed for us-east-1 whatever the platform's region. */
+  cloudFront(): Promise<CloudFrontClient> {
+    return this.client('cloudfront', async () => new (await import('@aws-sdk/client-cloudfront')).CloudFrontClient({ region: 'us-east-1' }));
   }
 
   sts(): Promise<STSClient> {

@@ -3,6 +3,9 @@ import { join, resolve } from 'node:path';
 import type { CliPorts, LocalPlatform } from '../adapters/local/create-local-ports.js';
 import type { AwsProvisioning } from '../adapters/aws/provisioning/aws-provisioning.js';
 import type { startLocalServer } from '../adapters/local/server/create-local-server.js';
+import type { DomainPorts } from '../core/ports/index.js';
+import type { Project } from '../core/project.js';
+import { getProject } from '../core/use-cases/projects.js';
 import { AwsClients } from './aws-clients.js';
 import type { CliEnv } from './env.js';
 import type { Io } from './io.js';
@@ -24,6 +27,8 @@ export interface OpenPlatform {
   serverDeferred(): boolean;
   /** The local backend's own handle (its database, paths), for the commands that need more than the ports. */
   local?: LocalPlatform;
+  /** Custom domains' ports (ACM, CloudFront and Route 53 on aws load only here). */
+  domains(): Promise<DomainPorts>;
   close(): Promise<void>;
 }
 
@@ -61,12 +66,22 @@ export class Context {
       // The aws adapters (and the SDK) load only for a command that opens an aws platform.
       const { createAwsPorts } = await import('../adapters/aws/create-aws-ports.js');
       const aws = await createAwsPorts({ region: config.region, stage: config.stage, outputs: config.outputs, githubToken: options.githubToken ?? this.env.githubToken, githubApiUrl: this.env.githubApiUrl });
-      this.opened = { config, ports: aws.ports, serverDeferred: () => false, close: async () => aws.close() };
+      let domainPorts: Promise<{ ports: DomainPorts; close(): void }> | null = null;
+      const domains = async () => {
+        domainPorts ??= import('../adapters/aws/create-aws-domain-ports.js').then((m) => m.createAwsDomainPorts({ region: config.region, stage: config.stage, outputs: config.outputs, projectOutputs: config.projects, dnsServers: this.env.dnsServers }));
+        return (await domainPorts).ports;
+      };
+      const close = async () => {
+        (await domainPorts?.catch(() => null))?.close();
+        await aws.close();
+      };
+      this.opened = { config, ports: aws.ports, serverDeferred: () => false, domains, close };
       return this.opened;
     }
     const { createLocalPorts } = await import('../adapters/local/create-local-ports.js');
     const local = createLocalPorts({ dir: config.dir, baseEnv: this.env.baseEnv, githubToken: options.githubToken ?? this.env.githubToken, githubApiUrl: this.env.githubApiUrl });
-    const opened: OpenPlatform = { config, ports: local.ports, serverDeferred: local.serverDeferred, local, close: local.close };
+    const domains = async () => (await import('../adapters/local/create-local-ports.js')).createLocalDomainPorts(local, { publicUrl: config.server.publicUrl ?? null, listenHost: config.server.host, dnsServers: this.env.dnsServers });
+    const opened: OpenPlatform = { config, ports: local.ports, serverDeferred: local.serverDeferred, local, domains, close: local.close };
     this.opened = opened;
     return opened;
   }
@@ -75,6 +90,14 @@ export class Context {
   async startLocalServer(options: Omit<Parameters<typeof startLocalServer>[0], 'baseEnv' | 'githubToken' | 'githubApiUrl'>): ReturnType<typeof startLocalServer> {
     const local = await import('../adapters/local/server/create-local-server.js');
     return local.startLocalServer({ ...options, baseEnv: this.env.baseEnv, githubToken: this.env.githubToken, githubApiUrl: this.env.githubApiUrl });
+  }
+
+  /** Removes a project of a local platform with its processes, builds and files (through its running server when there is one). */
+  async removeLocalProject(local: LocalPlatform, name: string): Promise<Project> {
+    const project = await getProject(local.ports, name);
+    const { removeProjectFromCli } = await import('../adapters/local/project-removal.js');
+    await removeProjectFromCli(local, project.id);
+    return project;
   }
 
   /** What the CLI provisions on AWS in a region (stacks, handler upload, bucket removal, account check); the SDK loads only here. */

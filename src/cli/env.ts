@@ -11,6 +11,8 @@ export interface CliEnv {
   awsPollMs: number;
   /** A directory of prebuilt handler zips (<name>.zip) to upload instead of bundling with esbuild (ANCHOR_HANDLER_BUNDLES). */
   handlerBundles: string | undefined;
+  /** DNS servers to ask instead of the system's, host:port, comma-separated (ANCHOR_DNS_SERVERS; tests point at their own). */
+  dnsServers: string[] | undefined;
   /** Variables a child process (a build, a git clone) needs to run at all, never AWS_* ones. */
   baseEnv: Record<string, string>;
 }
@@ -33,6 +35,7 @@ export function readCliEnv(source: Record<string, string | undefined> = process.
     githubApiUrl: nonEmpty(source.ANCHOR_GITHUB_API_URL),
     awsPollMs: Math.max(0, Number(source.ANCHOR_AWS_POLL_MS ?? '3000') || 0),
     handlerBundles: nonEmpty(source.ANCHOR_HANDLER_BUNDLES),
+    dnsServers: nonEmpty(source.ANCHOR_DNS_SERVERS)?.split(',').map((s) => s.trim()).filter(Boolean),
     baseEnv,
   };
 }

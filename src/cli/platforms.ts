@@ -8,7 +8,7 @@ export interface LocalPlatformConfig {
   dir: string;
   createdAt: string;
   /** Where `anchor server` listens, and the base of webhook and site URLs. */
-  server: { host: string; port: number };
+  server: { host: string; port: number; publicUrl?: string };
 }
 
 export interface AwsPlatformConfig {
@@ -111,9 +111,13 @@ export function siteBaseUrl(config: LocalPlatformConfig): string {
   return `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${config.server.port}`;
 }
 
-/** Where GitHub posts: `<base>/webhook/<projectId>` (anchor server locally, the HTTP API on aws). */
+/**
+ * Where GitHub posts: `<base>/webhook/<projectId>` (anchor server locally, the HTTP API on aws).
+ * Locally the public URL (`--public-url`) when set: the listen address (127.0.0.1 for 0.0.0.0)
+ * is only right for a tunnel on the same machine.
+ */
 export function webhookBaseUrl(config: PlatformConfig): string {
-  return config.backend === 'aws' ? (config.outputs.WebhookApiUrl ?? '') : siteBaseUrl(config);
+  return config.backend === 'aws' ? (config.outputs.WebhookApiUrl ?? '') : (config.server.publicUrl ?? siteBaseUrl(config));
 }
 
 /** The address a project's site answers on, or null when an aws project has no stack yet. */

@@ -50,6 +50,7 @@ export function buildProgram(makeContext: ContextFactory, onContext: (ctx: Conte
     .option('--project <name>', 'with --print-template: print that project\'s stack template instead (platform buckets as parameters)')
     .option('--port <port>', 'port of "anchor server" on a local platform', '8080')
     .option('--host <host>', 'address "anchor server" listens on', '127.0.0.1')
+    .option('--public-url <url>', 'where visitors and GitHub reach "anchor server" (e.g. https://anchor.example.com): webhook URLs and custom domains use it')
     .action(action(() => import('../commands/init.js')));
 
   program
@@ -63,6 +64,9 @@ export function buildProgram(makeContext: ContextFactory, onContext: (ctx: Conte
     .option('--function-timeout <seconds>', 'answer 504 when a site has not answered a request by then (default: Lambda\'s, 30 s; 25 s for images)')
     .option('--idle-stop <duration>', 'stop a site\'s function processes after this long without requests (e.g. 15m, 30s, 1h; 0 or off: never)', '15m')
     .option('--isolation <how>', 'how builds and sites are kept from the platform: auto, uid+bwrap, uid, bwrap or none', 'auto')
+    .option('--https-port <port>', 'HTTPS for custom domains (default 443 when this user may bind it)')
+    .option('--public-url <url>', 'where visitors and GitHub reach this server (remembered for "projects add")')
+    .option('--acme-directory <url>', 'the ACME CA custom domains get certificates from (default: Let\'s Encrypt)')
     .action(action(() => import('../commands/server.js')));
 
   const projects = program.command('projects').description('register and manage projects');
@@ -77,6 +81,31 @@ export function buildProgram(makeContext: ContextFactory, onContext: (ctx: Conte
   projects.command('ls').alias('list').description('list projects').action(action(() => import('../commands/projects-ls.js')));
   projects.command('show <name>').description('show a project, its live deployment and webhook').action(action(() => import('../commands/projects-show.js')));
   projects.command('rm <name>').alias('remove').description('remove a project and its env vars').action(action(() => import('../commands/projects-rm.js')));
+
+  const domains = program.command('domains').description('custom domains with HTTPS: add, list, verify, remove');
+  domains
+    .command('add <domain>')
+    .description('add a custom domain to a project: prints the DNS records to create; the certificate follows by itself')
+    .requiredOption('--project <project>', 'the project the domain serves')
+    .addOption(new Option('--redirect-www', 'also add www.<domain>, redirecting to <domain>').conflicts('withWww'))
+    .addOption(new Option('--with-www', 'also add www.<domain>, serving the same site').conflicts('redirectWww'))
+    .option('--no-dns', 'never write this domain\'s records in a Route 53 hosted zone (aws)')
+    .option('--wait', 'follow the domain until it is active')
+    .option('--timeout <minutes>', 'with --wait: give up waiting after this long', '30')
+    .action(action(() => import('../commands/domains-add.js')));
+  domains
+    .command('ls')
+    .alias('list')
+    .description('list domains: state, certificate expiry, last check and the next action')
+    .option('--project <project>', 'only this project\'s domains')
+    .action(action(() => import('../commands/domains-ls.js')));
+  domains
+    .command('verify <domain>')
+    .description('check a domain now (DNS, certificate, routing, an HTTPS probe) and say what to fix; changes nothing')
+    .option('--wait', 'check again until every item passes')
+    .option('--timeout <minutes>', 'with --wait: give up after this long', '30')
+    .action(action(() => import('../commands/domains-verify.js')));
+  domains.command('rm <domain>').alias('remove').description('stop serving a domain and release its certificate').action(action(() => import('../commands/domains-rm.js')));
 
   program
     .command('deploy <project>')

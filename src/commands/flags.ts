@@ -1,4 +1,6 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
+import { normaliseDomain } from '../core/domain-name.js';
 import { AnchorError } from '../core/errors.js';
 
 /** Flag parsing shared by command files (zod at the edge); the messages name the flag. */
@@ -43,4 +45,34 @@ export function parseDuration(value: unknown, flag: string): number {
     throw new AnchorError({ code: 'FLAG_INVALID', kind: 'usage', message: `${flag} must be a duration such as 15m, 30s or 1h (or 0 / off), not "${String(value)}".`, hint: `Pass e.g. ${flag} 15m.` });
   }
   return ms;
+}
+
+/**
+ * `--public-url`: where visitors and GitHub reach anchor server (`https://anchor.example.com`,
+ * `http://203.0.113.7:8080`). An origin only: a path, query or credentials would end up in every
+ * webhook URL.
+ */
+export function parsePublicUrl(value: unknown): string {
+  const text = String(value ?? '').trim();
+  const refuse = (why: string) =>
+    new AnchorError({ code: 'FLAG_INVALID', kind: 'usage', message: `--public-url "${text}" ${why}.`, hint: 'Pass the address visitors use, e.g. --public-url https://anchor.example.com (scheme and host, a port if not the default).' });
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw refuse('is not a URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw refuse('must start with https:// or http://');
+  if (url.username || url.password || url.search || url.hash || url.pathname !== '/') throw refuse('must be a scheme, a host and a port only (no path, query or credentials)');
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (!isIP(host)) normaliseDomainFor(text, host);
+  return url.origin;
+}
+
+function normaliseDomainFor(text: string, host: string): void {
+  try {
+    normaliseDomain(host);
+  } catch (error) {
+    throw new AnchorError({ code: 'FLAG_INVALID', kind: 'usage', message: `--public-url "${text}": ${(error as Error).message}`, hint: 'Use the host name visitors resolve to this server, or its IP address.' });
+  }
 }

@@ -1,6 +1,6 @@
 import type { Context } from '../cli/context.js';
 import { PlatformStore, type LocalPlatformConfig } from '../cli/platforms.js';
-import { parsePort } from './flags.js';
+import { parsePort, parsePublicUrl } from './flags.js';
 
 export default async function init(ctx: Context, _args: string[], options: Record<string, unknown>): Promise<void> {
   let backend: 'local' | 'aws' | undefined = options.local ? 'local' : options.aws ? 'aws' : undefined;
@@ -19,6 +19,12 @@ export default async function init(ctx: Context, _args: string[], options: Recor
   const existing = ctx.store.get(name);
   if (existing) {
     if (ctx.store.defaultName() === null) ctx.store.setDefault(name);
+    if (existing.backend === 'local' && options.publicUrl !== undefined) {
+      const publicUrl = parsePublicUrl(options.publicUrl);
+      ctx.store.save({ ...existing, server: { ...existing.server, publicUrl } });
+      ctx.ui.result({ platform: name, backend: 'local', dir: existing.dir, created: false, publicUrl }, () => `Platform "${name}" now uses ${publicUrl} for webhook URLs and custom domains (restart "anchor server" to apply it there).`);
+      return;
+    }
     ctx.ui.result({ platform: name, backend: existing.backend, dir: existing.dir, created: false, default: ctx.store.defaultName() === name }, () => `Platform "${name}" already exists at ${existing.dir}; nothing changed.`);
     return;
   }
@@ -27,7 +33,7 @@ export default async function init(ctx: Context, _args: string[], options: Recor
     backend: 'local',
     dir: ctx.store.platformDir(name),
     createdAt: new Date().toISOString(),
-    server: { host: String(options.host ?? '127.0.0.1'), port: parsePort(options.port, '--port') },
+    server: { host: String(options.host ?? '127.0.0.1'), port: parsePort(options.port, '--port'), ...(options.publicUrl === undefined ? {} : { publicUrl: parsePublicUrl(options.publicUrl) }) },
   };
   ctx.store.save(config);
   // Opening the platform creates the SQLite file (migrations) and the secret key file.

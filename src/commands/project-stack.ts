@@ -10,7 +10,7 @@ import { assertProjectName } from '../core/project.js';
 export async function deployProjectStackFor(ctx: Context, config: AwsPlatformConfig, project: string): Promise<Record<string, string>> {
   assertProjectName(project);
   const provisioning = await ctx.provisioning(config.region);
-  const result = await provisioning.deployProject({ stage: config.stage, project, platformOutputs: config.outputs, progress: stackProgress(ctx.ui) });
+  const result = await provisioning.deployProject({ stage: config.stage, project, platformOutputs: config.outputs, progress: stackProgress(ctx.ui), distributionId: config.projects[project]?.DistributionId ?? null });
   if (result.action === 'none') ctx.ui.info(`  Stack ${result.stackName}: no changes.`);
   const saved = { ...config, updatedAt: new Date().toISOString(), projects: { ...config.projects, [project]: result.outputs } };
   ctx.store.save(saved);

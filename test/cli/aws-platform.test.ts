@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
+import { CloudFrontClient, GetDistributionConfigCommand } from '@aws-sdk/client-cloudfront';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { zipFiles } from '../../src/lib/zip-files.js';
 import { ACCOUNT, FakeAwsControlPlane } from '../fakes/aws-control-plane.js';
@@ -48,7 +49,7 @@ beforeEach(async () => {
   home = tempHome();
   bundles = join(home.dir, 'bundles');
   mkdirSync(bundles);
-  for (const name of ['webhook', 'orchestrator', 'deploy']) writeFileSync(join(bundles, `${name}.zip`), zipFiles([{ name: 'index.mjs', data: Buffer.from(`export const handler = async () => '${name}';\n`) }]));
+  for (const name of ['webhook', 'orchestrator', 'deploy', 'domains']) writeFileSync(join(bundles, `${name}.zip`), zipFiles([{ name: 'index.mjs', data: Buffer.from(`export const handler = async () => '${name}';\n`) }]));
   aws = new FakeAwsControlPlane();
   store = mockProjectStore();
   expect((await cli(['init', '--aws'])).code).toBe(0);
@@ -83,6 +84,40 @@ describe('anchor projects add on aws', () => {
     expect(human.stderr).toMatch(/CREATE_IN_PROGRESS\s+ServerFunction \(AWS::Lambda::Function\)/);
     expect(human.stderr).toMatch(/CREATE_COMPLETE\s+stack anchor-dev-project-blog/);
     expect(human.stdout).toContain('Site: https://d111111abcdef8.cloudfront.net');
+  });
+
+  it('a stack update writes back the aliases and certificate the domains check set on the distribution, so it never drops them', async () => {
+    expect((await cli(['projects', 'add', 'shop', '--repo', 'acme/shop'])).code).toBe(0);
+    const created = aws.stacks.get('anchor-dev-project-shop');
+    expect(created?.parameters).toMatchObject({ DomainAliases: '', CertificateArn: '' });
+    // Meanwhile the domains check moved the distribution to the project's domains (UpdateDistribution, out of band).
+    const certificate = `arn:aws:acm:us-east-1:${ACCOUNT}:certificate/0f6e1bd2-4a5b-4c1d-9e8f-0123456789ab`;
+    const cloudfront = mockClient(CloudFrontClient);
+    cloudfront.on(GetDistributionConfigCommand).resolves({ ETag: 'E7', DistributionConfig: { Aliases: { Quantity: 2, Items: ['shop.example.com', 'www.shop.example.com'] }, ViewerCertificate: { ACMCertificateArn: certificate, SSLSupportMethod: 'sni-only' } } as never });
+    try {
+      // Running "projects add" again updates the stack (the project itself exists already).
+      await cli(['projects', 'add', 'shop', '--repo', 'acme/shop']);
+    } finally {
+      cloudfront.restore();
+    }
+    const updated = aws.stacks.get('anchor-dev-project-shop');
+    expect(updated?.parameters).toMatchObject({ DomainAliases: 'shop.example.com,www.shop.example.com', CertificateArn: certificate });
+    // What CloudFormation then gives the distribution, from the template and those parameters.
+    const config = JSON.parse(updated!.template).Resources.Distribution.Properties.DistributionConfig;
+    const resolve = (value: unknown): unknown => {
+      if (Array.isArray(value)) return value.map(resolve);
+      if (!value || typeof value !== 'object') return value;
+      const node = value as Record<string, unknown>;
+      if ('Ref' in node) return node.Ref === 'DomainAliases' ? updated!.parameters.DomainAliases?.split(',') : updated!.parameters[node.Ref as string];
+      if ('Fn::If' in node) {
+        const [condition, yes, no] = node['Fn::If'] as [string, unknown, unknown];
+        expect(condition).toBe('HasCustomDomains');
+        return resolve(updated!.parameters.CertificateArn ? yes : no);
+      }
+      return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, resolve(v)]));
+    };
+    expect(resolve(config.Aliases)).toEqual(['shop.example.com', 'www.shop.example.com']);
+    expect(resolve(config.ViewerCertificate)).toEqual({ AcmCertificateArn: certificate, SslSupportMethod: 'sni-only', MinimumProtocolVersion: 'TLSv1.2_2021' });
   });
 
   it('a name too long for AWS resource names is refused before any stack is created', async () => {

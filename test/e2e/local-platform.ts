@@ -6,6 +6,7 @@ import type { DeploymentState } from '../../src/core/deployment.js';
 import type { Project } from '../../src/core/project.js';
 import { addProject } from '../../src/core/use-cases/projects.js';
 import { startLocalServer, type LocalServer, type LocalServerOptions } from '../../src/adapters/local/server/create-local-server.js';
+import type { LocalDomainOptions } from '../../src/adapters/local/tls/domain-serving.js';
 import { readCliEnv } from '../../src/cli/env.js';
 import type { IsolationChoice } from '../../src/adapters/local/sandbox/isolation.js';
 import { signedDelivery, pushPayload } from '../fakes/github-push.js';
@@ -22,10 +23,12 @@ export class LocalPlatformHarness {
   readonly home = passableTempDir('anchor-e2e-');
   readonly repo = new FixtureRepo(join(this.home, 'repo'));
   server!: LocalServer;
+  /** What the server logged, a line per entry. */
+  readonly serverLog: string[] = [];
   project!: Project;
   webhookSecret!: string;
 
-  async start(options: { project?: string; concurrency?: number; env?: Record<string, string>; server?: Partial<LocalServerOptions>; isolation?: IsolationChoice } = {}): Promise<this> {
+  async start(options: { project?: string; concurrency?: number; env?: Record<string, string>; server?: Partial<LocalServerOptions>; isolation?: IsolationChoice; port?: number; domains?: Partial<LocalDomainOptions> } = {}): Promise<this> {
     await this.startServer(options);
     const { project, webhook } = await addProject(
       { ...this.server.ports, repoHooks: null },
@@ -36,7 +39,7 @@ export class LocalPlatformHarness {
     return this;
   }
 
-  async startServer(options: { concurrency?: number; server?: Partial<LocalServerOptions>; isolation?: IsolationChoice } = {}): Promise<void> {
+  async startServer(options: { concurrency?: number; server?: Partial<LocalServerOptions>; isolation?: IsolationChoice; port?: number; domains?: Partial<LocalDomainOptions> } = {}): Promise<void> {
     this.server = await startLocalServer({
       ...(options.isolation ? { isolation: options.isolation } : {}),
       dir: join(this.home, 'platform'),
@@ -45,9 +48,10 @@ export class LocalPlatformHarness {
       githubToken: undefined,
       githubApiUrl: undefined,
       host: '127.0.0.1',
-      port: 0,
+      port: options.port ?? 0,
       concurrency: options.concurrency ?? 2,
-      logStream: { write: () => true },
+      logStream: { write: (line: string) => this.serverLog.push(line) },
+      ...(options.domains ? { domains: options.domains } : {}),
       ...options.server,
     });
   }

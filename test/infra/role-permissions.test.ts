@@ -16,7 +16,7 @@ const STAGE = 'dev';
 const template = platformTemplate({
   stage: STAGE,
   handlerBucket: 'anchor-bootstrap',
-  handlerKeys: { webhook: 'handlers/w.zip', orchestrator: 'handlers/o.zip', deploy: 'handlers/d.zip' },
+  handlerKeys: { webhook: 'handlers/w.zip', orchestrator: 'handlers/o.zip', deploy: 'handlers/d.zip', domains: 'handlers/m.zip' },
 });
 
 /** The name or ARN CloudFormation would give a resource of the platform stack. */
@@ -114,8 +114,13 @@ const openSealed: Call[] = [
 ];
 const deploymentsRw = (verbs: string[]): Call[] => verbs.map((v) => ({ action: `dynamodb:${v}`, resource: table('DeploymentsTable') }));
 
+const certificate = `arn:aws:acm:us-east-1:${ACCOUNT}:certificate/0f6e1bd2-4a5b-4c1d-9e8f-0123456789ab`;
+const stageTagged = { 'aws:ResourceTag/anchor:stage': STAGE };
+const distribution = `arn:aws:cloudfront::${ACCOUNT}:distribution/E1SHOPEXAMPLE`;
+const hostedZone = 'arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ';
+
 /** Per role: the calls its handler makes, adapter by adapter. */
-const CALLS: Record<'WebhookRole' | 'OrchestratorRole' | 'DeployRole', Record<string, Call[]>> = {
+const CALLS: Record<'WebhookRole' | 'OrchestratorRole' | 'DeployRole' | 'DomainsRole', Record<string, Call[]>> = {
   WebhookRole: {
     'DynamoProjects.getById': [{ action: 'dynamodb:Query', resource: tableIndex('ProjectsTable', 'byId') }],
     DynamoDeliveries: [
@@ -174,6 +179,24 @@ const CALLS: Record<'WebhookRole' | 'OrchestratorRole' | 'DeployRole', Record<st
     ],
     'CloudWatchBuildLogs.append (deploy phase)': logLines,
   },
+  DomainsRole: {
+    'DynamoProjects.list': [{ action: 'dynamodb:Scan', resource: table('ProjectsTable') }],
+    DynamoDomains: ['GetItem', 'PutItem', 'DeleteItem', 'Scan'].map((v) => ({ action: `dynamodb:${v}`, resource: table('DomainsTable') })),
+    'AcmCertificates.ensure': [
+      { action: 'acm:RequestCertificate', resource: '*', context: { 'aws:RequestTag/anchor:stage': STAGE } },
+      { action: 'acm:AddTagsToCertificate', resource: certificate, context: { 'aws:RequestTag/anchor:stage': STAGE } },
+      { action: 'acm:DescribeCertificate', resource: certificate, context: stageTagged },
+      { action: 'acm:DeleteCertificate', resource: certificate, context: stageTagged },
+    ],
+    CloudFrontDomainRouting: ['GetDistribution', 'GetDistributionConfig', 'UpdateDistribution', 'ListConflictingAliases', 'AssociateAlias'].map((v) => ({ action: `cloudfront:${v}`, resource: distribution })),
+    Route53DnsZone: [
+      { action: 'route53:ListHostedZonesByName', resource: '*' },
+      { action: 'route53:ListResourceRecordSets', resource: hostedZone },
+      { action: 'route53:ChangeResourceRecordSets', resource: hostedZone },
+    ],
+    'distribution of a project (stack output)': [{ action: 'cloudformation:DescribeStacks', resource: projectStack }],
+    logs: [{ action: 'logs:PutLogEvents', resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/anchor-${STAGE}-domains:*` }],
+  },
 };
 
 describe('platform roles against the calls their adapters make', () => {
@@ -197,6 +220,12 @@ describe('platform roles against the calls their adapters make', () => {
       ['DeployRole', { action: 'cloudformation:DescribeStacks', resource: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/anchor-${STAGE}/5b9a3e40` }],
       ['DeployRole', { action: 'lambda:UpdateFunctionCode', resource: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:anchor-${STAGE}-deploy` }],
       ['DeployRole', { action: 's3:PutObject', resource: object('ArtifactsBucket', 'builds/shop/d_01/open-next.zip') }],
+      // Only this stage's certificates: another stage's (or anyone else's) cannot be deleted or requested untagged.
+      ['DomainsRole', { action: 'acm:DeleteCertificate', resource: certificate, context: { 'aws:ResourceTag/anchor:stage': 'prod' } }],
+      ['DomainsRole', { action: 'acm:DeleteCertificate', resource: certificate }],
+      ['DomainsRole', { action: 'acm:RequestCertificate', resource: '*' }],
+      ['DomainsRole', { action: 'lambda:UpdateFunctionCode', resource: fn('server') }],
+      ['DomainsRole', { action: 'dynamodb:PutItem', resource: table('DeploymentsTable') }],
     ];
     for (const [role, call] of deny) expect(allows(template, statementsOf(template, role), call), `${role}: ${call.action} on ${call.resource}`).toBe(false);
   });

@@ -182,7 +182,8 @@ function requireOutputs(outputs: Record<string, string>): Record<(typeof REQUIRE
   return outputs as Record<(typeof REQUIRED_OUTPUTS)[number], string>;
 }
 
-async function projectOutput(cloudformation: CloudFormationClient, stack: string, key: string): Promise<string> {
+/** One output of a project stack (its KeyValueStore, its distribution). */
+export async function projectOutput(cloudformation: CloudFormationClient, stack: string, key: string): Promise<string> {
   const { Stacks } = await cloudformation.send(new DescribeStacksCommand({ StackName: stack }));
   const value = Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === key)?.OutputValue;
   if (!value) {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { platformStackName, projectStackName } from '../resource-names.js';
 import { platformTemplate, type PlatformTemplateInput } from '../../../../infra/stack/platform-template.js';
 import { projectTemplate } from '../../../../infra/stack/project-template.js';
+import { domainParameterValues } from '../../../../infra/stack/project-domains.js';
 import type { CloudFormationStacks, StackEvent } from './cloudformation-stacks.js';
 import type { HandlerZip, S3HandlerUploader, UploadReport } from './handler-uploader.js';
 import type { S3BucketRemover } from './s3-bucket-remover.js';
@@ -12,7 +13,7 @@ import type { S3BucketRemover } from './s3-bucket-remover.js';
 /** CreateChangeSet takes at most this much TemplateBody; a larger template goes through the bootstrap bucket. */
 const TEMPLATE_BODY_LIMIT = 51_200;
 /** Buckets the platform stack retains on deletion (DeletionPolicy Retain), by output name. */
-const HANDLERS = ['webhook', 'orchestrator', 'deploy'] as const;
+const HANDLERS = ['webhook', 'orchestrator', 'deploy', 'domains'] as const;
 const RETAINED_BUCKETS = ['ArtifactsBucketName', 'AssetsBucketName', 'CacheBucketName'] as const;
 
 export type Progress = { step(text: string): void; event(event: StackEvent): void };
@@ -73,7 +74,14 @@ export async function deployPlatformStack(
 /** `anchor projects add` on aws: the project's functions, CloudFront and asset pointer. */
 export async function deployProjectStack(
   deps: { stacks: CloudFormationStacks; uploader: S3HandlerUploader; liveVersions: () => Promise<Record<string, string>> },
-  input: { stage: string; project: string; platformOutputs: Record<string, string>; progress: Progress },
+  input: {
+    stage: string;
+    project: string;
+    platformOutputs: Record<string, string>;
+    progress: Progress;
+    /** The distribution's aliases and certificate as the domains check left them (none for a new stack): an update writes them back. */
+    domains: { aliases: readonly string[]; certificateArn: string | null };
+  },
 ): Promise<{ stackName: string; action: 'create' | 'update' | 'none'; outputs: Record<string, string> }> {
   const template = projectTemplate({
     stage: input.stage,
@@ -87,7 +95,8 @@ export async function deployProjectStack(
     ...(await templateSource(deps.uploader, stackName, JSON.stringify(template))),
     // Deploys move the live alias outside CloudFormation; an update passes the version it points
     // at now (read just before), and keeps the stack's own value only where there is no alias.
-    parameters: await deps.liveVersions(),
+    // The custom domains the platform set on the distribution are written back the same way.
+    parameters: { ...(await deps.liveVersions()), ...domainParameterValues(input.domains) },
     keepParameters: ['ServerLiveVersion', 'ImageLiveVersion'],
     tags: { 'anchor:stage': input.stage, 'anchor:stack': 'project', 'anchor:project': input.project },
     onEvent: input.progress.event,

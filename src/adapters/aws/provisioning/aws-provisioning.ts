@@ -1,4 +1,5 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { STSClient } from '@aws-sdk/client-sts';
@@ -13,6 +14,7 @@ import { CloudFormationStacks } from './cloudformation-stacks.js';
 import { S3HandlerUploader } from './handler-uploader.js';
 import { liveVersionParameters } from './lambda-live-versions.js';
 import { S3BucketRemover } from './s3-bucket-remover.js';
+import { currentDistributionDomains } from '../cloudfront-domain-routing.js';
 import { callerIdentity, type AwsIdentity } from './sts-identity.js';
 
 /** The SDK clients provisioning uses, made on first use (the CLI's AwsClients). */
@@ -21,6 +23,7 @@ export interface ProvisioningClients {
   cloudFormation(): Promise<CloudFormationClient>;
   s3(): Promise<S3Client>;
   lambda(): Promise<LambdaClient>;
+  cloudFront(): Promise<CloudFrontClient>;
 }
 
 /** A platform the CLI saved, as far as provisioning needs it. */
@@ -79,12 +82,16 @@ export class AwsProvisioning {
     return { ...result, bootstrapBucket: uploader.bucket, account: identity.account };
   }
 
-  async deployProject(input: { stage: string; project: string; platformOutputs: Record<string, string>; progress: Progress }): Promise<{ stackName: string; action: 'create' | 'update' | 'none'; outputs: Record<string, string> }> {
+  async deployProject(input: { stage: string; project: string; platformOutputs: Record<string, string>; progress: Progress; distributionId: string | null }): Promise<{ stackName: string; action: 'create' | 'update' | 'none'; outputs: Record<string, string> }> {
     this.assertProject(input.stage, input.project);
     const identity = await this.identity();
     const lambda = await this.clients.lambda();
     const liveVersions = () => liveVersionParameters(lambda, input.stage, input.project);
-    return deployProjectStack({ stacks: await this.stacks(), uploader: await this.uploader(identity.account), liveVersions }, input);
+    const stacks = await this.stacks();
+    // An update writes back the custom domains the platform set on the distribution (infra/stack/project-domains.ts).
+    const distribution = input.distributionId ?? (await stacks.describe(projectStackName(input.stage, input.project)))?.outputs.DistributionId;
+    const domains = distribution ? await currentDistributionDomains(await this.clients.cloudFront(), distribution) : { aliases: [], certificateArn: null };
+    return deployProjectStack({ stacks, uploader: await this.uploader(identity.account), liveVersions }, { ...input, domains });
   }
 
   async deleteProject(platform: ProvisionedPlatform, project: string, progress: Progress): Promise<{ stack: string; deleted: boolean }> {

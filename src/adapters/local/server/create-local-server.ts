@@ -24,6 +24,7 @@ import { controlActions } from './control-actions.js';
 import { ControlSocket } from './control-socket.js';
 import { removeLeftovers } from './server-dirs.js';
 import { ServerLock } from './server-lock.js';
+import { createDomainServing, DEFAULT_DOMAIN_OPTIONS, type DomainServing, type LocalDomainOptions } from '../tls/domain-serving.js';
 
 export interface LocalServerOptions extends LocalPlatformOptions {
   host: string;
@@ -50,6 +51,8 @@ export interface LocalServerOptions extends LocalPlatformOptions {
   isolation?: IsolationChoice;
   /** Machine-wide state of sandbox uids (default /var/lib/anchor). */
   sandboxStateDir?: string;
+  /** Custom domains over HTTPS (src/adapters/local/tls); by default no HTTPS port and Let's Encrypt. */
+  domains?: Partial<LocalDomainOptions>;
 }
 
 export interface LocalServer {
@@ -61,6 +64,10 @@ export interface LocalServer {
   isolation: Isolation;
   sandbox: PlatformSandbox;
   controlSocket: string;
+  domains: DomainServing;
+  /** Where HTTPS listens, or null with `httpsOff` saying why. */
+  httpsPort: number | null;
+  httpsOff: string | null;
   close(): Promise<void>;
 }
 
@@ -184,8 +191,10 @@ async function startLocked(options: LocalServerOptions, lock: ServerLock): Promi
     ports.logger,
   );
   await control.listen();
+  const domains = createDomainServing({ platformDir: options.dir, db: local.db, base: ports, listenHost: options.host, options: { ...DEFAULT_DOMAIN_OPTIONS, ...options.domains } });
   const server = new PlatformServer({
     functions,
+    domains: domains.front,
     logger: ports.logger,
     ...(options.functionTimeoutMs === undefined ? {} : { functionTimeoutMs: { server: options.functionTimeoutMs, image: options.functionTimeoutMs } }),
     ...(options.headersTimeoutMs === undefined ? {} : { headersTimeoutMs: options.headersTimeoutMs }),
@@ -205,6 +214,7 @@ async function startLocked(options: LocalServerOptions, lock: ServerLock): Promi
     port,
     isolation: sandbox.isolation.mode,
   });
+  const https = await domains.start(server.requestListener, options.host);
   await serveLive(ports);
   worker.start();
   // The live pointer in SQLite is the truth: a flip this server was not told about (a CLI that
@@ -229,6 +239,9 @@ async function startLocked(options: LocalServerOptions, lock: ServerLock): Promi
     isolation: sandbox.isolation,
     sandbox,
     controlSocket: local.paths.controlSocket,
+    domains,
+    httpsPort: https.httpsPort,
+    httpsOff: https.off,
     close: async () => {
       clearInterval(reconcile);
       gate.release();
@@ -239,6 +252,7 @@ async function startLocked(options: LocalServerOptions, lock: ServerLock): Promi
       // Memory is not left holding scratch dirs (the next server reaps them anyway) or package stores.
       if (buildRoot.inMemory) rmSync(memoryDir, { recursive: true, force: true });
       await control.close();
+      await domains.close();
       await server.close();
       await supervised.close();
       sandbox.close();

@@ -69,7 +69,7 @@ export class Edge {
           method: req.method,
           path: req.url,
           agent: this.agent,
-          headers: { ...req.headers, host, 'x-forwarded-host': host, 'x-forwarded-proto': 'http', 'x-forwarded-for': req.socket.remoteAddress ?? '127.0.0.1' },
+          headers: { ...req.headers, host, 'x-forwarded-host': host, 'x-forwarded-proto': 'encrypted' in req.socket ? 'https' : 'http', 'x-forwarded-for': req.socket.remoteAddress ?? '127.0.0.1' },
         },
         (answer) => {
           res.writeHead(answer.statusCode ?? 502, answer.headers);

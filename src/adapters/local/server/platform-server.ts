@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { WebhookRequest, WebhookResponse } from '../../../core/use-cases/receive-webhook.js';
 import type { Logger } from '../../../core/ports/system.js';
 import type { LocalFunctionHost } from '../runtime/local-function-host.js';
+import type { CustomDomainFront } from './custom-domain-front.js';
 import { Edge } from './edge.js';
 
 /** GitHub sends at most 25 MB; anything larger is refused before it is read. */
@@ -24,6 +25,8 @@ export interface PlatformServerOptions {
   webhookBodyTimeoutMs?: number;
   /** How long the edge waits for a site's function (Lambda's timeout on AWS). */
   functionTimeoutMs?: { server: number; image: number };
+  /** Custom domains (ACME answers, redirects, sites by Host); without it only `*.localhost` is served. */
+  domains?: Pick<CustomDomainFront, 'front'>;
 }
 
 /**
@@ -40,15 +43,18 @@ export class PlatformServer {
     const headersTimeout = options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
     // Node answers 408 and closes a connection whose headers are late; it looks every second
     // (its default of 30 s would let a trickling sender stay four times longer than allowed).
-    this.server = createServer({ headersTimeout, requestTimeout: Math.max(300_000, headersTimeout), connectionsCheckingInterval: Math.min(1_000, headersTimeout) }, (req, res) => {
-      this.handle(req, res).catch((error: unknown) => {
-        options.logger.error('request failed', { url: req.url, error: error instanceof Error ? error.message : String(error) });
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end('anchor: internal error\n');
-        else res.destroy();
-      });
-    });
+    this.server = createServer({ headersTimeout, requestTimeout: Math.max(300_000, headersTimeout), connectionsCheckingInterval: Math.min(1_000, headersTimeout) }, this.requestListener);
     this.server.keepAliveTimeout = 5000;
   }
+
+  /** Every request, from the HTTP port or the HTTPS one (src/adapters/local/tls), is handled here. */
+  readonly requestListener = (req: IncomingMessage, res: ServerResponse): void => {
+    this.handle(req, res).catch((error: unknown) => {
+      this.options.logger.error('request failed', { url: req.url, error: error instanceof Error ? error.message : String(error) });
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end('anchor: internal error\n');
+      else res.destroy();
+    });
+  };
 
   async listen(host: string, port: number): Promise<number> {
     await new Promise<void>((resolve, reject) => {
@@ -80,6 +86,9 @@ export class PlatformServer {
     const site = /^([a-z0-9-]+)\.localhost$/.exec(hostname);
     if (site?.[1]) return this.edge.serve(site[1], host, req, res);
     const url = new URL(req.url ?? '/', 'http://platform');
+    const custom = this.options.domains?.front(req, res, hostname, url.pathname);
+    if (custom === 'answered') return;
+    if (custom) return this.edge.serve(custom.serve, host, req, res);
     const webhook = /^\/webhook\/([^/]+)\/?$/.exec(url.pathname);
     if (webhook?.[1]) {
       if (req.method !== 'POST') return json(res, 405, { message: 'Webhooks are POST requests.' });

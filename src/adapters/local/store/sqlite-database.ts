@@ -121,6 +121,23 @@ export const MIGRATIONS: readonly string[] = [
     created_at TEXT NOT NULL
   );
   `,
+  // Custom domains (issue #13). A name belongs to one project; it goes with the project.
+  `
+  CREATE TABLE domains (
+    name TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    redirect_to TEXT,
+    manage_dns INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    reason TEXT,
+    records TEXT NOT NULL,
+    certificate TEXT,
+    checked_at TEXT,
+    active_since TEXT,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX domains_by_project ON domains (project_id, name);
+  `,
 ];
 
 export interface OpenDatabaseOptions {
