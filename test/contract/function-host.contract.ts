@@ -81,17 +81,27 @@ export function describeFunctionHostContract(name: string, makeAdapter: () => Pr
       expect(await s.serving('blog')).toBe('d_9');
     });
 
-    it('ignores an activation whose revision is not above the one applied; a higher one (a rollback) wins', async () => {
+    it('ignores an activation whose revision is not above the one applied', async () => {
       const v1 = await publish('d_1');
       const v2 = await publish('d_2');
       await s.host.activate('shop', v2, 2);
 
       await s.host.activate('shop', v1, 1);
       await s.host.activate('shop', v1, 2);
-      expect(await s.serving('shop')).toBe('d_2');
 
-      await s.host.activate('shop', v1, 3);
+      expect(await s.serving('shop')).toBe('d_2');
+    });
+
+    it('keeps a published version ready to take traffic until it is released, whatever is activated meanwhile', async () => {
+      // A rollback publishes its target, then flips; a deploy may activate its own version in between.
+      const target = await publish('d_1');
+      const other = await publish('d_2');
+      await s.host.activate('shop', other, 2);
+
+      await s.host.activate('shop', target, 3);
+
       expect(await s.serving('shop')).toBe('d_1');
+      await s.host.smoke(target, 'shop');
     });
 
     it('release never takes down the version the project\'s traffic goes to', async () => {
