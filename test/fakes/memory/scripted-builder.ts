@@ -45,10 +45,13 @@ export class ScriptedBuild {
     for (const line of lines) this.request.onLine(line);
   }
 
-  /** Ends it `ok` with an output (a sound one unless given); false when it had ended already. */
-  succeed(options: { files?: Record<string, FileContent>; commitMessage?: string | null } = {}): boolean {
+  /**
+   * Ends it `ok` with an output: a sound one unless given, none at all with `files: null` (a build
+   * that reports success but wrote nothing where it says). False when it had ended already.
+   */
+  succeed(options: { files?: Record<string, FileContent> | null; commitMessage?: string | null } = {}): boolean {
     if (this.state !== 'running') return false;
-    this.outputs.write(this.artifactDir, options.files ?? openNextOutput(this.request.deploymentId));
+    if (options.files !== null) this.outputs.write(this.artifactDir, options.files ?? openNextOutput(this.request.deploymentId));
     return this.end('succeeded', { ok: true, commitSha: this.commitSha, commitMessage: options.commitMessage ?? `Commit ${this.commitSha.slice(0, 7)}`, artifactDir: this.artifactDir });
   }
 
@@ -110,9 +113,9 @@ export class ScriptedBuilder implements Builder {
     if (build) this.outputs.remove(build.artifactDir);
   }
 
-  /** The newest build of a deployment, once it has started. */
+  /** The deployment's build that is running, or else the next one that starts. */
   started(deploymentId: string): Promise<ScriptedBuild> {
-    const build = this.builds.findLast((b) => b.request.deploymentId === deploymentId);
+    const build = this.builds.find((b) => b.request.deploymentId === deploymentId && b.state === 'running');
     if (build) return Promise.resolve(build);
     return new Promise((resolve) => this.waiting.push({ deploymentId, resolve }));
   }
