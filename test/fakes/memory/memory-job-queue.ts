@@ -27,7 +27,11 @@ export class MemoryJobQueue implements JobQueue {
     this.maxAttempts = options.maxAttempts ?? 3;
   }
 
+  /** While set, `send` fails with it: the queue's service is down. */
+  unavailable: Error | null = null;
+
   async send(job: BuildJob): Promise<void> {
+    if (this.unavailable) throw this.unavailable;
     this.jobs.push({ job: { ...job }, attempts: 0, visibleAt: this.now(), receipt: null, lastError: null });
   }
 
