@@ -34,7 +34,7 @@ describe('retention on the fakes', () => {
 
   it('never removes the live deployment or the default rollback target, however old they are', async () => {
     const p = await memoryPlatform();
-    const [d1, d2, d3, d4] = await deployAll(p, 4);
+    const [d1, d2, d3, d4] = (await deployAll(p, 4)) as [string, string, string, string];
     await rollback(p.ports, { project: 'shop', to: d1 });
 
     const removed = await applyRetention(p.ports, p.project.id, 1);
@@ -48,7 +48,7 @@ describe('retention on the fakes', () => {
 
   it('removes the output of deployments that ended without going live, never of one still on its way', async () => {
     const p = await memoryPlatform();
-    const [d1] = await deployAll(p, 1);
+    const [d1] = (await deployAll(p, 1)) as [string];
     const failed = await deploy(p, sha('no sharp'), (build) => build.succeed({ files: openNextOutput('x', { noSharp: true }) }));
     const onItsWay = await requestDeploy(p.ports, { project: 'shop', ref: sha('on its way') });
     const held = p.ports.functions.holdSmoke(onItsWay.id);
@@ -59,7 +59,7 @@ describe('retention on the fakes', () => {
 
     expect(failed.state).toBe('failed');
     expect(removed).toEqual([failed.id]);
-    expect(await retained(p, [d1 as string, onItsWay.id])).toEqual([d1, onItsWay.id]);
+    expect(await retained(p, [d1, onItsWay.id])).toEqual([d1, onItsWay.id]);
     held.open();
     expect(await running).toBe('live');
   });
