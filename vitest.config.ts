@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
@@ -20,6 +21,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // vitest's default is one file per core but one: on a 2-core machine, one file at a time. Most
+    // slow files spend their time waiting on builds, child processes and emulators, so two at once
+    // take less time, and a file's own timeouts are long enough for it.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     env: { NO_COLOR: '1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     projects: [
       // Threads that keep their loaded modules from file to file: most of a fast file's time is
