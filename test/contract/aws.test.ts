@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll } from 'vitest';
 import { documentClient } from '../../src/adapters/aws/dynamo-document.js';
@@ -10,11 +10,13 @@ import { DynamoProjects } from '../../src/adapters/aws/dynamo-projects.js';
 import { CloudWatchBuildLogs } from '../../src/adapters/aws/cloudwatch-build-logs.js';
 import { SsmSecretBox } from '../../src/adapters/aws/ssm-secret-box.js';
 import { S3Artifacts } from '../../src/adapters/aws/s3-artifacts.js';
+import { S3StaticHost } from '../../src/adapters/aws/s3-static-host.js';
+import { assetPrefix } from '../../src/adapters/aws/resource-names.js';
 import { downloadZip } from '../../src/adapters/aws/s3-zip.js';
 import { SqsJobQueue } from '../../src/adapters/aws/sqs-job-queue.js';
 import { listZip, readZipEntry } from '../../src/adapters/aws/zip-archive.js';
 import { createBucket, createBuildQueues, createPlatformTables, dynamoClient, s3Client, sqsClient, startDynamoDbLocal, startFauxqs, startS3rver, type Emulator } from '../aws/emulators.js';
-import { mockCloudWatchLogs, mockSsm } from '../aws/sdk-mocks.js';
+import { mockCloudWatchLogs, mockKeyValueStore, mockSsm } from '../aws/sdk-mocks.js';
 import { describeBuildLogsContract } from './build-logs.contract.js';
 import { describeSecretBoxContract } from './secret-box.contract.js';
 import { describeArtifactsContract } from './artifacts.contract.js';
@@ -23,6 +25,7 @@ import { describeDeploymentsContract } from './deployments.contract.js';
 import { describeEnvVarsContract } from './env-vars.contract.js';
 import { describeJobQueueContract } from './job-queue.contract.js';
 import { describeProjectsContract } from './projects.contract.js';
+import { describeStaticHostContract } from './static-host.contract.js';
 
 /**
  * The contract suites against the aws adapters: DynamoDB Local and fauxqs, started once for this
@@ -104,4 +107,25 @@ describeBuildLogsContract('CloudWatchBuildLogs (aws-sdk-client-mock)', async () 
 describeSecretBoxContract('SsmSecretBox (aws-sdk-client-mock)', async () => {
   const { client, mock } = mockSsm();
   return { box: new SsmSecretBox({ ssm: client, path: '/anchor/test/secrets/' }), cleanup: async () => void mock.restore() };
+});
+
+describeStaticHostContract('S3StaticHost (s3rver; KeyValueStore through aws-sdk-client-mock)', async () => {
+  const [artifactsBucket, assetsBucket] = [await createBucket(s3Api, 'artifacts'), await createBucket(s3Api, 'assets')];
+  const artifacts = new S3Artifacts({ s3: s3Api, bucket: artifactsBucket, projectOf: async () => 'shop' });
+  const kvs = mockKeyValueStore('arn:aws:cloudfront::111122223333:key-value-store/contract');
+  const object = async (key: string) => {
+    const found = await s3Api.send(new GetObjectCommand({ Bucket: assetsBucket, Key: key })).catch(() => null);
+    return found?.Body ? found.Body.transformToString() : null;
+  };
+  return {
+    host: new S3StaticHost({ s3: s3Api, assetsBucket, kvs: kvs.client, keyValueStoreArn: async () => 'arn:aws:cloudfront::111122223333:key-value-store/contract' }),
+    store: (deploymentId, dir) => artifacts.store(deploymentId, { kind: 'directory', path: dir }),
+    published: (project, deploymentId, path) => object(`${assetPrefix(project, deploymentId)}/${path}`),
+    // What the CloudFront Function does: the project's live prefix from the KeyValueStore, then the object under it.
+    served: async (project, path) => {
+      const prefix = kvs.store.keys.get(project);
+      return prefix === undefined ? null : object(`${prefix}/${path}`);
+    },
+    cleanup: async () => void kvs.mock.restore(),
+  };
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { AesSecretBox } from '../../src/adapters/local/store/aes-secret-box.js';
 import { FileArtifacts } from '../../src/adapters/local/store/file-artifacts.js';
 import { FileBuildLogs } from '../../src/adapters/local/store/file-build-logs.js';
+import { FileStaticHost } from '../../src/adapters/local/runtime/file-static-host.js';
 import { openDatabase, type SqliteDatabase } from '../../src/adapters/local/store/sqlite-database.js';
 import { SqliteDeliveries } from '../../src/adapters/local/store/sqlite-deliveries.js';
 import { SqliteDeployments } from '../../src/adapters/local/store/sqlite-deployments.js';
@@ -19,6 +20,7 @@ import { describeEnvVarsContract } from './env-vars.contract.js';
 import { describeJobQueueContract } from './job-queue.contract.js';
 import { describeProjectsContract } from './projects.contract.js';
 import { describeSecretBoxContract } from './secret-box.contract.js';
+import { describeStaticHostContract } from './static-host.contract.js';
 
 /** A fresh platform data dir with a real SQLite file in it. */
 async function localPlatform(): Promise<{ dir: string; db: SqliteDatabase; cleanup(): Promise<void> }> {
@@ -74,3 +76,24 @@ describeArtifactsContract('FileArtifacts', async () => {
     cleanup,
   };
 });
+
+// Locally a deployment's assets go live with its functions, in one flip (LocalFunctionHost.activate):
+// FileStaticHost.activate does nothing, and nothing here tells which assets the site serves.
+describeStaticHostContract(
+  'FileStaticHost',
+  async () => {
+    const { dir, cleanup } = await localPlatform();
+    const artifacts = new FileArtifacts(join(dir, 'artifacts'));
+    return {
+      host: new FileStaticHost(),
+      store: (deploymentId, outputDir) => artifacts.store(deploymentId, { kind: 'directory', path: outputDir }),
+      published: async (_project, deploymentId, path) => {
+        const info = await artifacts.get(deploymentId);
+        return info ? readFile(join(info.location, 'assets', path), 'utf8').catch(() => null) : null;
+      },
+      served: async () => null,
+      cleanup,
+    };
+  },
+  { gaps: ['activate'] },
+);

@@ -5,6 +5,7 @@ import { assetPrefix, liveAssetValue } from './resource-names.js';
 import { bundleReport } from '../../core/opennext-output.js';
 import type { ArtifactInfo, PublishStats, StaticHost } from '../../core/ports/index.js';
 import { cacheControl, contentType } from '../../core/asset-headers.js';
+import { AnchorError } from '../../core/errors.js';
 import { mapLimited } from '../../lib/map-limited.js';
 import { downloadZip } from './s3-zip.js';
 import { listZip, readZipEntry } from './zip-archive.js';
@@ -44,6 +45,8 @@ export class S3StaticHost implements StaticHost {
     const assets = entries.filter((e) => e.name.startsWith('assets/'));
     // Fails before anything is uploaded when the public names cannot fit the live KVS value.
     liveAssetValue(projectName, deploymentId, bundleReport(assets.map((e) => ({ name: e.name, size: e.size })), null).publicNames);
+    // An OpenNext output always has assets (Next.js's own chunks at least): a site without them would go live broken.
+    if (assets.length === 0) throw new AnchorError({ code: 'ASSETS_MISSING', kind: 'external', message: `the build output has no assets directory (${artifact.location})` });
     const present = await this.listSizes(this.options.assetsBucket, `${prefix}/`);
     const stats: PublishStats = { files: assets.length, uploaded: 0, skipped: 0 };
     const jobs: (() => Promise<void>)[] = assets.map((entry) => async () => {

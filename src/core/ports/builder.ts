@@ -24,9 +24,17 @@ export type BuildEnd =
   | { ok: false; stopped: boolean; reason: string; commitSha: string | null; checkedOut: boolean };
 
 /**
- * Contract: `start` returns once the build runs. A builder that runs the build in this process's
- * reach (local) returns `ended`; a remote one (CodeBuild) reports the end as an event instead.
- * `stop` ends the whole build (every process it started) and is harmless on a finished build.
+ * Contract:
+ * - `start` returns once the build runs, with a `buildId` no other build has. A builder that runs
+ *   the build in this process's reach (local) returns `ended` and passes every line the build
+ *   prints to `onLine` before `ended` resolves; a remote one (CodeBuild) reports the end as an
+ *   event instead (core's finishBuild) and its lines reach BuildLogs by another way.
+ * - The build runs with `env` among its variables, secret ones included.
+ * - A build that succeeds ends `ok` with the commit it built (`commitSha` when given, else the head
+ *   of `ref`) and `artifactDir`, where its OpenNext output can be read until `cleanup`.
+ * - A build that fails ends neither `ok` nor `stopped`, with a reason a person can act on.
+ * - `stop` ends the whole build (every process it started) and its end is `stopped`; stopping a
+ *   build that has ended, or stopping it twice, is harmless and leaves its end as it was.
  */
 export interface Builder {
   start(request: BuildRequest): Promise<{ buildId: string; ended?: Promise<BuildEnd> }>;

@@ -23,17 +23,23 @@ export interface PublishInput {
 }
 
 /**
- * Contract: `publish` brings up a deployment's server and image functions with `env` without
- * routing traffic to them; `smoke` proves they answer; `activate` routes the project's traffic to
- * them (requests in flight finish on the old version, which is never deleted at that moment);
- * `release` lets a retired version go (locally: stop its processes once idle).
+ * Contract:
+ * - `publish` brings up a deployment's server and image functions, the server with `env` as the
+ *   project's variables, without routing any traffic to them. Publishing a deployment that is
+ *   published already (a rollback, a retried deploy) gives its version back.
+ * - `smoke` resolves when the version's server answers `GET /` below 500; it rejects when the
+ *   answer is a 5xx or the function throws.
+ * - `activate` routes the project's traffic to the version, and only that project's; requests in
+ *   flight finish on the old version, which is never deleted at that moment.
+ * - `release` lets a version go that no longer serves traffic (locally: stops its processes once
+ *   idle); it never takes down the version the project's traffic goes to.
  */
 export interface FunctionHost {
   /** The CPU the functions run on: native modules in a bundle must be built for it. */
   readonly cpu: CpuArch;
   publish(input: PublishInput): Promise<FunctionVersion>;
   smoke(version: FunctionVersion, projectName: string): Promise<void>;
-  /** `revision` is the live pointer's revision after the flip: an activation older than one already applied is ignored. */
+  /** `revision` is the live pointer's revision after the flip: an activation whose revision is not above one already applied is ignored. */
   activate(projectName: string, version: FunctionVersion, revision: number): Promise<void>;
   release(projectName: string, deploymentId: string): Promise<void>;
 }

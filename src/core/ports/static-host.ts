@@ -7,8 +7,13 @@ export interface PublishStats {
 }
 
 /**
- * Contract: `publish` makes a deployment's static assets servable under its own prefix without
- * touching what is live; `activate` points the project's site at a published deployment.
+ * Contract:
+ * - `publish` makes every file under the artifact's `assets/` servable under the deployment's own
+ *   prefix, with the same bytes, without touching what the project's site serves now. `files`
+ *   counts those files, each either `uploaded` or `skipped` (already there); publishing the same
+ *   deployment again is harmless. An artifact with no `assets/` is not an OpenNext output: refused.
+ * - `activate` points the project's site at a published deployment's assets; the sites of other
+ *   projects are untouched.
  */
 export interface StaticHost {
   publish(projectName: string, deploymentId: string, artifact: ArtifactInfo): Promise<PublishStats>;

@@ -46,11 +46,16 @@ export async function rollback(deps: RollbackDeps, input: { project: string; to?
   const env = await openEnvSnapshot(deps, target.runtimeEnv);
   // Started now (it may have been stopped when idle): the flip then serves it at once.
   const version = await deps.functions.publish({ projectName: project.name, deploymentId: target.id, artifact, env: env.values, secretValues: env.secretValues });
-  await deps.functions.smoke(version, project.name);
+  // Refused or failed before the flip: what was brought up for the target goes again, as a deploy that does not go live lets its version go.
+  const letGo = async (error: unknown): Promise<never> => {
+    await deps.functions.release(project.name, target.id).catch(() => undefined);
+    throw error;
+  };
+  await deps.functions.smoke(version, project.name).catch(letGo);
   const started = deps.clock.now().getTime();
-  const result = await deps.deployments.promote({ projectId: project.id, deploymentId: target.id, expectedRevision: live.revision, onlyIfNewer: false, at: deps.clock.now().toISOString() });
+  const result = await deps.deployments.promote({ projectId: project.id, deploymentId: target.id, expectedRevision: live.revision, onlyIfNewer: false, at: deps.clock.now().toISOString() }).catch(letGo);
   if (!result.ok) {
-    throw new AnchorError({ code: 'LIVE_CHANGED', kind: 'conflict', message: `The live deployment of "${project.name}" changed while rolling back; nothing was changed.`, hint: `Check "anchor deployments ls ${project.name}" and run the rollback again.` });
+    return letGo(new AnchorError({ code: 'LIVE_CHANGED', kind: 'conflict', message: `The live deployment of "${project.name}" changed while rolling back; nothing was changed.`, hint: `Check "anchor deployments ls ${project.name}" and run the rollback again.` }));
   }
   await deps.staticHost.activate(project.name, target.id);
   await deps.functions.activate(project.name, version, result.pointer.revision);

@@ -32,6 +32,8 @@ interface RunningVersion {
   artifactDir: string;
   runtimeDir: string;
   handlers: Record<HandlerKind, SupervisedHandler>;
+  /** Took the project's traffic at some time. Until then it belongs to the deploy or rollback that published it. */
+  routed: boolean;
 }
 
 export interface EdgeRoute {
@@ -153,6 +155,7 @@ export class LocalFunctionHost implements FunctionHost {
       artifactDir: input.artifact.location,
       runtimeDir,
       handlers: { server: handler('server', dirs.serverDir), image: handler('image', dirs.imageDir) },
+      routed: false,
     };
     this.versions.set(input.deploymentId, running);
     for (const kind of ['server', 'image'] as const) events?.status?.(input.deploymentId, kind, running.handlers[kind].status());
@@ -185,15 +188,19 @@ export class LocalFunctionHost implements FunctionHost {
   }
 
   async activate(projectName: string, version: FunctionVersion, revision: number): Promise<void> {
+    const current = this.routes.get(projectName);
+    // Older than what is applied (two deploys finishing out of order): ignored, whether or not its version still runs.
+    if (current && current.revision >= revision) return;
     const running = this.versions.get(version.deploymentId);
     if (!running) throw new AnchorError({ code: 'VERSION_NOT_RUNNING', kind: 'internal', message: `${version.deploymentId} is not running; publish it first.` });
-    const current = this.routes.get(projectName);
-    if (current && current.revision >= revision) return;
     const previous = current && current.running.deploymentId !== version.deploymentId ? current.running.deploymentId : (current?.previous ?? null);
+    running.routed = true;
     this.routes.set(projectName, { running, revision, previous });
-    // Keep the live and the previous version; let older ones go once their requests finish.
+    // Keep the live and the previous version; let older ones go once their requests finish. One
+    // that never took traffic is left to the deploy or rollback that published it (it activates
+    // or releases it), so a rollback racing a deploy never finds its target stopped.
     for (const [id, other] of this.versions) {
-      if (other.projectName === projectName && id !== version.deploymentId && id !== previous) void this.stop(id, 'it is neither live nor the rollback target any more');
+      if (other.projectName === projectName && other.routed && id !== version.deploymentId && id !== previous) void this.stop(id, 'it is neither live nor the rollback target any more');
     }
   }
 
