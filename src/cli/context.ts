@@ -3,6 +3,8 @@ import { join, resolve } from 'node:path';
 import type { CliPorts, LocalPlatform } from '../adapters/local/create-local-ports.js';
 import type { AwsProvisioning } from '../adapters/aws/provisioning/aws-provisioning.js';
 import type { startLocalServer } from '../adapters/local/server/create-local-server.js';
+import type { Project } from '../core/project.js';
+import { getProject } from '../core/use-cases/projects.js';
 import { AwsClients } from './aws-clients.js';
 import type { CliEnv } from './env.js';
 import type { Io } from './io.js';
@@ -75,6 +77,14 @@ export class Context {
   async startLocalServer(options: Omit<Parameters<typeof startLocalServer>[0], 'baseEnv' | 'githubToken' | 'githubApiUrl'>): ReturnType<typeof startLocalServer> {
     const local = await import('../adapters/local/server/create-local-server.js');
     return local.startLocalServer({ ...options, baseEnv: this.env.baseEnv, githubToken: this.env.githubToken, githubApiUrl: this.env.githubApiUrl });
+  }
+
+  /** Removes a project of a local platform with its processes, builds and files (through its running server when there is one). */
+  async removeLocalProject(local: LocalPlatform, name: string): Promise<Project> {
+    const project = await getProject(local.ports, name);
+    const { removeProjectFromCli } = await import('../adapters/local/project-removal.js');
+    await removeProjectFromCli(local, project.id);
+    return project;
   }
 
   /** What the CLI provisions on AWS in a region (stacks, handler upload, bucket removal, account check); the SDK loads only here. */

@@ -1,8 +1,6 @@
 import { AnchorError } from '../core/errors.js';
 import type { Context } from '../cli/context.js';
-import type { Project } from '../core/project.js';
 import { getProject, removeProject } from '../core/use-cases/projects.js';
-import type { LocalPlatform } from '../adapters/local/create-local-ports.js';
 
 export default async function projectsRm(ctx: Context, args: string[]): Promise<void> {
   const [name = ''] = args;
@@ -15,14 +13,8 @@ export default async function projectsRm(ctx: Context, args: string[]): Promise<
   // The stack first: if its deletion fails, the project is still there to retry with.
   const stack = config.backend === 'aws' ? await (await import('./project-stack.js')).deleteProjectStackFor(ctx, config, name) : null;
   // Locally: its processes, builds and files too, through the running server when there is one.
-  const project = local ? await removeLocally(local, name) : await removeProject(ports, { name });
+  const project = local ? await ctx.removeLocalProject(local, name) : await removeProject(ports, { name });
   ctx.ui.result({ removed: project.name, id: project.id, ...(stack ? { stack: stack.stack, stackDeleted: stack.deleted } : {}) }, () =>
     `${ctx.ui.colors.green('✔')} Removed project "${project.name}"${stack ? `, its env vars and stack ${stack.stack}` : ': its site, builds, env vars, logs and files'}.`,
   );
-}
-
-async function removeLocally(local: LocalPlatform, name: string): Promise<Project> {
-  const project = await getProject(local.ports, name);
-  await (await import('../adapters/local/project-removal.js')).removeProjectFromCli(local, project.id);
-  return project;
 }

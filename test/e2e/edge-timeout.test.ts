@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { startHandlerProcess } from '../../src/adapters/local/runtime/handler-process.js';
+import { socketPathOf } from '../../src/adapters/local/runtime/function-socket.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pipelineAppFiles } from '../fakes/pipeline-app.js';
 import { LocalPlatformHarness } from './local-platform.js';
@@ -10,21 +11,16 @@ let platform: LocalPlatformHarness;
 afterEach(async () => platform.stop());
 
 /**
- * Open connections on the side of the process listening on `port` (ESTABLISHED, or CLOSE_WAIT: the
- * other end has gone and this process still holds it), from the kernel's table.
+ * Connections the process listening on the Unix socket `socketPath` has accepted and still holds,
+ * from the kernel's table (an accepted socket carries its listener's path; St 03 is connected).
  */
-function connectionsTo(port: number): number {
-  const hex = port.toString(16).toUpperCase().padStart(4, '0');
-  return ['/proc/net/tcp', '/proc/net/tcp6']
-    .flatMap((file) => {
-      try {
-        return readFileSync(file, 'utf8').trim().split('\n').slice(1);
-      } catch {
-        return [];
-      }
-    })
+function connectionsTo(socketPath: string): number {
+  return readFileSync('/proc/net/unix', 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
     .map((line) => line.trim().split(/\s+/))
-    .filter((fields) => fields[1]?.endsWith(`:${hex}`) && (fields[3] === '01' || fields[3] === '08')).length;
+    .filter((fields) => fields[7] === socketPath && fields[5] === '03').length;
 }
 
 describe('the edge and a site that never answers', () => {
@@ -36,16 +32,16 @@ describe('the edge and a site that never answers', () => {
     const lease = await platform.server.functions.route('shop')?.acquire('server');
     if (!lease || 'unavailable' in lease) throw new Error('the live version has no server process');
     lease.release();
-    const serverPort = Number(new URL(lease.url).port);
-    const before = connectionsTo(serverPort);
+    const serverSocket = socketPathOf(lease.url);
+    const before = connectionsTo(serverSocket);
 
     // The fixture's handler waits `delay` ms before answering: ten minutes is "never".
     const hanging = await platform.site('/?delay=600000');
     expect(hanging.status).toBe(504);
     expect(hanging.body).toContain("the site's function did not answer within 1.5 seconds");
     // The connection that carried it is closed on the function's side too.
-    for (let i = 0; i < 50 && connectionsTo(serverPort) > before; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(connectionsTo(serverPort)).toBeLessThanOrEqual(before);
+    for (let i = 0; i < 50 && connectionsTo(serverSocket) > before; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(connectionsTo(serverSocket)).toBeLessThanOrEqual(before);
     // The site still serves.
     expect((await platform.site('/')).body).toContain('<h1>v1</h1>');
   }, 120_000);
@@ -56,9 +52,9 @@ describe('the edge and a site that never answers', () => {
     const id = (await platform.push(sha)).json.deploymentId ?? '';
     expect(await platform.waitFor(id, ['live', 'failed'])).toBe('live');
     // Another process of the same bundle, to stop by hand.
-    const child = await startHandlerProcess({ bundleDir: join(platform.home, 'platform', 'runtime', id, 'server-functions', 'default'), kind: 'server', env: {} });
+    const child = await startHandlerProcess({ bundleDir: join(platform.server.sandbox.sandboxes.areaOf(platform.project.id) ?? '', 'runtime', id, 'server-functions', 'default'), kind: 'server', env: {}, socketPath: join(platform.home, 'by-hand.sock') });
     await new Promise<void>((resolve) => {
-      const req = request(`${child.url}/?delay=600000`, { headers: { host: 'shop.localhost' } });
+      const req = request({ socketPath: child.socketPath, path: '/?delay=600000', headers: { host: 'shop.localhost' } });
       req.on('error', () => resolve());
       req.end();
       setTimeout(() => req.destroy(), 300);

@@ -28,8 +28,10 @@ async function platformWithVictim(isolation: IsolationMode): Promise<{ targets: 
   expect(await platform.waitFor(otherDeployment, ['live', 'failed'])).toBe('live');
 
   const platformDir = join(platform.home, 'platform');
-  const otherRoute = platform.server.functions.route('other');
-  const otherSocket = socketPathOf(otherRoute?.serverUrl ?? '');
+  const otherLease = await platform.server.functions.route('other')?.acquire('server');
+  if (!otherLease || 'unavailable' in otherLease) throw new Error('the other site has no server process');
+  otherLease.release();
+  const otherSocket = socketPathOf(otherLease.url);
   const otherArea = platform.server.sandbox.sandboxes.areaOf(other.project.id) ?? '';
   // The other site's function process (node, inside its sandbox): its environment holds its secret.
   const [otherProcess] = await findProcesses((info) => info.comm === 'node' && readFileSync(`/proc/${info.pid}/cmdline`, 'latin1').includes(`${otherDeployment}.server`));

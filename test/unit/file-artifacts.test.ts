@@ -42,7 +42,7 @@ describe('FileArtifacts (local only)', () => {
     await symlink(platformKey, join(out, 'assets', 'key.txt'));
 
     const artifacts = new FileArtifacts(join(dir, 'artifacts'));
-    await expect(artifacts.store('d_1', out)).rejects.toMatchObject({ code: 'OUTPUT_LINKS_OUT', kind: 'failed', message: expect.stringContaining('assets/key.txt') });
+    await expect(artifacts.store('d_1', { kind: 'directory', path: out })).rejects.toMatchObject({ code: 'OUTPUT_LINKS_OUT', kind: 'failed', message: expect.stringContaining('assets/key.txt') });
     expect(await artifacts.get('d_1')).toBeNull();
   });
 
@@ -54,7 +54,7 @@ describe('FileArtifacts (local only)', () => {
     // Read as written, p/q/s/../.. is p; followed, it is a/../.. : the folder above the output.
     await symlink('s/../..', join(out, 'p', 'q', 'up'));
 
-    await expect(new FileArtifacts(join(dir, 'artifacts')).store('d_1', out)).rejects.toMatchObject({ code: 'OUTPUT_LINKS_OUT', message: expect.stringContaining('p/q/up') });
+    await expect(new FileArtifacts(join(dir, 'artifacts')).store('d_1', { kind: 'directory', path: out })).rejects.toMatchObject({ code: 'OUTPUT_LINKS_OUT', message: expect.stringContaining('p/q/up') });
   });
 
   it('reports a missing build output as a failed build, not a crash', async () => {

@@ -254,7 +254,7 @@ if (process.env.LINK_TO) fs.symlinkSync(process.env.LINK_TO, '.open-next/server-
       const fine = await sandboxed.builder.start(request({ deploymentId: 'd_fine' }));
       const built = await fine.ended;
       expect(built.ok).toBe(true);
-      const stored = await artifacts.store('d_fine', built.ok ? built.artifactDir : '');
+      const stored = await artifacts.store('d_fine', { kind: 'directory', path: outputDir(built) });
       expect(readFileSync(join(stored.location, 'server-functions', 'default', 'shared.js'), 'utf8')).toBe('shared from the repo');
 
       if (!sandboxAvailable) return;
@@ -262,7 +262,7 @@ if (process.env.LINK_TO) fs.symlinkSync(process.env.LINK_TO, '.open-next/server-
       const stealing = await sandboxed.builder.start(request({ deploymentId: 'd_steal', env: { LINK_TO: secret } }));
       const end = await stealing.ended;
       expect(end.ok).toBe(true);
-      await expect(artifacts.store('d_steal', end.ok ? end.artifactDir : '')).rejects.toMatchObject({ code: 'OUTPUT_LINKS_OUT' });
+      await expect(artifacts.store('d_steal', { kind: 'directory', path: outputDir(end) })).rejects.toMatchObject({ code: 'OUTPUT_LINKS_OUT' });
       expect(await artifacts.get('d_steal')).toBeNull();
     } finally {
       await sandboxed.close();

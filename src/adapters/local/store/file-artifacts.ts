@@ -124,14 +124,6 @@ async function materialize(dir: string, sourceRoot: string, copyRoot: string): P
   return bytes;
 }
 
-async function sizeOf(path: string): Promise<number> {
-  const stat = await lstat(path);
-  if (!stat.isDirectory()) return stat.isFile() ? stat.size : 0;
-  let bytes = 0;
-  for (const name of await readdir(path)) bytes += await sizeOf(join(path, name));
-  return bytes;
-}
-
 /** Every regular file under `root` (links not followed), with its path inside `root` using `/` and its size. */
 async function listFiles(root: string): Promise<OutputFile[]> {
   const files: OutputFile[] = [];
