@@ -1,9 +1,10 @@
 import { createServer } from 'node:net';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { startLocalServer, type LocalServer, type LocalServerOptions } from '../../src/adapters/local/server/create-local-server.js';
 import { readCliEnv } from '../../src/cli/env.js';
-import { http } from '../e2e/local-platform.js';
+import { http, sandboxFolders } from '../e2e/local-platform.js';
 import { pipelineAppFiles, type SiteConfig } from '../fakes/pipeline-app.js';
 import { FixtureRepo } from '../unit/process-builder-fixture.js';
 import { runCli, tempHome, type CliResult } from './run-cli.js';
@@ -63,7 +64,10 @@ export class CliPlatform {
   }
 
   async stop(): Promise<void> {
+    // What the projects have outside the platform dir (their sandbox folders) goes too.
+    const folders = this.server ? await sandboxFolders(this.server) : [];
     await this.stopServer();
+    for (const dir of folders) rmSync(dir, { recursive: true, force: true });
     this.home.cleanup();
   }
 }

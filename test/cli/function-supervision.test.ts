@@ -13,6 +13,8 @@ const supervision = { windowMs: 60_000, crashLoopAfter: 3, firstDelayMs: 100, ma
 let platform: CliPlatform;
 let live = '';
 let crashMark = '';
+/** The server function's working directory is its bundle's, `<runtime folder>/server-functions/default`. */
+const CRASH_MARK = '../../cache/crash-mark';
 
 const serverPid = () => platform.server.functions.statuses().get(live)?.server.pid ?? null;
 const runtime = async () => (await platform.cli('deployments', 'show', live, '--json')).json<{ runtime: FunctionStatus | null }>().runtime;
@@ -20,12 +22,14 @@ const runtimeLog = async () => (await platform.cli('logs', 'shop', '--runtime'))
 
 beforeAll(async () => {
   platform = await new CliPlatform().start({ version: 'v1' }, { supervision, idleStopMs: 0 });
-  crashMark = join(platform.home.dir, 'crash-mark');
-  expect((await platform.cli('env', 'set', 'shop', `CRASH_MARK=${crashMark}`, '--target', 'runtime')).code).toBe(0);
+  // Relative to the function's folder: the mark must be where the function, in its sandbox, can see it.
+  expect((await platform.cli('env', 'set', 'shop', `CRASH_MARK=${CRASH_MARK}`, '--target', 'runtime')).code).toBe(0);
   expect((await platform.cli('env', 'set', 'shop', 'GREETING=sk_live_runtime_42', '--secret', '--target', 'runtime')).code).toBe(0);
   const deployed = await platform.cli('deploy', 'shop', '--follow', '--json');
-  expect(deployed.code).toBe(0);
+  expect(deployed.code, deployed.stdout + deployed.stderr).toBe(0);
   live = (JSON.parse(deployed.stdout.trim().split('\n').at(-1) ?? '{}') as { deploymentId: string }).deploymentId;
+  const shop = (await platform.server.ports.projects.list()).find((project) => project.name === 'shop');
+  crashMark = join(platform.server.sandbox.sandboxes.areaOf(shop?.id ?? '') ?? '', 'runtime', live, 'cache', 'crash-mark');
 }, 120_000);
 afterAll(async () => platform?.stop());
 
@@ -83,7 +87,7 @@ describe('a site whose function crashes', { timeout: 90_000 }, () => {
     expect((await platform.cli('deployments', 'show', live)).stdout).toMatch(/crashed: .*\(exit code 3 before it was ready\)/);
     // The runtime log is written in batches: its lines may trail the state by a moment.
     const log = await poll(runtimeLog, (text) => /keeps crashing: \d+ times recently \(crashloop\)/.test(text));
-    expect(log).toContain(`server [stderr]: refusing to start: ${crashMark} exists`);
+    expect(log).toContain(`server [stderr]: refusing to start: ${CRASH_MARK} exists`);
 
     rmSync(crashMark);
     await poll(async () => (await platform.site('/')).status, (status) => status === 200);

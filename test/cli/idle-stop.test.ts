@@ -15,7 +15,7 @@ const runtimeOf = async (deploymentId: string) => (await platform.cli('deploymen
 async function deploy(version?: string): Promise<string> {
   if (version) platform.repo.commit(pipelineAppFiles({ version }), version);
   const deployed = await platform.cli('deploy', 'shop', '--follow', '--json');
-  expect(deployed.code).toBe(0);
+  expect(deployed.code, deployed.stdout + deployed.stderr).toBe(0);
   return (JSON.parse(deployed.stdout.trim().split('\n').at(-1) ?? '{}') as { deploymentId: string }).deploymentId;
 }
 

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +52,9 @@ export function runBin(args: string[], options: { home: string; env?: Record<str
 }
 
 export function tempHome(): { dir: string; cleanup(): void } {
+  // Passable (not listable) by the projects' sandbox uids, so a build can fetch a repository in it;
+  // the platform dir in it is closed by itself.
   const dir = mkdtempSync(join(tmpdir(), 'anchor-cli-'));
+  chmodSync(dir, 0o711);
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }

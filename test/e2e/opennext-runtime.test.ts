@@ -128,7 +128,7 @@ describe.each(['unsandboxed', 'sandboxed'] as const)('OpenNext handlers in child
     for (const proto of ['http', 'https']) {
       const answer = await request(server.url, '/api/back-home', { headers: { 'x-forwarded-proto': proto } });
       expect(answer.status).toBe(307);
-      expect(answer.headers.location).toBe(`${proto}://sample.localhost:${new URL(server.url).port}/`);
+      expect(answer.headers.location).toBe(`${proto}://sample.localhost:${edgePort}/`);
     }
   });
 

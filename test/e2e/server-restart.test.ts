@@ -46,7 +46,15 @@ async function killServer(): Promise<number[]> {
 }
 
 const site = (project: string) => http({ method: 'GET', path: '/', headers: { host: `${project}.localhost:${port}` }, port });
-const runtimeDir = () => join(home.dir, '.anchor', 'platforms', 'local', 'runtime');
+/** The folder a deployment's runtime folder is in: its project's sandbox area (under the platform dir, or /var/lib/anchor with uids). */
+function runtimeDirOf(deploymentId: string): string {
+  for (const sites of [join(home.dir, '.anchor', 'platforms', 'local', 'sites'), '/var/lib/anchor/sites']) {
+    const areas = existsSync(sites) ? readdirSync(sites) : [];
+    const found = areas.map((area) => join(sites, area, 'runtime')).find((dir) => existsSync(join(dir, deploymentId)));
+    if (found) return found;
+  }
+  throw new Error(`no runtime folder for ${deploymentId}`);
+}
 
 async function everySiteServes(): Promise<void> {
   for (const project of projects) {
@@ -72,8 +80,10 @@ beforeAll(async () => {
   }
   await everySiteServes();
 }, 180_000);
-afterAll(() => {
-  server?.kill('SIGKILL');
+afterAll(async () => {
+  if (server && server.exitCode === null && server.signalCode === null) await killServer();
+  // destroy also removes what the projects had outside the platform dir (their sandbox folders).
+  await runBin(['destroy', '--yes'], { home: home.dir });
   home.cleanup();
 });
 
@@ -92,17 +102,18 @@ describe('anchor server killed with SIGKILL while sites are live', () => {
     await killServer();
     // What a crash mid-way leaves: a scratch folder half made, and (as anchor before this fix made
     // them in place) a deployment's folder with only some of its files.
-    const [alpha, beta] = projects.map((project) => live.get(project) ?? '');
-    const scratch = join(runtimeDir(), `.${alpha}.tmp-0badf00d`);
+    const [alpha = '', beta = ''] = projects.map((project) => live.get(project) ?? '');
+    const [alphaDir, betaDir] = [runtimeDirOf(alpha), runtimeDirOf(beta)];
+    const scratch = join(alphaDir, `.${alpha}.tmp-0badf00d`);
     mkdirSync(join(scratch, 'server-functions', 'default'), { recursive: true });
-    rmSync(join(runtimeDir(), beta ?? ''), { recursive: true, force: true });
-    mkdirSync(join(runtimeDir(), beta ?? '', 'assets'), { recursive: true });
-    cpSync(join(home.dir, '.anchor', 'platforms', 'local', 'artifacts', beta ?? '', 'assets'), join(runtimeDir(), beta ?? '', 'assets'), { recursive: true });
+    rmSync(join(betaDir, beta), { recursive: true, force: true });
+    mkdirSync(join(betaDir, beta, 'assets'), { recursive: true });
+    cpSync(join(home.dir, '.anchor', 'platforms', 'local', 'artifacts', beta, 'assets'), join(betaDir, beta, 'assets'), { recursive: true });
     serverLog = '';
     await startServer();
     await everySiteServes();
     expect(existsSync(scratch)).toBe(false);
-    expect(readdirSync(runtimeDir()).filter((name) => name.startsWith('.'))).toEqual([]);
+    for (const dir of [alphaDir, betaDir]) expect(readdirSync(dir).filter((name) => name.startsWith('.'))).toEqual([]);
     expect(serverLog).not.toContain('EEXIST');
   }, 60_000);
 });

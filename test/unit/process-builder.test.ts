@@ -243,6 +243,7 @@ console.log('build: left a daemon behind');
 const fs = require('node:fs');
 fs.mkdirSync('.open-next/server-functions/default', { recursive: true });
 fs.writeFileSync('.open-next/server-functions/default/index.mjs', 'export const handler = 1;');
+fs.writeFileSync('.open-next/open-next.output.json', '{}');
 fs.writeFileSync('shared.js', 'shared from the repo');
 fs.symlinkSync('../../../shared.js', '.open-next/server-functions/default/shared.js');
 if (process.env.LINK_TO) fs.symlinkSync(process.env.LINK_TO, '.open-next/server-functions/default/stolen.txt');
@@ -253,7 +254,7 @@ if (process.env.LINK_TO) fs.symlinkSync(process.env.LINK_TO, '.open-next/server-
     try {
       const fine = await sandboxed.builder.start(request({ deploymentId: 'd_fine' }));
       const built = await fine.ended;
-      expect(built.ok).toBe(true);
+      expect(built.ok, JSON.stringify(built)).toBe(true);
       const stored = await artifacts.store('d_fine', { kind: 'directory', path: outputDir(built) });
       expect(readFileSync(join(stored.location, 'server-functions', 'default', 'shared.js'), 'utf8')).toBe('shared from the repo');
 
