@@ -1,4 +1,3 @@
-import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { CodeBuildBuilder } from '../../src/adapters/aws/codebuild-builder.js';
 import { LambdaFunctionHost } from '../../src/adapters/aws/lambda-function-host.js';
 import { artifactKey, projectResourceName } from '../../src/adapters/aws/resource-names.js';
@@ -23,10 +22,8 @@ describeFunctionHostContract('LambdaFunctionHost', async () => {
   const smokeStatus = new Map<string, number>();
   // A version's code is the zip its deployment's build uploaded: builds/<project>/<deploymentId>/server.zip.
   const deploymentOf = (fn: string, version: string) => /\/([^/]+)\/(?:server|image)\.zip$/.exec(lambda.functions.get(fn)?.versions.find((v) => v.Version === version)?.code ?? '')?.[1] ?? null;
-  lambda.mock.on(InvokeCommand).callsFake((input: { FunctionName?: string; Qualifier?: string }) => {
-    const status = smokeStatus.get(deploymentOf(input.FunctionName ?? '', input.Qualifier ?? '') ?? '') ?? 200;
-    return { StatusCode: 200, Payload: Buffer.concat([Buffer.from(JSON.stringify({ statusCode: status, headers: {} })), Buffer.alloc(8), Buffer.from('<html>')]) };
-  });
+  // A version's code answers the smoke request with its deployment's status, streamed as its URL would.
+  lambda.fake.behaviour = (code) => ({ mode: 'stream', status: smokeStatus.get(/\/([^/]+)\/(?:server|image)\.zip$/.exec(code)?.[1] ?? '') ?? 200 });
   const aliased = (fn: string) => deploymentOf(fn, lambda.functions.get(fn)?.alias.FunctionVersion ?? '');
   return {
     host: new LambdaFunctionHost({ lambda: lambda.client, stage: STAGE, region: 'ap-southeast-1', cacheBucket: 'anchor-dev-cache', assetsBucket: 'anchor-dev-assets', sleep: async () => {} }),

@@ -121,10 +121,10 @@ describeStaticHostContract('S3StaticHost (s3rver; KeyValueStore through aws-sdk-
     host: new S3StaticHost({ s3: s3Api, assetsBucket, kvs: kvs.client, keyValueStoreArn: async () => 'arn:aws:cloudfront::111122223333:key-value-store/contract' }),
     store: (deploymentId, dir) => artifacts.store(deploymentId, { kind: 'directory', path: dir }),
     published: (project, deploymentId, path) => object(`${assetPrefix(project, deploymentId)}/${path}`),
-    // What the CloudFront Function does: the project's live prefix from the KeyValueStore, then the object under it.
+    // What the CloudFront Function does: the project's live prefix from the KeyValueStore value (liveAssetValue), then the object under it.
     served: async (project, path) => {
-      const prefix = kvs.store.keys.get(project);
-      return prefix === undefined ? null : object(`${prefix}/${path}`);
+      const value = kvs.store.keys.get(project);
+      return value === undefined ? null : object(`${(JSON.parse(value) as { p: string }).p}/${path}`);
     },
     cleanup: async () => void kvs.mock.restore(),
   };

@@ -1,18 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalServer, type LocalServer } from '../../src/adapters/local/server/create-local-server.js';
 import { readCliEnv } from '../../src/cli/env.js';
 import { runCli } from '../cli/run-cli.js';
+import { passableTempDir, sandboxFolders } from './local-platform.js';
 import { FixtureRepo, appFiles } from '../unit/process-builder-fixture.js';
 
 /**
  * ANCHOR_HOME (and the builds) on a small tmpfs of its own, so the disk really fills up. Mounting
  * needs root (or CAP_SYS_ADMIN); where it is not permitted the tests are skipped.
  */
-const work = mkdtempSync(join(tmpdir(), 'anchor-full-disk-'));
+const work = passableTempDir('anchor-full-disk-');
 const mountPoint = join(work, 'disk');
 const canMount = (() => {
   try {
@@ -52,7 +52,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  const folders = server ? await sandboxFolders(server) : [];
   await server?.close();
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
   if (canMount) execFileSync('umount', ['-l', mountPoint]);
   rmSync(work, { recursive: true, force: true });
 });

@@ -41,6 +41,15 @@ export class ScriptedBuild {
     return this.request.commitSha ?? createHash('sha1').update(`${this.request.ref}:${this.buildId}`).digest('hex');
   }
 
+  private checkedOut = false;
+
+  /** The commit is checked out: the core may now supersede older builds (a real builder says so after git checkout). */
+  checkOut(): void {
+    if (this.checkedOut || this.state !== 'running') return;
+    this.checkedOut = true;
+    this.request.onCheckedOut?.(this.commitSha);
+  }
+
   print(...lines: string[]): void {
     for (const line of lines) this.request.onLine(line);
   }
@@ -51,17 +60,18 @@ export class ScriptedBuild {
    */
   succeed(options: { files?: Record<string, FileContent> | null; commitMessage?: string | null } = {}): boolean {
     if (this.state !== 'running') return false;
+    this.checkOut();
     if (options.files !== null) this.outputs.write(this.artifactDir, options.files ?? openNextOutput(this.request.deploymentId));
     return this.end('succeeded', { ok: true, commitSha: this.commitSha, commitMessage: options.commitMessage ?? `Commit ${this.commitSha.slice(0, 7)}`, output: { kind: 'directory', path: this.artifactDir } });
   }
 
   fail(reason: string): boolean {
-    return this.end('failed', { ok: false, stopped: false, reason, commitSha: this.commitSha, checkedOut: true });
+    return this.end('failed', { ok: false, stopped: false, reason, commitSha: this.commitSha, checkedOut: this.checkedOut });
   }
 
   stop(): void {
     this.stops += 1;
-    this.end('stopped', { ok: false, stopped: true, reason: 'build stopped before it finished', commitSha: this.request.commitSha, checkedOut: false });
+    this.end('stopped', { ok: false, stopped: true, reason: 'build stopped before it finished', commitSha: this.request.commitSha, checkedOut: this.checkedOut });
   }
 
   private end(state: BuildState, end: BuildEnd): boolean {
@@ -84,6 +94,13 @@ export class ScriptedBuilder implements Builder {
 
   constructor(private readonly outputs: MemoryBuildOutputs) {}
 
+  private readonly heldCheckouts = new Set<string>();
+
+  /** The next build of this deployment does not check its commit out until the test calls `checkOut`. */
+  holdCheckout(deploymentId: string): void {
+    this.heldCheckouts.add(deploymentId);
+  }
+
   /** The next start for this deployment throws, as a builder that cannot start a build does. */
   refuse(deploymentId: string, error = new Error('the build machine is out of disk space')): void {
     this.refusals.set(deploymentId, error);
@@ -97,6 +114,8 @@ export class ScriptedBuilder implements Builder {
     }
     const build = new ScriptedBuild(`build-${randomUUID()}`, request, this.outputs);
     this.builds.push(build);
+    // Checked out right after it starts, unless the test holds it (a commit that is not there yet).
+    if (!this.heldCheckouts.delete(request.deploymentId)) queueMicrotask(() => build.checkOut());
     for (const waiter of this.waiting.filter((w) => w.deploymentId === request.deploymentId)) {
       this.waiting.splice(this.waiting.indexOf(waiter), 1);
       waiter.resolve(build);

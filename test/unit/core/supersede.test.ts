@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Deployment } from '../../../src/core/deployment.js';
 import { deployBuilt } from '../../../src/core/use-cases/deploy.js';
 import { receiveWebhook } from '../../../src/core/use-cases/receive-webhook.js';
@@ -86,13 +86,18 @@ describe('a newer push supersedes older ones, on the fakes', () => {
 
   it('100 pushes at once: only the newest is built at all', async () => {
     const p = await memoryPlatform();
-    const ids = [];
+    const ids: string[] = [];
     for (let i = 0; i < 100; i++) ids.push(await push(p, `burst ${i}`));
 
     const outcomes = [];
     for (let i = 0; i < 100; i++) outcomes.push(await runJob(p, await receiveJob(p)));
 
-    expect(outcomes).toEqual([...Array<JobOutcome>(99).fill('superseded'), 'live']);
+    // Each older one waits for the newest (it replaces them only once its commit checks out, #10), then is superseded.
+    expect(outcomes).toEqual([...Array<JobOutcome>(99).fill('waiting'), 'live']);
+    // The newest supersedes them as its checkout is reported, alongside its own deploy.
+    await vi.waitFor(async () => {
+      for (const id of ids.slice(0, 99)) expect((await state(p, id)).state).toBe('superseded');
+    });
     expect(p.ports.builder.builds.map((b) => b.request.deploymentId)).toEqual([ids[99]]);
     expect(p.ports.queue.pending).toEqual([]);
     expect(liveSite(p)).toEqual({ functions: ids[99], assets: ids[99] });
