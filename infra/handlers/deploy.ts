@@ -1,9 +1,11 @@
 import { z } from 'zod';
-import type { BuildEnd, Ports } from '../../src/core/ports/index.js';
+import type { Ports } from '../../src/core/ports/index.js';
 import type { DeployDeps } from '../../src/core/use-cases/deploy.js';
 import { finishBuild, type JobOutcome } from '../../src/core/use-cases/run-build.js';
 import { buildCheckedOut } from '../../src/core/use-cases/supersede.js';
-import { artifactLocation, onAwsPorts } from './platform-ports.js';
+import { artifactLocation, codeBuildEnd, onAwsPorts } from './platform-ports.js';
+import { BUILD_QUEUE_VISIBILITY_SECONDS } from '../stack/platform-storage.js';
+import { makeReconcileHandler, scheduledEvent } from './reconcile.js';
 
 const nameValue = z.object({ name: z.string(), value: z.string().nullish() });
 const phase = z.object({ 'phase-type': z.string(), 'phase-status': z.string().optional(), 'phase-context': z.array(z.string()).nullish() });
@@ -70,11 +72,12 @@ export function makeDeployHandler(ports: DeployDeps & Pick<Ports, 'builder' | 'l
       ports.logger.warn('deploy: a build without ANCHOR_DEPLOYMENT_ID / ANCHOR_PROJECT; ignored', { buildId: detail['build-id'] });
       return { deploymentId: null, outcome: 'ignored' };
     }
-    const end = buildEnd(detail['build-status'], {
+    const end = codeBuildEnd({
+      status: detail['build-status'],
       commitSha: exported.get('ANCHOR_COMMIT_SHA') || vars.get('ANCHOR_COMMIT') || null,
       commitMessage: exported.get('ANCHOR_COMMIT_MESSAGE') || null,
       artifactLocation: options.artifactLocation(project, deploymentId),
-      phases: info.phases ?? [],
+      phases: (info.phases ?? []).map((p) => ({ type: p['phase-type'], status: p['phase-status'], context: p['phase-context'] ?? [] })),
     });
     if (!end) return { deploymentId, outcome: 'ignored' };
     const outcome = await finishBuild(ports, deploymentId, end);
@@ -91,36 +94,17 @@ async function checkedOut(ports: DeployDeps & Pick<Ports, 'builder'>, detail: z.
   return { deploymentId, outcome: 'checked-out' };
 }
 
-function buildEnd(status: string, build: { commitSha: string | null; commitMessage: string | null; artifactLocation: string; phases: Array<z.infer<typeof phase>> }): BuildEnd | null {
-  if (status === 'SUCCEEDED') {
-    if (!build.commitSha) return { ok: false, stopped: false, reason: 'The build succeeded but did not export ANCHOR_COMMIT_SHA: the buildspec is not anchor’s.', commitSha: null, checkedOut: true };
-    return { ok: true, commitSha: build.commitSha, commitMessage: build.commitMessage, output: { kind: 'uploaded', location: build.artifactLocation } };
-  }
-  const checkedOut = checkedOutBefore(build.phases);
-  if (status === 'STOPPED') return { ok: false, stopped: true, reason: 'The build was stopped.', commitSha: build.commitSha, checkedOut };
-  if (status === 'FAILED' || status === 'FAULT' || status === 'TIMED_OUT') return { ok: false, stopped: false, reason: failureReason(build.phases, status), commitSha: build.commitSha, checkedOut };
-  return null; // IN_PROGRESS: not an end.
-}
-
-/** The buildspec checks the commit out in PRE_BUILD: a build that failed after it had its commit. */
-function checkedOutBefore(phases: Array<z.infer<typeof phase>>): boolean {
-  const failed = phases.find((p) => p['phase-status'] !== undefined && p['phase-status'] !== 'SUCCEEDED');
-  return failed !== undefined && ['BUILD', 'POST_BUILD', 'UPLOAD_ARTIFACTS', 'FINALIZING'].includes(failed['phase-type']);
-}
-
-/** The first phase that did not succeed, with CodeBuild's own words for why ("COMMAND_EXECUTION_ERROR: … npm ci … exit status 1"). */
-function failureReason(phases: Array<z.infer<typeof phase>>, status: string): string {
-  const failed = phases.find((p) => p['phase-status'] !== undefined && p['phase-status'] !== 'SUCCEEDED');
-  if (!failed) return `The build ended ${status}.`;
-  const context = (failed['phase-context'] ?? []).filter((c) => c && c !== ':').join('; ');
-  const phaseName = failed['phase-type'].toLowerCase().replace(/_/g, ' ');
-  return `The build ${failed['phase-status'] === 'TIMED_OUT' ? 'timed out' : 'failed'} in the ${phaseName} phase${context ? `: ${context}` : '.'}`;
-}
-
 function toMap(list: Array<z.infer<typeof nameValue>> | undefined): Map<string, string> {
   return new Map((list ?? []).map((v) => [v.name, v.value ?? '']));
 }
 
-export const handler = onAwsPorts((ports, env) =>
-  makeDeployHandler(ports, { artifactLocation: artifactLocation(env) }),
-);
+/**
+ * The deploy function also runs the reconciler on its schedule: it has every right the reconciler
+ * needs (builds, functions, assets), so no other function or role is needed for it.
+ */
+export const handler = onAwsPorts((ports, env) => {
+  const deploy = makeDeployHandler(ports, { artifactLocation: artifactLocation(env) });
+  const reconcile = makeReconcileHandler(ports, { failures: env.deployFailures, stuckAfterMs: BUILD_QUEUE_VISIBILITY_SECONDS * 1000 });
+  return async (event: CodeBuildStateChangeEvent | CodeBuildPhaseChangeEvent | { source: 'aws.events'; 'detail-type': 'Scheduled Event' }) =>
+    scheduledEvent.safeParse(event).success ? reconcile() : deploy(event as CodeBuildStateChangeEvent | CodeBuildPhaseChangeEvent);
+});

@@ -1,20 +1,29 @@
 import type { DomainPorts, Ports } from '../../src/core/ports/index.js';
 import { artifactKey } from '../../src/adapters/aws/resource-names.js';
-import { readHandlerEnv, type HandlerEnv } from './env.js';
 
-let opened: Promise<{ ports: Ports; env: HandlerEnv }> | undefined;
+/** CodeBuild's end, read the same way from its state-change event and from BatchGetBuilds (CodeBuildBuilder.status). */
+export { codeBuildEnd } from '../../src/adapters/aws/codebuild-build-end.js';
+import { readHandlerEnv, type HandlerEnv } from './env.js';
+import type { DeployFailureInbox } from './reconcile.js';
+
+/** What a handler gets besides the ports: its env, and the aws-only deploy failure queue. */
+export interface HandlerContext extends HandlerEnv {
+  deployFailures: DeployFailureInbox;
+}
+
+let opened: Promise<{ ports: Ports; env: HandlerContext }> | undefined;
 
 /**
  * The aws ports of this Lambda container, built once on the first event and reused while the
  * container lives (clients keep their connections warm). A failed cold start is not cached, so
  * the next event tries again.
  */
-function platformPorts(): Promise<{ ports: Ports; env: HandlerEnv }> {
+function platformPorts(): Promise<{ ports: Ports; env: HandlerContext }> {
   opened ??= (async () => {
     const env = readHandlerEnv();
     const { createAwsPorts } = await import('../../src/adapters/aws/create-aws-ports.js');
     const platform = await createAwsPorts({ region: env.region, stage: env.stage, outputs: env.outputs });
-    return { ports: platform.ports as Ports, env };
+    return { ports: platform.ports as Ports, env: { ...env, deployFailures: platform.deployFailures } };
   })();
   opened.catch(() => {
     opened = undefined;
@@ -23,7 +32,7 @@ function platformPorts(): Promise<{ ports: Ports; env: HandlerEnv }> {
 }
 
 /** Turns a handler factory (tested with any ports) into the Lambda `handler` export. */
-export function onAwsPorts<E, R>(make: (ports: Ports, env: HandlerEnv) => (event: E) => Promise<R>): (event: E) => Promise<R> {
+export function onAwsPorts<E, R>(make: (ports: Ports, env: HandlerContext) => (event: E) => Promise<R>): (event: E) => Promise<R> {
   let handler: ((event: E) => Promise<R>) | undefined;
   return async (event) => {
     const { ports, env } = await platformPorts();

@@ -192,7 +192,8 @@ export function pipelineResources(input: PipelineInput): Record<string, Resource
           writeLogs('OrchestratorLogGroup'),
           allow(TABLE_RW, tableArns('ProjectsTable', 'DeploymentsTable', 'EnvVarsTable'), 'Tables'),
           allow(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'], [getAtt('BuildQueue', 'Arn')], 'ConsumeBuildQueue'),
-          allow(['codebuild:StartBuild', 'codebuild:StopBuild', 'codebuild:BatchGetBuilds'], [getAtt('BuildProject', 'Arn')], 'RunBuilds'),
+          // BatchGetBuilds / ListBuildsForProject: a retried job finds the build its earlier try started instead of starting another.
+          allow(['codebuild:StartBuild', 'codebuild:StopBuild', 'codebuild:BatchGetBuilds', 'codebuild:ListBuildsForProject'], [getAtt('BuildProject', 'Arn')], 'RunBuilds'),
           writeDeploymentLogs(),
           openSealedSecrets,
           // CodeBuildBuilder hands build secrets to CodeBuild as PARAMETER_STORE references it writes here first.
@@ -233,7 +234,11 @@ export function pipelineResources(input: PipelineInput): Record<string, Resource
           // Retention removes old versions; only qualified ARNs, so a whole function can never be deleted here.
           allow(['lambda:DeleteFunction'], projectVersions, 'DeleteOldVersions'),
           allow(['cloudfront-keyvaluestore:DescribeKeyValueStore', 'cloudfront-keyvaluestore:GetKey', 'cloudfront-keyvaluestore:PutKey'], [arn('cloudfront', 'key-value-store/*', true)], 'PointAssetPrefix'),
-          allow(['codebuild:BatchGetBuilds'], [getAtt('BuildProject', 'Arn')], 'ReadBuildResult'),
+          // The reconciler settles a build whose end event was lost from its record, and stops the build of a deployment it gives up on.
+          allow(['codebuild:BatchGetBuilds', 'codebuild:ListBuildsForProject', 'codebuild:StopBuild'], [getAtt('BuildProject', 'Arn')], 'ReadBuildResult'),
+          allow(['dynamodb:Scan'], [getAtt('ProjectsTable', 'Arn')], 'ListProjects'),
+          // SendMessage: Lambda sends the OnFailure record with the function's own role; the reconciler drains the queue.
+          allow(['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage'], [getAtt('DeployFailureQueue', 'Arn')], 'DeployFailures'),
           // The project stack's outputs name its KeyValueStore (S3StaticHost.activate).
           allow(['cloudformation:DescribeStacks'], [arn('cloudformation', `stack/anchor-${stage}-project-*/*`)], 'ReadProjectStacks'),
           writeDeploymentLogs(),
@@ -263,6 +268,46 @@ export function pipelineResources(input: PipelineInput): Record<string, Resource
     DeployInvokePermission: {
       Type: 'AWS::Lambda::Permission',
       Properties: { FunctionName: ref('DeployFunction'), Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', SourceArn: getAtt('BuildStateRule', 'Arn') },
+    },
+    ...reconcilerResources(stage),
+  };
+}
+
+/** How often the reconciler runs (in the deploy function): settles what a lost event or a dead invocation left. */
+export const RECONCILE_SCHEDULE = 'rate(10 minutes)';
+
+/**
+ * Stuck deployments (issue #11 item 10). EventBridge invokes the deploy function asynchronously:
+ * after Lambda's two retries the event goes to the OnFailure queue, which the reconciler drains on
+ * its schedule (no poller in between: an empty queue and a rule cost nothing). The same run
+ * settles deployments in building/built/deploying past the build timeout from BatchGetBuilds.
+ */
+function reconcilerResources(stage: string): Record<string, Resource> {
+  return {
+    DeployFailureQueue: {
+      Type: 'AWS::SQS::Queue',
+      DeletionPolicy: 'Delete',
+      UpdateReplacePolicy: 'Delete',
+      // Named after the build queue so a handler derives its URL from BuildQueueUrl.
+      Properties: { QueueName: `anchor-${stage}-builds-failed-deploys`, MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: true },
+    },
+    DeployEventInvokeConfig: {
+      Type: 'AWS::Lambda::EventInvokeConfig',
+      Properties: {
+        FunctionName: ref('DeployFunction'),
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: 2,
+        MaximumEventAgeInSeconds: 21_600,
+        DestinationConfig: { OnFailure: { Destination: getAtt('DeployFailureQueue', 'Arn') } },
+      },
+    },
+    ReconcileSchedule: {
+      Type: 'AWS::Events::Rule',
+      Properties: { Description: 'Settle anchor deployments whose build end was lost or whose deploy died.', ScheduleExpression: RECONCILE_SCHEDULE, State: 'ENABLED', Targets: [{ Id: 'reconcile', Arn: getAtt('DeployFunction', 'Arn') }] },
+    },
+    ReconcileInvokePermission: {
+      Type: 'AWS::Lambda::Permission',
+      Properties: { FunctionName: ref('DeployFunction'), Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', SourceArn: getAtt('ReconcileSchedule', 'Arn') },
     },
   };
 }

@@ -43,6 +43,7 @@ export const PLATFORM_OUTPUTS = {
   WebhookFunctionName: 'Lambda webhook handler',
   OrchestratorFunctionName: 'Lambda build orchestrator',
   DeployFunctionName: 'Lambda deployer',
+  DeployFailureQueueUrl: 'SQS queue of deploy events that failed for good (OnFailure), drained by the reconciler',
   DomainsTableName: 'DynamoDB table of custom domains and their certificates',
 } as const;
 
@@ -76,6 +77,7 @@ export function platformTemplate(input: PlatformTemplateInput): Template {
     WebhookFunctionName: ref('WebhookFunction'),
     OrchestratorFunctionName: ref('OrchestratorFunction'),
     DeployFunctionName: ref('DeployFunction'),
+    DeployFailureQueueUrl: ref('DeployFailureQueue'),
     DomainsTableName: ref('DomainsTable'),
   };
   const pipeline = {

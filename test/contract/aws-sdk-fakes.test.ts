@@ -1,7 +1,6 @@
 import { CodeBuildBuilder } from '../../src/adapters/aws/codebuild-builder.js';
 import { LambdaFunctionHost } from '../../src/adapters/aws/lambda-function-host.js';
 import { artifactKey, projectResourceName } from '../../src/adapters/aws/resource-names.js';
-import type { BuildEnd } from '../../src/core/ports/builder.js';
 import { mockLambda, mockSsm } from '../aws/sdk-mocks.js';
 import { fakeCodeBuild, type FakeBuild } from '../fakes/fake-codebuild.js';
 import { describeBuilderContract, type BuildScript } from './builder.contract.js';
@@ -60,6 +59,7 @@ describeBuilderContract(
       buildProject: 'anchor-dev-build',
       logGroup: '/anchor/dev/builds',
       secretKeys: async () => new Set(['SECRET_TOKEN']),
+      artifactLocation: (project, deploymentId) => `s3://${ARTIFACTS}/${artifactKey(project, deploymentId)}`,
     });
     const location = (build: FakeBuild) => `s3://${ARTIFACTS}/${artifactKey(build.env['ANCHOR_PROJECT'] ?? '', build.env['ANCHOR_DEPLOYMENT_ID'] ?? '')}`;
     /** The buildspec's run of each script: what it uploads and exports, or where it fails. */
@@ -70,14 +70,6 @@ describeBuilderContract(
         codebuild.finish(build.id, { status: 'SUCCEEDED', exported: { ANCHOR_COMMIT_SHA: HEADS.succeeds, ANCHOR_COMMIT_MESSAGE: 'A build that succeeds' } });
       }
       if (script === 'fails') codebuild.finish(build.id, { status: 'FAILED', phase: 'BUILD', context: ['COMMAND_EXECUTION_ERROR: Error while executing command: npm run build. Reason: exit status 1'] });
-    };
-    /** What infra/handlers/deploy.ts makes of the state-change event CodeBuild sends when the build ends. */
-    const endOf = (build: FakeBuild): BuildEnd => {
-      const commitSha = build.exported['ANCHOR_COMMIT_SHA'] ?? null;
-      if (build.status === 'SUCCEEDED' && commitSha) return { ok: true, commitSha, commitMessage: build.exported['ANCHOR_COMMIT_MESSAGE'] ?? null, output: { kind: 'uploaded', location: location(build) } };
-      if (build.status === 'STOPPED') return { ok: false, stopped: true, reason: 'The build was stopped.', commitSha, checkedOut: commitSha !== null };
-      const failed = build.phases.find((p) => p['phase-status'] !== 'SUCCEEDED');
-      return { ok: false, stopped: false, reason: `The build failed in the ${failed?.['phase-type'].toLowerCase()} phase: ${failed?.['phase-context'].join('; ')}`, commitSha, checkedOut: commitSha !== null };
     };
     const buildOf = (buildId: string) => {
       const build = codebuild.builds.get(buildId);
@@ -93,7 +85,10 @@ describeBuilderContract(
         const build = buildOf(started.buildId);
         play(build);
         await eventually(async () => (build.status === 'IN_PROGRESS' ? null : true));
-        return endOf(build);
+        // What BatchGetBuilds says of it, as a reconciler or a retried job reads it (the deploy handler's tests cover the event).
+        const status = await builder.status({ deploymentId: build.env['ANCHOR_DEPLOYMENT_ID'] ?? '', buildId: build.id });
+        if (status.state !== 'ended') throw new Error(`CodeBuild says build ${build.id} is ${status.state}`);
+        return status.end;
       },
       underWay: async () => {},
       running: async (buildId) => buildOf(buildId).status === 'IN_PROGRESS',

@@ -84,6 +84,19 @@ export function describeBuilderContract(name: string, makeAdapter: () => Promise
       await Promise.all(builds.map((b) => s.end(b)));
     });
 
+    it('status says a build runs while it runs, and never that it runs once it was stopped; a remote builder tells its end', async () => {
+      const started = await start('runs-until-stopped', 'd_1');
+      await s.underWay(started);
+
+      expect(await s.builder.status({ deploymentId: 'd_1', buildId: started.buildId })).toEqual({ state: 'running', buildId: started.buildId });
+      await s.builder.stop(started.buildId);
+      const end = await s.end(started);
+
+      const after = await s.builder.status({ deploymentId: 'd_1', buildId: started.buildId });
+      expect(after.state).not.toBe('running');
+      if (!options.inReach) expect(after).toEqual({ state: 'ended', buildId: started.buildId, end });
+    });
+
     it('stop ends a running build as stopped, and nothing of it runs on; a second stop is harmless', async () => {
       const started = await start('runs-until-stopped', 'd_1');
       await s.underWay(started);

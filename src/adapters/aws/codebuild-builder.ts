@@ -1,7 +1,8 @@
-import { StartBuildCommand, StopBuildCommand, type CodeBuildClient, type EnvironmentVariable } from '@aws-sdk/client-codebuild';
+import { BatchGetBuildsCommand, ListBuildsForProjectCommand, StartBuildCommand, StopBuildCommand, type Build, type CodeBuildClient, type EnvironmentVariable } from '@aws-sdk/client-codebuild';
 import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { projectResourceName, secretParameterPath } from './resource-names.js';
-import type { Builder, BuildRequest } from '../../core/ports/builder.js';
+import type { Builder, BuildRequest, BuildStatus } from '../../core/ports/builder.js';
+import { codeBuildEnd } from './codebuild-build-end.js';
 
 export interface CodeBuildBuilderOptions {
   codebuild: CodeBuildClient;
@@ -16,6 +17,8 @@ export interface CodeBuildBuilderOptions {
    * composition root answers from the env-vars table, so the Builder port needs no change.
    */
   secretKeys(projectName: string): Promise<ReadonlySet<string>>;
+  /** Where the buildspec uploads a deployment's output (s3://<artifacts>/<artifactKey>): an ended build's `status` names it. */
+  artifactLocation(project: string, deploymentId: string): string;
   /** Pass each project's own build role (project stack) as serviceRoleOverride (default true). */
   perProjectRole?: boolean;
 }
@@ -79,6 +82,39 @@ export class CodeBuildBuilder implements Builder {
       if (error instanceof Error && error.name === 'InvalidInputException') return;
       throw error;
     }
+  }
+
+  /**
+   * BatchGetBuilds of the recorded build; with none recorded (the job died between StartBuild and
+   * storing its id), the newest builds of the project (one ListBuildsForProject page, newest
+   * first) are searched for the deployment's ANCHOR_DEPLOYMENT_ID.
+   */
+  async status(input: { deploymentId: string; buildId: string | null }): Promise<BuildStatus> {
+    const build = input.buildId ? (await this.describe([input.buildId]))[0] : await this.findLatest(input.deploymentId);
+    if (!build?.id) return { state: 'unknown' };
+    if (build.buildStatus === 'IN_PROGRESS' || !build.buildStatus) return { state: 'running', buildId: build.id };
+    const vars = new Map((build.environment?.environmentVariables ?? []).map((v) => [v.name ?? '', v.value ?? '']));
+    const exported = new Map((build.exportedEnvironmentVariables ?? []).map((v) => [v.name ?? '', v.value ?? '']));
+    const end = codeBuildEnd({
+      status: build.buildStatus,
+      commitSha: exported.get('ANCHOR_COMMIT_SHA') || vars.get('ANCHOR_COMMIT') || null,
+      commitMessage: exported.get('ANCHOR_COMMIT_MESSAGE') || null,
+      artifactLocation: this.options.artifactLocation(vars.get('ANCHOR_PROJECT') ?? '', input.deploymentId),
+      phases: (build.phases ?? []).map((p) => ({ type: p.phaseType ?? '', status: p.phaseStatus, context: (p.contexts ?? []).map((c) => `${c.statusCode ?? ''}: ${c.message ?? ''}`) })),
+    });
+    return end ? { state: 'ended', buildId: build.id, end } : { state: 'running', buildId: build.id };
+  }
+
+  private async describe(ids: string[]): Promise<Build[]> {
+    if (ids.length === 0) return [];
+    const { builds } = await this.options.codebuild.send(new BatchGetBuildsCommand({ ids }));
+    return builds ?? [];
+  }
+
+  private async findLatest(deploymentId: string): Promise<Build | undefined> {
+    const { ids } = await this.options.codebuild.send(new ListBuildsForProjectCommand({ projectName: this.options.buildProject, sortOrder: 'DESCENDING' }));
+    const builds = await this.describe((ids ?? []).slice(0, 100));
+    return builds.find((b) => b.environment?.environmentVariables?.some((v) => v.name === 'ANCHOR_DEPLOYMENT_ID' && v.value === deploymentId));
   }
 
   /** CodeBuild's scratch space goes with its build container. */

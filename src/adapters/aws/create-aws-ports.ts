@@ -7,7 +7,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { projectStackName } from './resource-names.js';
+import { artifactKey, projectStackName } from './resource-names.js';
 import { AnchorError } from '../../core/errors.js';
 import type { Builder, Ports, RepoHooks } from '../../core/ports/index.js';
 import { RandomIds } from '../system/random-ids.js';
@@ -26,6 +26,7 @@ import { LambdaFunctionStates } from './lambda-function-states.js';
 import { LambdaRuntimeLogs } from './lambda-runtime-logs.js';
 import { S3Artifacts } from './s3-artifacts.js';
 import { S3StaticHost } from './s3-static-host.js';
+import { SqsDeployFailures } from './sqs-deploy-failures.js';
 import { SqsJobQueue } from './sqs-job-queue.js';
 import { SsmSecretBox } from './ssm-secret-box.js';
 
@@ -55,6 +56,8 @@ export interface AwsPlatformOptions {
 
 export interface AwsPlatform {
   ports: Omit<Ports, 'builder'> & { builder: Builder };
+  /** The deploy function's OnFailure destination, drained by the reconciler. */
+  deployFailures: SqsDeployFailures;
   close(): Promise<void>;
 }
 
@@ -147,7 +150,7 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
       deadLetterQueueUrl: options.outputs['BuildDeadLetterQueueUrl'] || `${outputs.BuildQueueUrl}-dlq`,
       errors: { doc, table: outputs.DeploymentsTableName },
     }),
-    builder: new CodeBuildBuilder({ codebuild: c.codebuild, ssm: c.ssm, stage: options.stage, buildProject: outputs.BuildProjectName, logGroup: outputs.BuildLogGroupName, secretKeys }),
+    builder: new CodeBuildBuilder({ codebuild: c.codebuild, ssm: c.ssm, stage: options.stage, buildProject: outputs.BuildProjectName, logGroup: outputs.BuildLogGroupName, secretKeys, artifactLocation: (project, id) => `s3://${outputs.ArtifactsBucketName}/${artifactKey(project, id)}` }),
     logs: buildLogs,
     artifacts: new S3Artifacts({ s3: c.s3, bucket: outputs.ArtifactsBucketName, projectOf }),
     staticHost: new S3StaticHost({ s3: c.s3, assetsBucket: outputs.AssetsBucketName, cacheBucket: outputs.CacheBucketName, kvs: c.kvs, keyValueStoreArn }),
@@ -162,6 +165,7 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
   };
   return {
     ports,
+    deployFailures: new SqsDeployFailures({ sqs: c.sqs, queueUrl: options.outputs['DeployFailureQueueUrl'] || `${outputs.BuildQueueUrl}-failed-deploys` }),
     close: async () => {
       buildLogs.close();
       for (const made of own) made.destroy();

@@ -24,11 +24,21 @@ export type BuildEnd =
   | { ok: false; stopped: boolean; reason: string; commitSha: string | null; checkedOut: boolean };
 
 /**
+ * What became of a build, as its builder knows it now. `unknown`: the builder has no record of it
+ * (locally, a build from before a restart: nothing of it runs any more; on CodeBuild, no build of
+ * that deployment), so starting it again makes no second build.
+ */
+export type BuildStatus = { state: 'running'; buildId: string } | { state: 'ended'; buildId: string; end: BuildEnd } | { state: 'unknown' };
+
+/**
  * Contract:
  * - `start` returns once the build runs, with a `buildId` no other build has. A builder that runs
  *   the build in this process's reach (local) returns `ended` and passes every line the build
  *   prints to `onLine` before `ended` resolves; a remote one (CodeBuild) reports the end as an
  *   event instead (core's finishBuild) and its lines reach BuildLogs by another way.
+ * - `status` tells whether the deployment's build (`buildId`, or when that was never recorded the
+ *   latest build the builder started for `deploymentId`) still runs; a remote builder also says how
+ *   an ended one ended, as its end event would have. A running build is never `unknown`.
  * - The build runs with `env` among its variables, secret ones included.
  * - A build that succeeds ends `ok` with the commit it built (`commitSha` when given, else the head
  *   of `ref`) and `artifactDir`, where its OpenNext output can be read until `cleanup`.
@@ -39,6 +49,7 @@ export type BuildEnd =
 export interface Builder {
   start(request: BuildRequest): Promise<{ buildId: string; ended?: Promise<BuildEnd> }>;
   stop(buildId: string): Promise<void>;
+  status(build: { deploymentId: string; buildId: string | null }): Promise<BuildStatus>;
   /** The caller has stored the output (or given up on it): the build's scratch space may go. */
   cleanup(buildId: string): Promise<void>;
 }

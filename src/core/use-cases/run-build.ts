@@ -40,6 +40,11 @@ export async function runBuildJob(deps: BuildDeps, received: Pick<ReceivedJob, '
     return (await deployBuilt(deps, deployment.id)) ? 'live' : 'not-live';
   }
 
+  if (deployment.state === 'building' && received.attempt > 1) {
+    const resumed = await takeOverRunning(deps, deployment, received.attempt);
+    if (resumed) return resumed;
+  }
+
   const now = deps.clock.now().toISOString();
   // A first try finds it queued; a second job for a deployment already building (a resumed one
   // whose first job came late) is not another build. A retry takes the build over.
@@ -76,6 +81,23 @@ export async function runBuildJob(deps: BuildDeps, received: Pick<ReceivedJob, '
   const end = await started.ended;
   await log.finish();
   return finishBuild(deps, deployment.id, end);
+}
+
+/**
+ * A retried job for a deployment already building: the try before it may have started its build
+ * (CodeBuild's idempotency token lasts 5 minutes, a retry comes much later). A build that still
+ * runs is left to its end event; one that ended is settled with its end; only a build the builder
+ * knows nothing of is started again (null).
+ */
+async function takeOverRunning(deps: BuildDeps, deployment: Deployment, attempt: number): Promise<JobOutcome | null> {
+  const status = await deps.builder.status({ deploymentId: deployment.id, buildId: deployment.buildId });
+  if (status.state === 'unknown') return null;
+  if (status.buildId !== deployment.buildId) await deps.deployments.update(deployment.id, { buildId: status.buildId });
+  if (status.state === 'running') {
+    await deps.logs.append(deployment.id, [`▸ Try ${attempt}: the build started before is still running; not starting another.`], deps.clock.now().toISOString()).catch(() => undefined);
+    return 'started';
+  }
+  return finishBuild(deps, deployment.id, status.end);
 }
 
 /** The end of a build (awaited locally; a CodeBuild state-change event on AWS). */

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { BuildEnd, Builder, BuildRequest } from '../../../src/core/ports/builder.js';
+import type { BuildEnd, Builder, BuildRequest, BuildStatus } from '../../../src/core/ports/builder.js';
 import type { FileContent, MemoryBuildOutputs } from './memory-artifacts.js';
 
 /** A well-formed OpenNext output (server function, image function with sharp, assets); `faults` break one part. */
@@ -125,6 +125,12 @@ export class ScriptedBuilder implements Builder {
 
   async stop(buildId: string): Promise<void> {
     this.builds.find((b) => b.buildId === buildId)?.stop();
+  }
+
+  /** Like the local builder: a running build is known; an ended one's end went to its `ended`. */
+  async status(input: { deploymentId: string; buildId: string | null }): Promise<BuildStatus> {
+    const build = this.builds.find((b) => b.buildId === input.buildId && b.state === 'running');
+    return build ? { state: 'running', buildId: build.buildId } : { state: 'unknown' };
   }
 
   async cleanup(buildId: string): Promise<void> {

@@ -4,7 +4,7 @@ import { copyFile, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { execa as realExeca } from 'execa';
-import type { BuildEnd, BuildRequest, Builder } from '../../../core/ports/builder.js';
+import type { BuildEnd, BuildRequest, Builder, BuildStatus } from '../../../core/ports/builder.js';
 import { errorMessage } from '../../../core/errors.js';
 import { BUILD_ENV, DEFAULT_CONFIG_FILE, OPEN_NEXT_BUILD, OPEN_NEXT_CONFIG_NAMES, OUTPUT_CHECKS, RECIPE_LOG } from '../../../core/build-recipe.js';
 import { diskFullReason } from '../../../core/failure-reasons.js';
@@ -116,6 +116,15 @@ export class ProcessBuilder implements Builder {
     this.builds.set(buildId, { state, ended });
     void ended.finally(() => this.builds.delete(buildId));
     return { buildId, ended };
+  }
+
+  /**
+   * A build runs in this process's reach, and its end goes to whoever awaits `ended`: once it ended,
+   * or when a previous server started it (its processes were reaped), the builder knows nothing of it.
+   */
+  async status(input: { deploymentId: string; buildId: string | null }): Promise<BuildStatus> {
+    const running = input.buildId ? this.builds.has(input.buildId) : false;
+    return running && input.buildId ? { state: 'running', buildId: input.buildId } : { state: 'unknown' };
   }
 
   /** Kills every process of the build and waits until its `ended` has resolved (stopped). */
