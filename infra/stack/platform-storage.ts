@@ -105,7 +105,7 @@ function bucketPolicy(bucketId: string, cloudFrontRead: boolean): Resource {
   };
 }
 
-export const ARTIFACT_RETENTION_DAYS = 90;
+const ABORT_INCOMPLETE_UPLOADS = { LifecycleConfiguration: { Rules: [{ Id: 'AbortIncompleteUploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }] } };
 /** The queue's visibility matches the build timeout: a job is not handed out again while its build may still run. */
 export const BUILD_QUEUE_VISIBILITY_SECONDS = 1800;
 export const BUILD_MAX_RECEIVES = 3;
@@ -122,18 +122,13 @@ export function storageResources(stage: string): Record<string, Resource> {
     EnvVarsTable: table({ name: `anchor-${stage}-env-vars`, hash: { name: 'projectId', type: 'S' }, range: { name: 'key', type: 'S' }, pointInTimeRecovery: true }),
     DeliveriesTable: table({ name: `anchor-${stage}-deliveries`, hash: { name: 'deliveryId', type: 'S' }, ttlAttribute: 'expiresAt', pointInTimeRecovery: false }),
 
-    ArtifactsBucket: bucket({
-      LifecycleConfiguration: {
-        Rules: [
-          { Id: 'ExpireArtifacts', Status: 'Enabled', ExpirationInDays: ARTIFACT_RETENTION_DAYS },
-          { Id: 'AbortIncompleteUploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
-        ],
-      },
-    }),
+    // No expiry by age: core retention (retention.ts) removes what it drops, and a rollback target
+    // it keeps must keep its artifact however old it is. Only unfinished uploads expire.
+    ArtifactsBucket: bucket(ABORT_INCOMPLETE_UPLOADS),
     ArtifactsBucketPolicy: bucketPolicy('ArtifactsBucket', false),
-    AssetsBucket: bucket(),
+    AssetsBucket: bucket(ABORT_INCOMPLETE_UPLOADS),
     AssetsBucketPolicy: bucketPolicy('AssetsBucket', true),
-    CacheBucket: bucket(),
+    CacheBucket: bucket(ABORT_INCOMPLETE_UPLOADS),
     CacheBucketPolicy: bucketPolicy('CacheBucket', false),
 
     BuildDeadLetterQueue: {

@@ -32,7 +32,7 @@ export const PLATFORM_OUTPUTS = {
   DeploymentsTableName: 'DynamoDB table of deployments, sequences and live pointers',
   EnvVarsTableName: 'DynamoDB table of environment variables',
   DeliveriesTableName: 'DynamoDB table of webhook delivery ids (TTL)',
-  ArtifactsBucketName: 'S3 bucket of build artifacts (90-day lifecycle)',
+  ArtifactsBucketName: 'S3 bucket of build artifacts (kept by core retention, no expiry by age)',
   AssetsBucketName: 'S3 bucket of static assets, served through CloudFront',
   CacheBucketName: 'S3 bucket of the ISR cache',
   BuildQueueUrl: 'SQS build queue',

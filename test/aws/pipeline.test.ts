@@ -1,9 +1,9 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { buildSucceeded, uploadBuildOutput } from './build-uploads.js';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { CodeBuildClient, StartBuildCommand } from '@aws-sdk/client-codebuild';
+import { CodeBuildClient, ListBuildsForProjectCommand, StartBuildCommand } from '@aws-sdk/client-codebuild';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { UpdateAliasCommand } from '@aws-sdk/client-lambda';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
@@ -67,6 +67,8 @@ beforeEach(async () => {
   const codebuildClient = new CodeBuildClient({ region: TEST_REGION, credentials: TEST_CREDENTIALS });
   const codebuild = mockClient(codebuildClient);
   codebuild.on(StartBuildCommand).callsFake(() => ({ build: { id: `anchor-dev-build:${randomUUID()}` } }));
+  // A retried job asks CodeBuild for a build of its deployment first (none here: every StartBuild of these tests is refused or forgotten).
+  codebuild.on(ListBuildsForProjectCommand).resolves({ ids: [] });
   const cloudformation = new CloudFormationClient({ region: TEST_REGION, credentials: TEST_CREDENTIALS });
   mockClient(cloudformation).on(DescribeStacksCommand).resolves({ Stacks: [{ StackName: 'anchor-dev-project-shop', CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: [{ OutputKey: 'KeyValueStoreArn', OutputValue: KVS_ARN }] }] });
   const lambda = mockLambda({ functions: [SERVER, IMAGE] });
@@ -254,6 +256,35 @@ describe('the pipeline on the aws adapters', () => {
     const failed = await ports.deployments.get(deploymentId);
     expect(failed?.state).toBe('failed');
     expect(failed?.reason).toContain('Rate exceeded for StartBuild');
+  });
+
+  it('retention deletes the Lambda versions, assets, ISR cache and artifact of the deployments it drops; live and the rollback target keep theirs', async () => {
+    const ids: string[] = [];
+    for (const sha of ['1', '2', '3', '4'].map((n) => n.repeat(40))) ids.push((await pushAndDeploy(sha)).deploymentId);
+    const [d1, d2, d3, d4] = ids as [string, string, string, string];
+    const { ports } = w.platform;
+    const versionOf = (fn: string, id: string) => w.lambda.functions.get(fn)?.versions.find((v) => v.Description === `anchor ${id}`)?.Version;
+    const objects = async (bucket: string, prefix: string) => (await s3Api.send(new ListObjectsV2Command({ Bucket: w.outputs[bucket], Prefix: prefix }))).KeyCount ?? 0;
+    for (const id of ids) expect(versionOf(SERVER, id), id).toBeDefined();
+
+    // Keep 1: d4 is live (and the newest), d3 the rollback target; d1 and d2 go.
+    expect((await applyRetention(ports, 'p_shop', 1)).sort()).toEqual([d1, d2].sort());
+
+    for (const fn of [SERVER, IMAGE]) {
+      expect([d1, d2].map((id) => versionOf(fn, id))).toEqual([undefined, undefined]);
+      expect(versionOf(fn, d3)).toBeDefined();
+      expect(w.lambda.functions.get(fn)?.alias.FunctionVersion).toBe(versionOf(fn, d4));
+    }
+    expect([await objects('AssetsBucketName', `shop/${d1}/`), await objects('AssetsBucketName', `shop/${d2}/`)]).toEqual([0, 0]);
+    expect(await objects('AssetsBucketName', `shop/${d3}/`)).toBeGreaterThan(0);
+    // The ISR cache each build seeded, under its Next build id (the sha's first 7 here).
+    expect([await objects('CacheBucketName', 'shop/1111111/'), await objects('CacheBucketName', 'shop/2222222/')]).toEqual([0, 0]);
+    expect([await objects('CacheBucketName', 'shop/3333333/'), await objects('CacheBucketName', 'shop/4444444/')]).toEqual([1, 1]);
+    expect([await ports.artifacts.get(d1), await ports.artifacts.get(d2)]).toEqual([null, null]);
+    expect(livePrefix(w.kvs, 'shop')).toBe(`shop/${d4}`);
+    // What was kept is what rollback promises: d3 comes back, publishing nothing new.
+    expect((await rollback(ports, { project: 'shop' })).to).toBe(d3);
+    expect(w.lambda.functions.get(SERVER)?.alias.FunctionVersion).toBe(versionOf(SERVER, d3));
   });
 
   it('retention passes over deployments that never uploaded an artifact (real S3 answers 403 for them unless the role may list)', async () => {

@@ -1,6 +1,6 @@
 import { CloudWatchLogsClient, CreateLogStreamCommand, DescribeLogStreamsCommand, GetLogEventsCommand, PutLogEventsCommand, ResourceAlreadyExistsException, ResourceNotFoundException } from '@aws-sdk/client-cloudwatch-logs';
 import { GetParameterCommand, ParameterAlreadyExists, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { CloudFrontKeyValueStoreClient, ConflictException, DescribeKeyValueStoreCommand, PutKeyCommand } from '@aws-sdk/client-cloudfront-keyvaluestore';
+import { CloudFrontKeyValueStoreClient, ConflictException, DescribeKeyValueStoreCommand, GetKeyCommand, PutKeyCommand, ResourceNotFoundException as KvsResourceNotFound } from '@aws-sdk/client-cloudfront-keyvaluestore';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { TEST_CREDENTIALS, TEST_REGION } from './emulators.js';
@@ -90,6 +90,11 @@ export function mockKeyValueStore(arn: string) {
     store.keys.set(input.Key ?? '', input.Value ?? '');
     store.etag = `etag-${Number(store.etag.slice(5)) + 1}`;
     return { ETag: store.etag, ItemCount: store.keys.size, TotalSizeInBytes: 1 };
+  });
+  mock.on(GetKeyCommand).callsFake((input: { Key?: string }) => {
+    const value = store.keys.get(input.Key ?? '');
+    if (value === undefined) throw new KvsResourceNotFound({ message: `Key ${input.Key} not found`, $metadata: {} });
+    return { Key: input.Key, Value: value, ItemCount: store.keys.size, TotalSizeInBytes: 1 };
   });
   return { client, mock, store };
 }

@@ -76,9 +76,10 @@ describe('deploy, logs, deployments and rollback on a local platform', () => {
     expect(await page()).toContain('<h1>v2</h1>');
 
     const ls = await cli('deployments', 'ls', 'shop', '--json');
-    expect(ls.json()).toMatchObject({ live: second, deployments: [{ id: second, state: 'live' }, { id: first, state: 'retired' }] });
+    expect(ls.json()).toMatchObject({ live: second, rollbackTargets: [first], deployments: [{ id: second, state: 'live' }, { id: first, state: 'retired' }] });
     const human = await cli('deployments', 'ls', 'shop');
     expect(human.stdout).toMatch(new RegExp(`${second} ●\\s+live`));
+    expect(human.stdout).toMatch(new RegExp(`${first} ↩\\s+retired`));
     const show = await cli('deployments', 'show', second, '--json');
     const shown = show.json<{ state: string; commitMessage: string; phases: Array<{ phase: string; ms: number | null }>; trigger: { kind: string }; lastLines: string[] }>();
     expect(shown.state).toBe('live');

@@ -116,5 +116,23 @@ export function describeFunctionHostContract(name: string, makeAdapter: () => Pr
       expect(await s.serving('shop')).toBe('d_2');
       await s.host.smoke(v2, 'shop');
     });
+
+    it('remove (retention) never takes down the version traffic goes to; removing twice, or what was never published, is harmless', async () => {
+      const v1 = await publish('d_1');
+      await s.host.activate('shop', v1, 1);
+      const v2 = await publish('d_2');
+      await s.host.activate('shop', v2, 2);
+
+      await s.host.remove('shop', 'd_2');
+      await s.host.remove('shop', 'd_1');
+      await s.host.remove('shop', 'd_1');
+      await s.host.remove('shop', 'd_never');
+
+      expect(await s.serving('shop')).toBe('d_2');
+      await s.host.smoke(v2, 'shop');
+      // A removed deployment published again (a rollback to it that retention raced) comes back whole.
+      const again = await publish('d_1');
+      await s.host.smoke(again, 'shop');
+    });
   });
 }

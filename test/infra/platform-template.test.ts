@@ -65,9 +65,12 @@ describe('platform template', () => {
     ]);
   });
 
-  it('expires artifacts after 90 days', () => {
-    const rules = (props(template, 'ArtifactsBucket')['LifecycleConfiguration'] as { Rules: Record<string, CfnValue>[] }).Rules;
-    expect(rules).toContainEqual(expect.objectContaining({ Status: 'Enabled', ExpirationInDays: 90 }));
+  it('never expires an object by age (retention decides what goes; a kept rollback target keeps its artifact), only unfinished uploads', () => {
+    for (const id of ['ArtifactsBucket', 'AssetsBucket', 'CacheBucket']) {
+      const rules = (props(template, id)['LifecycleConfiguration'] as { Rules: Record<string, CfnValue>[] }).Rules;
+      expect(rules.filter((r) => 'ExpirationInDays' in r || 'ExpirationDate' in r || 'NoncurrentVersionExpiration' in r), id).toEqual([]);
+      expect(rules, id).toContainEqual(expect.objectContaining({ Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }));
+    }
   });
 
   it('blocks public access and encrypts every bucket, and refuses plain HTTP', () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  DeleteFunctionCommand,
   GetAliasCommand,
   GetFunctionConfigurationCommand,
   type GetFunctionConfigurationCommandOutput,
@@ -51,7 +52,8 @@ const UPDATE_POLLS = 120;
  * runtime env, and publishes a version described `anchor <deploymentId>`; PublishVersion is
  * conditional on the code hash and revision just written, so a concurrent deploy can never slip
  * its code into our version. A deployment that already has versions (a rollback) reuses them.
- * `activate` moves the alias with the RevisionId it read. Old versions are never deleted here.
+ * `activate` moves the alias with the RevisionId it read. `remove` deletes a dropped deployment's
+ * versions (core retention), never the aliased one.
  */
 export class LambdaFunctionHost implements FunctionHost {
   readonly cpu: CpuArch;
@@ -180,6 +182,28 @@ export class LambdaFunctionHost implements FunctionHost {
       CACHE_BUCKET_KEY_PREFIX: `${input.projectName}/`,
       CACHE_BUCKET_REGION: this.options.region,
     };
+  }
+
+  /**
+   * Deletes the deployment's server and image versions (DeleteFunction with the version as
+   * qualifier, which the deploy role may do only on qualified ARNs). A version alias `live` points
+   * at is left, whatever the caller thinks: Lambda would refuse it anyway, and that is the site.
+   */
+  async remove(projectName: string, deploymentId: string): Promise<void> {
+    for (const kind of ['server', 'image'] as const) {
+      const fn = projectResourceName(this.options.stage, projectName, kind);
+      const version = await this.findVersion(fn, `anchor ${deploymentId}`);
+      if (!version) continue;
+      const alias = await this.call(() => this.options.lambda.send(new GetAliasCommand({ FunctionName: fn, Name: ALIAS })));
+      if (alias.FunctionVersion === version) continue;
+      try {
+        await this.call(() => this.options.lambda.send(new DeleteFunctionCommand({ FunctionName: fn, Qualifier: version })));
+      } catch (error) {
+        // Gone already (a retention run before), or aliased since we read the alias: both leave it be.
+        if (error instanceof Error && (error.name === 'ResourceNotFoundException' || error.name === 'ResourceConflictException')) continue;
+        throw error;
+      }
+    }
   }
 
   private async findVersion(fn: string, description: string): Promise<string | null> {

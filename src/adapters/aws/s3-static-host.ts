@@ -1,4 +1,4 @@
-import { DescribeKeyValueStoreCommand, PutKeyCommand, type CloudFrontKeyValueStoreClient } from '@aws-sdk/client-cloudfront-keyvaluestore';
+import { DescribeKeyValueStoreCommand, GetKeyCommand, PutKeyCommand, type CloudFrontKeyValueStoreClient } from '@aws-sdk/client-cloudfront-keyvaluestore';
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { assetPrefix, liveAssetValue } from './resource-names.js';
@@ -7,7 +7,8 @@ import type { ArtifactInfo, PublishStats, StaticHost } from '../../core/ports/in
 import { cacheControl, contentType } from '../../core/asset-headers.js';
 import { AnchorError } from '../../core/errors.js';
 import { mapLimited } from '../../lib/map-limited.js';
-import { downloadZip } from './s3-zip.js';
+import { deletePrefix } from './s3-prefix.js';
+import { downloadZip, listZipAt } from './s3-zip.js';
 import { listZip, readZipEntry } from './zip-archive.js';
 
 export interface S3StaticHostOptions {
@@ -90,6 +91,49 @@ export class S3StaticHost implements StaticHost {
         await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
       }
     }
+  }
+
+  /**
+   * Retention: the deployment's assets prefix, and the ISR cache prefixes its build seeded
+   * (`<project>/<Next build id>/`, read from the artifact's `cache/`) that no kept deployment's
+   * build shares (an app with a fixed generateBuildId shares one). Refused for the deployment the
+   * KeyValueStore serves now, whatever the caller thinks.
+   */
+  async remove(projectName: string, artifact: ArtifactInfo, kept: readonly ArtifactInfo[]): Promise<void> {
+    const KvsARN = await this.options.keyValueStoreArn(projectName);
+    const prefix = assetPrefix(projectName, artifact.deploymentId);
+    if ((await this.liveValue(KvsARN, projectName))?.p === prefix) return;
+    await deletePrefix(this.options.s3, this.options.assetsBucket, `${prefix}/`);
+    const { cacheBucket } = this.options;
+    if (!cacheBucket) return;
+    const keptIds = new Set((await Promise.all(kept.map((k) => this.cacheFolders(k)))).flat());
+    for (const folder of await this.cacheFolders(artifact)) {
+      if (!keptIds.has(folder)) await deletePrefix(this.options.s3, cacheBucket, `${projectName}/${folder}/`);
+    }
+  }
+
+  private async liveValue(KvsARN: string, projectName: string): Promise<{ p?: string } | null> {
+    try {
+      const { Value } = await this.options.kvs.send(new GetKeyCommand({ KvsARN, Key: projectName }));
+      return Value ? (JSON.parse(Value) as { p?: string }) : null;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ResourceNotFoundException') return null;
+      throw error;
+    }
+  }
+
+  /** The build-id folders of an artifact's `cache/` (`<id>`, or `__fetch/<id>` for the fetch cache). */
+  private async cacheFolders(artifact: ArtifactInfo): Promise<string[]> {
+    const { entries } = await listZipAt(this.options.s3, artifact.location);
+    const folders = new Set<string>();
+    for (const { name } of entries) {
+      const parts = name.split('/');
+      if (parts[0] !== 'cache' || parts.length < 3) continue;
+      if (parts[1] === '__fetch') {
+        if (parts.length >= 4) folders.add(`__fetch/${parts[2]}`);
+      } else if (parts[1]) folders.add(parts[1]);
+    }
+    return [...folders];
   }
 
   /** Top-level names under a deployment's prefix other than `_next` (one delimited listing). */

@@ -33,6 +33,9 @@ export interface PublishInput {
  *   flight finish on the old version, which is never deleted at that moment.
  * - `release` lets a version go that no longer serves traffic (locally: stops its processes once
  *   idle); it never takes down the version the project's traffic goes to.
+ * - `remove` deletes what `publish` made for a deployment retention dropped (its Lambda versions),
+ *   for good; it never removes the version the project's traffic goes to (that one is left as it
+ *   is), and removing what is gone already is harmless.
  */
 export interface FunctionHost {
   /** The CPU the functions run on: native modules in a bundle must be built for it. */
@@ -42,4 +45,5 @@ export interface FunctionHost {
   /** `revision` is the live pointer's revision after the flip: an activation whose revision is not above one already applied is ignored. */
   activate(projectName: string, version: FunctionVersion, revision: number): Promise<void>;
   release(projectName: string, deploymentId: string): Promise<void>;
+  remove(projectName: string, deploymentId: string): Promise<void>;
 }

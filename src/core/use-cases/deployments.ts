@@ -2,15 +2,26 @@ import { isEnded, phaseTimings, type Deployment, type PhaseTiming } from '../dep
 import { AnchorError } from '../errors.js';
 import type { FunctionStatus, LogLine, Ports } from '../ports/index.js';
 import { getProject } from './projects.js';
+import { retainedIds } from './retention.js';
 
 /** A deployment with what its functions are doing now, when the backend runs them (null: nothing runs it). */
 export type DeploymentWithRuntime = Deployment & { runtime: FunctionStatus | null };
 
-export async function listDeployments(deps: Pick<Ports, 'projects' | 'deployments' | 'functionStates'>, input: { project: string; limit: number }): Promise<{ deployments: DeploymentWithRuntime[]; live: string | null }> {
+/**
+ * A project's deployments, newest first, with the live one and the rollback targets: the retired
+ * deployments retention keeps (retention.ts retainedIds), i.e. exactly those `rollback` can go to.
+ */
+export async function listDeployments(deps: Pick<Ports, 'projects' | 'deployments' | 'functionStates'>, input: { project: string; limit: number }): Promise<{ deployments: DeploymentWithRuntime[]; live: string | null; rollbackTargets: string[] }> {
   const project = await getProject(deps, input.project);
-  const [deployments, live] = await Promise.all([deps.deployments.listByProject(project.id, { limit: input.limit }), deps.deployments.getLive(project.id)]);
+  const [deployments, live, wentLive] = await Promise.all([
+    deps.deployments.listByProject(project.id, { limit: input.limit }),
+    deps.deployments.getLive(project.id),
+    deps.deployments.listByProject(project.id, { limit: 1000, states: ['live', 'retired'] }),
+  ]);
   const runtime = await deps.functionStates.of(deployments.map((d) => d.id));
-  return { deployments: deployments.map((d) => ({ ...d, runtime: runtime.get(d.id) ?? null })), live: live?.deploymentId ?? null };
+  const kept = retainedIds(wentLive, live?.deploymentId ?? null);
+  const rollbackTargets = wentLive.filter((d) => d.state === 'retired' && kept.has(d.id)).map((d) => d.id);
+  return { deployments: deployments.map((d) => ({ ...d, runtime: runtime.get(d.id) ?? null })), live: live?.deploymentId ?? null, rollbackTargets };
 }
 
 export async function getDeployment(deps: Pick<Ports, 'deployments'>, id: string): Promise<Deployment> {

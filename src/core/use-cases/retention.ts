@@ -1,31 +1,56 @@
-import type { Ports } from '../ports/index.js';
+import type { Deployment } from '../deployment.js';
+import type { ArtifactInfo, Ports } from '../ports/index.js';
 
-/** How many ended deployments keep their artifacts (and so stay rollback targets). */
+/** How many deployments that went live keep everything a rollback needs (the newest ones). */
 export const RETAINED_DEPLOYMENTS = 10;
 
+export type RetentionDeps = Pick<Ports, 'projects' | 'deployments' | 'artifacts' | 'runtimeLogs' | 'staticHost' | 'functions'>;
+
+type History = readonly Pick<Deployment, 'id' | 'state' | 'transitions'>[];
+
 /**
- * Keeps the artifacts of the newest RETAINED_DEPLOYMENTS deployments that went live, and never
- * removes the live one or the default rollback target, whatever their age. A deployment whose
- * artifact goes loses its runtime log with it (it can never run again).
+ * The one retention rule of both backends: a project keeps the live deployment, the default
+ * rollback target (the one live just before it), and the newest RETAINED_DEPLOYMENTS that went
+ * live, whatever their age. These are exactly what `rollback` accepts and `deployments ls` marks.
+ * `history` is the project's deployments, newest first.
  */
-export async function applyRetention(deps: Pick<Ports, 'deployments' | 'artifacts' | 'runtimeLogs'>, projectId: string, keep = RETAINED_DEPLOYMENTS): Promise<string[]> {
+export function retainedIds(history: History, liveId: string | null, keep = RETAINED_DEPLOYMENTS): Set<string> {
+  const kept = new Set<string>();
+  if (liveId) kept.add(liveId);
+  const target = previousLive(history, liveId);
+  if (target) kept.add(target);
+  for (const d of history.filter((d) => d.state === 'retired' || d.state === 'live').slice(0, keep)) kept.add(d.id);
+  return kept;
+}
+
+/**
+ * Removes everything of each ended deployment the rule drops: its assets and the ISR cache its
+ * build seeded (unless a kept one shares it), its function versions (never one traffic goes to),
+ * its artifact, and its runtime log (it can never run again). A deployment still on its way is
+ * never touched. Returns the ids it removed.
+ */
+export async function applyRetention(deps: RetentionDeps, projectId: string, keep = RETAINED_DEPLOYMENTS): Promise<string[]> {
+  const project = await deps.projects.getById(projectId);
+  if (!project) return [];
   const live = await deps.deployments.getLive(projectId);
   const all = await deps.deployments.listByProject(projectId, { limit: 1000 });
-  const protectedIds = new Set<string>();
-  if (live) protectedIds.add(live.deploymentId);
-  const rollbackTarget = previousLive(all, live?.deploymentId ?? null);
-  if (rollbackTarget) protectedIds.add(rollbackTarget);
-  const wentLive = all.filter((d) => d.state === 'retired' || d.state === 'live');
-  const keepIds = new Set(wentLive.slice(0, keep).map((d) => d.id));
-  const removed: string[] = [];
+  const kept = retainedIds(all, live?.deploymentId ?? null, keep);
+  const dropped: ArtifactInfo[] = [];
   for (const d of all) {
-    if (protectedIds.has(d.id) || keepIds.has(d.id)) continue;
-    if (!['retired', 'failed', 'superseded', 'cancelled'].includes(d.state)) continue;
-    if (await deps.artifacts.get(d.id)) {
-      await deps.artifacts.remove(d.id);
-      await deps.runtimeLogs.remove(d.id);
-      removed.push(d.id);
-    }
+    if (kept.has(d.id) || !['retired', 'failed', 'superseded', 'cancelled'].includes(d.state)) continue;
+    const artifact = await deps.artifacts.get(d.id);
+    if (artifact) dropped.push(artifact);
+  }
+  if (dropped.length === 0) return [];
+  const keptArtifacts = (await Promise.all([...kept].map((id) => deps.artifacts.get(id)))).filter((a): a is ArtifactInfo => a !== null);
+  const removed: string[] = [];
+  for (const artifact of dropped) {
+    // The artifact goes last: it is what tells the next run that something of the deployment is left.
+    await deps.staticHost.remove(project.name, artifact, keptArtifacts);
+    await deps.functions.remove(project.name, artifact.deploymentId);
+    await deps.artifacts.remove(artifact.deploymentId);
+    await deps.runtimeLogs.remove(artifact.deploymentId);
+    removed.push(artifact.deploymentId);
   }
   return removed;
 }

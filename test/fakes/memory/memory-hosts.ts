@@ -30,6 +30,11 @@ export class MemoryStaticHost implements StaticHost {
     this.live.set(projectName, deploymentId);
   }
 
+  /** A dropped deployment's prefix goes, unless the site serves it. */
+  async remove(projectName: string, artifact: ArtifactInfo): Promise<void> {
+    if (this.live.get(projectName) !== artifact.deploymentId) this.prefixes.delete(`${projectName}/${artifact.deploymentId}`);
+  }
+
   /** What the project's site answers for a static path now; null for nothing. */
   served(projectName: string, path: string): string | null {
     const live = this.live.get(projectName);
@@ -104,6 +109,11 @@ export class MemoryFunctionHost implements FunctionHost {
   }
 
   async release(projectName: string, deploymentId: string): Promise<void> {
+    if (this.routes.get(projectName)?.deploymentId !== deploymentId) this.versions.delete(deploymentId);
+  }
+
+  /** Like a Lambda version: gone for good, except the one traffic goes to. */
+  async remove(projectName: string, deploymentId: string): Promise<void> {
     if (this.routes.get(projectName)?.deploymentId !== deploymentId) this.versions.delete(deploymentId);
   }
 

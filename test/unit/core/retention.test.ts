@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AnchorError } from '../../../src/core/errors.js';
-import { applyRetention, RETAINED_DEPLOYMENTS } from '../../../src/core/use-cases/retention.js';
+import { listDeployments } from '../../../src/core/use-cases/deployments.js';
+import { applyRetention, RETAINED_DEPLOYMENTS, retainedIds } from '../../../src/core/use-cases/retention.js';
 import { requestDeploy } from '../../../src/core/use-cases/request-deploy.js';
 import { rollback } from '../../../src/core/use-cases/rollback.js';
 import { openNextOutput } from '../../fakes/memory/scripted-builder.js';
@@ -43,6 +44,10 @@ describe('retention on the fakes', () => {
     expect(removed.sort()).toEqual([d2, d3].sort());
     expect(await retained(p, [d1, d2, d3, d4])).toEqual([d1, d4]);
     expect(liveSite(p)).toEqual({ functions: d1, assets: d1 });
+    // What a dropped deployment had published goes with its output: its function versions and its assets.
+    expect([d2, d3].map((id) => p.ports.functions.isRunning(id))).toEqual([false, false]);
+    expect([d2, d3].map((id) => p.ports.staticHost.published('shop', id, 'logo.txt'))).toEqual([null, null]);
+    expect(p.ports.staticHost.published('shop', d4, 'logo.txt')).toBe(`logo of ${d4}`);
     expect((await rollback(p.ports, { project: 'shop' })).to).toBe(d4);
   });
 
@@ -59,8 +64,23 @@ describe('retention on the fakes', () => {
 
     expect(failed.state).toBe('failed');
     expect(removed).toEqual([failed.id]);
+    expect(p.ports.functions.isRunning(onItsWay.id)).toBe(true);
     expect(await retained(p, [d1, onItsWay.id])).toEqual([d1, onItsWay.id]);
     held.open();
     expect(await running).toBe('live');
+  });
+});
+
+describe('the rule retention and rollback share', () => {
+  it('marks as rollback targets exactly the retired deployments retention keeps', async () => {
+    const p = await memoryPlatform();
+    const ids = await deployAll(p, RETAINED_DEPLOYMENTS + 2);
+
+    const { live, rollbackTargets } = await listDeployments(p.ports, { project: 'shop', limit: 50 });
+
+    expect(live).toBe(ids.at(-1));
+    expect(rollbackTargets).toEqual(ids.slice(2, -1).reverse());
+    expect(await retained(p, ids)).toEqual(ids.slice(2));
+    expect(retainedIds(await p.ports.deployments.listByProject(p.project.id), live)).toEqual(new Set([live, ...rollbackTargets]));
   });
 });

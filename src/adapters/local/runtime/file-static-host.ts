@@ -21,4 +21,7 @@ export class FileStaticHost implements StaticHost {
   }
 
   async activate(): Promise<void> {}
+
+  /** The assets are the stored artifact's own (`assets/`): retention removing the artifact removes them. */
+  async remove(): Promise<void> {}
 }

@@ -208,6 +208,11 @@ export class LocalFunctionHost implements FunctionHost {
     if (!this.isRouted(deploymentId)) await this.stop(deploymentId, 'it was released');
   }
 
+  /** Locally a version is its processes over the stored artifact: retention removes the artifact, this stops them. */
+  async remove(_projectName: string, deploymentId: string): Promise<void> {
+    if (!this.isRouted(deploymentId)) await this.stop(deploymentId, 'retention dropped it');
+  }
+
   /** What the edge serves for a project now, or null when nothing is live there. */
   route(projectName: string): EdgeRoute | null {
     const entry = this.routes.get(projectName);

@@ -34,6 +34,11 @@ export class ServerFunctionHost implements FunctionHost {
     await this.call('release', deploymentId);
   }
 
+  /** A dropped deployment's processes stop as a released one's do; its code goes with its artifact. */
+  async remove(_projectName: string, deploymentId: string): Promise<void> {
+    await this.call('release', deploymentId);
+  }
+
   private async call(action: string, deploymentId: string): Promise<void> {
     if (this.deferred) return;
     const answer = await callControl(this.options.controlSocket, action, { deploymentId });
