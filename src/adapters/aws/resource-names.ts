@@ -17,7 +17,11 @@ import { AnchorError } from '../../core/errors.js';
  *                CloudFront Function, infra/stack/project-code.ts)
  */
 
-const STAGE = /^[a-z][a-z0-9-]{0,15}$/;
+/**
+ * No `-` in a stage: IAM patterns such as `anchor-<stage>-*-server` then end at the stage's own
+ * delimiter, so stage `prod`'s can never match stage `prod-eu`'s (or `prod2`'s) resources.
+ */
+const STAGE = /^[a-z][a-z0-9]{0,15}$/;
 const AWS_NAME_LIMIT = 64;
 
 export function assertStage(stage: string): void {
@@ -26,7 +30,7 @@ export function assertStage(stage: string): void {
       code: 'STAGE_INVALID',
       kind: 'usage',
       message: `Stage "${stage}" is not valid: it becomes part of every AWS resource name.`,
-      hint: 'Use 1 to 16 lower-case letters, digits and hyphens, starting with a letter (e.g. dev or prod).',
+      hint: 'Use 1 to 16 lower-case letters and digits, starting with a letter, no hyphen (e.g. dev, prod or prodeu): IAM patterns are scoped by it, and a hyphen would let one stage match another.',
     });
   }
 }
