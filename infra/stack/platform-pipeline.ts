@@ -46,6 +46,18 @@ export const HANDLER_ENV = {
   ANCHOR_DOMAINS_TABLE: 'DomainsTable',
 } as const;
 
+/** One JSON line per webhook request (HTTP API access log variables; a request's headers are not among them). */
+export const WEBHOOK_ACCESS_LOG = {
+  requestId: '$context.requestId',
+  time: '$context.requestTime',
+  path: '$context.path',
+  status: '$context.status',
+  bytes: '$context.dataProcessed',
+  integrationStatus: '$context.integrationStatus',
+  integrationError: '$context.integrationErrorMessage',
+  error: '$context.error.message',
+} as const;
+
 export const arn = (service: string, resource: string, global = false): CfnValue =>
   sub(`arn:\${AWS::Partition}:${service}:${global ? '' : '${AWS::Region}'}:\${AWS::AccountId}:${resource}`);
 
@@ -165,12 +177,16 @@ export function pipelineResources(input: PipelineInput): Record<string, Resource
       Type: 'AWS::ApiGatewayV2::Route',
       Properties: { ApiId: ref('WebhookApi'), RouteKey: 'POST /webhook/{projectId}', Target: sub('integrations/${WebhookIntegration}') },
     },
+    WebhookAccessLogGroup: logGroup(`/anchor/${stage}/webhook-access`, input.logRetentionDays),
     WebhookStage: {
       Type: 'AWS::ApiGatewayV2::Stage',
       Properties: {
         ApiId: ref('WebhookApi'),
         StageName: '$default',
         AutoDeploy: true,
+        // A delivery the function never sees (a push over Lambda's 6 MB invoke payload: API Gateway
+        // answers 413/500 itself) still leaves a line here, naming the project and Lambda's error.
+        AccessLogSettings: { DestinationArn: getAtt('WebhookAccessLogGroup', 'Arn'), Format: JSON.stringify(WEBHOOK_ACCESS_LOG) },
         // GitHub sends a handful of deliveries per push; this only stops a flood.
         DefaultRouteSettings: { ThrottlingBurstLimit: 50, ThrottlingRateLimit: 20 },
       },
