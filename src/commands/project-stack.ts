@@ -20,12 +20,13 @@ export async function deployProjectStackFor(ctx: Context, config: AwsPlatformCon
 
 /**
  * `anchor projects rm` on an aws platform: the project's stack goes first (functions, CloudFront,
- * asset pointer, build role; CloudFront makes this take minutes), with progress, then its saved
- * outputs. A failed deletion throws, so the project stays registered and the command can be run again.
+ * asset pointer, build role; CloudFront makes this take minutes), with progress, then its objects
+ * in the platform's buckets and its SSM parameters, then its saved outputs. A failed deletion throws, so the project stays registered and the command can be run again.
  */
 export async function deleteProjectStackFor(ctx: Context, config: AwsPlatformConfig, project: string): Promise<{ stack: string; deleted: boolean }> {
   const provisioning = await ctx.provisioning(config.region);
-  const { stack, deleted } = await provisioning.deleteProject(config, project, stackProgress(ctx.ui));
+  const buckets = { artifacts: config.outputs['ArtifactsBucketName'] ?? '', assets: config.outputs['AssetsBucketName'] ?? '', cache: config.outputs['CacheBucketName'] ?? '' };
+  const { stack, deleted } = await provisioning.deleteProject(config, project, stackProgress(ctx.ui), buckets);
   if (!deleted) ctx.ui.info(`  Stack ${stack}: already gone.`);
   const { [project]: _removed, ...projects } = config.projects;
   const saved = { ...config, updatedAt: new Date().toISOString(), projects };

@@ -1,5 +1,5 @@
 import { CloudWatchLogsClient, CreateLogStreamCommand, DescribeLogStreamsCommand, GetLogEventsCommand, PutLogEventsCommand, ResourceAlreadyExistsException, ResourceNotFoundException } from '@aws-sdk/client-cloudwatch-logs';
-import { GetParameterCommand, ParameterAlreadyExists, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DeleteParameterCommand, DeleteParametersCommand, GetParameterCommand, GetParametersByPathCommand, ParameterAlreadyExists, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CloudFrontKeyValueStoreClient, ConflictException, DescribeKeyValueStoreCommand, GetKeyCommand, PutKeyCommand, ResourceNotFoundException as KvsResourceNotFound } from '@aws-sdk/client-cloudfront-keyvaluestore';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -63,6 +63,25 @@ export function mockSsm() {
     const found = input.Name ? parameters.get(input.Name) : undefined;
     if (!found) throw new ParameterNotFound({ message: `Parameter ${input.Name} not found.`, $metadata: {} });
     return { Parameter: { Name: input.Name, Value: found.value, Type: found.type } };
+  });
+  mock.on(DeleteParameterCommand).callsFake((input: { Name?: string }) => {
+    if (!input.Name || !parameters.delete(input.Name)) throw new ParameterNotFound({ message: `Parameter ${input.Name} not found.`, $metadata: {} });
+    return {};
+  });
+  // As SSM: at most 10 names a call; names that do not exist come back as InvalidParameters.
+  mock.on(DeleteParametersCommand).callsFake((input: { Names?: string[] }) => {
+    const names = input.Names ?? [];
+    if (names.length < 1 || names.length > 10) throw new Error('ValidationException: Names must have between 1 and 10 members');
+    const deleted = names.filter((n) => parameters.delete(n));
+    return { DeletedParameters: deleted, InvalidParameters: names.filter((n) => !deleted.includes(n)) };
+  });
+  // Paths as SSM reads them: Recursive for every level below, at most 10 a page.
+  mock.on(GetParametersByPathCommand).callsFake((input: { Path?: string; Recursive?: boolean; NextToken?: string }) => {
+    const path = input.Path?.endsWith('/') ? input.Path : `${input.Path}/`;
+    const below = [...parameters.keys()].filter((n) => n.startsWith(path) && (input.Recursive || !n.slice(path.length).includes('/'))).sort();
+    const start = Number(input.NextToken ?? '0');
+    const page = below.slice(start, start + 10);
+    return { Parameters: page.map((Name) => ({ Name, Type: parameters.get(Name)?.type })), ...(below.length > start + 10 ? { NextToken: String(start + 10) } : {}) };
   });
   return { client, mock, parameters };
 }

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DeleteParametersCommand, GetParameterCommand, GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CloudFrontClient, GetDistributionConfigCommand } from '@aws-sdk/client-cloudfront';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -40,6 +40,8 @@ function mockProjectStore() {
     return { Version: 1 };
   });
   ssm.on(GetParameterCommand).callsFake(async (input) => ({ Parameter: { Name: input.Name, Value: parameters.get(input.Name!) } }));
+  ssm.on(GetParametersByPathCommand).callsFake(async (input) => ({ Parameters: [...parameters.keys()].filter((n) => n.startsWith(input.Path!.endsWith('/') ? input.Path! : `${input.Path}/`)).map((Name) => ({ Name })) }));
+  ssm.on(DeleteParametersCommand).callsFake(async (input) => ({ DeletedParameters: input.Names!.filter((n: string) => parameters.delete(n)) }));
   return { projects, parameters, restore: () => (doc.restore(), ssm.restore()) };
 }
 
@@ -148,6 +150,25 @@ describe('anchor projects rm on aws', () => {
     expect(platformJson().projects.shop).toBeUndefined();
   });
 
+  it('removes what the project left outside its stack: its objects under every prefix, its SSM parameters; a project sharing its name’s start keeps its own', async () => {
+    const bucket = (key: string) => aws.buckets.get(platformJson().outputs[key])!;
+    for (const project of ['shop', 'shop-eu']) {
+      bucket('ArtifactsBucketName').set(`builds/${project}/d_1/open-next.zip`, 10);
+      bucket('AssetsBucketName').set(`${project}/d_1/_next/static/app.js`, 10);
+      bucket('CacheBucketName').set(`${project}/BUILD1/index.cache`, 10);
+      store.parameters.set(`/anchor/dev/${project}/env/API_KEY`, 'k');
+      store.parameters.set(`/anchor/dev/${project}/webhook/secret`, 's');
+    }
+
+    const result = await cli(['projects', 'rm', 'shop', '--yes']);
+
+    expect(result.code, result.stderr).toBe(0);
+    const left = ['ArtifactsBucketName', 'AssetsBucketName', 'CacheBucketName'].flatMap((key) => [...bucket(key).keys()]);
+    expect(left.sort()).toEqual(['builds/shop-eu/d_1/open-next.zip', 'shop-eu/BUILD1/index.cache', 'shop-eu/d_1/_next/static/app.js']);
+    expect([...store.parameters.keys()].filter((n) => n.startsWith('/anchor/dev/shop')).sort()).toEqual(['/anchor/dev/shop-eu/env/API_KEY', '/anchor/dev/shop-eu/webhook/secret']);
+    expect(result.stderr).toContain("Deleting shop's objects in the platform's buckets and its SSM parameters");
+  });
+
   it('asks first, naming the stack; without --yes and no terminal nothing is deleted', async () => {
     const result = await cli(['projects', 'rm', 'shop']);
     expect(result.code).toBe(2);
@@ -213,7 +234,7 @@ describe('anchor destroy on aws', () => {
     aws.buckets.set('anchor-dev-cachebucket-7g8h9i', new Map([['shop/b1/cache.json', 3]]));
     const result = await cli(['destroy', '--yes', '--force', '--json']);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.json()).toMatchObject({ destroyed: 'aws', stacks: ['anchor-dev-project-shop', 'anchor-dev'], deletedBuckets: ['anchor-dev-artifactsbucket-1a2b3c', 'anchor-dev-cachebucket-7g8h9i', BOOTSTRAP], kept: [] });
+    expect(result.json()).toMatchObject({ destroyed: 'aws', stacks: ['anchor-dev-project-shop', 'anchor-dev'], deletedBuckets: ['anchor-dev-artifactsbucket-1a2b3c', 'anchor-dev-assetsbucket-4d5e6f', 'anchor-dev-cachebucket-7g8h9i', BOOTSTRAP], kept: [] });
     expect([...aws.buckets.keys()]).toEqual([]);
     expect(aws.calls).toContain('s3:DeleteObjects:anchor-dev-artifactsbucket-1a2b3c');
   });

@@ -17,6 +17,7 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectVersionsCommand,
+  ListObjectsV2Command,
   PutBucketEncryptionCommand,
   PutObjectCommand,
   PutPublicAccessBlockCommand,
@@ -202,6 +203,8 @@ export class FakeAwsControlPlane {
       stack.template = template;
       stack.parameters = parameters;
       stack.outputs = outputsOf(stack.name, template);
+      // The stack's buckets exist from now on (empty), as CloudFormation leaves them.
+      for (const [key, name] of Object.entries(stack.outputs)) if (key.endsWith('BucketName') && !this.buckets.has(name)) this.buckets.set(name, new Map());
     } else {
       const started = resources.slice(0, 4);
       for (const [id, type] of started) events.push(ev(id, type, `${verb}_IN_PROGRESS`));
@@ -252,6 +255,13 @@ export class FakeAwsControlPlane {
       const bucket = this.buckets.get(input.Bucket!);
       if (!bucket) throw Object.assign(new Error('The specified bucket does not exist'), { name: 'NoSuchBucket' });
       return { Versions: [...bucket.keys()].slice(0, input.MaxKeys ?? 1000).map((Key) => ({ Key, VersionId: 'null' })), IsTruncated: false };
+    });
+    this.s3.on(ListObjectsV2Command).callsFake(async (input) => {
+      log(`ListObjectsV2:${input.Bucket}:${input.Prefix ?? ''}`);
+      const bucket = this.buckets.get(input.Bucket!);
+      if (!bucket) throw Object.assign(new Error('The specified bucket does not exist'), { name: 'NoSuchBucket' });
+      const keys = [...bucket.keys()].filter((k) => k.startsWith(input.Prefix ?? '')).sort().slice(0, input.MaxKeys ?? 1000);
+      return { Contents: keys.map((Key) => ({ Key, Size: bucket.get(Key) })), KeyCount: keys.length, IsTruncated: false };
     });
     this.s3.on(DeleteObjectsCommand).callsFake(async (input) => {
       log(`DeleteObjects:${input.Bucket}`);

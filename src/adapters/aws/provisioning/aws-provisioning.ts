@@ -2,6 +2,7 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { AnchorError } from '../../../core/errors.js';
 import { assertProjectName } from '../../../core/project.js';
@@ -14,6 +15,7 @@ import { CloudFormationStacks } from './cloudformation-stacks.js';
 import { S3HandlerUploader } from './handler-uploader.js';
 import { liveVersionParameters } from './lambda-live-versions.js';
 import { S3BucketRemover } from './s3-bucket-remover.js';
+import { removeProjectData, type ProjectDataBuckets, type RemovedProjectData } from './project-data-remover.js';
 import { currentDistributionDomains } from '../cloudfront-domain-routing.js';
 import { callerIdentity, type AwsIdentity } from './sts-identity.js';
 
@@ -24,6 +26,7 @@ export interface ProvisioningClients {
   s3(): Promise<S3Client>;
   lambda(): Promise<LambdaClient>;
   cloudFront(): Promise<CloudFrontClient>;
+  ssm(): Promise<SSMClient>;
 }
 
 /** A platform the CLI saved, as far as provisioning needs it. */
@@ -94,13 +97,19 @@ export class AwsProvisioning {
     return deployProjectStack({ stacks, uploader: await this.uploader(identity.account), liveVersions }, { ...input, domains });
   }
 
-  async deleteProject(platform: ProvisionedPlatform, project: string, progress: Progress): Promise<{ stack: string; deleted: boolean }> {
+  /**
+   * The project's stack, then what it left outside the stack: its objects in the platform's
+   * buckets (artifacts, assets, ISR cache) and its SSM parameters (project-data-remover.ts).
+   */
+  async deleteProject(platform: ProvisionedPlatform, project: string, progress: Progress, buckets: ProjectDataBuckets): Promise<{ stack: string; deleted: boolean; data: RemovedProjectData }> {
     const retryCommand = `anchor projects rm ${project}`;
     await this.identity({ ...platform, retryCommand });
     const stack = projectStackName(platform.stage, project);
     progress.step(`Deleting stack ${stack}`);
     const deleted = await (await this.stacks()).delete(stack, { onEvent: progress.event, retryCommand });
-    return { stack, deleted };
+    progress.step(`Deleting ${project}'s objects in the platform's buckets and its SSM parameters`);
+    const data = await removeProjectData({ s3: await this.clients.s3(), ssm: await this.clients.ssm() }, { stage: platform.stage, project, buckets });
+    return { stack, deleted, data };
   }
 
   async destroyPlatform(platform: ProvisionedPlatform, input: { bootstrapBucket: string; force: boolean; progress: Progress }): Promise<PlatformRemoval> {
