@@ -44,6 +44,12 @@ export class RecordingBuilder implements Builder {
     return end ? { state: 'ended', buildId: build.buildId, end } : { state: 'running', buildId: build.buildId };
   }
 
+  readonly forgotten: string[] = [];
+
+  async forgetSecret(projectName: string, key: string): Promise<void> {
+    this.forgotten.push(`${projectName}/${key}`);
+  }
+
   async cleanup(buildId: string): Promise<void> {
     this.cleaned.push(buildId);
   }

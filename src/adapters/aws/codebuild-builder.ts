@@ -1,5 +1,5 @@
 import { BatchGetBuildsCommand, ListBuildsForProjectCommand, StartBuildCommand, StopBuildCommand, type Build, type CodeBuildClient, type EnvironmentVariable } from '@aws-sdk/client-codebuild';
-import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { DeleteParameterCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { projectResourceName, secretParameterPath } from './resource-names.js';
 import type { Builder, BuildRequest, BuildStatus } from '../../core/ports/builder.js';
 import { codeBuildEnd } from './codebuild-build-end.js';
@@ -115,6 +115,15 @@ export class CodeBuildBuilder implements Builder {
     const { ids } = await this.options.codebuild.send(new ListBuildsForProjectCommand({ projectName: this.options.buildProject, sortOrder: 'DESCENDING' }));
     const builds = await this.describe((ids ?? []).slice(0, 100));
     return builds.find((b) => b.environment?.environmentVariables?.some((v) => v.name === 'ANCHOR_DEPLOYMENT_ID' && v.value === deploymentId));
+  }
+
+  async forgetSecret(projectName: string, key: string): Promise<void> {
+    try {
+      await this.options.ssm.send(new DeleteParameterCommand({ Name: `${secretParameterPath(this.options.stage, projectName)}${key}` }));
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ParameterNotFound') return;
+      throw error;
+    }
   }
 
   /** CodeBuild's scratch space goes with its build container. */

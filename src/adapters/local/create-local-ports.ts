@@ -36,7 +36,8 @@ export interface LocalPlatformOptions {
 }
 
 /** What a CLI process gets: everything but the builder (builds run in `anchor server`). */
-export type CliPorts = Omit<Ports, 'builder'>;
+/** The CLI's ports: locally the builder lives in `anchor server` (none here); on aws it is CodeBuild's. */
+export type CliPorts = Omit<Ports, 'builder'> & Partial<Pick<Ports, 'builder'>>;
 
 export interface LocalPlatform {
   ports: CliPorts;

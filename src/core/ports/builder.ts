@@ -50,6 +50,12 @@ export interface Builder {
   start(request: BuildRequest): Promise<{ buildId: string; ended?: Promise<BuildEnd> }>;
   stop(buildId: string): Promise<void>;
   status(build: { deploymentId: string; buildId: string | null }): Promise<BuildStatus>;
+  /**
+   * The project's secret build variable `key` was removed: a copy the builder keeps outside the
+   * env store (CodeBuild: the SSM parameter it hands builds by reference) goes too. Harmless when
+   * there is none.
+   */
+  forgetSecret(projectName: string, key: string): Promise<void>;
   /** The caller has stored the output (or given up on it): the build's scratch space may go. */
   cleanup(buildId: string): Promise<void>;
 }

@@ -79,9 +79,17 @@ export async function listEnv(deps: Pick<EnvDeps, 'projects' | 'envVars'>, input
     .map((v) => ({ key: v.key, value: v.secret ? null : v.value, secret: v.secret, targets: v.targets, updatedAt: v.updatedAt }));
 }
 
-export async function removeEnv(deps: Pick<EnvDeps, 'projects' | 'envVars'>, input: { project: string; key: string }): Promise<void> {
+/**
+ * Removes a variable; a secret's copy kept by the builder (CodeBuild's SSM parameter) goes with
+ * it. Without a builder at hand (the local CLI: builds run in the server and keep no copy) there is
+ * nothing to forget.
+ */
+export async function removeEnv(deps: Pick<EnvDeps, 'projects' | 'envVars'> & Partial<Pick<Ports, 'builder'>>, input: { project: string; key: string }): Promise<void> {
   const project = await getProject(deps, input.project);
-  if (!(await deps.envVars.remove(project.id, input.key))) {
+  const secret = (await deps.envVars.list(project.id)).some((v) => v.key === input.key && v.secret);
+  const removed = await deps.envVars.remove(project.id, input.key);
+  if (removed && secret) await deps.builder?.forgetSecret(project.name, input.key);
+  if (!removed) {
     throw new AnchorError({
       code: 'ENV_NOT_FOUND',
       kind: 'not-found',

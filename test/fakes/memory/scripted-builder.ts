@@ -133,6 +133,9 @@ export class ScriptedBuilder implements Builder {
     return build ? { state: 'running', buildId: build.buildId } : { state: 'unknown' };
   }
 
+  /** Builds get their variables in the request only; nothing is kept to forget. */
+  async forgetSecret(): Promise<void> {}
+
   async cleanup(buildId: string): Promise<void> {
     const build = this.builds.find((b) => b.buildId === buildId);
     if (build) this.outputs.remove(build.artifactDir);

@@ -127,6 +127,9 @@ export class ProcessBuilder implements Builder {
     return running && input.buildId ? { state: 'running', buildId: input.buildId } : { state: 'unknown' };
   }
 
+  /** A local build gets its secrets in its environment only: nothing is kept to forget. */
+  async forgetSecret(): Promise<void> {}
+
   /** Kills every process of the build and waits until its `ended` has resolved (stopped). */
   async stop(buildId: string): Promise<void> {
     const build = this.builds.get(buildId);
