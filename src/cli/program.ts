@@ -77,7 +77,13 @@ export function buildProgram(makeContext: ContextFactory, onContext: (ctx: Conte
     .option('--branch <branch>', 'the branch whose pushes deploy', 'main')
     .option('--root <dir>', 'the Next.js app\'s directory inside the repo', '')
     .option('--github-token <token>', 'register the webhook on GitHub with this token (default: GITHUB_TOKEN)')
+    .option('--build-size <size>', 'the build machine on aws: small (4 GB), medium (8 GB) or large (16 GB); default: the platform\'s')
     .action(action(() => import('../commands/projects-add.js')));
+  projects
+    .command('set <name>')
+    .description('change a project\'s settings: --build-size')
+    .requiredOption('--build-size <size>', 'the build machine on aws: small (4 GB), medium (8 GB) or large (16 GB)')
+    .action(action(() => import('../commands/projects-set.js')));
   projects.command('ls').alias('list').description('list projects').action(action(() => import('../commands/projects-ls.js')));
   projects.command('show <name>').description('show a project, its live deployment and webhook').action(action(() => import('../commands/projects-show.js')));
   projects.command('rm <name>').alias('remove').description('remove a project and its env vars').action(action(() => import('../commands/projects-rm.js')));

@@ -1,11 +1,12 @@
 import { existsSync, statSync } from 'node:fs';
 import type { Context } from '../cli/context.js';
 import { siteUrl, webhookBaseUrl } from '../cli/platforms.js';
-import { describeRepo, parseRepo } from '../core/project.js';
+import { describeRepo, parseBuildSize, parseRepo } from '../core/project.js';
 import { addProject } from '../core/use-cases/projects.js';
 
 export default async function projectsAdd(ctx: Context, args: string[], options: Record<string, unknown>): Promise<void> {
   const [name = ''] = args;
+  const buildSize = options.buildSize === undefined ? undefined : parseBuildSize(String(options.buildSize));
   const repo = parseRepo(String(options.repo), (p) => {
     const full = ctx.resolvePath(p);
     return existsSync(full) && statSync(full).isDirectory() ? full : null;
@@ -15,11 +16,11 @@ export default async function projectsAdd(ctx: Context, args: string[], options:
   if (config.backend === 'aws') await (await import('./project-stack.js')).deployProjectStackFor(ctx, config, name);
   const { project, webhook } = await addProject(
     { ...ports, repoHooks: token ? ports.repoHooks : null },
-    { name, repo, branch: String(options.branch), root: String(options.root ?? ''), webhookBaseUrl: webhookBaseUrl(config) },
+    { name, repo, branch: String(options.branch), root: String(options.root ?? ''), webhookBaseUrl: webhookBaseUrl(config), buildSize },
   );
   const url = siteUrl(config, project.name);
   ctx.ui.result(
-    { project: { name: project.name, id: project.id, repo: describeRepo(project.repo), branch: project.branch, root: project.root, url }, webhook },
+    { project: { name: project.name, id: project.id, repo: describeRepo(project.repo), branch: project.branch, root: project.root, url, buildSize: project.buildSize ?? null }, webhook },
     () => [
       `${ctx.ui.colors.green('✔')} Added project "${project.name}" (${describeRepo(project.repo)}, branch ${project.branch}).`,
       webhook.registered

@@ -15,7 +15,23 @@ export interface Project {
   previousWebhookSecret: string | null;
   /** Hook id on GitHub when anchor registered it, for updates. */
   githubHookId: number | null;
+  /** How big a machine builds it (CodeBuild's compute type on aws); absent: the platform's default. */
+  buildSize?: BuildSize;
   createdAt: string;
+}
+
+/** Build machine sizes: CodeBuild small (4 GB, 2 vCPU), medium (8 GB, 4 vCPU), large (16 GB, 8 vCPU). */
+export const BUILD_SIZES = ['small', 'medium', 'large'] as const;
+export type BuildSize = (typeof BUILD_SIZES)[number];
+
+export function parseBuildSize(value: string): BuildSize {
+  if ((BUILD_SIZES as readonly string[]).includes(value)) return value as BuildSize;
+  throw new AnchorError({
+    code: 'BUILD_SIZE_INVALID',
+    kind: 'usage',
+    message: `"${value}" is not a build size.`,
+    hint: 'Use --build-size small (4 GB), medium (8 GB) or large (16 GB); a build that runs out of memory needs a bigger one.',
+  });
 }
 
 export type RepoRef =

@@ -30,6 +30,17 @@ export function describeProjectsContract(name: string, makeAdapter: () => Promis
       expect(await s.projects.list()).toEqual([project]);
     });
 
+    it('keeps a project\'s build size, and an update changes it; a project without one has none', async () => {
+      const sized = sampleProject('p_shop', { buildSize: 'large' });
+      await s.projects.create(sized);
+      await s.projects.create(sampleProject('p_blog', { name: 'blog' }));
+
+      expect((await s.projects.get('shop'))?.buildSize).toBe('large');
+      expect(await s.projects.get('blog')).not.toHaveProperty('buildSize');
+      await s.projects.update({ ...sized, buildSize: 'medium' });
+      expect((await s.projects.getById('p_shop'))?.buildSize).toBe('medium');
+    });
+
     it('answers null for projects that do not exist', async () => {
       expect(await s.projects.get('nope')).toBeNull();
       expect(await s.projects.getById('p_nope')).toBeNull();

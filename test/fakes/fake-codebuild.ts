@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BatchGetBuildsCommand, CodeBuildClient, InvalidInputException, ListBuildsForProjectCommand, ResourceNotFoundException, StartBuildCommand, StopBuildCommand, type Build, type EnvironmentVariable } from '@aws-sdk/client-codebuild';
+import { BatchGetBuildsCommand, CodeBuildClient, InvalidInputException, ListBuildsForProjectCommand, ResourceNotFoundException, StartBuildCommand, StopBuildCommand, type Build, type ComputeType, type EnvironmentVariable } from '@aws-sdk/client-codebuild';
 import { mockClient } from 'aws-sdk-client-mock';
 import { TEST_CREDENTIALS, TEST_REGION } from '../aws/emulators.js';
 
@@ -13,6 +13,8 @@ export interface FakeBuild {
   env: Record<string, string>;
   /** The variables as StartBuild gave them (a PARAMETER_STORE one names its parameter), as BatchGetBuilds shows them. */
   given: EnvironmentVariable[];
+  /** The compute type it runs on: the project's, or StartBuild's computeTypeOverride. */
+  computeType: string;
   /** What the buildspec exported (`exported-variables`), once it ended. */
   exported: Record<string, string>;
   phases: Array<{ 'phase-type': string; 'phase-status': string; 'phase-context': string[] }>;
@@ -28,6 +30,9 @@ export interface FakeBuild {
  * ListBuildsForProject lists a project's build ids newest first, 100 a page. A test ends a build
  * with `finish`, as the buildspec's outcome, or with `timeOut` (the project's timeout passed).
  */
+/** The on-demand compute types of CodeBuild's ARM containers (the platform's build image). */
+const ARM_COMPUTE_TYPES = ['BUILD_GENERAL1_SMALL', 'BUILD_GENERAL1_MEDIUM', 'BUILD_GENERAL1_LARGE', 'BUILD_GENERAL1_XLARGE', 'BUILD_GENERAL1_2XLARGE'];
+
 /** CodeBuild honours an idempotency token for 5 minutes; a StartBuild after that starts another build. */
 const TOKEN_VALID_MS = 5 * 60_000;
 
@@ -38,16 +43,19 @@ export function fakeCodeBuild(options: { projects: string[]; parameters: Readonl
   const builds = new Map<string, FakeBuild>();
   const byToken = new Map<string, { build: FakeBuild; request: string; at: number }>();
 
-  mock.on(StartBuildCommand).callsFake((input: { projectName?: string; idempotencyToken?: string; environmentVariablesOverride?: EnvironmentVariable[] }) => {
+  mock.on(StartBuildCommand).callsFake((input: { projectName?: string; idempotencyToken?: string; computeTypeOverride?: string; environmentVariablesOverride?: EnvironmentVariable[] }) => {
     if (!input.projectName || !options.projects.includes(input.projectName)) {
       throw new ResourceNotFoundException({ message: `Project cannot be found: ${input.projectName}`, $metadata: {} });
+    }
+    if (input.computeTypeOverride !== undefined && !ARM_COMPUTE_TYPES.includes(input.computeTypeOverride)) {
+      throw new InvalidInputException({ message: `Invalid compute type ${input.computeTypeOverride} for environment type ARM_CONTAINER`, $metadata: {} });
     }
     const request = JSON.stringify(input);
     const token = input.idempotencyToken ? byToken.get(input.idempotencyToken) : undefined;
     const repeated = token && now() - token.at < TOKEN_VALID_MS ? token : undefined;
     if (repeated && repeated.request !== request) throw new InvalidInputException({ message: 'Idempotency token was used with different parameters', $metadata: {} });
     if (repeated) return { build: { id: repeated.build.id, buildStatus: repeated.build.status } };
-    const build: FakeBuild = { id: `${input.projectName}:${randomUUID()}`, projectName: input.projectName, status: 'IN_PROGRESS', env: {}, given: [...(input.environmentVariablesOverride ?? [])], exported: {}, phases: [] };
+    const build: FakeBuild = { id: `${input.projectName}:${randomUUID()}`, projectName: input.projectName, status: 'IN_PROGRESS', computeType: input.computeTypeOverride ?? 'BUILD_GENERAL1_SMALL', env: {}, given: [...(input.environmentVariablesOverride ?? [])], exported: {}, phases: [] };
     for (const variable of input.environmentVariablesOverride ?? []) {
       const value = variable.type === 'PARAMETER_STORE' ? options.parameters.get(variable.value ?? '')?.value : variable.value;
       if (value === undefined) {
@@ -111,7 +119,7 @@ function described(build: FakeBuild): Build {
     projectName: build.projectName,
     buildStatus: build.status,
     buildComplete: build.status !== 'IN_PROGRESS',
-    environment: { type: 'ARM_CONTAINER', image: 'aws/codebuild/amazonlinux-aarch64-standard:3.0', computeType: 'BUILD_GENERAL1_SMALL', environmentVariables: build.given.map((v) => ({ ...v })) },
+    environment: { type: 'ARM_CONTAINER', image: 'aws/codebuild/amazonlinux-aarch64-standard:3.0', computeType: build.computeType as ComputeType, environmentVariables: build.given.map((v) => ({ ...v })) },
     exportedEnvironmentVariables: Object.entries(build.exported).map(([name, value]) => ({ name, value })),
     phases: build.phases.map((p) => ({
       phaseType: p['phase-type'] as NonNullable<Build['phases']>[number]['phaseType'],

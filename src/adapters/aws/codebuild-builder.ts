@@ -4,6 +4,9 @@ import { projectResourceName, secretParameterPath } from './resource-names.js';
 import type { Builder, BuildRequest, BuildStatus } from '../../core/ports/builder.js';
 import { codeBuildEnd } from './codebuild-build-end.js';
 
+/** A project's build size as CodeBuild's compute type (ARM: arm1.small, arm1.medium, arm1.large). */
+export const COMPUTE_TYPES = { small: 'BUILD_GENERAL1_SMALL', medium: 'BUILD_GENERAL1_MEDIUM', large: 'BUILD_GENERAL1_LARGE' } as const;
+
 export interface CodeBuildBuilderOptions {
   codebuild: CodeBuildClient;
   ssm: SSMClient;
@@ -67,6 +70,7 @@ export class CodeBuildBuilder implements Builder {
         environmentVariablesOverride: variables,
         ...(this.options.perProjectRole === false ? {} : { serviceRoleOverride: projectResourceName(this.options.stage, request.projectName, 'build') }),
         logsConfigOverride: { cloudWatchLogs: { status: 'ENABLED', groupName: this.options.logGroup, streamName: request.deploymentId } },
+        ...(request.buildSize ? { computeTypeOverride: COMPUTE_TYPES[request.buildSize] } : {}),
         idempotencyToken: `${request.deploymentId}`.slice(0, 64),
       }),
     );

@@ -1,4 +1,5 @@
 import type { BuildOutput } from './artifacts.js';
+import type { BuildSize } from '../project.js';
 export interface BuildRequest {
   deploymentId: string;
   projectName: string;
@@ -7,6 +8,8 @@ export interface BuildRequest {
   ref: string;
   commitSha: string | null;
   root: string;
+  /** The project's build machine size; absent: the builder's default. A local builder runs on this machine whatever it says. */
+  buildSize?: BuildSize;
   /** Build-time variables, plaintext: the builder passes them to the build only. */
   env: Record<string, string>;
   /** Every line the build prints, already split; the core masks secrets before storing it. */

@@ -1,6 +1,6 @@
 import { AnchorError } from '../errors.js';
 import { assertBranchName, parseRepoRoot } from '../git-names.js';
-import { assertProjectName, type Project, type RepoRef } from '../project.js';
+import { assertProjectName, type BuildSize, type Project, type RepoRef } from '../project.js';
 import type { Ports } from '../ports/index.js';
 
 export type ProjectDeps = Pick<Ports, 'projects' | 'secrets' | 'ids' | 'clock'>;
@@ -31,7 +31,7 @@ export function webhookUrl(baseUrl: string, project: Pick<Project, 'id'>): strin
 
 export async function addProject(
   deps: ProjectDeps & { repoHooks: Ports['repoHooks'] | null },
-  input: { name: string; repo: RepoRef; branch: string; root: string; webhookBaseUrl: string },
+  input: { name: string; repo: RepoRef; branch: string; root: string; webhookBaseUrl: string; buildSize?: BuildSize | undefined },
 ): Promise<{ project: Project; webhook: WebhookInfo }> {
   assertProjectName(input.name);
   assertBranchName(input.branch);
@@ -54,6 +54,7 @@ export async function addProject(
     webhookSecret: await deps.secrets.seal(secret),
     previousWebhookSecret: null,
     githubHookId: null,
+    ...(input.buildSize ? { buildSize: input.buildSize } : {}),
     createdAt: deps.clock.now().toISOString(),
   };
   const url = webhookUrl(input.webhookBaseUrl, project);
@@ -88,4 +89,12 @@ export async function removeProject(deps: Pick<Ports, 'projects' | 'envVars'>, i
   await deps.envVars.removeAll(project.id);
   await deps.projects.remove(project.id);
   return project;
+}
+
+/** `anchor projects set <name> --build-size`: the next build of the project runs on that size. */
+export async function setProjectBuildSize(deps: Pick<Ports, 'projects'>, input: { name: string; buildSize: BuildSize }): Promise<Project> {
+  const project = await getProject(deps, input.name);
+  const updated: Project = { ...project, buildSize: input.buildSize };
+  await deps.projects.update(updated);
+  return updated;
 }

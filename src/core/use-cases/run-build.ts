@@ -63,6 +63,7 @@ export async function runBuildJob(deps: BuildDeps, received: Pick<ReceivedJob, '
       ref: deployment.ref,
       commitSha: deployment.commitSha,
       root: project.root,
+      ...(project.buildSize ? { buildSize: project.buildSize } : {}),
       env: env.values,
       onLine: (line) => log.line(line),
       onCheckedOut: () => void buildCheckedOut(deps, deployment.id).catch(() => undefined),

@@ -138,6 +138,10 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX domains_by_project ON domains (project_id, name);
   `,
+  // A project's build machine size (issue #11 item 13; CodeBuild's compute type on aws). NULL: the platform's default.
+  `
+  ALTER TABLE projects ADD COLUMN build_size TEXT;
+  `,
 ];
 
 export interface OpenDatabaseOptions {

@@ -1,6 +1,6 @@
 import { projectExists, projectGone } from '../../../core/domain-errors.js';
 import type { Projects } from '../../../core/ports/projects.js';
-import type { Project } from '../../../core/project.js';
+import type { BuildSize, Project } from '../../../core/project.js';
 import { prepare, type SqliteDatabase } from './sqlite-database.js';
 
 interface ProjectRow {
@@ -12,16 +12,17 @@ interface ProjectRow {
   webhook_secret: string;
   previous_webhook_secret: string | null;
   github_hook_id: number | null;
+  build_size: string | null;
   created_at: string;
 }
 
-const COLUMNS = 'id, name, repo, branch, root, webhook_secret, previous_webhook_secret, github_hook_id, created_at';
+const COLUMNS = 'id, name, repo, branch, root, webhook_secret, previous_webhook_secret, github_hook_id, build_size, created_at';
 
 export class SqliteProjects implements Projects {
   constructor(private readonly db: SqliteDatabase) {}
 
   async create(project: Project): Promise<void> {
-    const result = prepare(this.db, `INSERT INTO projects (${COLUMNS}) VALUES (@id, @name, @repo, @branch, @root, @webhook_secret, @previous_webhook_secret, @github_hook_id, @created_at) ON CONFLICT DO NOTHING`)
+    const result = prepare(this.db, `INSERT INTO projects (${COLUMNS}) VALUES (@id, @name, @repo, @branch, @root, @webhook_secret, @previous_webhook_secret, @github_hook_id, @build_size, @created_at) ON CONFLICT DO NOTHING`)
       .run(toRow(project));
     if (result.changes === 0) throw projectExists(project.name);
   }
@@ -46,7 +47,7 @@ export class SqliteProjects implements Projects {
     try {
       changes = prepare(this.db, 
           `UPDATE projects SET name = @name, repo = @repo, branch = @branch, root = @root, webhook_secret = @webhook_secret,
-             previous_webhook_secret = @previous_webhook_secret, github_hook_id = @github_hook_id WHERE id = @id`,
+             previous_webhook_secret = @previous_webhook_secret, github_hook_id = @github_hook_id, build_size = @build_size WHERE id = @id`,
         )
         .run(toRow(project)).changes;
     } catch (error) {
@@ -79,6 +80,7 @@ function toRow(p: Project): ProjectRow {
     webhook_secret: p.webhookSecret,
     previous_webhook_secret: p.previousWebhookSecret,
     github_hook_id: p.githubHookId,
+    build_size: p.buildSize ?? null,
     created_at: p.createdAt,
   };
 }
@@ -93,6 +95,7 @@ function fromRow(r: ProjectRow): Project {
     webhookSecret: r.webhook_secret,
     previousWebhookSecret: r.previous_webhook_secret,
     githubHookId: r.github_hook_id,
+    ...(r.build_size ? { buildSize: r.build_size as BuildSize } : {}),
     createdAt: r.created_at,
   };
 }
