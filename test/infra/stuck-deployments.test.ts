@@ -144,6 +144,15 @@ describe('the reconciler (every 10 minutes)', () => {
     expect(codebuild.builds.size).toBe(3);
   });
 
+  it('fails a deployment whose build was stopped with nothing taking it over (it would otherwise stay building for ever)', async () => {
+    const id = await building();
+    await ports.builder.stop(buildsOf(id)[0]!.id);
+    clock.advance(BUILD_TIMEOUT_MS + 1);
+
+    expect((await reconcile()).settled).toEqual([{ deploymentId: id, was: 'building', outcome: 'failed' }]);
+    expect((await ports.deployments.get(id))?.reason).toBe('Its build was stopped and nothing took it over; deploy again.');
+  });
+
   it('deploys a deployment left `built` (its deploy invocation died) from its stored output', async () => {
     const id = await building();
     await ports.artifacts.store(id, { kind: 'directory', path: openNextOutput() });

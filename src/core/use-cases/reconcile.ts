@@ -54,6 +54,10 @@ async function settle(deps: ReconcileDeps, deployment: Deployment, since: number
   }
   const status = await deps.builder.status({ deploymentId: deployment.id, buildId: deployment.buildId });
   if (status.state === 'running') return 'still-building';
+  if (status.state === 'ended' && !status.end.ok && status.end.stopped) {
+    await abandonDeployment(deps, deployment.id, 'Its build was stopped and nothing took it over; deploy again.');
+    return 'failed';
+  }
   if (status.state === 'ended') {
     if (status.buildId !== deployment.buildId) await deps.deployments.update(deployment.id, { buildId: status.buildId });
     await note(deps, deployment.id, `▸ The build's end never reached the platform; settled from the build's own record.`);

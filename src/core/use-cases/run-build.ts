@@ -92,7 +92,8 @@ export async function runBuildJob(deps: BuildDeps, received: Pick<ReceivedJob, '
  */
 async function takeOverRunning(deps: BuildDeps, deployment: Deployment, attempt: number): Promise<JobOutcome | null> {
   const status = await deps.builder.status({ deploymentId: deployment.id, buildId: deployment.buildId });
-  if (status.state === 'unknown') return null;
+  // A build stopped while its deployment still builds (nothing took it over, e.g. a shutdown): build again.
+  if (status.state === 'unknown' || (status.state === 'ended' && !status.end.ok && status.end.stopped)) return null;
   if (status.buildId !== deployment.buildId) await deps.deployments.update(deployment.id, { buildId: status.buildId });
   if (status.state === 'running') {
     await deps.logs.append(deployment.id, [`▸ Try ${attempt}: the build started before is still running; not starting another.`], deps.clock.now().toISOString()).catch(() => undefined);
