@@ -1,3 +1,4 @@
+import { assetsBucketStatements, type AssetReader } from './assets-policy.js';
 import { getAtt, policy, ref, sub, type CfnValue, type Resource } from './cfn.js';
 
 /**
@@ -69,39 +70,13 @@ function bucket(extra: Record<string, CfnValue> = {}): Resource {
   };
 }
 
-/** Every bucket refuses plain HTTP; the assets bucket also lets CloudFront (OAC) read, from this account's distributions only. */
-function bucketPolicy(bucketId: string, cloudFrontRead: boolean): Resource {
-  const arn = getAtt(bucketId, 'Arn');
+/** Every bucket refuses plain HTTP; the assets bucket also lets each project's distribution (OAC) read its own prefix (assets-policy.ts). */
+function bucketPolicy(bucketId: string, assetReaders: readonly AssetReader[] | null): Resource {
+  const names = { bucketArn: getAtt(bucketId, 'Arn'), objectsArn: (prefix: string) => sub(`\${${bucketId}.Arn}/${prefix}*`), distributionArn: (id: string) => sub(`arn:\${AWS::Partition}:cloudfront::\${AWS::AccountId}:distribution/${id}`) };
+  const statements = assetsBucketStatements(assetReaders ?? [], names);
   return {
     Type: 'AWS::S3::BucketPolicy',
-    Properties: {
-      Bucket: ref(bucketId),
-      PolicyDocument: policy([
-        {
-          Sid: 'DenyInsecureTransport',
-          Effect: 'Deny',
-          Principal: '*',
-          Action: ['s3:*'],
-          Resource: [arn, sub(`\${${bucketId}.Arn}/*`)],
-          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-        },
-        ...(cloudFrontRead
-          ? [
-              {
-                Sid: 'CloudFrontOriginAccessControlRead',
-                Effect: 'Allow' as const,
-                Principal: { Service: 'cloudfront.amazonaws.com' },
-                Action: ['s3:GetObject'],
-                Resource: sub(`\${${bucketId}.Arn}/*`),
-                Condition: {
-                  StringEquals: { 'AWS:SourceAccount': ref('AWS::AccountId') },
-                  ArnLike: { 'AWS:SourceArn': sub('arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*') },
-                },
-              },
-            ]
-          : []),
-      ]),
-    },
+    Properties: { Bucket: ref(bucketId), PolicyDocument: policy(assetReaders ? statements : statements.slice(0, 1)) },
   };
 }
 
@@ -110,7 +85,7 @@ const ABORT_INCOMPLETE_UPLOADS = { LifecycleConfiguration: { Rules: [{ Id: 'Abor
 export const BUILD_QUEUE_VISIBILITY_SECONDS = 1800;
 export const BUILD_MAX_RECEIVES = 3;
 
-export function storageResources(stage: string): Record<string, Resource> {
+export function storageResources(stage: string, assetReaders: readonly AssetReader[] = []): Record<string, Resource> {
   return {
     ProjectsTable: table({ name: `anchor-${stage}-projects`, hash: { name: 'name', type: 'S' }, indexes: [{ name: 'byId', hash: { name: 'id', type: 'S' } }], pointInTimeRecovery: true }),
     DeploymentsTable: table({
@@ -125,11 +100,11 @@ export function storageResources(stage: string): Record<string, Resource> {
     // No expiry by age: core retention (retention.ts) removes what it drops, and a rollback target
     // it keeps must keep its artifact however old it is. Only unfinished uploads expire.
     ArtifactsBucket: bucket(ABORT_INCOMPLETE_UPLOADS),
-    ArtifactsBucketPolicy: bucketPolicy('ArtifactsBucket', false),
+    ArtifactsBucketPolicy: bucketPolicy('ArtifactsBucket', null),
     AssetsBucket: bucket(ABORT_INCOMPLETE_UPLOADS),
-    AssetsBucketPolicy: bucketPolicy('AssetsBucket', true),
+    AssetsBucketPolicy: bucketPolicy('AssetsBucket', assetReaders),
     CacheBucket: bucket(ABORT_INCOMPLETE_UPLOADS),
-    CacheBucketPolicy: bucketPolicy('CacheBucket', false),
+    CacheBucketPolicy: bucketPolicy('CacheBucket', null),
 
     BuildDeadLetterQueue: {
       Type: 'AWS::SQS::Queue',

@@ -1,5 +1,6 @@
 import { LOG_RETENTION_DAYS, getAtt, ref, type CfnValue, type Output, type Template } from './cfn.js';
 import { assertStage } from '../../src/adapters/aws/resource-names.js';
+import type { AssetReader } from './assets-policy.js';
 import { domainResources } from './platform-domains.js';
 import { DEFAULT_BUILD_IMAGE, pipelineResources, type HandlerName } from './platform-pipeline.js';
 import { storageResources } from './platform-storage.js';
@@ -23,6 +24,8 @@ export interface PlatformTemplateInput {
   /** CodeBuild compute type (default BUILD_GENERAL1_SMALL, 4 GB; larger apps need BUILD_GENERAL1_MEDIUM or LARGE). */
   buildComputeType?: string;
   nodeVersion?: number;
+  /** The projects' distributions, each allowed to read its own assets prefix (the saved config's DistributionId outputs). */
+  assetReaders?: readonly AssetReader[];
 }
 
 /** Outputs the CLI saves into the platform config: names only, so it can build the aws adapters. */
@@ -94,7 +97,7 @@ export function platformTemplate(input: PlatformTemplateInput): Template {
     AWSTemplateFormatVersion: '2010-09-09',
     Description: `anchor platform (${input.stage}): state, build pipeline and webhook API`,
     Resources: {
-      ...storageResources(input.stage),
+      ...storageResources(input.stage, input.assetReaders ?? []),
       ...pipelineResources(pipeline),
       ...domainResources(pipeline),
     },

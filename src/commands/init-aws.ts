@@ -27,7 +27,8 @@ export default async function initAws(ctx: Context, options: Record<string, unkn
 
   const identity = await provisioning.identity();
   ctx.ui.info(`AWS account ${identity.account} (${identity.arn}), region ${region}, stage ${stage}`);
-  const result = await provisioning.deployPlatform({ stage, progress: stackProgress(ctx.ui) });
+  // Each project's distribution keeps its read grant on its own assets prefix.
+  const result = await provisioning.deployPlatform({ stage, progress: stackProgress(ctx.ui), projects: existing?.backend === 'aws' ? existing.projects : {} });
 
   const now = new Date().toISOString();
   const config: AwsPlatformConfig = {

@@ -15,6 +15,8 @@ export async function deployProjectStackFor(ctx: Context, config: AwsPlatformCon
   const saved = { ...config, updatedAt: new Date().toISOString(), projects: { ...config.projects, [project]: result.outputs } };
   ctx.store.save(saved);
   Object.assign(config, saved);
+  // Its distribution may read its own assets prefix from now on (and only that).
+  await provisioning.writeAssetsPolicy(config);
   return result.outputs;
 }
 
@@ -32,5 +34,6 @@ export async function deleteProjectStackFor(ctx: Context, config: AwsPlatformCon
   const saved = { ...config, updatedAt: new Date().toISOString(), projects };
   ctx.store.save(saved);
   Object.assign(config, saved);
+  await provisioning.writeAssetsPolicy(config);
   return { stack, deleted };
 }

@@ -80,6 +80,12 @@ describe('anchor projects add on aws', () => {
     expect(JSON.stringify(template.Resources.ServerRole)).toContain('anchor-dev-cachebucket-7g8h9i/shop/*');
     expect(platformJson().projects.shop).toMatchObject({ SiteUrl: 'https://d111111abcdef8.cloudfront.net', ServerFunctionName: expect.any(String) });
     expect(store.projects.get('shop')).toMatchObject({ id: out.project.id, branch: 'main' });
+    // Its distribution may now read its own assets prefix, and only that.
+    const policy = JSON.parse(aws.bucketPolicies.get(platformJson().outputs.AssetsBucketName) ?? '{}') as { Statement: Array<{ Effect: string; Resource: unknown; Condition?: unknown }> };
+    const distribution = platformJson().projects.shop.DistributionId as string;
+    expect(policy.Statement.filter((s) => s.Effect === 'Allow')).toEqual([
+      expect.objectContaining({ Resource: 'arn:aws:s3:::anchor-dev-assetsbucket-4d5e6f/shop/*', Condition: { StringEquals: { 'AWS:SourceArn': `arn:aws:cloudfront::${ACCOUNT}:distribution/${distribution}` } } }),
+    ]);
 
     const human = await cli(['projects', 'add', 'blog', '--repo', 'acme/blog']);
     expect(human.code, human.stderr).toBe(0);
@@ -130,6 +136,20 @@ describe('anchor projects add on aws', () => {
   });
 });
 
+describe('anchor init --aws again, with projects', () => {
+  it('keeps each project’s read grant on its own assets prefix in the platform stack', async () => {
+    expect((await cli(['projects', 'add', 'shop', '--repo', 'acme/shop'])).code).toBe(0);
+    const distribution = platformJson().projects.shop.DistributionId as string;
+
+    const again = await cli(['init', '--aws']);
+
+    expect(again.code, again.stderr).toBe(0);
+    const template = JSON.parse(aws.stacks.get('anchor-dev')!.template) as { Resources: Record<string, { Properties: { PolicyDocument: { Statement: Array<{ Effect: string; Resource: unknown; Condition?: unknown }> } } }> };
+    const grants = template.Resources['AssetsBucketPolicy']!.Properties.PolicyDocument.Statement.filter((s) => s.Effect === 'Allow');
+    expect(grants).toEqual([expect.objectContaining({ Resource: { 'Fn::Sub': '${AssetsBucket.Arn}/shop/*' }, Condition: { StringEquals: { 'AWS:SourceArn': { 'Fn::Sub': `arn:\${AWS::Partition}:cloudfront::\${AWS::AccountId}:distribution/${distribution}` } } } })]);
+  });
+});
+
 describe('anchor projects rm on aws', () => {
   beforeEach(async () => {
     expect((await cli(['projects', 'add', 'shop', '--repo', 'acme/shop'])).code).toBe(0);
@@ -148,6 +168,9 @@ describe('anchor projects rm on aws', () => {
     expect(result.stdout).toContain('Removed project "shop", its env vars and stack anchor-dev-project-shop.');
     expect(store.projects.has('shop')).toBe(false);
     expect(platformJson().projects.shop).toBeUndefined();
+    // No distribution may read its assets any more.
+    const policy = JSON.parse(aws.bucketPolicies.get(platformJson().outputs.AssetsBucketName) ?? '{}') as { Statement: Array<{ Effect: string }> };
+    expect(policy.Statement.filter((s) => s.Effect === 'Allow')).toEqual([]);
   });
 
   it('removes what the project left outside its stack: its objects under every prefix, its SSM parameters; a project sharing its name’s start keeps its own', async () => {

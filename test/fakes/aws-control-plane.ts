@@ -18,6 +18,7 @@ import {
   HeadObjectCommand,
   ListObjectVersionsCommand,
   ListObjectsV2Command,
+  PutBucketPolicyCommand,
   PutBucketEncryptionCommand,
   PutObjectCommand,
   PutPublicAccessBlockCommand,
@@ -61,6 +62,8 @@ export class FakeAwsControlPlane {
   readonly lambda = new FakeLambda({ functions: [], everyClient: true });
   readonly stacks = new Map<string, FakeStack>();
   readonly buckets = new Map<string, Map<string, number>>();
+  /** Bucket policies written with PutBucketPolicy (JSON), by bucket. */
+  readonly bucketPolicies = new Map<string, string>();
   readonly calls: string[] = [];
   private readonly failures = new Map<string, Failure>();
   private changeSets = new Map<string, { stack: string; status: string; reason?: string; template: string; parameters: Record<string, string>; polls: number }>();
@@ -255,6 +258,13 @@ export class FakeAwsControlPlane {
       const bucket = this.buckets.get(input.Bucket!);
       if (!bucket) throw Object.assign(new Error('The specified bucket does not exist'), { name: 'NoSuchBucket' });
       return { Versions: [...bucket.keys()].slice(0, input.MaxKeys ?? 1000).map((Key) => ({ Key, VersionId: 'null' })), IsTruncated: false };
+    });
+    this.s3.on(PutBucketPolicyCommand).callsFake(async (input) => {
+      log(`PutBucketPolicy:${input.Bucket}`);
+      if (!this.buckets.has(input.Bucket!)) throw Object.assign(new Error('The specified bucket does not exist'), { name: 'NoSuchBucket' });
+      JSON.parse(input.Policy!);
+      this.bucketPolicies.set(input.Bucket!, input.Policy!);
+      return {};
     });
     this.s3.on(ListObjectsV2Command).callsFake(async (input) => {
       log(`ListObjectsV2:${input.Bucket}:${input.Prefix ?? ''}`);

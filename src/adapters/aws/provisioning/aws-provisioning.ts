@@ -1,12 +1,13 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { PutBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { AnchorError } from '../../../core/errors.js';
 import { assertProjectName } from '../../../core/project.js';
 import { sub } from '../../../../infra/stack/cfn.js';
+import { assetReadersOf, assetsBucketStatements } from '../../../../infra/stack/assets-policy.js';
 import { platformTemplate, type PlatformTemplateInput } from '../../../../infra/stack/platform-template.js';
 import { printableProjectTemplate } from '../../../../infra/stack/project-template-print.js';
 import { assertProjectFitsAws, assertStage, projectStackName } from '../resource-names.js';
@@ -78,10 +79,11 @@ export class AwsProvisioning {
     return identity;
   }
 
-  async deployPlatform(input: { stage: string; progress: Progress }): Promise<PlatformDeployment & { bootstrapBucket: string; account: string }> {
+  /** `projects`: the saved projects' stack outputs, so an update keeps each distribution's read grant on its assets. */
+  async deployPlatform(input: { stage: string; progress: Progress; projects?: Record<string, Record<string, string>> }): Promise<PlatformDeployment & { bootstrapBucket: string; account: string }> {
     const identity = await this.identity();
     const uploader = await this.uploader(identity.account);
-    const result = await deployPlatformStack({ stacks: await this.stacks(), uploader, bundle: () => bundlePlatformHandlers(this.options.handlerBundles) }, input);
+    const result = await deployPlatformStack({ stacks: await this.stacks(), uploader, bundle: () => bundlePlatformHandlers(this.options.handlerBundles) }, { stage: input.stage, progress: input.progress, template: { assetReaders: assetReadersOf(input.projects ?? {}) } });
     return { ...result, bootstrapBucket: uploader.bucket, account: identity.account };
   }
 
@@ -110,6 +112,19 @@ export class AwsProvisioning {
     progress.step(`Deleting ${project}'s objects in the platform's buckets and its SSM parameters`);
     const data = await removeProjectData({ s3: await this.clients.s3(), ssm: await this.clients.ssm() }, { stage: platform.stage, project, buckets });
     return { stack, deleted, data };
+  }
+
+  /**
+   * The assets bucket's policy as the platform template writes it (assets-policy.ts), written now:
+   * `projects add` grants the new distribution its prefix, `projects rm` takes the grant away.
+   */
+  async writeAssetsPolicy(platform: ProvisionedPlatform & { outputs: Record<string, string>; projects: Record<string, Record<string, string>> }): Promise<void> {
+    const readers = assetReadersOf(platform.projects);
+    const bucket = platform.outputs['AssetsBucketName'];
+    if (!bucket) return;
+    const names = { bucketArn: `arn:aws:s3:::${bucket}`, objectsArn: (prefix: string) => `arn:aws:s3:::${bucket}/${prefix}*`, distributionArn: (id: string) => `arn:aws:cloudfront::${platform.account}:distribution/${id}` };
+    const document = { Version: '2012-10-17', Statement: assetsBucketStatements(readers, names) };
+    await (await this.clients.s3()).send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(document) }));
   }
 
   async destroyPlatform(platform: ProvisionedPlatform, input: { bootstrapBucket: string; force: boolean; progress: Progress }): Promise<PlatformRemoval> {
