@@ -238,6 +238,8 @@ export function pipelineResources(input: PipelineInput): Record<string, Resource
           allow(['cloudformation:DescribeStacks'], [arn('cloudformation', `stack/anchor-${stage}-project-*/*`)], 'ReadProjectStacks'),
           writeDeploymentLogs(),
           openSealedSecrets,
+          // The stage's origin secret and, during a rotation, the previous one (origin-secret.ts): each version's guard accepts them.
+          allow(['ssm:GetParameter'], [arn('ssm', `parameter/anchor/${stage}/origin-secret`), arn('ssm', `parameter/anchor/${stage}/origin-secret-previous`)], 'ReadOriginSecret'),
           kmsThroughSsm(['kms:Decrypt']),
           allow(['sqs:SendMessage'], [getAtt('BuildQueue', 'Arn')], 'Requeue'),
         ],

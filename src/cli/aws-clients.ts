@@ -2,6 +2,7 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { STSClient } from '@aws-sdk/client-sts';
 
 /**
@@ -34,6 +35,10 @@ export class AwsClients {
 
   s3(): Promise<S3Client> {
     return this.client('s3', async () => new (await import('@aws-sdk/client-s3')).S3Client({ region: this.region }));
+  }
+
+  ssm(): Promise<SSMClient> {
+    return this.client('ssm', async () => new (await import('@aws-sdk/client-ssm')).SSMClient({ region: this.region }));
   }
 
   async destroy(): Promise<void> {

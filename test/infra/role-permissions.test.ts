@@ -153,6 +153,11 @@ const CALLS: Record<'WebhookRole' | 'OrchestratorRole' | 'DeployRole' | 'Domains
     DynamoDeployments: [...deploymentsRw(['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem']), { action: 'dynamodb:Query', resource: tableIndex('DeploymentsTable', 'byProject') }],
     'DynamoEnvVars.list': [{ action: 'dynamodb:Query', resource: table('EnvVarsTable') }],
     'SsmSecretBox.open (runtime secrets)': openSealed,
+    'acceptedOriginSecrets (the guard’s values)': [
+      { action: 'ssm:GetParameter', resource: `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/anchor/${STAGE}/origin-secret` },
+      { action: 'ssm:GetParameter', resource: `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/anchor/${STAGE}/origin-secret-previous` },
+      { action: 'kms:Decrypt', ...ssmKey },
+    ],
     'S3Artifacts (head, ranged reads, retention)': [
       { action: 's3:GetObject', resource: object('ArtifactsBucket', 'builds/shop/d_01/open-next.zip') },
       { action: 's3:GetObject', resource: object('ArtifactsBucket', 'builds/shop/d_01/server.zip') },

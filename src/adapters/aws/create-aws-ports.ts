@@ -25,6 +25,7 @@ import { LambdaFunctionHost } from './lambda-function-host.js';
 import { LambdaFunctionStates } from './lambda-function-states.js';
 import { LambdaRuntimeLogs } from './lambda-runtime-logs.js';
 import { S3Artifacts } from './s3-artifacts.js';
+import { acceptedOriginSecrets } from './origin-secret.js';
 import { S3StaticHost } from './s3-static-host.js';
 import { SqsJobQueue } from './sqs-job-queue.js';
 import { SsmSecretBox } from './ssm-secret-box.js';
@@ -151,7 +152,14 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
     logs: buildLogs,
     artifacts: new S3Artifacts({ s3: c.s3, bucket: outputs.ArtifactsBucketName, projectOf }),
     staticHost: new S3StaticHost({ s3: c.s3, assetsBucket: outputs.AssetsBucketName, cacheBucket: outputs.CacheBucketName, kvs: c.kvs, keyValueStoreArn }),
-    functions: new LambdaFunctionHost({ lambda: c.lambda, stage: options.stage, region, cacheBucket: outputs.CacheBucketName, assetsBucket: outputs.AssetsBucketName }),
+    functions: new LambdaFunctionHost({
+      lambda: c.lambda,
+      stage: options.stage,
+      region,
+      cacheBucket: outputs.CacheBucketName,
+      assetsBucket: outputs.AssetsBucketName,
+      originSecrets: (project) => acceptedOriginSecrets(c.ssm, options.stage, project),
+    }),
     functionStates: new LambdaFunctionStates(),
     runtimeLogs: new LambdaRuntimeLogs({ stage: options.stage, projectOf }),
     secrets: new SsmSecretBox({ ssm: c.ssm, path: `/anchor/${options.stage}/secrets/` }),

@@ -2,6 +2,7 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { AnchorError } from '../../../core/errors.js';
 import { assertProjectName } from '../../../core/project.js';
@@ -15,6 +16,7 @@ import { S3HandlerUploader } from './handler-uploader.js';
 import { liveVersionParameters } from './lambda-live-versions.js';
 import { S3BucketRemover } from './s3-bucket-remover.js';
 import { currentDistributionDomains } from '../cloudfront-domain-routing.js';
+import { ensureOriginSecret, originSecretParameter, projectOriginSecret } from '../origin-secret.js';
 import { callerIdentity, type AwsIdentity } from './sts-identity.js';
 
 /** The SDK clients provisioning uses, made on first use (the CLI's AwsClients). */
@@ -24,6 +26,7 @@ export interface ProvisioningClients {
   s3(): Promise<S3Client>;
   lambda(): Promise<LambdaClient>;
   cloudFront(): Promise<CloudFrontClient>;
+  ssm(): Promise<SSMClient>;
 }
 
 /** A platform the CLI saved, as far as provisioning needs it. */
@@ -78,6 +81,9 @@ export class AwsProvisioning {
   async deployPlatform(input: { stage: string; progress: Progress }): Promise<PlatformDeployment & { bootstrapBucket: string; account: string }> {
     const identity = await this.identity();
     const uploader = await this.uploader(identity.account);
+    // The stage's origin secret (CloudFront → Function URLs), made once; never replaced here.
+    input.progress.step(`Checking the origin secret ${originSecretParameter(input.stage)}`);
+    await ensureOriginSecret(await this.clients.ssm(), input.stage);
     const result = await deployPlatformStack({ stacks: await this.stacks(), uploader, bundle: () => bundlePlatformHandlers(this.options.handlerBundles) }, input);
     return { ...result, bootstrapBucket: uploader.bucket, account: identity.account };
   }
@@ -87,11 +93,13 @@ export class AwsProvisioning {
     const identity = await this.identity();
     const lambda = await this.clients.lambda();
     const liveVersions = () => liveVersionParameters(lambda, input.stage, input.project);
+    const ssm = await this.clients.ssm();
+    const originSecret = async () => projectOriginSecret(await ensureOriginSecret(ssm, input.stage), input.project);
     const stacks = await this.stacks();
     // An update writes back the custom domains the platform set on the distribution (infra/stack/project-domains.ts).
     const distribution = input.distributionId ?? (await stacks.describe(projectStackName(input.stage, input.project)))?.outputs.DistributionId;
     const domains = distribution ? await currentDistributionDomains(await this.clients.cloudFront(), distribution) : { aliases: [], certificateArn: null };
-    return deployProjectStack({ stacks, uploader: await this.uploader(identity.account), liveVersions }, { ...input, domains });
+    return deployProjectStack({ stacks, uploader: await this.uploader(identity.account), liveVersions, originSecret }, { ...input, domains });
   }
 
   async deleteProject(platform: ProvisionedPlatform, project: string, progress: Progress): Promise<{ stack: string; deleted: boolean }> {
