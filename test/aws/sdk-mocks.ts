@@ -1,6 +1,6 @@
 import { CloudWatchLogsClient, CreateLogStreamCommand, DescribeLogStreamsCommand, GetLogEventsCommand, PutLogEventsCommand, ResourceAlreadyExistsException, ResourceNotFoundException } from '@aws-sdk/client-cloudwatch-logs';
 import { GetParameterCommand, ParameterAlreadyExists, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { CloudFrontKeyValueStoreClient, ConflictException, DescribeKeyValueStoreCommand, PutKeyCommand } from '@aws-sdk/client-cloudfront-keyvaluestore';
+import { CloudFrontKeyValueStoreClient, ConflictException, DescribeKeyValueStoreCommand, GetKeyCommand, PutKeyCommand, ResourceNotFoundException as KvsKeyNotFound } from '@aws-sdk/client-cloudfront-keyvaluestore';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { TEST_CREDENTIALS, TEST_REGION } from './emulators.js';
@@ -85,6 +85,11 @@ export function mockKeyValueStore(arn: string) {
   const mock = mockClient(client);
   const store = { etag: 'etag-0', keys: new Map<string, string>() };
   mock.on(DescribeKeyValueStoreCommand).callsFake(() => ({ KvsARN: arn, ETag: store.etag, ItemCount: store.keys.size }));
+  mock.on(GetKeyCommand).callsFake((input: { Key?: string }) => {
+    const value = store.keys.get(input.Key ?? '');
+    if (value === undefined) throw new KvsKeyNotFound({ message: `Key ${input.Key} not found.`, $metadata: {} });
+    return { Key: input.Key, Value: value, ItemCount: store.keys.size, TotalSizeInBytes: 1 };
+  });
   mock.on(PutKeyCommand).callsFake((input: { Key?: string; Value?: string; IfMatch?: string }) => {
     if (input.IfMatch !== store.etag) throw new ConflictException({ message: 'ETag mismatch', $metadata: {} });
     store.keys.set(input.Key ?? '', input.Value ?? '');

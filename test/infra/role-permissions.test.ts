@@ -168,9 +168,15 @@ const CALLS: Record<'WebhookRole' | 'OrchestratorRole' | 'DeployRole' | 'Domains
       { action: 's3:PutObject', resource: object('AssetsBucket', 'shop/d_01/_next/static/chunks/main.js') },
       { action: 's3:AbortMultipartUpload', resource: object('AssetsBucket', 'shop/d_01/video.mp4') },
       { action: 's3:PutObject', resource: object('CacheBucket', 'shop/build-1/index.cache') },
+      { action: 's3:PutObject', resource: object('AssetsBucket', 'shop/d_01/.anchor/own-static.json') },
     ],
     'S3StaticHost.activate': [
       { action: 'cloudformation:DescribeStacks', resource: projectStack },
+      { action: 'cloudfront-keyvaluestore:GetKey', resource: kvs },
+      // The outgoing deployment's own static files, copied into the incoming one's prefix (CopyObject: read the source, write the copy).
+      { action: 's3:GetObject', resource: object('AssetsBucket', 'shop/d_00/.anchor/own-static.json') },
+      { action: 's3:GetObject', resource: object('AssetsBucket', 'shop/d_00/_next/static/chunks/page-aaaa11.js') },
+      { action: 's3:PutObject', resource: object('AssetsBucket', 'shop/d_01/_next/static/chunks/page-aaaa11.js') },
       { action: 'cloudfront-keyvaluestore:DescribeKeyValueStore', resource: kvs },
       { action: 'cloudfront-keyvaluestore:PutKey', resource: kvs },
     ],
