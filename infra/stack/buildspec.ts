@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ARTIFACT_ZIP, artifactFolder, FUNCTION_ZIPS } from '../../src/adapters/aws/resource-names.js';
+import { ARTIFACT_ZIP, artifactFolder, FUNCTION_ZIPS, REVALIDATION_ZIP } from '../../src/adapters/aws/resource-names.js';
 import { BUILD_ENV, DEFAULT_CONFIG_FILE, installCommand, LOCKFILES, OPEN_NEXT_BUILD, OPEN_NEXT_CONFIG_NAMES, OUTPUT_CHECKS, RECIPE_LOG, YARN_BERRY_MARKER, type PackageManagerName } from '../../src/core/build-recipe.js';
 import { defaultOpenNextConfigPath } from '../../src/lib/templates-dir.js';
 import { ORIGIN_GUARD_FILE } from '../../src/adapters/aws/origin-secret.js';
@@ -97,6 +97,7 @@ const ZIP_AND_UPLOAD = [
   writeGuard(OPEN_NEXT_LAYOUT.image, 'image'),
   zipFunction(OPEN_NEXT_LAYOUT.server, FUNCTION_ZIPS.server),
   zipFunction(OPEN_NEXT_LAYOUT.image, FUNCTION_ZIPS.image),
+  zipFunction('revalidation-function', REVALIDATION_ZIP),
   `(cd .open-next && zip -qry "$CODEBUILD_SRC_DIR/${ARTIFACT_ZIP}" .)`,
   `aws s3 cp --only-show-errors "$CODEBUILD_SRC_DIR/${ARTIFACT_ZIP}" "${ARTIFACT_DIR}/${ARTIFACT_ZIP}"`,
 ];

@@ -232,6 +232,8 @@ export function pipelineResources(input: PipelineInput): Record<string, Resource
           allow(['lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration', 'lambda:PublishVersion', 'lambda:UpdateAlias', 'lambda:GetAlias', 'lambda:GetFunction', 'lambda:GetFunctionConfiguration', 'lambda:InvokeFunction', 'lambda:ListVersionsByFunction'], projectFunctions, 'ChangeProjectFunctions'),
           // Retention removes old versions; only qualified ARNs, so a whole function can never be deleted here.
           allow(['lambda:DeleteFunction'], projectVersions, 'DeleteOldVersions'),
+          // The ISR consumer runs the live build's revalidation code (LambdaFunctionHost.activate); its code only.
+          allow(['lambda:UpdateFunctionCode'], [arn('lambda', `function:anchor-${stage}-*-revalidation`)], 'SwitchRevalidationCode'),
           allow(['cloudfront-keyvaluestore:DescribeKeyValueStore', 'cloudfront-keyvaluestore:GetKey', 'cloudfront-keyvaluestore:PutKey'], [arn('cloudfront', 'key-value-store/*', true)], 'PointAssetPrefix'),
           allow(['codebuild:BatchGetBuilds'], [getAtt('BuildProject', 'Arn')], 'ReadBuildResult'),
           // The project stack's outputs name its KeyValueStore (S3StaticHost.activate).

@@ -6,6 +6,7 @@ import { DEFAULT_BEHAVIOURS, MAX_BEHAVIOURS, sortBehaviours, type Behaviour, typ
 import { edgeFunctionCode, placeholderCode } from './project-code.js';
 import { FUNCTION_WRAPPER, invokeModeOf } from '../../src/core/opennext-output.js';
 import { ORIGIN_SECRET_HEADER } from '../../src/adapters/aws/origin-secret.js';
+import { isrResources, serverIsrStatements } from './project-isr.js';
 import { DOMAIN_CONDITIONS, DOMAIN_PARAMETERS, distributionDomains } from './project-domains.js';
 
 export interface ProjectTemplateInput {
@@ -191,6 +192,7 @@ export function projectTemplate(input: ProjectTemplateInput): Template {
             allow(['logs:CreateLogStream', 'logs:PutLogEvents'], [getAtt('ServerLogGroup', 'Arn')], 'WriteOwnLogs'),
             allow(['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], [sub(`arn:\${AWS::Partition}:s3:::${platform.cacheBucket}/${project}/*`)], 'IsrCache'),
             { ...allow(['s3:ListBucket'], [sub(`arn:\${AWS::Partition}:s3:::${platform.cacheBucket}`)], 'ListIsrCache'), Condition: { StringLike: { 's3:prefix': `${project}/*` } } },
+            ...serverIsrStatements(),
           ],
         },
       }),
@@ -207,7 +209,11 @@ export function projectTemplate(input: ProjectTemplateInput): Template {
         CACHE_BUCKET_NAME: platform.cacheBucket,
         CACHE_BUCKET_KEY_PREFIX: `${project}/`,
         CACHE_BUCKET_REGION: ref('AWS::Region'),
+        CACHE_DYNAMO_TABLE: ref('TagTable'),
+        REVALIDATION_QUEUE_URL: ref('RevalidationQueue'),
+        REVALIDATION_QUEUE_REGION: ref('AWS::Region'),
       }),
+      ...isrResources({ stage, project, logRetentionDays: input.logRetentionDays ?? 30, architecture: input.architecture ?? 'arm64' }),
       ...siteFunction(input, 'image', input.imageMemory ?? 1536, {
         BUCKET_NAME: platform.assetsBucket,
         BUCKET_KEY_PREFIX: `${project}/`,

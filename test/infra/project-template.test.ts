@@ -182,7 +182,9 @@ describe('project template', () => {
 
   it('keeps logs for a limited time', () => {
     const groups = ofType(template, 'AWS::Logs::LogGroup');
-    expect(groups).toHaveLength(2);
+    // One per function: server, image and the ISR revalidation consumer.
+    expect(groups).toHaveLength(ofType(template, 'AWS::Lambda::Function').length);
+    expect(groups).toHaveLength(3);
     for (const [id, group] of groups) expect(group.Properties?.['RetentionInDays'], id).toBe(30);
   });
 

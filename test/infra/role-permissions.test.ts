@@ -185,6 +185,8 @@ const CALLS: Record<'WebhookRole' | 'OrchestratorRole' | 'DeployRole' | 'Domains
         { action: `lambda:${v}`, resource: fn('server') },
         { action: `lambda:${v}`, resource: fn('image') },
       ]),
+      { action: 'lambda:UpdateFunctionCode', resource: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:anchor-${STAGE}-shop-revalidation` },
+      { action: 's3:GetObject', resource: object('ArtifactsBucket', 'builds/shop/d_01/revalidation.zip') },
       { action: 'lambda:InvokeFunction', resource: fn('server', '7') },
       { action: 'lambda:InvokeFunction', resource: fn('image', '7') },
     ],

@@ -158,6 +158,8 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
       region,
       cacheBucket: outputs.CacheBucketName,
       assetsBucket: outputs.AssetsBucketName,
+      artifactsBucket: outputs.ArtifactsBucketName,
+      buildQueueUrl: outputs.BuildQueueUrl,
       originSecrets: (project) => acceptedOriginSecrets(c.ssm, options.stage, project),
     }),
     functionStates: new LambdaFunctionStates(),

@@ -13,7 +13,7 @@ import {
   UpdateFunctionConfigurationCommand,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
-import { assetPrefix, functionCodeKeyBeside, projectResourceName, type FUNCTION_ZIPS } from './resource-names.js';
+import { artifactFolder, assetPrefix, functionCodeKeyBeside, projectResourceName, REVALIDATION_ZIP, revalidationQueueUrl, tagTableName, type FUNCTION_ZIPS } from './resource-names.js';
 import { AnchorError } from '../../core/errors.js';
 import type { ArtifactInfo, FunctionHost, FunctionVersion } from '../../core/ports/index.js';
 import type { FunctionUrlEvent } from '../../core/lambda-wire.js';
@@ -29,6 +29,10 @@ export interface LambdaFunctionHostOptions {
   cacheBucket: string;
   /** The static assets bucket, where the image function's s3-lite loader reads the deployment's public files (BUCKET_*). */
   assetsBucket: string;
+  /** Where the builds put each deployment's revalidation.zip (the ISR consumer's code). */
+  artifactsBucket: string;
+  /** The platform's build queue URL: the revalidation queue's URL is made from it (resource-names.ts revalidationQueueUrl). */
+  buildQueueUrl: string;
   /** The functions' architecture, as the project stack sets it (default arm64). */
   architecture?: 'arm64' | 'x86_64';
   /**
@@ -119,6 +123,11 @@ export class LambdaFunctionHost implements FunctionHost {
   }
 
   async activate(projectName: string, version: FunctionVersion, revision: number): Promise<void> {
+    await this.moveAliases(version, revision);
+    await this.activateRevalidation(projectName, version.deploymentId);
+  }
+
+  private async moveAliases(version: FunctionVersion, revision: number): Promise<void> {
     for (const url of [version.serverUrl, version.imageUrl]) {
       const { fn, version: target } = parseVersionUrl(url);
       for (let attempt = 1; ; attempt++) {
@@ -138,6 +147,22 @@ export class LambdaFunctionHost implements FunctionHost {
           await this.sleep(backoff(attempt));
         }
       }
+    }
+  }
+
+  /**
+   * The ISR consumer runs the live deployment's revalidation code: it carries that build's
+   * preview id, which the server checks on a revalidation request. Switched once the site is
+   * (a rollback switches it back). A stack from before ISR has no consumer, and a build without
+   * one has no zip: both leave it as it is.
+   */
+  private async activateRevalidation(projectName: string, deploymentId: string): Promise<void> {
+    const fn = projectResourceName(this.options.stage, projectName, 'revalidation');
+    try {
+      await this.call(() => this.options.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: fn, S3Bucket: this.options.artifactsBucket, S3Key: `${artifactFolder(projectName, deploymentId)}/${REVALIDATION_ZIP}` })));
+    } catch (error) {
+      const absent = error instanceof Error && (error.name === 'ResourceNotFoundException' || (error.name === 'InvalidParameterValueException' && /S3/i.test(error.message)));
+      if (!absent) throw error;
     }
   }
 
@@ -194,6 +219,10 @@ export class LambdaFunctionHost implements FunctionHost {
       CACHE_BUCKET_NAME: this.options.cacheBucket,
       CACHE_BUCKET_KEY_PREFIX: `${input.projectName}/`,
       CACHE_BUCKET_REGION: this.options.region,
+      // ISR (infra/stack/project-isr.ts): OpenNext's dynamodb tag cache and sqs-lite queue read these.
+      CACHE_DYNAMO_TABLE: tagTableName(this.options.stage, input.projectName),
+      REVALIDATION_QUEUE_URL: revalidationQueueUrl(this.options.buildQueueUrl, this.options.stage, input.projectName),
+      REVALIDATION_QUEUE_REGION: this.options.region,
     };
   }
 

@@ -33,7 +33,7 @@ export function assertStage(stage: string): void {
 
 export const platformFunctionName = (stage: string, fn: 'webhook' | 'orchestrator' | 'deploy' | 'domains'): string => `anchor-${stage}-${fn}`;
 
-export type ProjectResource = 'server' | 'image' | 'build' | 'edge' | 'kvs' | 'lambda-oac' | 's3-oac' | 'server-cache' | 'image-cache';
+export type ProjectResource = 'server' | 'image' | 'build' | 'edge' | 'kvs' | 'lambda-oac' | 's3-oac' | 'server-cache' | 'image-cache' | 'tags' | 'revalidation';
 const LONGEST_SUFFIX = 'server-cache';
 
 /** Throws when some AWS name of the project would be too long, naming the longest project name that fits. */
@@ -60,6 +60,8 @@ export const projectResourceName = (stage: string, project: string, suffix: Proj
 export const artifactFolder = (project: string, deploymentId: string): string => `builds/${project}/${deploymentId}`;
 export const ARTIFACT_ZIP = 'open-next.zip';
 export const FUNCTION_ZIPS = { server: 'server.zip', image: 'image.zip' } as const;
+/** The ISR revalidation consumer's code (`.open-next/revalidation-function`), beside the others. */
+export const REVALIDATION_ZIP = 'revalidation.zip';
 export const artifactKey = (project: string, deploymentId: string): string => `${artifactFolder(project, deploymentId)}/${ARTIFACT_ZIP}`;
 export const functionCodeKey = (project: string, deploymentId: string, kind: keyof typeof FUNCTION_ZIPS): string => `${artifactFolder(project, deploymentId)}/${FUNCTION_ZIPS[kind]}`;
 /** A function's zip beside an artifact key. */
@@ -70,6 +72,17 @@ export const webhookParameterPath = (stage: string, project: string): string => 
 export const buildLogGroupName = (stage: string): string => `/anchor/${stage}/builds`;
 export const platformStackName = (stage: string): string => `anchor-${stage}`;
 export const projectStackName = (stage: string, project: string): string => `anchor-${stage}-project-${project}`;
+
+/**
+ * ISR on AWS (OpenNext's dynamodb tag cache and sqs revalidation queue): the tag table, the FIFO
+ * queue the server sends revalidations to, and the URL the server's sqs-lite override posts to.
+ * The URL is the build queue's (a platform output, so it carries the account) with this queue's name.
+ */
+export const tagTableName = (stage: string, project: string): string => projectResourceName(stage, project, 'tags');
+export const revalidationQueueName = (stage: string, project: string): string => `${projectResourceName(stage, project, 'revalidation')}.fifo`;
+export function revalidationQueueUrl(buildQueueUrl: string, stage: string, project: string): string {
+  return buildQueueUrl.replace(/[^/]+$/, revalidationQueueName(stage, project));
+}
 
 /** KeyValueStore values are at most 1 KB. */
 const KVS_VALUE_LIMIT = 1024;
