@@ -234,6 +234,8 @@ export function pipelineResources(input: PipelineInput): Record<string, Resource
           allow(['lambda:DeleteFunction'], projectVersions, 'DeleteOldVersions'),
           // The ISR consumer runs the live build's revalidation code (LambdaFunctionHost.activate); its code only.
           allow(['lambda:UpdateFunctionCode'], [arn('lambda', `function:anchor-${stage}-*-revalidation`)], 'SwitchRevalidationCode'),
+          // The build's tag cache seed (dynamo-tag-seed.ts): conditional puts into each project's tag table.
+          allow(['dynamodb:PutItem'], [arn('dynamodb', `table/anchor-${stage}-*-tags`)], 'SeedTagCache'),
           allow(['cloudfront-keyvaluestore:DescribeKeyValueStore', 'cloudfront-keyvaluestore:GetKey', 'cloudfront-keyvaluestore:PutKey'], [arn('cloudfront', 'key-value-store/*', true)], 'PointAssetPrefix'),
           allow(['codebuild:BatchGetBuilds'], [getAtt('BuildProject', 'Arn')], 'ReadBuildResult'),
           // The project stack's outputs name its KeyValueStore (S3StaticHost.activate).

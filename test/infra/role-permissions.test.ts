@@ -169,6 +169,7 @@ const CALLS: Record<'WebhookRole' | 'OrchestratorRole' | 'DeployRole' | 'Domains
       { action: 's3:AbortMultipartUpload', resource: object('AssetsBucket', 'shop/d_01/video.mp4') },
       { action: 's3:PutObject', resource: object('CacheBucket', 'shop/build-1/index.cache') },
       { action: 's3:PutObject', resource: object('AssetsBucket', 'shop/d_01/.anchor/own-static.json') },
+      { action: 'dynamodb:PutItem', resource: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/anchor-${STAGE}-shop-tags` },
     ],
     'S3StaticHost.activate': [
       { action: 'cloudformation:DescribeStacks', resource: projectStack },

@@ -7,7 +7,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { projectStackName } from './resource-names.js';
+import { projectStackName, tagTableName } from './resource-names.js';
 import { AnchorError } from '../../core/errors.js';
 import type { Builder, Ports, RepoHooks } from '../../core/ports/index.js';
 import { RandomIds } from '../system/random-ids.js';
@@ -151,7 +151,14 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
     builder: new CodeBuildBuilder({ codebuild: c.codebuild, ssm: c.ssm, stage: options.stage, buildProject: outputs.BuildProjectName, logGroup: outputs.BuildLogGroupName, secretKeys }),
     logs: buildLogs,
     artifacts: new S3Artifacts({ s3: c.s3, bucket: outputs.ArtifactsBucketName, projectOf }),
-    staticHost: new S3StaticHost({ s3: c.s3, assetsBucket: outputs.AssetsBucketName, cacheBucket: outputs.CacheBucketName, kvs: c.kvs, keyValueStoreArn }),
+    staticHost: new S3StaticHost({
+      s3: c.s3,
+      assetsBucket: outputs.AssetsBucketName,
+      cacheBucket: outputs.CacheBucketName,
+      kvs: c.kvs,
+      keyValueStoreArn,
+      tagCache: { dynamodb: c.dynamodb, table: (project) => tagTableName(options.stage, project) },
+    }),
     functions: new LambdaFunctionHost({
       lambda: c.lambda,
       stage: options.stage,

@@ -8,6 +8,8 @@ import { cacheControl, contentType } from '../../core/asset-headers.js';
 import { AnchorError } from '../../core/errors.js';
 import { mapLimited } from '../../lib/map-limited.js';
 import { downloadZip } from './s3-zip.js';
+import { seedTagCache, TAG_SEED_FILE } from './dynamo-tag-seed.js';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { listZip, readZipEntry } from './zip-archive.js';
 
 export interface S3StaticHostOptions {
@@ -17,6 +19,8 @@ export interface S3StaticHostOptions {
   /** When given, the build's ISR cache (`.open-next/cache/`) is seeded under `<project>/` (the s3-lite prefix). */
   cacheBucket?: string;
   kvs: CloudFrontKeyValueStoreClient;
+  /** When given, the build's tag cache seed (`.open-next/dynamodb-provider`) goes into the project's tag table. */
+  tagCache?: { dynamodb: DynamoDBClient; table(project: string): string };
   /** The project's KeyValueStore (a project stack output). */
   keyValueStoreArn(project: string): Promise<string>;
   /** Uploads in flight at once (default 16). */
@@ -70,6 +74,9 @@ export class S3StaticHost implements StaticHost {
         if (!seeded.has(key)) jobs.push(() => this.put(cacheBucket, key, readZipEntry(zip, entry), { ContentType: contentType(key) }));
       }
     }
+    const seed = entries.find((e) => e.name === TAG_SEED_FILE);
+    const { tagCache } = this.options;
+    if (tagCache && seed) jobs.push(async () => void (await seedTagCache(tagCache.dynamodb, tagCache.table(projectName), readZipEntry(zip, seed).toString('utf8'))));
     await mapLimited(jobs, this.options.concurrency ?? 16, (job) => job());
     const own = assets.map((e) => e.name.slice('assets/'.length)).filter((path) => path.startsWith(STATIC));
     await this.put(this.options.assetsBucket, `${prefix}/${OWN_STATIC}`, Buffer.from(JSON.stringify(own)), { ContentType: 'application/json', CacheControl: 'no-store' });
