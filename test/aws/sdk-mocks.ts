@@ -49,10 +49,12 @@ export function mockCloudWatchLogs(pageSize = 7) {
 }
 
 /** SSM Parameter Store: PutParameter (Overwrite honoured) and GetParameter, values kept as given. */
-export function mockSsm() {
+export function mockSsm(options: { originSecretOf?: string } = {}) {
   const client = new SSMClient({ region: TEST_REGION, credentials: TEST_CREDENTIALS });
   const mock = mockClient(client);
   const parameters = new Map<string, { value: string; type: string }>();
+  // The stage's origin secret, as `anchor init --aws` leaves it (origin-secret.ts).
+  if (options.originSecretOf) parameters.set(`/anchor/${options.originSecretOf}/origin-secret`, { value: 'ab'.repeat(32), type: 'SecureString' });
   mock.on(PutParameterCommand).callsFake((input: { Name?: string; Value?: string; Type?: string; Overwrite?: boolean }) => {
     if (!input.Name || !input.Value) throw new Error('ValidationException: Name and Value are required');
     if (parameters.has(input.Name) && !input.Overwrite) throw new ParameterAlreadyExists({ message: 'The parameter already exists.', $metadata: {} });
