@@ -8,8 +8,12 @@ import { AnchorError } from '../../core/errors.js';
  * - Build roles: anchor-<stage>-<project>-build (passed to CodeBuild StartBuild as serviceRoleOverride)
  * - Artifacts:   s3://<artifacts>/builds/<project>/<deploymentId>/open-next.zip (the zipped `.open-next/`),
  *                with server.zip and image.zip beside it (each function's bundle, index.mjs at the root)
- * - Assets:      s3://<assets>/<project>/<deploymentId>/<path under .open-next/assets>
+ * - Assets:      s3://<assets>/<project>/<deploymentId>/<path under .open-next/assets>, with
+ *                `.anchor/own-static.json` (the build's own _next/static files, carried to the next live one)
  * - ISR cache:   s3://<cache>/<project>/<buildId>/… (the OpenNext s3-lite key prefix is `<project>/`)
+ * - ISR:         DynamoDB table anchor-<stage>-<project>-tags, SQS FIFO anchor-<stage>-<project>-revalidation.fifo,
+ *                consumer function anchor-<stage>-<project>-revalidation (its code: revalidation.zip beside the artifact)
+ * - Origin:      SSM SecureString /anchor/<stage>/origin-secret (and -previous), origin-secret.ts
  * - Secrets:     SSM SecureString /anchor/<stage>/<project>/env/<KEY>, webhook secrets under
  *                /anchor/<stage>/<project>/webhook/<name>
  * - KVS:         key `<project>` → value liveAssetValue(): the live asset prefix `<project>/<deploymentId>`
