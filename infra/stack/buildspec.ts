@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { ARTIFACT_ZIP, artifactFolder, FUNCTION_ZIPS } from '../../src/adapters/aws/resource-names.js';
-import { OPEN_NEXT_LAYOUT } from '../../src/core/opennext-output.js';
+import { ARTIFACT_ZIP, artifactFolder, FUNCTION_ZIPS, REVALIDATION_ZIP } from '../../src/adapters/aws/resource-names.js';
 import { BUILD_ENV, DEFAULT_CONFIG_FILE, installCommand, LOCKFILES, OPEN_NEXT_BUILD, OPEN_NEXT_CONFIG_NAMES, OUTPUT_CHECKS, RECIPE_LOG, YARN_BERRY_MARKER, type PackageManagerName } from '../../src/core/build-recipe.js';
 import { defaultOpenNextConfigPath } from '../../src/lib/templates-dir.js';
+import { ORIGIN_GUARD_FILE } from '../../src/adapters/aws/origin-secret.js';
+import { FUNCTION_WRAPPER, invokeModeOf, OPEN_NEXT_LAYOUT } from '../../src/core/opennext-output.js';
+import { originGuardCode } from './origin-guard.js';
 
 /**
  * The CodeBuild buildspec, embedded in the project so a build can never run a buildspec from the
@@ -79,11 +81,23 @@ const ARTIFACT_DIR = `s3://$ARTIFACTS_BUCKET/${artifactFolder('$ANCHOR_PROJECT',
 const zipFunction = (dir: string, name: string): string =>
   `if [ -d ".open-next/${dir}" ]; then (cd ".open-next/${dir}" && zip -qry "$CODEBUILD_SRC_DIR/${name}" .) && aws s3 cp --only-show-errors "$CODEBUILD_SRC_DIR/${name}" "${ARTIFACT_DIR}/${name}"; fi`;
 
+/**
+ * The origin guard (infra/stack/origin-guard.ts) beside the function's index.mjs, in the mode of
+ * the URL the function sits behind; the function host points the Handler at it.
+ */
+const writeGuard = (dir: string, kind: 'server' | 'image'): string => {
+  const code = originGuardCode(invokeModeOf(FUNCTION_WRAPPER[kind]) === 'RESPONSE_STREAM' ? 'stream' : 'buffered');
+  return `if [ -d ".open-next/${dir}" ]; then echo '${Buffer.from(code).toString('base64')}' | base64 -d > ".open-next/${dir}/${ORIGIN_GUARD_FILE}"; fi`;
+};
+
 // The keys are resource-names.ts artifactKey() / functionCodeKey(); the build role may write nothing else.
 // The full artifact goes last: once it is there, so are the function zips beside it.
 const ZIP_AND_UPLOAD = [
+  writeGuard(OPEN_NEXT_LAYOUT.server, 'server'),
+  writeGuard(OPEN_NEXT_LAYOUT.image, 'image'),
   zipFunction(OPEN_NEXT_LAYOUT.server, FUNCTION_ZIPS.server),
   zipFunction(OPEN_NEXT_LAYOUT.image, FUNCTION_ZIPS.image),
+  zipFunction('revalidation-function', REVALIDATION_ZIP),
   `(cd .open-next && zip -qry "$CODEBUILD_SRC_DIR/${ARTIFACT_ZIP}" .)`,
   `aws s3 cp --only-show-errors "$CODEBUILD_SRC_DIR/${ARTIFACT_ZIP}" "${ARTIFACT_DIR}/${ARTIFACT_ZIP}"`,
 ];

@@ -31,6 +31,8 @@ export interface Parameter {
   Default?: string;
   Description?: string;
   AllowedPattern?: string;
+  /** Hidden in DescribeStacks and the console (a secret passed in). */
+  NoEcho?: boolean;
 }
 
 export interface Output {

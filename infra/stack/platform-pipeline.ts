@@ -249,6 +249,10 @@ export function pipelineResources(input: PipelineInput): Record<string, Resource
           allow(['lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration', 'lambda:PublishVersion', 'lambda:UpdateAlias', 'lambda:GetAlias', 'lambda:GetFunction', 'lambda:GetFunctionConfiguration', 'lambda:InvokeFunction', 'lambda:ListVersionsByFunction'], projectFunctions, 'ChangeProjectFunctions'),
           // Retention removes old versions; only qualified ARNs, so a whole function can never be deleted here.
           allow(['lambda:DeleteFunction'], projectVersions, 'DeleteOldVersions'),
+          // The ISR consumer runs the live build's revalidation code (LambdaFunctionHost.activate); its code only.
+          allow(['lambda:UpdateFunctionCode'], [arn('lambda', `function:anchor-${stage}-*-revalidation`)], 'SwitchRevalidationCode'),
+          // The build's tag cache seed (dynamo-tag-seed.ts): conditional puts into each project's tag table.
+          allow(['dynamodb:PutItem'], [arn('dynamodb', `table/anchor-${stage}-*-tags`)], 'SeedTagCache'),
           allow(['cloudfront-keyvaluestore:DescribeKeyValueStore', 'cloudfront-keyvaluestore:GetKey', 'cloudfront-keyvaluestore:PutKey'], [arn('cloudfront', 'key-value-store/*', true)], 'PointAssetPrefix'),
           // The reconciler settles a build whose end event was lost from its record, and stops the build of a deployment it gives up on.
           allow(['codebuild:BatchGetBuilds', 'codebuild:ListBuildsForProject', 'codebuild:StopBuild'], [getAtt('BuildProject', 'Arn')], 'ReadBuildResult'),
@@ -259,6 +263,8 @@ export function pipelineResources(input: PipelineInput): Record<string, Resource
           allow(['cloudformation:DescribeStacks'], [arn('cloudformation', `stack/anchor-${stage}-project-*/*`)], 'ReadProjectStacks'),
           writeDeploymentLogs(),
           openSealedSecrets,
+          // The stage's origin secret and, during a rotation, the previous one (origin-secret.ts): each version's guard accepts them.
+          allow(['ssm:GetParameter'], [arn('ssm', `parameter/anchor/${stage}/origin-secret`), arn('ssm', `parameter/anchor/${stage}/origin-secret-previous`)], 'ReadOriginSecret'),
           kmsThroughSsm(['kms:Decrypt']),
           allow(['sqs:SendMessage'], [getAtt('BuildQueue', 'Arn')], 'Requeue'),
         ],

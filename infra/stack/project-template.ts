@@ -5,6 +5,8 @@ import { artifactFolder, assertProjectFitsAws, assertStage, buildLogGroupName, p
 import { DEFAULT_BEHAVIOURS, MAX_BEHAVIOURS, sortBehaviours, type Behaviour, type Origin } from './project-behaviours.js';
 import { edgeFunctionCode, placeholderCode } from './project-code.js';
 import { FUNCTION_WRAPPER, invokeModeOf } from '../../src/core/opennext-output.js';
+import { ORIGIN_SECRET_HEADER } from '../../src/adapters/aws/origin-secret.js';
+import { isrResources, serverIsrStatements } from './project-isr.js';
 import { DOMAIN_CONDITIONS, DOMAIN_PARAMETERS, distributionDomains } from './project-domains.js';
 
 export interface ProjectTemplateInput {
@@ -34,8 +36,8 @@ export const PROJECT_OUTPUTS = {
   DistributionId: 'CloudFront distribution',
   ServerFunctionName: 'Lambda server function (alias live)',
   ImageFunctionName: 'Lambda image function (alias live)',
-  ServerFunctionUrl: 'Server Function URL (AWS_IAM: only CloudFront may call it)',
-  ImageFunctionUrl: 'Image Function URL (AWS_IAM: only CloudFront may call it)',
+  ServerFunctionUrl: 'Server Function URL (answers only requests carrying CloudFront’s origin secret)',
+  ImageFunctionUrl: 'Image Function URL (answers only requests carrying CloudFront’s origin secret)',
   KeyValueStoreArn: 'KeyValueStore holding the live asset prefix',
   BuildRoleArn: 'Role for this project’s builds (StartBuild serviceRoleOverride)',
 } as const;
@@ -92,37 +94,28 @@ function siteFunction(input: ProjectTemplateInput, kind: 'server' | 'image', mem
         FunctionVersion: { 'Fn::If': [`Has${Kind}LiveVersion`, ref(`${Kind}LiveVersion`), getAtt(`${Kind}PlaceholderVersion`, 'Version')] },
       },
     },
+    // AuthType NONE: origin access control cannot sign a browser's POST body and overwrites the
+    // viewer's Authorization. CloudFront adds the project's origin secret instead, and the origin
+    // guard in front of the app refuses any request without it (src/adapters/aws/origin-secret.ts).
     [`${Kind}Url`]: {
       Type: 'AWS::Lambda::Url',
       DependsOn: [`${Kind}Alias`],
       Properties: {
         TargetFunctionArn: ref(`${Kind}Function`),
         Qualifier: 'live',
-        AuthType: 'AWS_IAM',
+        AuthType: 'NONE',
         // As the wrapper each function is built with answers (core/opennext-output.ts).
         InvokeMode: invokeModeOf(FUNCTION_WRAPPER[kind]),
       },
     },
-    // Only this project's distribution may call the URL; both permissions are needed for URLs created since Oct 2025.
+    // A URL with AuthType NONE needs both statements (for URLs created since Oct 2025); they allow the URL only, never a direct Invoke.
     [`${Kind}UrlPermission`]: {
       Type: 'AWS::Lambda::Permission',
-      Properties: {
-        FunctionName: ref(`${Kind}Alias`),
-        Action: 'lambda:InvokeFunctionUrl',
-        Principal: 'cloudfront.amazonaws.com',
-        FunctionUrlAuthType: 'AWS_IAM',
-        SourceArn: sub('arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}'),
-      },
+      Properties: { FunctionName: ref(`${Kind}Alias`), Action: 'lambda:InvokeFunctionUrl', Principal: '*', FunctionUrlAuthType: 'NONE' },
     },
     [`${Kind}UrlInvokePermission`]: {
       Type: 'AWS::Lambda::Permission',
-      Properties: {
-        FunctionName: ref(`${Kind}Alias`),
-        Action: 'lambda:InvokeFunction',
-        Principal: 'cloudfront.amazonaws.com',
-        InvokedViaFunctionUrl: true,
-        SourceArn: sub('arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}'),
-      },
+      Properties: { FunctionName: ref(`${Kind}Alias`), Action: 'lambda:InvokeFunction', Principal: '*', InvokedViaFunctionUrl: true },
     },
   };
 }
@@ -169,10 +162,11 @@ export function projectTemplate(input: ProjectTemplateInput): Template {
   const name = (suffix: Parameters<typeof projectResourceName>[2]) => projectResourceName(stage, project, suffix);
   const behaviours = sortBehaviours(input.behaviours ?? DEFAULT_BEHAVIOURS);
   const code = edgeFunctionCode(project, behaviours);
+  // No origin access control: CloudFront sends the origin secret (replacing any header of that name a viewer sent).
   const lambdaOrigin = (kind: 'server' | 'image') => ({
     Id: kind,
     DomainName: domainOfUrl(getAtt(`${kind === 'server' ? 'Server' : 'Image'}Url`, 'FunctionUrl')),
-    OriginAccessControlId: getAtt('LambdaOriginAccessControl', 'Id'),
+    OriginCustomHeaders: [{ HeaderName: ORIGIN_SECRET_HEADER, HeaderValue: ref('OriginSecret') }],
     CustomOriginConfig: { OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'], OriginReadTimeout: 30 },
   });
 
@@ -182,6 +176,7 @@ export function projectTemplate(input: ProjectTemplateInput): Template {
     Parameters: {
       ServerLiveVersion: { Type: 'String', Default: '', AllowedPattern: '^[0-9]*$', Description: 'Version the live alias points at (empty: the placeholder)' },
       ImageLiveVersion: { Type: 'String', Default: '', AllowedPattern: '^[0-9]*$', Description: 'Version the live alias points at (empty: the placeholder)' },
+      OriginSecret: { Type: 'String', NoEcho: true, AllowedPattern: '^[0-9a-f]{32}$', Description: 'The origin header CloudFront sends the functions (derived from the stage secret in SSM by projects add)' },
       ...DOMAIN_PARAMETERS,
     },
     Conditions: {
@@ -197,6 +192,7 @@ export function projectTemplate(input: ProjectTemplateInput): Template {
             allow(['logs:CreateLogStream', 'logs:PutLogEvents'], [getAtt('ServerLogGroup', 'Arn')], 'WriteOwnLogs'),
             allow(['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], [sub(`arn:\${AWS::Partition}:s3:::${platform.cacheBucket}/${project}/*`)], 'IsrCache'),
             { ...allow(['s3:ListBucket'], [sub(`arn:\${AWS::Partition}:s3:::${platform.cacheBucket}`)], 'ListIsrCache'), Condition: { StringLike: { 's3:prefix': `${project}/*` } } },
+            ...serverIsrStatements(),
           ],
         },
       }),
@@ -213,7 +209,11 @@ export function projectTemplate(input: ProjectTemplateInput): Template {
         CACHE_BUCKET_NAME: platform.cacheBucket,
         CACHE_BUCKET_KEY_PREFIX: `${project}/`,
         CACHE_BUCKET_REGION: ref('AWS::Region'),
+        CACHE_DYNAMO_TABLE: ref('TagTable'),
+        REVALIDATION_QUEUE_URL: ref('RevalidationQueue'),
+        REVALIDATION_QUEUE_REGION: ref('AWS::Region'),
       }),
+      ...isrResources({ stage, project, logRetentionDays: input.logRetentionDays ?? 30, architecture: input.architecture ?? 'arm64' }),
       ...siteFunction(input, 'image', input.imageMemory ?? 1536, {
         BUCKET_NAME: platform.assetsBucket,
         BUCKET_KEY_PREFIX: `${project}/`,
@@ -250,15 +250,13 @@ export function projectTemplate(input: ProjectTemplateInput): Template {
           },
         },
       },
-      LambdaOriginAccessControl: {
-        Type: 'AWS::CloudFront::OriginAccessControl',
-        Properties: { OriginAccessControlConfig: { Name: name('lambda-oac'), OriginAccessControlOriginType: 'lambda', SigningBehavior: 'always', SigningProtocol: 'sigv4' } },
-      },
       AssetsOriginAccessControl: {
         Type: 'AWS::CloudFront::OriginAccessControl',
         Properties: { OriginAccessControlConfig: { Name: name('s3-oac'), OriginAccessControlOriginType: 's3', SigningBehavior: 'always', SigningProtocol: 'sigv4' } },
       },
-      ServerCachePolicy: cachePolicy(name('server-cache'), { default: 0 }, [...NEXT_CACHE_HEADERS, DEPLOYMENT_CACHE_HEADER], 'all'),
+      // The viewer's Authorization reaches the server only through the cache policy (CloudFront
+      // refuses it in an origin request policy), which also keeps visitors' answers apart.
+      ServerCachePolicy: cachePolicy(name('server-cache'), { default: 0 }, [...NEXT_CACHE_HEADERS, DEPLOYMENT_CACHE_HEADER, 'authorization'], 'all'),
       ImageCachePolicy: cachePolicy(name('image-cache'), { default: 86_400 }, ['accept', DEPLOYMENT_CACHE_HEADER], 'none'),
       Distribution: {
         Type: 'AWS::CloudFront::Distribution',

@@ -18,11 +18,12 @@ export interface EnvVar {
 /** Lambda's limit for the whole set of a function's environment variables. */
 export const RUNTIME_ENV_LIMIT_BYTES = 4096;
 /**
- * What anchor's own variables on the server function may take of that limit (ANCHOR_*, the ISR
- * cache's CACHE_BUCKET_*, and room for the tag table and revalidation queue's names): the same
- * on both backends, so an app that fits locally fits on Lambda.
+ * What anchor's own variables on the server function may take of that limit (ANCHOR_*, the
+ * origin secrets, the ISR cache's CACHE_BUCKET_*, the tag table and the revalidation queue's URL:
+ * under 600 bytes for the longest names aws allows): the same on both backends, so an app that
+ * fits locally fits on Lambda.
  */
-export const PLATFORM_ENV_RESERVE_BYTES = 512;
+export const PLATFORM_ENV_RESERVE_BYTES = 768;
 const POSIX_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const LAMBDA_RESERVED = new Set(['_HANDLER', '_X_AMZN_TRACE_ID', 'LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR']);
 

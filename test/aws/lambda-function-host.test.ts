@@ -14,7 +14,7 @@ let host: LambdaFunctionHost;
 
 beforeEach(() => {
   lambda = new FakeLambda({ functions: [SERVER, IMAGE] });
-  host = new LambdaFunctionHost({ lambda: lambda.client, stage: 'dev', region: 'ap-southeast-1', cacheBucket: 'anchor-dev-cache', assetsBucket: 'anchor-dev-assets', sleep: async () => {} });
+  host = new LambdaFunctionHost({ lambda: lambda.client, stage: 'dev', region: 'ap-southeast-1', cacheBucket: 'anchor-dev-cache', assetsBucket: 'anchor-dev-assets', artifactsBucket: 'anchor-dev-artifacts', buildQueueUrl: 'https://sqs.ap-southeast-1.amazonaws.com/111122223333/anchor-dev-build', originSecrets: async () => ['0123456789abcdef0123456789abcdef'], sleep: async () => {} });
 });
 
 describe('LambdaFunctionHost.publish', () => {
@@ -24,11 +24,11 @@ describe('LambdaFunctionHost.publish', () => {
     expect(version).toEqual({ deploymentId: 'd_2', serverUrl: `lambda:${SERVER}:2`, imageUrl: `lambda:${IMAGE}:2` });
     const server = lambda.functions.get(SERVER)!.versions[1];
     const image = lambda.functions.get(IMAGE)!.versions[1];
-    expect(server).toMatchObject({ Description: 'anchor d_2', code: 's3://anchor-dev-artifacts/builds/shop/d_2/server.zip', handler: 'index.handler' });
-    expect(server?.env).toEqual({ API_URL: 'https://api', ANCHOR_RUNTIME: 'aws', ANCHOR_DEPLOYMENT_ID: 'd_2', CACHE_BUCKET_NAME: 'anchor-dev-cache', CACHE_BUCKET_KEY_PREFIX: 'shop/', CACHE_BUCKET_REGION: 'ap-southeast-1' });
+    expect(server).toMatchObject({ Description: 'anchor d_2', code: 's3://anchor-dev-artifacts/builds/shop/d_2/server.zip', handler: 'anchor-origin-guard.handler' });
+    expect(server?.env).toEqual({ API_URL: 'https://api', ANCHOR_RUNTIME: 'aws', ANCHOR_DEPLOYMENT_ID: 'd_2', ANCHOR_ORIGIN_SECRETS: '0123456789abcdef0123456789abcdef', CACHE_BUCKET_NAME: 'anchor-dev-cache', CACHE_BUCKET_KEY_PREFIX: 'shop/', CACHE_BUCKET_REGION: 'ap-southeast-1', CACHE_DYNAMO_TABLE: 'anchor-dev-shop-tags', REVALIDATION_QUEUE_URL: 'https://sqs.ap-southeast-1.amazonaws.com/111122223333/anchor-dev-shop-revalidation.fifo', REVALIDATION_QUEUE_REGION: 'ap-southeast-1' });
     // The image function reads this deployment's public files (OpenNext s3-lite loader), and gets none of the project's variables.
     expect(image).toMatchObject({ Description: 'anchor d_2', code: 's3://anchor-dev-artifacts/builds/shop/d_2/image.zip' });
-    expect(image?.env).toEqual({ ANCHOR_RUNTIME: 'aws', ANCHOR_DEPLOYMENT_ID: 'd_2', BUCKET_NAME: 'anchor-dev-assets', BUCKET_KEY_PREFIX: 'shop/d_2', BUCKET_REGION: 'ap-southeast-1' });
+    expect(image?.env).toEqual({ ANCHOR_RUNTIME: 'aws', ANCHOR_DEPLOYMENT_ID: 'd_2', ANCHOR_ORIGIN_SECRETS: '0123456789abcdef0123456789abcdef', BUCKET_NAME: 'anchor-dev-assets', BUCKET_KEY_PREFIX: 'shop/d_2', BUCKET_REGION: 'ap-southeast-1' });
     // One PublishVersion each: no precondition failure was retried.
     expect(lambda.mock.commandCalls(PublishVersionCommand)).toHaveLength(2);
     expect(lambda.mock.commandCalls(UpdateAliasCommand)).toHaveLength(0);
@@ -37,7 +37,7 @@ describe('LambdaFunctionHost.publish', () => {
   it("keeps anchor's own variables on the server within the share of Lambda's 4 KB the env budget reserves for them", async () => {
     const longest = 'a'.repeat(40);
     const fns = new FakeLambda({ functions: [`anchor-prod-${longest}-server`, `anchor-prod-${longest}-image`] });
-    const wide = new LambdaFunctionHost({ lambda: fns.client, stage: 'prod', region: 'ap-southeast-1', cacheBucket: 'anchor-prod-cachebucket-'.padEnd(63, 'x'), assetsBucket: 'b', sleep: async () => {} });
+    const wide = new LambdaFunctionHost({ lambda: fns.client, stage: 'prod', region: 'ap-southeast-1', cacheBucket: 'anchor-prod-cachebucket-'.padEnd(63, 'x'), assetsBucket: 'b', artifactsBucket: 'anchor-dev-artifacts', buildQueueUrl: 'https://sqs.ap-southeast-1.amazonaws.com/111122223333/anchor-dev-build', originSecrets: async () => ['0123456789abcdef0123456789abcdef', 'fedcba9876543210fedcba9876543210'], sleep: async () => {} });
     await wide.publish({ projectName: longest, deploymentId: 'd_01JABCDEFGHJKMNPQRSTVWXYZ0', artifact, env: { USER_VALUE: '1' } });
 
     const env = fns.functions.get(`anchor-prod-${longest}-server`)?.config.env ?? {};
@@ -101,6 +101,23 @@ describe('LambdaFunctionHost.activate', () => {
     version = await host.publish({ projectName: 'shop', deploymentId: 'd_2', artifact, env: {} });
   });
 
+  it('switches the ISR consumer to the live build’s revalidation code with the flip, and back on a rollback', async () => {
+    const REVALIDATION = 'anchor-dev-shop-revalidation';
+    const fns = new FakeLambda({ functions: [SERVER, IMAGE, REVALIDATION] });
+    const withIsr = new LambdaFunctionHost({ lambda: fns.client, stage: 'dev', region: 'ap-southeast-1', cacheBucket: 'c', assetsBucket: 'a', artifactsBucket: 'anchor-dev-artifacts', buildQueueUrl: 'https://sqs.ap-southeast-1.amazonaws.com/111122223333/anchor-dev-build', originSecrets: async () => ['0123456789abcdef0123456789abcdef'], sleep: async () => {} });
+    const first = await withIsr.publish({ projectName: 'shop', deploymentId: 'd_1', artifact: { ...artifact, location: 's3://anchor-dev-artifacts/builds/shop/d_1/open-next.zip' }, env: {} });
+    const second = await withIsr.publish({ projectName: 'shop', deploymentId: 'd_2', artifact, env: {} });
+    // Publishing alone leaves the consumer with the live build's code.
+    expect(fns.functions.get(REVALIDATION)?.code).not.toContain('d_2');
+    await withIsr.activate('shop', second, 2);
+    expect(fns.functions.get(REVALIDATION)?.code).toBe('s3://anchor-dev-artifacts/builds/shop/d_2/revalidation.zip');
+    await withIsr.activate('shop', first, 3);
+    expect(fns.functions.get(REVALIDATION)?.code).toBe('s3://anchor-dev-artifacts/builds/shop/d_1/revalidation.zip');
+    // A stack from before ISR has no consumer: the flip still happens.
+    await host.activate('shop', await host.publish({ projectName: 'shop', deploymentId: 'd_2', artifact, env: {} }), 4);
+    expect(lambda.functions.get(SERVER)?.alias.FunctionVersion).toBe('2');
+  });
+
   it('moves alias live of both functions to the new versions', async () => {
     await host.activate('shop', version, 4);
 
@@ -141,6 +158,13 @@ describe('LambdaFunctionHost.smoke', () => {
 
   it('invokes both functions as their RESPONSE_STREAM URLs do, and accepts streamed answers', async () => {
     await host.smoke(version, 'shop');
+  });
+
+  it('sends the origin secret as CloudFront does, and fails a version whose guard would refuse CloudFront', async () => {
+    // The published version accepts the value the host set; a smoke with another value is refused as CloudFront's requests would be.
+    const rotated = new LambdaFunctionHost({ lambda: lambda.client, stage: 'dev', region: 'ap-southeast-1', cacheBucket: 'c', assetsBucket: 'a', artifactsBucket: 'anchor-dev-artifacts', buildQueueUrl: 'https://sqs.ap-southeast-1.amazonaws.com/111122223333/anchor-dev-build', originSecrets: async () => ['ffffffffffffffffffffffffffffffff'], sleep: async () => {} });
+    const error = (await rejectionOf(rotated.smoke(version, 'shop'))) as Error;
+    expect(error.message).toMatch(/origin guard refused the origin secret/);
   });
 
   it('fails a server whose wrapper is buffered: its streaming URL would show visitors the raw JSON', async () => {

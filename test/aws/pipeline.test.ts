@@ -84,7 +84,7 @@ beforeEach(async () => {
     region: TEST_REGION,
     stage: 'dev',
     outputs,
-    clients: { dynamodb: dynamoApi, sqs: sqsApi, s3: roleS3, lambda: lambda.client, codebuild: codebuildClient, kvs: kvs.client, cloudformation, logs: mockCloudWatchLogs().client, ssm: mockSsm().client },
+    clients: { dynamodb: dynamoApi, sqs: sqsApi, s3: roleS3, lambda: lambda.client, codebuild: codebuildClient, kvs: kvs.client, cloudformation, logs: mockCloudWatchLogs().client, ssm: mockSsm({ originSecretOf: 'dev' }).client },
     logStream: { write: () => true },
   });
   const project: Project = {
@@ -177,12 +177,13 @@ describe('the pipeline on the aws adapters', () => {
 
     const server = w.lambda.functions.get(SERVER);
     expect(server?.alias.FunctionVersion).toBe('2');
-    // Each function runs its own bundle (index.mjs at the root, handler index.handler), not the whole `.open-next/`.
+    // Each function runs its own bundle (index.mjs at the root), not the whole `.open-next/`, behind the origin guard the build writes beside it.
     const image = w.lambda.functions.get(IMAGE);
     expect(server?.versions[1]).toMatchObject({ Description: `anchor ${deploymentId}`, code: `s3://${w.outputs['ArtifactsBucketName']}/builds/shop/${deploymentId}/server.zip` });
     expect(image?.versions[1]).toMatchObject({ Description: `anchor ${deploymentId}`, code: `s3://${w.outputs['ArtifactsBucketName']}/builds/shop/${deploymentId}/image.zip` });
-    expect(server?.config.handler).toBe('index.handler');
-    expect(image?.config.handler).toBe('index.handler');
+    expect(server?.config.handler).toBe('anchor-origin-guard.handler');
+    expect(image?.config.handler).toBe('anchor-origin-guard.handler');
+    expect(server?.config.env['ANCHOR_ORIGIN_SECRETS']).toMatch(/^[0-9a-f]{32}$/);
     expect(await zipAt(server!.versions[1]!.code)).toEqual({ 'index.mjs': "export const handler = () => 'a1b2c3d';" });
     expect(Object.keys(await zipAt(image!.versions[1]!.code)).sort()).toEqual(['index.mjs', 'node_modules/sharp/package.json']);
     // The image function's loader (OpenNext s3-lite) finds this deployment's public files where the deploy put them.

@@ -28,7 +28,7 @@ async function deploy(): Promise<void> {
   const uploader = new S3HandlerUploader({ s3: new S3Client({ region }), account: ACCOUNT, region });
   const client = lambda?.client;
   const liveVersions = client ? () => liveVersionParameters(client, 'dev', 'shop') : async () => ({});
-  await deployProjectStack({ stacks, uploader, liveVersions }, { stage: 'dev', project: 'shop', platformOutputs: outputs, progress: { step: () => {}, event: () => {} }, domains: { aliases: [], certificateArn: null } });
+  await deployProjectStack({ stacks, uploader, liveVersions, originSecret: async () => '0123456789abcdef0123456789abcdef' }, { stage: 'dev', project: 'shop', platformOutputs: outputs, progress: { step: () => {}, event: () => {} }, domains: { aliases: [], certificateArn: null } });
 }
 
 describe('a project stack update', () => {

@@ -49,10 +49,12 @@ export function mockCloudWatchLogs(pageSize = 7) {
 }
 
 /** SSM Parameter Store: PutParameter (Overwrite honoured) and GetParameter, values kept as given. */
-export function mockSsm() {
+export function mockSsm(options: { originSecretOf?: string } = {}) {
   const client = new SSMClient({ region: TEST_REGION, credentials: TEST_CREDENTIALS });
   const mock = mockClient(client);
   const parameters = new Map<string, { value: string; type: string }>();
+  // The stage's origin secret, as `anchor init --aws` leaves it (origin-secret.ts).
+  if (options.originSecretOf) parameters.set(`/anchor/${options.originSecretOf}/origin-secret`, { value: 'ab'.repeat(32), type: 'SecureString' });
   mock.on(PutParameterCommand).callsFake((input: { Name?: string; Value?: string; Type?: string; Overwrite?: boolean }) => {
     if (!input.Name || !input.Value) throw new Error('ValidationException: Name and Value are required');
     if (parameters.has(input.Name) && !input.Overwrite) throw new ParameterAlreadyExists({ message: 'The parameter already exists.', $metadata: {} });
@@ -104,6 +106,11 @@ export function mockKeyValueStore(arn: string) {
   const mock = mockClient(client);
   const store = { etag: 'etag-0', keys: new Map<string, string>() };
   mock.on(DescribeKeyValueStoreCommand).callsFake(() => ({ KvsARN: arn, ETag: store.etag, ItemCount: store.keys.size }));
+  mock.on(GetKeyCommand).callsFake((input: { Key?: string }) => {
+    const value = store.keys.get(input.Key ?? '');
+    if (value === undefined) throw new KvsResourceNotFound({ message: `Key ${input.Key} not found.`, $metadata: {} });
+    return { Key: input.Key, Value: value, ItemCount: store.keys.size, TotalSizeInBytes: 1 };
+  });
   mock.on(PutKeyCommand).callsFake((input: { Key?: string; Value?: string; IfMatch?: string }) => {
     if (input.IfMatch !== store.etag) throw new ConflictException({ message: 'ETag mismatch', $metadata: {} });
     store.keys.set(input.Key ?? '', input.Value ?? '');

@@ -106,6 +106,8 @@ beforeEach(async () => {
   const kvs = mockKeyValueStore(KVS_ARN);
   const logs = mockCloudWatchLogs();
   const ssm = mockSsm();
+  // The stage's origin secret, as `anchor init --aws` leaves it.
+  ssm.parameters.set('/anchor/dev/origin-secret', { value: 'ab'.repeat(32), type: 'SecureString' });
   forwardSends(CodeBuildClient, codebuild);
   forwardSends(CloudFormationClient, cloudformation);
   forwardSends(LambdaClient, lambda.client);

@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DeleteParametersCommand, GetParameterCommand, GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DeleteParametersCommand, GetParameterCommand, GetParametersByPathCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
+import { originSecretParameter, projectOriginSecret } from '../../src/adapters/aws/origin-secret.js';
 import { CloudFrontClient, GetDistributionConfigCommand } from '@aws-sdk/client-cloudfront';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { zipFiles } from '../../src/lib/zip-files.js';
@@ -39,7 +40,10 @@ function mockProjectStore() {
     parameters.set(input.Name!, input.Value!);
     return { Version: 1 };
   });
-  ssm.on(GetParameterCommand).callsFake(async (input) => ({ Parameter: { Name: input.Name, Value: parameters.get(input.Name!) } }));
+  ssm.on(GetParameterCommand).callsFake(async (input) => {
+    if (!parameters.has(input.Name!)) throw new ParameterNotFound({ message: `Parameter ${input.Name} not found.`, $metadata: {} });
+    return { Parameter: { Name: input.Name, Value: parameters.get(input.Name!) } };
+  });
   ssm.on(GetParametersByPathCommand).callsFake(async (input) => ({ Parameters: [...parameters.keys()].filter((n) => n.startsWith(input.Path!.endsWith('/') ? input.Path! : `${input.Path}/`)).map((Name) => ({ Name })) }));
   ssm.on(DeleteParametersCommand).callsFake(async (input) => ({ DeletedParameters: input.Names!.filter((n: string) => parameters.delete(n)) }));
   return { projects, parameters, restore: () => (doc.restore(), ssm.restore()) };
@@ -75,7 +79,12 @@ describe('anchor projects add on aws', () => {
     const stack = aws.stacks.get('anchor-dev-project-shop');
     expect(stack?.status).toBe('CREATE_COMPLETE');
     const template = JSON.parse(stack!.template);
-    expect(template.Resources.ServerUrl.Properties.AuthType).toBe('AWS_IAM');
+    expect(template.Resources.ServerUrl.Properties.AuthType).toBe('NONE');
+    // init made the stage's origin secret (a SecureString); the stack gets this project's value derived from it.
+    const master = store.parameters.get(originSecretParameter('dev'));
+    expect(master).toMatch(/^[0-9a-f]{64}$/);
+    expect(stack?.parameters['OriginSecret']).toBe(projectOriginSecret(master!, 'shop'));
+    expect(projectOriginSecret(master!, 'shop')).not.toBe(projectOriginSecret(master!, 'blog'));
     // The project's roles name the platform's real buckets, from the saved outputs.
     expect(JSON.stringify(template.Resources.ServerRole)).toContain('anchor-dev-cachebucket-7g8h9i/shop/*');
     expect(platformJson().projects.shop).toMatchObject({ SiteUrl: 'https://d111111abcdef8.cloudfront.net', ServerFunctionName: expect.any(String) });

@@ -25,7 +25,7 @@ describeFunctionHostContract('LambdaFunctionHost', async () => {
   lambda.fake.behaviour = (code) => ({ mode: 'stream', status: smokeStatus.get(/\/([^/]+)\/(?:server|image)\.zip$/.exec(code)?.[1] ?? '') ?? 200 });
   const aliased = (fn: string) => deploymentOf(fn, lambda.functions.get(fn)?.alias.FunctionVersion ?? '');
   return {
-    host: new LambdaFunctionHost({ lambda: lambda.client, stage: STAGE, region: 'ap-southeast-1', cacheBucket: 'anchor-dev-cache', assetsBucket: 'anchor-dev-assets', sleep: async () => {} }),
+    host: new LambdaFunctionHost({ lambda: lambda.client, stage: STAGE, region: 'ap-southeast-1', cacheBucket: 'anchor-dev-cache', assetsBucket: 'anchor-dev-assets', artifactsBucket: 'anchor-dev-artifacts', buildQueueUrl: 'https://sqs.ap-southeast-1.amazonaws.com/111122223333/anchor-dev-build', originSecrets: async () => ['0123456789abcdef0123456789abcdef'], sleep: async () => {} }),
     artifact: async (project, deploymentId, options = {}) => {
       smokeStatus.set(deploymentId, options.smokeStatus ?? 200);
       return { deploymentId, location: `s3://${ARTIFACTS}/${artifactKey(project, deploymentId)}`, bytes: 1000 };

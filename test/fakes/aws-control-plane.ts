@@ -25,6 +25,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { GetParameterCommand, ParameterAlreadyExists, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { FakeLambda } from './aws-lambda.js';
 
@@ -58,6 +59,9 @@ export class FakeAwsControlPlane {
   readonly cfn = mockClient(CloudFormationClient);
   readonly s3 = mockClient(S3Client);
   readonly sts = mockClient(STSClient);
+  /** SSM Parameter Store as init and projects add use it (the stage's origin secret): a missing name is ParameterNotFound, no overwrite unless asked. */
+  readonly ssm = mockClient(SSMClient);
+  readonly parameters = new Map<string, { value: string; type: string }>();
   /** The account's Lambda functions (none until a test adds them), for every LambdaClient the CLI makes. */
   readonly lambda = new FakeLambda({ functions: [], everyClient: true });
   readonly stacks = new Map<string, FakeStack>();
@@ -70,6 +74,17 @@ export class FakeAwsControlPlane {
   private eventSeq = 0;
 
   constructor() {
+    this.ssm.on(PutParameterCommand).callsFake(async (input: { Name?: string; Value?: string; Type?: string; Overwrite?: boolean }) => {
+      if (!input.Name || !input.Value) throw new Error('ValidationException: Name and Value are required');
+      if (this.parameters.has(input.Name) && !input.Overwrite) throw new ParameterAlreadyExists({ message: 'The parameter already exists.', $metadata: {} });
+      this.parameters.set(input.Name, { value: input.Value, type: input.Type ?? 'String' });
+      return { Version: 1, Tier: 'Standard' };
+    });
+    this.ssm.on(GetParameterCommand).callsFake(async (input: { Name?: string }) => {
+      const found = input.Name ? this.parameters.get(input.Name) : undefined;
+      if (!found) throw new ParameterNotFound({ message: `Parameter ${input.Name} not found.`, $metadata: {} });
+      return { Parameter: { Name: input.Name, Value: found.value, Type: found.type } };
+    });
     this.sts.on(GetCallerIdentityCommand).callsFake(async () => {
       this.calls.push('sts:GetCallerIdentity');
       return { Account: ACCOUNT, Arn: `arn:aws:iam::${ACCOUNT}:user/ops`, UserId: 'AIDAEXAMPLE' };
@@ -91,6 +106,7 @@ export class FakeAwsControlPlane {
     this.cfn.restore();
     this.s3.restore();
     this.sts.restore();
+    this.ssm.restore();
     this.lambda.mock.restore();
   }
 

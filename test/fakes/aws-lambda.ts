@@ -15,6 +15,7 @@ import {
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { ORIGIN_GUARD_HANDLER, ORIGIN_REFUSED_HEADER, ORIGIN_SECRET_HEADER, ORIGIN_SECRETS_ENV } from '../../src/adapters/aws/origin-secret.js';
 
 /**
  * Lambda's control plane for a few functions, with the rules the service documents and a real
@@ -36,6 +37,9 @@ import { mockClient } from 'aws-sdk-client-mock';
  */
 
 export type HandlerMode = 'stream' | 'buffered';
+
+/** The headers the origin guard refuses with (infra/stack/origin-guard.ts). */
+const GUARD_REFUSED_HEADERS = { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', [ORIGIN_REFUSED_HEADER]: 'origin-secret' };
 
 export interface FakeVersion {
   Version: string;
@@ -150,6 +154,22 @@ export class FakeLambda {
     return f;
   }
 
+  /**
+   * The origin guard (infra/stack/origin-guard.ts) of a version whose Handler is the guard: it
+   * answers 403 without running the app unless the event carries one of the values in the
+   * version's ANCHOR_ORIGIN_SECRETS. Tested against the guard's own code in test/infra/origin-guard.test.ts.
+   */
+  private guardRefuses(name: string | undefined, qualifier: string | undefined, payload: Uint8Array | undefined): boolean {
+    const f = this.fn(name);
+    const version = qualifier === 'live' ? f.alias.FunctionVersion : qualifier;
+    const config = qualifier === undefined || qualifier === '$LATEST' ? f.config : f.versions.find((v) => v.Version === version);
+    if (config?.handler !== ORIGIN_GUARD_HANDLER) return false;
+    const accepted = (config.env[ORIGIN_SECRETS_ENV] ?? '').split(',').filter(Boolean);
+    const event = JSON.parse(Buffer.from(payload ?? new Uint8Array()).toString('utf8') || '{}') as { headers?: Record<string, string> };
+    const given = event.headers?.[ORIGIN_SECRET_HEADER];
+    return given === undefined || !accepted.includes(given);
+  }
+
   private codeOf(name: string | undefined, qualifier: string | undefined): string {
     const f = this.fn(name);
     if (qualifier === undefined || qualifier === '$LATEST') return f.code;
@@ -226,13 +246,15 @@ export class FakeLambda {
       f.versions = f.versions.filter((v) => v.Version !== input.Qualifier);
       return {};
     });
-    mock.on(InvokeCommand).callsFake((input: { FunctionName?: string; Qualifier?: string }) => {
-      const behaviour = this.behaviour(this.codeOf(input.FunctionName, input.Qualifier));
+    mock.on(InvokeCommand).callsFake((input: { FunctionName?: string; Qualifier?: string; Payload?: Uint8Array }) => {
+      const refused = this.guardRefuses(input.FunctionName, input.Qualifier, input.Payload);
+      const behaviour = refused ? { ...this.behaviour(this.codeOf(input.FunctionName, input.Qualifier)), status: 403, headers: GUARD_REFUSED_HEADERS } : this.behaviour(this.codeOf(input.FunctionName, input.Qualifier));
       if (behaviour.error !== undefined) return { StatusCode: 200, FunctionError: 'Unhandled', Payload: Buffer.from(JSON.stringify({ errorType: 'Error', errorMessage: behaviour.error })) };
       return { StatusCode: 200, ExecutedVersion: input.Qualifier, Payload: answer(behaviour) };
     });
-    mock.on(InvokeWithResponseStreamCommand).callsFake((input: { FunctionName?: string; Qualifier?: string }) => {
-      const behaviour = this.behaviour(this.codeOf(input.FunctionName, input.Qualifier));
+    mock.on(InvokeWithResponseStreamCommand).callsFake((input: { FunctionName?: string; Qualifier?: string; Payload?: Uint8Array }) => {
+      const refused = this.guardRefuses(input.FunctionName, input.Qualifier, input.Payload);
+      const behaviour = refused ? { ...this.behaviour(this.codeOf(input.FunctionName, input.Qualifier)), status: 403, headers: GUARD_REFUSED_HEADERS } : this.behaviour(this.codeOf(input.FunctionName, input.Qualifier));
       const payload = answer(behaviour);
       const events = behaviour.error !== undefined
         ? [{ InvokeComplete: { ErrorCode: 'Unhandled', ErrorDetails: JSON.stringify({ errorMessage: behaviour.error }) } }]
@@ -255,7 +277,8 @@ function sha(code: string): string {
   return `sha-${code}`;
 }
 
-function answer(behaviour: CodeBehaviour): Buffer {
-  if (behaviour.mode === 'buffered') return Buffer.from(JSON.stringify({ statusCode: behaviour.status, headers: { 'content-type': 'text/html' }, body: '<html>', isBase64Encoded: false }));
-  return Buffer.concat([Buffer.from(JSON.stringify({ statusCode: behaviour.status, headers: { 'content-type': 'text/html' } })), Buffer.alloc(8), Buffer.from('<html>')]);
+function answer(behaviour: CodeBehaviour & { headers?: Record<string, string> }): Buffer {
+  const headers = behaviour.headers ?? { 'content-type': 'text/html' };
+  if (behaviour.mode === 'buffered') return Buffer.from(JSON.stringify({ statusCode: behaviour.status, headers, body: '<html>', isBase64Encoded: false }));
+  return Buffer.concat([Buffer.from(JSON.stringify({ statusCode: behaviour.status, headers })), Buffer.alloc(8), Buffer.from('<html>')]);
 }

@@ -3,6 +3,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ORIGIN_GUARD_FILE, ORIGIN_GUARD_HANDLER } from '../../src/adapters/aws/origin-secret.js';
+import { originGuardCode } from '../../infra/stack/origin-guard.js';
 import { buildspec } from '../../infra/stack/buildspec.js';
 import { artifactKey, functionCodeKey } from '../../src/adapters/aws/resource-names.js';
 
@@ -100,8 +102,12 @@ describe('embedded buildspec', () => {
 
     // Each function's own code beside it, its bundle's files at the zip root (Lambda's index.handler).
     const files = (key: string) => execFileSync('unzip', ['-Z1', join(root, 's3', 'artifacts', key)], { encoding: 'utf8' }).trim().split('\n').filter((f) => !f.endsWith('/')).sort();
-    expect(files(functionCodeKey('shop', 'd_01', 'server'))).toEqual(['index.mjs', 'node_modules/next/package.json']);
-    expect(files(functionCodeKey('shop', 'd_01', 'image'))).toEqual(['index.mjs', 'node_modules/sharp/package.json']);
+    // …with the origin guard beside index.mjs, the file the function host's Handler names.
+    expect(files(functionCodeKey('shop', 'd_01', 'server'))).toEqual([ORIGIN_GUARD_FILE, 'index.mjs', 'node_modules/next/package.json']);
+    expect(files(functionCodeKey('shop', 'd_01', 'image'))).toEqual([ORIGIN_GUARD_FILE, 'index.mjs', 'node_modules/sharp/package.json']);
+    const guard = execFileSync('unzip', ['-p', join(root, 's3', 'artifacts', functionCodeKey('shop', 'd_01', 'server')), ORIGIN_GUARD_FILE], { encoding: 'utf8' });
+    expect(guard).toBe(originGuardCode('stream'));
+    expect(ORIGIN_GUARD_HANDLER).toBe(`${ORIGIN_GUARD_FILE.replace(/\.mjs$/, '')}.handler`);
     expect(execFileSync('unzip', ['-p', join(root, 's3', 'artifacts', functionCodeKey('shop', 'd_01', 'server')), 'index.mjs'], { encoding: 'utf8' })).toContain('built from first');
     // The full artifact is uploaded last: once it is there, the function zips are too.
     const uploads = readFileSync(calls, 'utf8').split('\n').filter((l) => l.startsWith('aws s3 cp'));

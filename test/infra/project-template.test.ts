@@ -58,27 +58,40 @@ describe('project template', () => {
     }
   });
 
-  it('keeps the Function URLs private: AWS_IAM only, the server streaming', () => {
+  it('puts the Function URLs behind the origin secret: AuthType NONE (a POST body needs no signature), the server streaming', () => {
     const urls = ofType(template, 'AWS::Lambda::Url');
     expect(urls).toHaveLength(2);
     for (const [id, url] of urls) {
-      expect(url.Properties?.['AuthType'], id).toBe('AWS_IAM');
+      expect(url.Properties?.['AuthType'], id).toBe('NONE');
       expect(url.Properties?.['Qualifier'], id).toBe('live');
     }
     expect(props(template, 'ServerUrl')['InvokeMode']).toBe('RESPONSE_STREAM');
-  });
-
-  it('lets only this project’s distribution invoke the URLs, through origin access control', () => {
+    // Public permissions for the URL only (both statements, as URLs created since Oct 2025 need), never a bare Invoke.
     const permissions = ofType(template, 'AWS::Lambda::Permission');
     expect(permissions.map(([, p]) => p.Properties?.['Action']).sort()).toEqual(['lambda:InvokeFunction', 'lambda:InvokeFunction', 'lambda:InvokeFunctionUrl', 'lambda:InvokeFunctionUrl']);
     for (const [id, permission] of permissions) {
-      expect(permission.Properties?.['Principal'], id).toBe('cloudfront.amazonaws.com');
-      expect(permission.Properties?.['SourceArn'], id).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}' });
+      const p = permission.Properties ?? {};
+      if (p['Action'] === 'lambda:InvokeFunctionUrl') expect(p['FunctionUrlAuthType'], id).toBe('NONE');
+      else expect(p['InvokedViaFunctionUrl'], id).toBe(true);
     }
-    const oacTypes = ofType(template, 'AWS::CloudFront::OriginAccessControl').map(([, r]) => (r.Properties?.['OriginAccessControlConfig'] as Record<string, string>)['OriginAccessControlOriginType']);
-    expect(oacTypes.sort()).toEqual(['lambda', 's3']);
+  });
+
+  it('sends the origin secret to both function origins as a custom header, with no origin access control signing them', () => {
+    expect(template.Parameters?.['OriginSecret']).toMatchObject({ NoEcho: true, AllowedPattern: '^[0-9a-f]{32}$' });
     const origins = distribution(template)['Origins'] as Record<string, CfnValue>[];
-    for (const origin of origins) expect(origin['OriginAccessControlId'], String(origin['Id'])).toBeDefined();
+    for (const id of ['server', 'image']) {
+      const origin = origins.find((o) => o['Id'] === id) ?? {};
+      expect(origin['OriginCustomHeaders'], id).toEqual([{ HeaderName: 'x-anchor-origin-secret', HeaderValue: { Ref: 'OriginSecret' } }]);
+      expect(origin['OriginAccessControlId'], id).toBeUndefined();
+    }
+    // The only origin access control left is the bucket's (SigningBehavior always is right for S3 GETs).
+    const oacTypes = ofType(template, 'AWS::CloudFront::OriginAccessControl').map(([, r]) => (r.Properties?.['OriginAccessControlConfig'] as Record<string, string>)['OriginAccessControlOriginType']);
+    expect(oacTypes).toEqual(['s3']);
+    expect(origins.find((o) => o['Id'] === 'assets')?.['OriginAccessControlId']).toBeDefined();
+    // The viewer's Authorization reaches the server: in the server cache key (an origin request policy may not carry it).
+    const serverKey = props(template, 'ServerCachePolicy')['CachePolicyConfig'] as { ParametersInCacheKeyAndForwardedToOrigin: { HeadersConfig: { Headers: string[] } } };
+    expect(serverKey.ParametersInCacheKeyAndForwardedToOrigin.HeadersConfig.Headers).toContain('authorization');
+    expect(serverKey.ParametersInCacheKeyAndForwardedToOrigin.HeadersConfig.Headers.length).toBeLessThanOrEqual(10);
   });
 
   it('runs nodejs22.x with 1024 MB for the server by default, on arm64 unless told otherwise', () => {
@@ -169,7 +182,9 @@ describe('project template', () => {
 
   it('keeps logs for a limited time', () => {
     const groups = ofType(template, 'AWS::Logs::LogGroup');
-    expect(groups).toHaveLength(2);
+    // One per function: server, image and the ISR revalidation consumer.
+    expect(groups).toHaveLength(ofType(template, 'AWS::Lambda::Function').length);
+    expect(groups).toHaveLength(3);
     for (const [id, group] of groups) expect(group.Properties?.['RetentionInDays'], id).toBe(30);
   });
 

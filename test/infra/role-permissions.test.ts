@@ -153,6 +153,11 @@ const CALLS: Record<'WebhookRole' | 'OrchestratorRole' | 'DeployRole' | 'Domains
     DynamoDeployments: [...deploymentsRw(['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem']), { action: 'dynamodb:Query', resource: tableIndex('DeploymentsTable', 'byProject') }],
     'DynamoEnvVars.list': [{ action: 'dynamodb:Query', resource: table('EnvVarsTable') }],
     'SsmSecretBox.open (runtime secrets)': openSealed,
+    'acceptedOriginSecrets (the guard’s values)': [
+      { action: 'ssm:GetParameter', resource: `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/anchor/${STAGE}/origin-secret` },
+      { action: 'ssm:GetParameter', resource: `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/anchor/${STAGE}/origin-secret-previous` },
+      { action: 'kms:Decrypt', ...ssmKey },
+    ],
     'S3Artifacts (head, ranged reads, retention)': [
       { action: 's3:GetObject', resource: object('ArtifactsBucket', 'builds/shop/d_01/open-next.zip') },
       { action: 's3:GetObject', resource: object('ArtifactsBucket', 'builds/shop/d_01/server.zip') },
@@ -163,9 +168,16 @@ const CALLS: Record<'WebhookRole' | 'OrchestratorRole' | 'DeployRole' | 'Domains
       { action: 's3:PutObject', resource: object('AssetsBucket', 'shop/d_01/_next/static/chunks/main.js') },
       { action: 's3:AbortMultipartUpload', resource: object('AssetsBucket', 'shop/d_01/video.mp4') },
       { action: 's3:PutObject', resource: object('CacheBucket', 'shop/build-1/index.cache') },
+      { action: 's3:PutObject', resource: object('AssetsBucket', 'shop/d_01/.anchor/own-static.json') },
+      { action: 'dynamodb:PutItem', resource: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/anchor-${STAGE}-shop-tags` },
     ],
     'S3StaticHost.activate': [
       { action: 'cloudformation:DescribeStacks', resource: projectStack },
+      { action: 'cloudfront-keyvaluestore:GetKey', resource: kvs },
+      // The outgoing deployment's own static files, copied into the incoming one's prefix (CopyObject: read the source, write the copy).
+      { action: 's3:GetObject', resource: object('AssetsBucket', 'shop/d_00/.anchor/own-static.json') },
+      { action: 's3:GetObject', resource: object('AssetsBucket', 'shop/d_00/_next/static/chunks/page-aaaa11.js') },
+      { action: 's3:PutObject', resource: object('AssetsBucket', 'shop/d_01/_next/static/chunks/page-aaaa11.js') },
       { action: 'cloudfront-keyvaluestore:DescribeKeyValueStore', resource: kvs },
       { action: 'cloudfront-keyvaluestore:PutKey', resource: kvs },
     ],
@@ -174,6 +186,8 @@ const CALLS: Record<'WebhookRole' | 'OrchestratorRole' | 'DeployRole' | 'Domains
         { action: `lambda:${v}`, resource: fn('server') },
         { action: `lambda:${v}`, resource: fn('image') },
       ]),
+      { action: 'lambda:UpdateFunctionCode', resource: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:anchor-${STAGE}-shop-revalidation` },
+      { action: 's3:GetObject', resource: object('ArtifactsBucket', 'builds/shop/d_01/revalidation.zip') },
       { action: 'lambda:InvokeFunction', resource: fn('server', '7') },
       { action: 'lambda:InvokeFunction', resource: fn('image', '7') },
     ],

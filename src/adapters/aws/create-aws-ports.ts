@@ -7,7 +7,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { artifactKey, projectStackName } from './resource-names.js';
+import { artifactKey, projectStackName, tagTableName } from './resource-names.js';
 import { AnchorError } from '../../core/errors.js';
 import type { Builder, Ports, RepoHooks } from '../../core/ports/index.js';
 import { RandomIds } from '../system/random-ids.js';
@@ -25,6 +25,7 @@ import { LambdaFunctionHost } from './lambda-function-host.js';
 import { LambdaFunctionStates } from './lambda-function-states.js';
 import { LambdaRuntimeLogs } from './lambda-runtime-logs.js';
 import { S3Artifacts } from './s3-artifacts.js';
+import { acceptedOriginSecrets } from './origin-secret.js';
 import { S3StaticHost } from './s3-static-host.js';
 import { SqsDeployFailures } from './sqs-deploy-failures.js';
 import { SqsJobQueue } from './sqs-job-queue.js';
@@ -153,8 +154,24 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
     builder: new CodeBuildBuilder({ codebuild: c.codebuild, ssm: c.ssm, stage: options.stage, buildProject: outputs.BuildProjectName, logGroup: outputs.BuildLogGroupName, secretKeys, artifactLocation: (project, id) => `s3://${outputs.ArtifactsBucketName}/${artifactKey(project, id)}` }),
     logs: buildLogs,
     artifacts: new S3Artifacts({ s3: c.s3, bucket: outputs.ArtifactsBucketName, projectOf }),
-    staticHost: new S3StaticHost({ s3: c.s3, assetsBucket: outputs.AssetsBucketName, cacheBucket: outputs.CacheBucketName, kvs: c.kvs, keyValueStoreArn }),
-    functions: new LambdaFunctionHost({ lambda: c.lambda, stage: options.stage, region, cacheBucket: outputs.CacheBucketName, assetsBucket: outputs.AssetsBucketName }),
+    staticHost: new S3StaticHost({
+      s3: c.s3,
+      assetsBucket: outputs.AssetsBucketName,
+      cacheBucket: outputs.CacheBucketName,
+      kvs: c.kvs,
+      keyValueStoreArn,
+      tagCache: { dynamodb: c.dynamodb, table: (project) => tagTableName(options.stage, project) },
+    }),
+    functions: new LambdaFunctionHost({
+      lambda: c.lambda,
+      stage: options.stage,
+      region,
+      cacheBucket: outputs.CacheBucketName,
+      assetsBucket: outputs.AssetsBucketName,
+      artifactsBucket: outputs.ArtifactsBucketName,
+      buildQueueUrl: outputs.BuildQueueUrl,
+      originSecrets: (project) => acceptedOriginSecrets(c.ssm, options.stage, project),
+    }),
     functionStates: new LambdaFunctionStates(),
     runtimeLogs: new LambdaRuntimeLogs({ stage: options.stage, projectOf }),
     secrets: new SsmSecretBox({ ssm: c.ssm, path: `/anchor/${options.stage}/secrets/` }),

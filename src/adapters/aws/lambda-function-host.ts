@@ -14,12 +14,13 @@ import {
   UpdateFunctionConfigurationCommand,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
-import { assetPrefix, functionCodeKeyBeside, projectResourceName, type FUNCTION_ZIPS } from './resource-names.js';
+import { artifactFolder, assetPrefix, functionCodeKeyBeside, projectResourceName, REVALIDATION_ZIP, revalidationQueueUrl, tagTableName, type FUNCTION_ZIPS } from './resource-names.js';
 import { AnchorError } from '../../core/errors.js';
 import type { ArtifactInfo, FunctionHost, FunctionVersion } from '../../core/ports/index.js';
 import type { FunctionUrlEvent } from '../../core/lambda-wire.js';
 import { FUNCTION_WRAPPER, invokeModeOf, type CpuArch } from '../../core/opennext-output.js';
 import { parseS3Location } from './s3-zip.js';
+import { ORIGIN_GUARD_HANDLER, ORIGIN_REFUSED_HEADER, ORIGIN_SECRET_HEADER, ORIGIN_SECRETS_ENV } from './origin-secret.js';
 
 export interface LambdaFunctionHostOptions {
   lambda: LambdaClient;
@@ -29,8 +30,17 @@ export interface LambdaFunctionHostOptions {
   cacheBucket: string;
   /** The static assets bucket, where the image function's s3-lite loader reads the deployment's public files (BUCKET_*). */
   assetsBucket: string;
+  /** Where the builds put each deployment's revalidation.zip (the ISR consumer's code). */
+  artifactsBucket: string;
+  /** The platform's build queue URL: the revalidation queue's URL is made from it (resource-names.ts revalidationQueueUrl). */
+  buildQueueUrl: string;
   /** The functions' architecture, as the project stack sets it (default arm64). */
   architecture?: 'arm64' | 'x86_64';
+  /**
+   * The origin header values a project's functions accept (origin-secret.ts acceptedOriginSecrets:
+   * the current one first); set in each version's environment for the origin guard.
+   */
+  originSecrets(project: string): Promise<string[]>;
   /** Waits between retries and polls; tests pass one that returns at once. */
   sleep?: (ms: number) => Promise<void>;
   /** Tries of one Lambda call that keeps answering ResourceConflict / TooManyRequests (default 6). */
@@ -77,9 +87,11 @@ export class LambdaFunctionHost implements FunctionHost {
    * so the form is checked as well as the status: an error or a 5xx fails the deploy.
    */
   async smoke(version: FunctionVersion, projectName: string): Promise<void> {
-    await this.smokeOne('server', version.serverUrl, smokeEvent(projectName, '/'));
+    // The smoke request comes in as CloudFront's do, with the origin header, so it passes the guard.
+    const [secret = ''] = await this.options.originSecrets(projectName);
+    await this.smokeOne('server', version.serverUrl, smokeEvent(projectName, '/', secret));
     // Without a url= the optimizer answers 400 itself: it loaded, and it answers in its URL's mode.
-    await this.smokeOne('image', version.imageUrl, smokeEvent(projectName, '/_next/image'));
+    await this.smokeOne('image', version.imageUrl, smokeEvent(projectName, '/_next/image', secret));
   }
 
   private async smokeOne(kind: Kind, url: string, event: FunctionUrlEvent): Promise<void> {
@@ -88,11 +100,14 @@ export class LambdaFunctionHost implements FunctionHost {
     const mode = invokeModeOf(FUNCTION_WRAPPER[kind]);
     const path = event.rawPath;
     let status: number | null;
+    let refused = false;
     if (mode === 'RESPONSE_STREAM') {
       const streamed = await this.call(() => this.options.lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: fn, Qualifier: version, Payload })));
       const { payload, error } = await readStream(streamed.EventStream);
       if (error !== null) throw smokeFailed(kind, `the ${kind} function threw: ${error}`);
-      status = streamedStatus(payload);
+      const prelude = streamedPrelude(payload);
+      status = prelude?.status ?? null;
+      refused = prelude?.refused ?? false;
       if (status === null) {
         throw smokeFailed(kind, `the ${kind} function answered without a response-stream prelude (${JSON.stringify(payload.subarray(0, 60).toString('utf8'))}…): it is not built with the ${FUNCTION_WRAPPER[kind]} wrapper its RESPONSE_STREAM URL needs`);
       }
@@ -100,14 +115,21 @@ export class LambdaFunctionHost implements FunctionHost {
       const buffered = await this.call(() => this.options.lambda.send(new InvokeCommand({ FunctionName: fn, Qualifier: version, Payload })));
       const payload = Buffer.from(buffered.Payload ?? new Uint8Array()).toString('utf8');
       if (buffered.FunctionError) throw smokeFailed(kind, `the ${kind} function threw: ${safeJson<{ errorMessage?: string }>(payload)?.errorMessage ?? payload.slice(0, 300)}`);
-      const found = safeJson<{ statusCode?: unknown }>(payload)?.statusCode;
-      status = typeof found === 'number' ? found : null;
+      const answer = safeJson<{ statusCode?: unknown; headers?: Record<string, unknown> }>(payload);
+      status = typeof answer?.statusCode === 'number' ? answer.statusCode : null;
+      refused = answer?.headers?.[ORIGIN_REFUSED_HEADER] !== undefined;
       if (status === null) throw smokeFailed(kind, `the ${kind} function did not answer a buffered {statusCode} response: its wrapper does not match its BUFFERED URL`);
     }
+    if (refused) throw smokeFailed(kind, `the ${kind} function's origin guard refused the origin secret: CloudFront's requests would all get 403`);
     if (status >= 500) throw smokeFailed(kind, `GET ${path} answered ${status}`);
   }
 
   async activate(projectName: string, version: FunctionVersion, revision: number): Promise<void> {
+    await this.moveAliases(version, revision);
+    await this.activateRevalidation(projectName, version.deploymentId);
+  }
+
+  private async moveAliases(version: FunctionVersion, revision: number): Promise<void> {
     for (const url of [version.serverUrl, version.imageUrl]) {
       const { fn, version: target } = parseVersionUrl(url);
       for (let attempt = 1; ; attempt++) {
@@ -127,6 +149,22 @@ export class LambdaFunctionHost implements FunctionHost {
           await this.sleep(backoff(attempt));
         }
       }
+    }
+  }
+
+  /**
+   * The ISR consumer runs the live deployment's revalidation code: it carries that build's
+   * preview id, which the server checks on a revalidation request. Switched once the site is
+   * (a rollback switches it back). A stack from before ISR has no consumer, and a build without
+   * one has no zip: both leave it as it is.
+   */
+  private async activateRevalidation(projectName: string, deploymentId: string): Promise<void> {
+    const fn = projectResourceName(this.options.stage, projectName, 'revalidation');
+    try {
+      await this.call(() => this.options.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: fn, S3Bucket: this.options.artifactsBucket, S3Key: `${artifactFolder(projectName, deploymentId)}/${REVALIDATION_ZIP}` })));
+    } catch (error) {
+      const absent = error instanceof Error && (error.name === 'ResourceNotFoundException' || (error.name === 'InvalidParameterValueException' && /S3/i.test(error.message)));
+      if (!absent) throw error;
     }
   }
 
@@ -150,10 +188,11 @@ export class LambdaFunctionHost implements FunctionHost {
     const existing = await this.findVersion(fn, description);
     if (existing) return { fn, version: existing };
     const { bucket, key: artifactKey } = parseS3Location(input.artifact.location);
+    const environment = await this.environment(kind, input);
     for (let attempt = 1; ; attempt++) {
       const code = await this.call(() => this.options.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: fn, S3Bucket: bucket, S3Key: functionCodeKeyBeside(artifactKey, kind) })));
       await this.waitUntilUpdated(fn);
-      await this.call(() => this.options.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: fn, Handler: 'index.handler', Environment: { Variables: this.environment(kind, input) } })));
+      await this.call(() => this.options.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: fn, Handler: ORIGIN_GUARD_HANDLER, Environment: { Variables: environment } })));
       const applied = await this.waitUntilUpdated(fn);
       try {
         const published = await this.call(() => this.options.lambda.send(new PublishVersionCommand({ FunctionName: fn, Description: description, CodeSha256: code.CodeSha256, RevisionId: applied.RevisionId })));
@@ -170,10 +209,11 @@ export class LambdaFunctionHost implements FunctionHost {
    * The whole environment of a version (UpdateFunctionConfiguration replaces it, so this is all
    * the function will see). The server gets the project's runtime variables and the ISR cache; the
    * image function only where its deployment's public files are (each version keeps its own
-   * prefix, so a rollback serves the old images), and none of the project's secrets.
+   * prefix, so a rollback serves the old images), and none of the project's secrets. Both get
+   * the origin header values their guard accepts.
    */
-  private environment(kind: Kind, input: { projectName: string; deploymentId: string; env: Record<string, string> }): Record<string, string> {
-    const anchor = { ANCHOR_RUNTIME: 'aws', ANCHOR_DEPLOYMENT_ID: input.deploymentId };
+  private async environment(kind: Kind, input: { projectName: string; deploymentId: string; env: Record<string, string> }): Promise<Record<string, string>> {
+    const anchor = { ANCHOR_RUNTIME: 'aws', ANCHOR_DEPLOYMENT_ID: input.deploymentId, [ORIGIN_SECRETS_ENV]: (await this.options.originSecrets(input.projectName)).join(',') };
     if (kind === 'image') return { ...anchor, BUCKET_NAME: this.options.assetsBucket, BUCKET_KEY_PREFIX: assetPrefix(input.projectName, input.deploymentId), BUCKET_REGION: this.options.region };
     return {
       ...input.env,
@@ -181,6 +221,10 @@ export class LambdaFunctionHost implements FunctionHost {
       CACHE_BUCKET_NAME: this.options.cacheBucket,
       CACHE_BUCKET_KEY_PREFIX: `${input.projectName}/`,
       CACHE_BUCKET_REGION: this.options.region,
+      // ISR (infra/stack/project-isr.ts): OpenNext's dynamodb tag cache and sqs-lite queue read these.
+      CACHE_DYNAMO_TABLE: tagTableName(this.options.stage, input.projectName),
+      REVALIDATION_QUEUE_URL: revalidationQueueUrl(this.options.buildQueueUrl, this.options.stage, input.projectName),
+      REVALIDATION_QUEUE_REGION: this.options.region,
     };
   }
 
@@ -262,7 +306,7 @@ function parseVersionUrl(url: string): { fn: string; version: string } {
   return { fn: match[1], version: match[2] };
 }
 
-function smokeEvent(projectName: string, path: string): FunctionUrlEvent {
+function smokeEvent(projectName: string, path: string, originSecret: string): FunctionUrlEvent {
   const now = new Date();
   const host = `${projectName}.smoke.anchor.invalid`;
   return {
@@ -270,7 +314,7 @@ function smokeEvent(projectName: string, path: string): FunctionUrlEvent {
     routeKey: '$default',
     rawPath: path,
     rawQueryString: '',
-    headers: { host, 'x-forwarded-host': host, 'x-forwarded-proto': 'https', 'x-anchor-smoke': '1', 'user-agent': 'anchor-smoke' },
+    headers: { host, 'x-forwarded-host': host, 'x-forwarded-proto': 'https', 'x-anchor-smoke': '1', 'user-agent': 'anchor-smoke', [ORIGIN_SECRET_HEADER]: originSecret },
     requestContext: {
       accountId: 'anonymous',
       apiId: 'anchor-smoke',
@@ -301,14 +345,14 @@ async function readStream(events: AsyncIterable<InvokeWithResponseStreamResponse
 }
 
 /**
- * The status in the prelude a streaming HTTP handler (awslambda.HttpResponseStream) writes
+ * The status (and whether the origin guard refused) in the prelude a streaming HTTP handler (awslambda.HttpResponseStream) writes
  * before its body: JSON, then 8 NUL bytes. Null when the payload has no such prelude.
  */
-function streamedStatus(payload: Buffer): number | null {
+function streamedPrelude(payload: Buffer): { status: number; refused: boolean } | null {
   const end = payload.indexOf(Buffer.alloc(8));
   if (end === -1) return null;
-  const status = safeJson<{ statusCode?: unknown }>(payload.subarray(0, end).toString('utf8'))?.statusCode;
-  return typeof status === 'number' ? status : null;
+  const prelude = safeJson<{ statusCode?: unknown; headers?: Record<string, unknown> }>(payload.subarray(0, end).toString('utf8'));
+  return typeof prelude?.statusCode === 'number' ? { status: prelude.statusCode, refused: prelude.headers?.[ORIGIN_REFUSED_HEADER] !== undefined } : null;
 }
 
 function smokeFailed(kind: Kind, message: string): AnchorError {

@@ -8,8 +8,12 @@ import { AnchorError } from '../../core/errors.js';
  * - Build roles: anchor-<stage>-<project>-build (passed to CodeBuild StartBuild as serviceRoleOverride)
  * - Artifacts:   s3://<artifacts>/builds/<project>/<deploymentId>/open-next.zip (the zipped `.open-next/`),
  *                with server.zip and image.zip beside it (each function's bundle, index.mjs at the root)
- * - Assets:      s3://<assets>/<project>/<deploymentId>/<path under .open-next/assets>
+ * - Assets:      s3://<assets>/<project>/<deploymentId>/<path under .open-next/assets>, with
+ *                `.anchor/own-static.json` (the build's own _next/static files, carried to the next live one)
  * - ISR cache:   s3://<cache>/<project>/<buildId>/… (the OpenNext s3-lite key prefix is `<project>/`)
+ * - ISR:         DynamoDB table anchor-<stage>-<project>-tags, SQS FIFO anchor-<stage>-<project>-revalidation.fifo,
+ *                consumer function anchor-<stage>-<project>-revalidation (its code: revalidation.zip beside the artifact)
+ * - Origin:      SSM SecureString /anchor/<stage>/origin-secret (and -previous), origin-secret.ts
  * - Secrets:     SSM SecureString /anchor/<stage>/<project>/env/<KEY>, webhook secrets under
  *                /anchor/<stage>/<project>/webhook/<name>
  * - KVS:         key `<project>` → value liveAssetValue(): the live asset prefix `<project>/<deploymentId>`
@@ -37,7 +41,7 @@ export function assertStage(stage: string): void {
 
 export const platformFunctionName = (stage: string, fn: 'webhook' | 'orchestrator' | 'deploy' | 'domains'): string => `anchor-${stage}-${fn}`;
 
-export type ProjectResource = 'server' | 'image' | 'build' | 'edge' | 'kvs' | 'lambda-oac' | 's3-oac' | 'server-cache' | 'image-cache';
+export type ProjectResource = 'server' | 'image' | 'build' | 'edge' | 'kvs' | 'lambda-oac' | 's3-oac' | 'server-cache' | 'image-cache' | 'tags' | 'revalidation';
 const LONGEST_SUFFIX = 'server-cache';
 
 /** Throws when some AWS name of the project would be too long, naming the longest project name that fits. */
@@ -64,6 +68,8 @@ export const projectResourceName = (stage: string, project: string, suffix: Proj
 export const artifactFolder = (project: string, deploymentId: string): string => `builds/${project}/${deploymentId}`;
 export const ARTIFACT_ZIP = 'open-next.zip';
 export const FUNCTION_ZIPS = { server: 'server.zip', image: 'image.zip' } as const;
+/** The ISR revalidation consumer's code (`.open-next/revalidation-function`), beside the others. */
+export const REVALIDATION_ZIP = 'revalidation.zip';
 export const artifactKey = (project: string, deploymentId: string): string => `${artifactFolder(project, deploymentId)}/${ARTIFACT_ZIP}`;
 export const functionCodeKey = (project: string, deploymentId: string, kind: keyof typeof FUNCTION_ZIPS): string => `${artifactFolder(project, deploymentId)}/${FUNCTION_ZIPS[kind]}`;
 /** A function's zip beside an artifact key. */
@@ -74,6 +80,17 @@ export const webhookParameterPath = (stage: string, project: string): string => 
 export const buildLogGroupName = (stage: string): string => `/anchor/${stage}/builds`;
 export const platformStackName = (stage: string): string => `anchor-${stage}`;
 export const projectStackName = (stage: string, project: string): string => `anchor-${stage}-project-${project}`;
+
+/**
+ * ISR on AWS (OpenNext's dynamodb tag cache and sqs revalidation queue): the tag table, the FIFO
+ * queue the server sends revalidations to, and the URL the server's sqs-lite override posts to.
+ * The URL is the build queue's (a platform output, so it carries the account) with this queue's name.
+ */
+export const tagTableName = (stage: string, project: string): string => projectResourceName(stage, project, 'tags');
+export const revalidationQueueName = (stage: string, project: string): string => `${projectResourceName(stage, project, 'revalidation')}.fifo`;
+export function revalidationQueueUrl(buildQueueUrl: string, stage: string, project: string): string {
+  return buildQueueUrl.replace(/[^/]+$/, revalidationQueueName(stage, project));
+}
 
 /** KeyValueStore values are at most 1 KB. */
 const KVS_VALUE_LIMIT = 1024;

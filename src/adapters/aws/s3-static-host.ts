@@ -1,5 +1,5 @@
 import { DescribeKeyValueStoreCommand, GetKeyCommand, PutKeyCommand, type CloudFrontKeyValueStoreClient } from '@aws-sdk/client-cloudfront-keyvaluestore';
-import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { assetPrefix, liveAssetValue } from './resource-names.js';
 import { bundleReport } from '../../core/opennext-output.js';
@@ -9,6 +9,8 @@ import { AnchorError } from '../../core/errors.js';
 import { mapLimited } from '../../lib/map-limited.js';
 import { deletePrefix } from './s3-prefix.js';
 import { downloadZip, listZipAt } from './s3-zip.js';
+import { seedTagCache, TAG_SEED_FILE } from './dynamo-tag-seed.js';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { listZip, readZipEntry } from './zip-archive.js';
 
 export interface S3StaticHostOptions {
@@ -18,6 +20,8 @@ export interface S3StaticHostOptions {
   /** When given, the build's ISR cache (`.open-next/cache/`) is seeded under `<project>/` (the s3-lite prefix). */
   cacheBucket?: string;
   kvs: CloudFrontKeyValueStoreClient;
+  /** When given, the build's tag cache seed (`.open-next/dynamodb-provider`) goes into the project's tag table. */
+  tagCache?: { dynamodb: DynamoDBClient; table(project: string): string };
   /** The project's KeyValueStore (a project stack output). */
   keyValueStoreArn(project: string): Promise<string>;
   /** Uploads in flight at once (default 16). */
@@ -27,6 +31,9 @@ export interface S3StaticHostOptions {
 }
 
 const MIB = 1024 * 1024;
+/** Under a deployment's prefix: the list of `_next/static/` files its own build made (not those carried in). */
+const OWN_STATIC = '.anchor/own-static.json';
+const STATIC = '_next/static/';
 const KVS_ATTEMPTS = 5;
 
 /**
@@ -68,7 +75,12 @@ export class S3StaticHost implements StaticHost {
         if (!seeded.has(key)) jobs.push(() => this.put(cacheBucket, key, readZipEntry(zip, entry), { ContentType: contentType(key) }));
       }
     }
+    const seed = entries.find((e) => e.name === TAG_SEED_FILE);
+    const { tagCache } = this.options;
+    if (tagCache && seed) jobs.push(async () => void (await seedTagCache(tagCache.dynamodb, tagCache.table(projectName), readZipEntry(zip, seed).toString('utf8'))));
     await mapLimited(jobs, this.options.concurrency ?? 16, (job) => job());
+    const own = assets.map((e) => e.name.slice('assets/'.length)).filter((path) => path.startsWith(STATIC));
+    await this.put(this.options.assetsBucket, `${prefix}/${OWN_STATIC}`, Buffer.from(JSON.stringify(own)), { ContentType: 'application/json', CacheControl: 'no-store' });
     return stats;
   }
 
@@ -79,6 +91,8 @@ export class S3StaticHost implements StaticHost {
    */
   async activate(projectName: string, deploymentId: string): Promise<void> {
     const KvsARN = await this.options.keyValueStoreArn(projectName);
+    const live = await this.liveDeployment(KvsARN, projectName);
+    if (live && live !== deploymentId) await this.carryStatic(projectName, live, deploymentId);
     const Value = liveAssetValue(projectName, deploymentId, await this.publicNames(assetPrefix(projectName, deploymentId)));
     for (let attempt = 1; ; attempt++) {
       const { ETag } = await this.options.kvs.send(new DescribeKeyValueStoreCommand({ KvsARN }));
@@ -136,6 +150,59 @@ export class S3StaticHost implements StaticHost {
     return [...folders];
   }
 
+  /** The deployment the KVS routes to now (null before the first deploy). */
+  private async liveDeployment(KvsARN: string, projectName: string): Promise<string | null> {
+    let value: string | undefined;
+    try {
+      value = (await this.options.kvs.send(new GetKeyCommand({ KvsARN, Key: projectName })))?.Value;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ResourceNotFoundException') return null;
+      throw error;
+    }
+    if (!value) return null;
+    const prefix = value.startsWith('{') ? (JSON.parse(value) as { p?: string }).p : value;
+    return prefix?.startsWith(`${projectName}/`) ? prefix.slice(projectName.length + 1) : null;
+  }
+
+  /**
+   * Open tabs across a flip: a page of the deployment going out keeps loading its hashed chunks
+   * after the KVS routes `/_next/static/…` to the new one. So before the flip, the outgoing
+   * deployment's own `_next/static/` files (as its build made them; not what it carried in
+   * itself) are copied, inside the bucket, into the incoming deployment's prefix where it has no
+   * file of that name. Names are content hashes or carry the build id, so nothing of the incoming
+   * deployment is replaced. A rollback carries the same way, so tabs of the version rolled back
+   * from keep working too. Tabs two flips old reload (Next.js does a hard navigation on a chunk
+   * it cannot load). The copies go with the incoming deployment's prefix.
+   */
+  private async carryStatic(projectName: string, from: string, to: string): Promise<void> {
+    const bucket = this.options.assetsBucket;
+    const fromPrefix = assetPrefix(projectName, from);
+    const toPrefix = assetPrefix(projectName, to);
+    const own = await this.ownStatic(fromPrefix);
+    const present = await this.listSizes(bucket, `${toPrefix}/${STATIC}`);
+    const missing = own.filter((path) => path.startsWith(STATIC) && !path.includes('..') && !present.has(`${toPrefix}/${path}`));
+    await mapLimited(missing, this.options.concurrency ?? 16, async (path) => {
+      try {
+        await this.options.s3.send(new CopyObjectCommand({ Bucket: bucket, Key: `${toPrefix}/${path}`, CopySource: `${bucket}/${encodeURIComponent(`${fromPrefix}/${path}`).replace(/%2F/g, '/')}` }));
+      } catch (error) {
+        // Retention may have removed the outgoing deployment already: nothing to carry.
+        if (!(error instanceof Error && (error.name === 'NoSuchKey' || error.name === 'NotFound'))) throw error;
+      }
+    });
+  }
+
+  /** A deployment's own static files; for one published before the list was kept, every static file under its prefix. */
+  private async ownStatic(prefix: string): Promise<string[]> {
+    try {
+      const object = await this.options.s3.send(new GetObjectCommand({ Bucket: this.options.assetsBucket, Key: `${prefix}/${OWN_STATIC}` }));
+      const list = JSON.parse((await object.Body?.transformToString()) ?? '[]') as unknown;
+      return Array.isArray(list) ? list.filter((p): p is string => typeof p === 'string') : [];
+    } catch (error) {
+      if (!(error instanceof Error && (error.name === 'NoSuchKey' || error.name === 'AccessDenied'))) throw error;
+      return [...(await this.listSizes(this.options.assetsBucket, `${prefix}/${STATIC}`)).keys()].map((key) => key.slice(prefix.length + 1));
+    }
+  }
+
   /** Top-level names under a deployment's prefix other than `_next` (one delimited listing). */
   private async publicNames(prefix: string): Promise<string[]> {
     const names: string[] = [];
@@ -146,7 +213,7 @@ export class S3StaticHost implements StaticHost {
       for (const object of page.Contents ?? []) if (object.Key) names.push(object.Key.slice(prefix.length + 1));
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
-    return names.filter((n) => n !== '_next' && n !== '').sort();
+    return names.filter((n) => n !== '_next' && n !== '.anchor' && n !== '').sort();
   }
 
   private async listSizes(bucket: string, prefix: string): Promise<Map<string, number>> {

@@ -73,7 +73,13 @@ export async function deployPlatformStack(
 
 /** `anchor projects add` on aws: the project's functions, CloudFront and asset pointer. */
 export async function deployProjectStack(
-  deps: { stacks: CloudFormationStacks; uploader: S3HandlerUploader; liveVersions: () => Promise<Record<string, string>> },
+  deps: {
+    stacks: CloudFormationStacks;
+    uploader: S3HandlerUploader;
+    liveVersions: () => Promise<Record<string, string>>;
+    /** The project's origin header value (origin-secret.ts), for the distribution's origins. */
+    originSecret: () => Promise<string>;
+  },
   input: {
     stage: string;
     project: string;
@@ -96,7 +102,7 @@ export async function deployProjectStack(
     // Deploys move the live alias outside CloudFormation; an update passes the version it points
     // at now (read just before), and keeps the stack's own value only where there is no alias.
     // The custom domains the platform set on the distribution are written back the same way.
-    parameters: { ...(await deps.liveVersions()), ...domainParameterValues(input.domains) },
+    parameters: { ...(await deps.liveVersions()), ...domainParameterValues(input.domains), OriginSecret: await deps.originSecret() },
     keepParameters: ['ServerLiveVersion', 'ImageLiveVersion'],
     tags: { 'anchor:stage': input.stage, 'anchor:stack': 'project', 'anchor:project': input.project },
     onEvent: input.progress.event,

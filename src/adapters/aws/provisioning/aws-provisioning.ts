@@ -18,6 +18,7 @@ import { liveVersionParameters } from './lambda-live-versions.js';
 import { S3BucketRemover } from './s3-bucket-remover.js';
 import { removeProjectData, type ProjectDataBuckets, type RemovedProjectData } from './project-data-remover.js';
 import { currentDistributionDomains } from '../cloudfront-domain-routing.js';
+import { ensureOriginSecret, originSecretParameter, projectOriginSecret } from '../origin-secret.js';
 import { callerIdentity, type AwsIdentity } from './sts-identity.js';
 
 /** The SDK clients provisioning uses, made on first use (the CLI's AwsClients). */
@@ -83,6 +84,9 @@ export class AwsProvisioning {
   async deployPlatform(input: { stage: string; progress: Progress; projects?: Record<string, Record<string, string>> }): Promise<PlatformDeployment & { bootstrapBucket: string; account: string }> {
     const identity = await this.identity();
     const uploader = await this.uploader(identity.account);
+    // The stage's origin secret (CloudFront → Function URLs), made once; never replaced here.
+    input.progress.step(`Checking the origin secret ${originSecretParameter(input.stage)}`);
+    await ensureOriginSecret(await this.clients.ssm(), input.stage);
     const result = await deployPlatformStack({ stacks: await this.stacks(), uploader, bundle: () => bundlePlatformHandlers(this.options.handlerBundles) }, { stage: input.stage, progress: input.progress, template: { assetReaders: assetReadersOf(input.projects ?? {}) } });
     return { ...result, bootstrapBucket: uploader.bucket, account: identity.account };
   }
@@ -92,11 +96,13 @@ export class AwsProvisioning {
     const identity = await this.identity();
     const lambda = await this.clients.lambda();
     const liveVersions = () => liveVersionParameters(lambda, input.stage, input.project);
+    const ssm = await this.clients.ssm();
+    const originSecret = async () => projectOriginSecret(await ensureOriginSecret(ssm, input.stage), input.project);
     const stacks = await this.stacks();
     // An update writes back the custom domains the platform set on the distribution (infra/stack/project-domains.ts).
     const distribution = input.distributionId ?? (await stacks.describe(projectStackName(input.stage, input.project)))?.outputs.DistributionId;
     const domains = distribution ? await currentDistributionDomains(await this.clients.cloudFront(), distribution) : { aliases: [], certificateArn: null };
-    return deployProjectStack({ stacks, uploader: await this.uploader(identity.account), liveVersions }, { ...input, domains });
+    return deployProjectStack({ stacks, uploader: await this.uploader(identity.account), liveVersions, originSecret }, { ...input, domains });
   }
 
   /**
