@@ -1,5 +1,8 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import type { CloudFrontKeyValueStoreClient } from '@aws-sdk/client-cloudfront-keyvaluestore';
+import type { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { STSClient } from '@aws-sdk/client-sts';
@@ -16,6 +19,9 @@ import { liveVersionParameters } from './lambda-live-versions.js';
 import { S3BucketRemover } from './s3-bucket-remover.js';
 import { currentDistributionDomains } from '../cloudfront-domain-routing.js';
 import { callerIdentity, type AwsIdentity } from './sts-identity.js';
+import type { DoctorCheck } from '../../../core/doctor-check.js';
+import { readPlatform, type PlatformToRead } from './doctor/aws-account-reads.js';
+import { awsDoctorChecks } from './doctor/aws-doctor-checks.js';
 
 /** The SDK clients provisioning uses, made on first use (the CLI's AwsClients). */
 export interface ProvisioningClients {
@@ -24,6 +30,9 @@ export interface ProvisioningClients {
   s3(): Promise<S3Client>;
   lambda(): Promise<LambdaClient>;
   cloudFront(): Promise<CloudFrontClient>;
+  keyValueStore(): Promise<CloudFrontKeyValueStoreClient>;
+  iam(): Promise<IAMClient>;
+  codeBuild(): Promise<CodeBuildClient>;
 }
 
 /** A platform the CLI saved, as far as provisioning needs it. */
@@ -106,6 +115,19 @@ export class AwsProvisioning {
   async destroyPlatform(platform: ProvisionedPlatform, input: { bootstrapBucket: string; force: boolean; progress: Progress }): Promise<PlatformRemoval> {
     await this.identity({ ...platform, retryCommand: 'anchor destroy' });
     return destroyPlatformStacks({ stacks: await this.stacks(), buckets: new S3BucketRemover({ s3: await this.clients.s3() }) }, { stage: platform.stage, ...input });
+  }
+
+  /**
+   * `anchor doctor` on aws: reads the stacks, roles, functions, KeyValueStore and distribution
+   * with read-only calls and checks them against what anchor's templates and deploys set up.
+   */
+  async doctor(platform: ProvisionedPlatform & PlatformToRead): Promise<DoctorCheck[]> {
+    const identity = await this.identity({ ...platform, retryCommand: 'anchor doctor' });
+    const c = this.clients;
+    const [cloudFormation, lambda, cloudFront, keyValueStore, iam, codeBuild, s3] = await Promise.all([c.cloudFormation(), c.lambda(), c.cloudFront(), c.keyValueStore(), c.iam(), c.codeBuild(), c.s3()]);
+    const read = await readPlatform({ cloudFormation, lambda, cloudFront, keyValueStore, iam, codeBuild, s3 }, platform);
+    const account: DoctorCheck = { id: 'account', status: 'ok', message: `Credentials ${identity.arn} are for account ${identity.account}, the platform's, in ${this.region}.` };
+    return [account, ...awsDoctorChecks(read, { stage: platform.stage, artifactsBucket: platform.outputs['ArtifactsBucketName'] ?? '' })];
   }
 
   /** The platform template as `init --aws` deploys it; the bundles are built locally for their keys. No AWS call. */
