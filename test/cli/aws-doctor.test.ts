@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -30,7 +30,8 @@ const IMAGE = 'anchor-dev-shop-image';
 const KVS = 'anchor-dev-project-shop-KeyValueStoreArn';
 const DISTRIBUTION = 'anchor-dev-project-shop-DistributionId';
 
-const cli = (args: string[], bundles: string) => runCli(args, { home: home.dir, env: { ANCHOR_AWS_POLL_MS: '0', ANCHOR_HANDLER_BUNDLES: bundles } });
+const cli = (args: string[], bundleDir = bundles) => runCli(args, { home: home.dir, env: { ANCHOR_AWS_POLL_MS: '0', ANCHOR_HANDLER_BUNDLES: bundleDir } });
+let bundles: string;
 let doctor: () => Promise<{ code: number; checks: DoctorCheck[]; stdout: string; stderr: string }>;
 
 /** DynamoDB and SSM as `projects add` uses them: a table of projects, sealed secrets in SSM. */
@@ -62,7 +63,7 @@ const check = (checks: DoctorCheck[], id: string) => checks.find((c) => c.id ===
 
 beforeEach(async () => {
   home = tempHome();
-  const bundles = join(home.dir, 'bundles');
+  bundles = join(home.dir, 'bundles');
   mkdirSync(bundles);
   for (const name of ['webhook', 'orchestrator', 'deploy', 'domains']) writeFileSync(join(bundles, `${name}.zip`), zipFiles([{ name: 'index.mjs', data: Buffer.from(`export const handler = async () => '${name}';\n`) }]));
   aws = new FakeAwsControlPlane();
@@ -96,7 +97,7 @@ describe('anchor doctor on an aws platform', () => {
     expect(code, stderr).toBe(0);
     expect(checks.filter((c) => c.status === 'warn')).toEqual([]);
     expect(checks.map((c) => c.id)).toEqual(
-      expect.arrayContaining(['account', 'platform-stack', 'buckets', 'deploy-role-list-artifacts', 'shop/stack', 'shop/server-live', 'shop/image-live', 'shop/server-invoke-mode', 'shop/image-invoke-mode', 'shop/server-architecture', 'shop/image-architecture', 'shop/env-budget', 'shop/distribution', 'shop/cache-key', 'shop/edge-function']),
+      expect.arrayContaining(['account', 'projects', 'platform-stack', 'buckets', 'deploy-role-list-artifacts', 'shop/stack', 'shop/server-live', 'shop/image-live', 'shop/server-invoke-mode', 'shop/image-invoke-mode', 'shop/server-architecture', 'shop/image-architecture', 'shop/env-budget', 'shop/distribution', 'shop/cache-key', 'shop/edge-function']),
     );
     expect(check(checks, 'shop/server-live').message).toContain('deployment d_first');
     // Only reads: nothing was created, changed, published or deleted.
@@ -159,6 +160,23 @@ describe('anchor doctor on an aws platform', () => {
       // --json still prints exactly one document: the error, with every check in its details.
       expect(JSON.parse(stdout).error.code).toBe('DOCTOR_FOUND_PROBLEMS');
     });
+  });
+
+  it('checks a project stack this machine did not save (added from another machine) as well', async () => {
+    await deploy('d_first', 1);
+    const added = await cli(['projects', 'add', 'blog', '--repo', 'acme/blog'], bundles);
+    expect(added.code, added.stderr).toBe(0);
+    account.sync();
+    const file = join(home.dir, '.anchor', 'platforms', 'aws', 'platform.json');
+    const saved = JSON.parse(readFileSync(file, 'utf8'));
+    delete saved.projects.blog;
+    writeFileSync(file, JSON.stringify(saved));
+    account.urls.get('anchor-dev-blog-server')!.invokeMode = 'BUFFERED';
+    const { code, checks } = await doctor();
+    expect(code).toBe(7);
+    expect(check(checks, 'projects').message).toContain('blog not saved on this machine');
+    expect(failing(checks)).toEqual(['blog/server-invoke-mode']);
+    expect(check(checks, 'blog/server-live').status).toBe('warn');
   });
 
   it('a distribution still deploying a change is a warning', async () => {

@@ -6,7 +6,7 @@ import type { IAMClient } from '@aws-sdk/client-iam';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { STSClient } from '@aws-sdk/client-sts';
-import { AnchorError } from '../../../core/errors.js';
+import { AnchorError, errorMessage } from '../../../core/errors.js';
 import { assertProjectName } from '../../../core/project.js';
 import { sub } from '../../../../infra/stack/cfn.js';
 import { platformTemplate, type PlatformTemplateInput } from '../../../../infra/stack/platform-template.js';
@@ -125,9 +125,26 @@ export class AwsProvisioning {
     const identity = await this.identity({ ...platform, retryCommand: 'anchor doctor' });
     const c = this.clients;
     const [cloudFormation, lambda, cloudFront, keyValueStore, iam, codeBuild, s3] = await Promise.all([c.cloudFormation(), c.lambda(), c.cloudFront(), c.keyValueStore(), c.iam(), c.codeBuild(), c.s3()]);
-    const read = await readPlatform({ cloudFormation, lambda, cloudFront, keyValueStore, iam, codeBuild, s3 }, platform);
+    const { projects, check: listed } = await this.projectsInAccount(platform);
+    const read = await readPlatform({ cloudFormation, lambda, cloudFront, keyValueStore, iam, codeBuild, s3 }, { ...platform, projects });
     const account: DoctorCheck = { id: 'account', status: 'ok', message: `Credentials ${identity.arn} are for account ${identity.account}, the platform's, in ${this.region}.` };
-    return [account, ...awsDoctorChecks(read, { stage: platform.stage, artifactsBucket: platform.outputs['ArtifactsBucketName'] ?? '' })];
+    return [account, listed, ...awsDoctorChecks(read, { stage: platform.stage, artifactsBucket: platform.outputs['ArtifactsBucketName'] ?? '' })];
+  }
+
+  /** The projects this machine saved, and any other project stack of the stage in the account (added from another machine). */
+  private async projectsInAccount(platform: ProvisionedPlatform & PlatformToRead): Promise<{ projects: Record<string, Record<string, string>>; check: DoctorCheck }> {
+    const projects = { ...platform.projects };
+    const prefix = projectStackName(platform.stage, '');
+    try {
+      const stacks = await this.stacks();
+      const others = (await stacks.list(prefix)).map((name) => name.slice(prefix.length)).filter((project) => !(project in projects));
+      for (const project of others) projects[project] = (await stacks.describe(projectStackName(platform.stage, project)))?.outputs ?? {};
+      const names = Object.keys(projects);
+      const message = names.length === 0 ? 'No project stacks in this stage.' : `Project stacks: ${names.join(', ')}${others.length ? ` (${others.join(', ')} not saved on this machine)` : ''}.`;
+      return { projects, check: { id: 'projects', status: 'ok', message } };
+    } catch (error) {
+      return { projects, check: { id: 'projects', status: 'warn', message: `Could not list the stage's project stacks (${errorMessage(error)}); checking the ${Object.keys(projects).length} saved on this machine.`, hint: 'Let these credentials cloudformation:ListStacks to check every project.' } };
+    }
   }
 
   /** The platform template as `init --aws` deploys it; the bundles are built locally for their keys. No AWS call. */
