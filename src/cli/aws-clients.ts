@@ -1,6 +1,9 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import type { CloudFrontKeyValueStoreClient } from '@aws-sdk/client-cloudfront-keyvaluestore';
+import type { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { STSClient } from '@aws-sdk/client-sts';
@@ -23,6 +26,20 @@ export class AwsClients {
   /** CloudFront is global: its API is signed for us-east-1 whatever the platform's region. */
   cloudFront(): Promise<CloudFrontClient> {
     return this.client('cloudfront', async () => new (await import('@aws-sdk/client-cloudfront')).CloudFrontClient({ region: 'us-east-1' }));
+  }
+
+  /** KeyValueStore signs with SigV4A; its client module registers the signer (global API, us-east-1 endpoint). */
+  keyValueStore(): Promise<CloudFrontKeyValueStoreClient> {
+    return this.client('kvs', async () => (await import('../adapters/aws/key-value-store-client.js')).keyValueStoreClient());
+  }
+
+  /** IAM is global; its API is signed for us-east-1. */
+  iam(): Promise<IAMClient> {
+    return this.client('iam', async () => new (await import('@aws-sdk/client-iam')).IAMClient({ region: 'us-east-1' }));
+  }
+
+  codeBuild(): Promise<CodeBuildClient> {
+    return this.client('codebuild', async () => new (await import('@aws-sdk/client-codebuild')).CodeBuildClient({ region: this.region }));
   }
 
   sts(): Promise<STSClient> {

@@ -5,9 +5,10 @@ import type { Context } from '../cli/context.js';
 export default async function doctor(ctx: Context): Promise<void> {
   const config = ctx.store.resolve(ctx.platformName);
   if (config.backend === 'aws') {
-    // The aws checks (credentials, stacks, roles) belong in doctor-aws.ts, loaded only for an aws
-    // platform as destroy-aws.ts is: `return (await import('./doctor-aws.js')).doctorAws(ctx, config);`
-    throw new AnchorError({ code: 'DOCTOR_LOCAL_ONLY', kind: 'usage', message: `anchor doctor checks local platforms; "${config.name}" runs in AWS.`, hint: 'Pick a local platform with --platform <name>.' });
+    // Read-only: the account's stacks, roles, functions and distribution against anchor's invariants.
+    const provisioning = await ctx.provisioning(config.region);
+    reportChecks(ctx, config.name, await provisioning.doctor(config));
+    return;
   }
   const { localDoctorChecks } = await import('../adapters/local/local-doctor.js');
   reportChecks(ctx, config.name, localDoctorChecks({ home: ctx.store.home, platformDir: config.dir, path: ctx.env.baseEnv.PATH }));

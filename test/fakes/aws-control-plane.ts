@@ -309,8 +309,15 @@ function resourcesOf(template: string): Array<[string, string]> {
 
 /** Output values as AWS would make them: generated bucket names, the API endpoint, the CloudFront domain. */
 function outputsOf(stackName: string, template: string): Record<string, string> {
-  const parsed = JSON.parse(template) as { Outputs?: Record<string, { Value: unknown }> };
+  const parsed = JSON.parse(template) as { Outputs?: Record<string, { Value: unknown }>; Resources?: Record<string, { Properties?: Record<string, unknown> }> };
   const lower = stackName.toLowerCase();
+  // Ref of a resource given its name (a function, a CodeBuild project) is that name.
+  const named = (value: unknown): string | undefined => {
+    const id = (value as { Ref?: unknown })?.Ref;
+    const props = typeof id === 'string' ? parsed.Resources?.[id]?.Properties : undefined;
+    const name = props?.['FunctionName'] ?? props?.['Name'];
+    return typeof name === 'string' ? name : undefined;
+  };
   const values: Record<string, string> = {
     WebhookApiUrl: 'https://a1b2c3d4e5.execute-api.ap-southeast-1.amazonaws.com',
     ArtifactsBucketName: `${lower}-artifactsbucket-1a2b3c`,
@@ -319,5 +326,5 @@ function outputsOf(stackName: string, template: string): Record<string, string> 
     BuildQueueUrl: `https://sqs.ap-southeast-1.amazonaws.com/${ACCOUNT}/${stackName}-builds`,
     SiteUrl: 'https://d111111abcdef8.cloudfront.net',
   };
-  return Object.fromEntries(Object.entries(parsed.Outputs ?? {}).map(([key, output]) => [key, typeof output.Value === 'string' ? output.Value : (values[key] ?? `${lower}-${key}`)]));
+  return Object.fromEntries(Object.entries(parsed.Outputs ?? {}).map(([key, output]) => [key, typeof output.Value === 'string' ? output.Value : (values[key] ?? named(output.Value) ?? `${lower}-${key}`)]));
 }

@@ -1,10 +1,13 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import type { CloudFrontKeyValueStoreClient } from '@aws-sdk/client-cloudfront-keyvaluestore';
+import type { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { PutBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { STSClient } from '@aws-sdk/client-sts';
-import { AnchorError } from '../../../core/errors.js';
+import { AnchorError, errorMessage } from '../../../core/errors.js';
 import { assertProjectName } from '../../../core/project.js';
 import { sub } from '../../../../infra/stack/cfn.js';
 import { assetReadersOf, assetsBucketStatements } from '../../../../infra/stack/assets-policy.js';
@@ -20,6 +23,9 @@ import { removeProjectData, type ProjectDataBuckets, type RemovedProjectData } f
 import { currentDistributionDomains } from '../cloudfront-domain-routing.js';
 import { ensureOriginSecret, originSecretParameter, projectOriginSecret } from '../origin-secret.js';
 import { callerIdentity, type AwsIdentity } from './sts-identity.js';
+import type { DoctorCheck } from '../../../core/doctor-check.js';
+import { readPlatform, type PlatformToRead } from './doctor/aws-account-reads.js';
+import { awsDoctorChecks } from './doctor/aws-doctor-checks.js';
 
 /** The SDK clients provisioning uses, made on first use (the CLI's AwsClients). */
 export interface ProvisioningClients {
@@ -29,6 +35,9 @@ export interface ProvisioningClients {
   lambda(): Promise<LambdaClient>;
   cloudFront(): Promise<CloudFrontClient>;
   ssm(): Promise<SSMClient>;
+  keyValueStore(): Promise<CloudFrontKeyValueStoreClient>;
+  iam(): Promise<IAMClient>;
+  codeBuild(): Promise<CodeBuildClient>;
 }
 
 /** A platform the CLI saved, as far as provisioning needs it. */
@@ -136,6 +145,36 @@ export class AwsProvisioning {
   async destroyPlatform(platform: ProvisionedPlatform, input: { bootstrapBucket: string; force: boolean; progress: Progress }): Promise<PlatformRemoval> {
     await this.identity({ ...platform, retryCommand: 'anchor destroy' });
     return destroyPlatformStacks({ stacks: await this.stacks(), buckets: new S3BucketRemover({ s3: await this.clients.s3() }) }, { stage: platform.stage, ...input });
+  }
+
+  /**
+   * `anchor doctor` on aws: reads the stacks, roles, functions, KeyValueStore and distribution
+   * with read-only calls and checks them against what anchor's templates and deploys set up.
+   */
+  async doctor(platform: ProvisionedPlatform & PlatformToRead): Promise<DoctorCheck[]> {
+    const identity = await this.identity({ ...platform, retryCommand: 'anchor doctor' });
+    const c = this.clients;
+    const [cloudFormation, lambda, cloudFront, keyValueStore, iam, codeBuild, s3] = await Promise.all([c.cloudFormation(), c.lambda(), c.cloudFront(), c.keyValueStore(), c.iam(), c.codeBuild(), c.s3()]);
+    const { projects, check: listed } = await this.projectsInAccount(platform);
+    const read = await readPlatform({ cloudFormation, lambda, cloudFront, keyValueStore, iam, codeBuild, s3 }, { ...platform, projects });
+    const account: DoctorCheck = { id: 'account', status: 'ok', message: `Credentials ${identity.arn} are for account ${identity.account}, the platform's, in ${this.region}.` };
+    return [account, listed, ...awsDoctorChecks(read, { stage: platform.stage, artifactsBucket: platform.outputs['ArtifactsBucketName'] ?? '' })];
+  }
+
+  /** The projects this machine saved, and any other project stack of the stage in the account (added from another machine). */
+  private async projectsInAccount(platform: ProvisionedPlatform & PlatformToRead): Promise<{ projects: Record<string, Record<string, string>>; check: DoctorCheck }> {
+    const projects = { ...platform.projects };
+    const prefix = projectStackName(platform.stage, '');
+    try {
+      const stacks = await this.stacks();
+      const others = (await stacks.list(prefix)).map((name) => name.slice(prefix.length)).filter((project) => !(project in projects));
+      for (const project of others) projects[project] = (await stacks.describe(projectStackName(platform.stage, project)))?.outputs ?? {};
+      const names = Object.keys(projects);
+      const message = names.length === 0 ? 'No project stacks in this stage.' : `Project stacks: ${names.join(', ')}${others.length ? ` (${others.join(', ')} not saved on this machine)` : ''}.`;
+      return { projects, check: { id: 'projects', status: 'ok', message } };
+    } catch (error) {
+      return { projects, check: { id: 'projects', status: 'warn', message: `Could not list the stage's project stacks (${errorMessage(error)}); checking the ${Object.keys(projects).length} saved on this machine.`, hint: 'Let these credentials cloudformation:ListStacks to check every project.' } };
+    }
   }
 
   /** The platform template as `init --aws` deploys it; the bundles are built locally for their keys. No AWS call. */
