@@ -27,6 +27,7 @@ import { LambdaRuntimeLogs } from './lambda-runtime-logs.js';
 import { S3Artifacts } from './s3-artifacts.js';
 import { S3StaticHost } from './s3-static-host.js';
 import { SqsJobQueue } from './sqs-job-queue.js';
+import { SsmRepoTokens } from './ssm-repo-tokens.js';
 import { SsmSecretBox } from './ssm-secret-box.js';
 
 export interface AwsClients {
@@ -156,6 +157,7 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
     runtimeLogs: new LambdaRuntimeLogs({ stage: options.stage, projectOf }),
     secrets: new SsmSecretBox({ ssm: c.ssm, path: `/anchor/${options.stage}/secrets/` }),
     repoHooks,
+    repoTokens: new SsmRepoTokens({ ssm: c.ssm, stage: options.stage }),
     clock: new SystemClock(),
     ids: new RandomIds(),
     logger: new StreamLogger(options.logStream ?? process.stderr),

@@ -23,6 +23,7 @@ import { SqliteFunctionStates } from './store/sqlite-function-states.js';
 import { FileRuntimeLogs } from './store/file-runtime-logs.js';
 import { SqliteJobQueue } from './store/sqlite-job-queue.js';
 import { SqliteProjects } from './store/sqlite-projects.js';
+import { SqliteRepoTokens } from './store/sqlite-repo-tokens.js';
 import { FileStaticHost } from './runtime/file-static-host.js';
 import { ServerFunctionHost } from './runtime/server-function-host.js';
 
@@ -97,6 +98,8 @@ export function createLocalPorts(options: LocalPlatformOptions): LocalPlatform {
   const functions = new ServerFunctionHost({ controlSocket: paths.controlSocket });
   const functionStates = new SqliteFunctionStates(db);
   const runtimeLogs = new FileRuntimeLogs(paths.runtimeLogs);
+  const secrets = new AesSecretBox(key);
+  const clock = new SystemClock();
   const ports: CliPorts = {
     projects: new SqliteProjects(db),
     deployments: new SqliteDeployments(db),
@@ -105,9 +108,10 @@ export function createLocalPorts(options: LocalPlatformOptions): LocalPlatform {
     queue,
     logs: new FileBuildLogs(paths.logs),
     artifacts: new FileArtifacts(paths.artifacts),
-    secrets: new AesSecretBox(key),
+    secrets,
     repoHooks,
-    clock: new SystemClock(),
+    repoTokens: new SqliteRepoTokens({ db, secrets, now: () => clock.now() }),
+    clock,
     ids: new RandomIds(),
     logger: new StreamLogger(options.logStream ?? process.stderr),
     staticHost: new FileStaticHost(),

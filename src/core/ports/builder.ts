@@ -7,6 +7,12 @@ export interface BuildRequest {
   ref: string;
   commitSha: string | null;
   root: string;
+  /**
+   * The project's GitHub token, for cloning a private repository, or null. A builder gives it to
+   * git for the clone only (never to the install or build steps, never into a file the build can
+   * read afterwards); the core masks it in the log.
+   */
+  repoToken?: string | null;
   /** Build-time variables, plaintext: the builder passes them to the build only. */
   env: Record<string, string>;
   /** Every line the build prints, already split; the core masks secrets before storing it. */

@@ -1,6 +1,6 @@
 import { AnchorError } from '../errors.js';
 import { assertBranchName, parseRepoRoot } from '../git-names.js';
-import { assertProjectName, type Project, type RepoRef } from '../project.js';
+import { assertGitHubToken, assertProjectName, type Project, type RepoRef } from '../project.js';
 import type { Ports } from '../ports/index.js';
 
 export type ProjectDeps = Pick<Ports, 'projects' | 'secrets' | 'ids' | 'clock'>;
@@ -30,12 +30,13 @@ export function webhookUrl(baseUrl: string, project: Pick<Project, 'id'>): strin
 }
 
 export async function addProject(
-  deps: ProjectDeps & { repoHooks: Ports['repoHooks'] | null },
-  input: { name: string; repo: RepoRef; branch: string; root: string; webhookBaseUrl: string },
+  deps: ProjectDeps & Pick<Ports, 'repoTokens'> & { repoHooks: Ports['repoHooks'] | null },
+  input: { name: string; repo: RepoRef; branch: string; root: string; webhookBaseUrl: string; githubToken?: string | null },
 ): Promise<{ project: Project; webhook: WebhookInfo }> {
   assertProjectName(input.name);
   assertBranchName(input.branch);
   const root = parseRepoRoot(input.root);
+  if (input.githubToken) assertGitHubToken(input.githubToken);
   if (await deps.projects.get(input.name)) {
     throw new AnchorError({
       code: 'PROJECT_EXISTS',
@@ -65,6 +66,7 @@ export async function addProject(
     registered = hook.created ? 'created' : 'updated';
   }
   await deps.projects.create(project);
+  if (input.githubToken) await deps.repoTokens.set(project, input.githubToken);
   return { project, webhook: { url, secret, registered } };
 }
 
@@ -83,9 +85,23 @@ export async function showProject(deps: Pick<Ports, 'projects' | 'deployments' |
   };
 }
 
-export async function removeProject(deps: Pick<Ports, 'projects' | 'envVars'>, input: { name: string }): Promise<Project> {
+export async function removeProject(deps: Pick<Ports, 'projects' | 'envVars' | 'repoTokens'>, input: { name: string }): Promise<Project> {
   const project = await getProject(deps, input.name);
+  await deps.repoTokens.remove(project);
   await deps.envVars.removeAll(project.id);
   await deps.projects.remove(project.id);
   return project;
+}
+
+/**
+ * Gives a project a GitHub token (or takes it away, with null): builds clone its repository with
+ * it and its deployments are reported on GitHub. Returns whether the project had one before.
+ */
+export async function setProjectToken(deps: Pick<Ports, 'projects' | 'repoTokens'>, input: { name: string; token: string | null }): Promise<{ project: Project; replaced: boolean }> {
+  const project = await getProject(deps, input.name);
+  if (input.token !== null) assertGitHubToken(input.token);
+  const replaced = (await deps.repoTokens.get(project)) !== null;
+  if (input.token === null) await deps.repoTokens.remove(project);
+  else await deps.repoTokens.set(project, input.token);
+  return { project, replaced };
 }

@@ -138,6 +138,14 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX domains_by_project ON domains (project_id, name);
   `,
+  // github: a project's GitHub token (private clones, deployment statuses), sealed by the secret box.
+  `
+  CREATE TABLE project_github_tokens (
+    project_id TEXT PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+    sealed TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  `,
 ];
 
 export interface OpenDatabaseOptions {
