@@ -33,8 +33,8 @@ export const hostEnvironment = (projectName: string): string => `${projectName}/
 export type ReporterDeps = Pick<Ports, 'projects' | 'repoTokens' | 'logs' | 'clock' | 'logger'> & { statuses: RepoStatuses };
 
 export interface ReporterOptions {
-  /** Where the platform answers (the dashboard's deployment pages are under it). */
-  platformUrl: string;
+  /** Where the platform answers (the dashboard's deployment pages are under it); read at each report. */
+  platformUrl: () => string;
   /** The site's address, for GitHub's environment URL (null when not known). */
   siteUrl(project: Project): Promise<string | null>;
   /** Tries per call (default 4), and the first wait between them (default 1 s, doubling each time). */
@@ -110,7 +110,7 @@ export class DeploymentReporter {
     if (!token) return;
     const target: StatusTarget = { owner: project.repo.owner, repo: project.repo.name, token };
     const sha = deployment.commitSha;
-    const logUrl = dashboardDeploymentUrl(this.options.platformUrl, project.name, deployment.id);
+    const logUrl = dashboardDeploymentUrl(this.options.platformUrl(), project.name, deployment.id);
     const environmentUrl = what.deployment === 'success' ? await this.options.siteUrl(project).catch(() => null) : null;
     const failures: string[] = [];
     try {

@@ -87,6 +87,13 @@ describe.skipIf(!gitHttpBackendAvailable)('a private repository over HTTPS-like 
     expect(existsSync(join(root, 'home', '.git-credentials'))).toBe(false);
   });
 
+  it('(the hunt finds a token the build was given: it is a real search)', async () => {
+    const { end, lines } = await build(plainBuilder(), { repoToken: TOKEN, env: { LEAKED: TOKEN } });
+
+    if (!end.ok) throw new Error(end.reason);
+    expect(lines.find((line) => line.startsWith('hunt:'))).toBe('hunt: FOUND env LEAKED');
+  });
+
   it('fails without a token with a reason that says how to give one, and asks nothing', async () => {
     const { end, lines } = await build(plainBuilder(), { repoToken: null });
 

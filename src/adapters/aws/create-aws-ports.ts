@@ -9,7 +9,10 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { projectStackName } from './resource-names.js';
 import { AnchorError } from '../../core/errors.js';
-import type { Builder, Ports, RepoHooks } from '../../core/ports/index.js';
+import { DeploymentReporter } from '../../core/deployment-reporter.js';
+import type { Builder, Ports, RepoHooks, RepoStatuses } from '../../core/ports/index.js';
+import { reportingDeployments } from '../../core/reporting-deployments.js';
+import { lazyRepoStatuses } from '../github/lazy-repo-statuses.js';
 import { RandomIds } from '../system/random-ids.js';
 import { StreamLogger } from '../system/stream-logger.js';
 import { SystemClock } from '../system/system-clock.js';
@@ -52,10 +55,17 @@ export interface AwsPlatformOptions {
   githubToken?: string;
   githubApiUrl?: string;
   logStream?: { write(chunk: string): unknown };
+  /**
+   * Report deployments on GitHub (the handlers do; the CLI does not): the platform's URL, and
+   * how calls are retried (tests shorten the waits).
+   */
+  reporting?: { platformUrl: string; attempts?: number; firstDelayMs?: number; statuses?: RepoStatuses };
 }
 
 export interface AwsPlatform {
   ports: Omit<Ports, 'builder'> & { builder: Builder };
+  /** Waits (at most `ms`) for GitHub reports still under way: a Lambda handler calls it before it returns. */
+  drainReports(ms: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -162,8 +172,23 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
     ids: new RandomIds(),
     logger: new StreamLogger(options.logStream ?? process.stderr),
   };
+  let drainReports: AwsPlatform['drainReports'] = async () => true;
+  if (options.reporting) {
+    const { platformUrl, statuses, ...retries } = options.reporting;
+    const reporter = new DeploymentReporter(
+      { ...ports, statuses: statuses ?? lazyRepoStatuses(options.githubApiUrl) },
+      {
+        platformUrl: () => platformUrl,
+        siteUrl: (project) => projectOutput(c.cloudformation, projectStackName(options.stage, project.name), 'SiteUrl').catch(() => null),
+        ...retries,
+      },
+    );
+    ports.deployments = reportingDeployments(deployments, reporter);
+    drainReports = (ms) => reporter.drain(ms);
+  }
   return {
     ports,
+    drainReports,
     close: async () => {
       buildLogs.close();
       for (const made of own) made.destroy();

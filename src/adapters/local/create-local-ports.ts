@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path';
 import type { DomainPorts, Ports } from '../../core/ports/index.js';
-import type { RepoHooks } from '../../core/ports/index.js';
+import type { RepoHooks, RepoStatuses } from '../../core/ports/index.js';
+import { lazyRepoStatuses } from '../github/lazy-repo-statuses.js';
 import { NodeDnsLookup } from '../system/node-dns-lookup.js';
 import { SqliteDomains } from './store/sqlite-domains.js';
 import { AcmeCertificates } from './tls/acme-certificates.js';
@@ -44,6 +45,8 @@ export interface LocalPlatform {
   /** Set when the CLI's function calls found no running server (the switch happens at its start). */
   serverDeferred(): boolean;
   queue: SqliteJobQueue;
+  /** GitHub deployments and commit statuses (the server reports through it), with each project's token. */
+  repoStatuses: RepoStatuses;
   db: SqliteDatabase;
   /** The server writes these; the ports read them. */
   functionStates: SqliteFunctionStates;
@@ -95,6 +98,7 @@ export function createLocalPorts(options: LocalPlatformOptions): LocalPlatform {
       return new OctokitRepoHooks({ octokit }).ensurePushHook(input);
     },
   };
+  const repoStatuses = lazyRepoStatuses(options.githubApiUrl);
   const functions = new ServerFunctionHost({ controlSocket: paths.controlSocket });
   const functionStates = new SqliteFunctionStates(db);
   const runtimeLogs = new FileRuntimeLogs(paths.runtimeLogs);
@@ -123,6 +127,7 @@ export function createLocalPorts(options: LocalPlatformOptions): LocalPlatform {
     ports,
     serverDeferred: () => functions.deferred,
     queue,
+    repoStatuses,
     db,
     functionStates,
     runtimeLogs,

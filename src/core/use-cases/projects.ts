@@ -75,12 +75,16 @@ export async function listProjects(deps: Pick<Ports, 'projects' | 'deployments'>
   return Promise.all(projects.map(async (project) => ({ project, live: (await deps.deployments.getLive(project.id))?.deploymentId ?? null })));
 }
 
-export async function showProject(deps: Pick<Ports, 'projects' | 'deployments' | 'secrets'>, input: { name: string; webhookBaseUrl: string }): Promise<{ project: Project; live: string | null; webhook: WebhookInfo }> {
+export async function showProject(
+  deps: Pick<Ports, 'projects' | 'deployments' | 'secrets' | 'repoTokens'>,
+  input: { name: string; webhookBaseUrl: string },
+): Promise<{ project: Project; live: string | null; webhook: WebhookInfo; hasGitHubToken: boolean }> {
   const project = await getProject(deps, input.name);
   const live = await deps.deployments.getLive(project.id);
   return {
     project,
     live: live?.deploymentId ?? null,
+    hasGitHubToken: (await deps.repoTokens.get(project)) !== null,
     webhook: { url: webhookUrl(input.webhookBaseUrl, project), secret: await deps.secrets.open(project.webhookSecret), registered: null },
   };
 }
