@@ -49,7 +49,7 @@ const END_STATES: readonly HostDeploymentState[] = ['success', 'failure', 'inact
  * its statuses queued → in_progress → success / failure, and the commit status `anchor/<project>`.
  * Only for a GitHub repository whose project has a token.
  *
- * `report` returns at once: the calls run later, one deployment's reports in order, each call
+ * `report` returns at once: the calls run later, one project's reports in order, each call
  * retried with backoff. A report that still fails becomes a warning line in the deployment's log;
  * nothing here ever fails or waits up a deploy. A Lambda handler calls `drain` before it returns
  * (a frozen container would lose what is still pending).
@@ -67,21 +67,25 @@ export class DeploymentReporter {
 
   /** Schedules a report of the deployment as it is now. */
   report(deployment: Deployment): void {
-    this.reportLater(deployment.id, async () => deployment);
+    this.reportLater(deployment, async () => deployment);
   }
 
-  /** Schedules a report of a deployment read when its turn comes (after a live flip, which returns no deployment). */
-  reportLater(deploymentId: string, load: () => Promise<Deployment | null>): void {
-    const previous = this.#chains.get(deploymentId) ?? Promise.resolve();
+  /**
+   * Schedules a report of a deployment read when its turn comes. One project's reports go out in
+   * the order they were made (a newer deployment's success must not reach GitHub before an older one's).
+   */
+  reportLater(of: Pick<Deployment, 'id' | 'projectId'>, load: () => Promise<Deployment | null>): void {
+    const key = of.projectId;
+    const previous = this.#chains.get(key) ?? Promise.resolve();
     const next = previous
       .then(async () => {
         const deployment = await load();
         if (deployment) await this.#report(deployment);
       })
-      .catch((error: unknown) => this.deps.logger.warn('github: a deployment report failed', { deploymentId, error: errorMessage(error) }));
-    this.#chains.set(deploymentId, next);
+      .catch((error: unknown) => this.deps.logger.warn('github: a deployment report failed', { deploymentId: of.id, error: errorMessage(error) }));
+    this.#chains.set(key, next);
     void next.then(() => {
-      if (this.#chains.get(deploymentId) === next) this.#chains.delete(deploymentId);
+      if (this.#chains.get(key) === next) this.#chains.delete(key);
     });
   }
 

@@ -25,7 +25,13 @@ export function reportingDeployments(inner: Deployments, reporter: Pick<Deployme
     getLive: (projectId) => inner.getLive(projectId),
     promote: async (input) => {
       const result = await inner.promote(input);
-      if (result.ok) reporter.reportLater(input.deploymentId, () => inner.get(input.deploymentId));
+      // Reported as live even if a newer flip retired it before the report's turn came: it was live.
+      if (result.ok) {
+        reporter.reportLater({ id: input.deploymentId, projectId: input.projectId }, async () => {
+          const deployment = await inner.get(input.deploymentId);
+          return deployment && { ...deployment, state: 'live' };
+        });
+      }
       return result;
     },
     remove: (id) => inner.remove(id),
