@@ -1,5 +1,5 @@
 import { CloudWatchLogsClient, CreateLogStreamCommand, DescribeLogStreamsCommand, GetLogEventsCommand, PutLogEventsCommand, ResourceAlreadyExistsException, ResourceNotFoundException } from '@aws-sdk/client-cloudwatch-logs';
-import { GetParameterCommand, ParameterAlreadyExists, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DeleteParameterCommand, GetParameterCommand, ParameterAlreadyExists, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CloudFrontKeyValueStoreClient, ConflictException, DescribeKeyValueStoreCommand, PutKeyCommand } from '@aws-sdk/client-cloudfront-keyvaluestore';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -48,7 +48,7 @@ export function mockCloudWatchLogs(pageSize = 7) {
   return { client, mock, streams };
 }
 
-/** SSM Parameter Store: PutParameter (Overwrite honoured) and GetParameter, values kept as given. */
+/** SSM Parameter Store: PutParameter (Overwrite honoured), GetParameter and DeleteParameter, values kept as given. */
 export function mockSsm() {
   const client = new SSMClient({ region: TEST_REGION, credentials: TEST_CREDENTIALS });
   const mock = mockClient(client);
@@ -63,6 +63,10 @@ export function mockSsm() {
     const found = input.Name ? parameters.get(input.Name) : undefined;
     if (!found) throw new ParameterNotFound({ message: `Parameter ${input.Name} not found.`, $metadata: {} });
     return { Parameter: { Name: input.Name, Value: found.value, Type: found.type } };
+  });
+  mock.on(DeleteParameterCommand).callsFake((input: { Name?: string }) => {
+    if (!input.Name || !parameters.delete(input.Name)) throw new ParameterNotFound({ message: `Parameter ${input.Name} not found.`, $metadata: {} });
+    return {};
   });
   return { client, mock, parameters };
 }
