@@ -245,8 +245,7 @@ export class ProcessBuilder implements Builder {
     // 1. Source.
     const shownUrl = redactUrl(request.repoUrl);
     log(`▸ Cloning ${shownUrl} (${request.commitSha ?? request.ref})`);
-    const auth = tokenForGit(request.repoToken ?? null);
-    const gitEnv = { ...base, ...sandbox.gitEnv(), GIT_TERMINAL_PROMPT: '0', ...auth.env };
+    const auth = tokenForGit(request.repoToken ?? null), gitEnv = { ...base, ...sandbox.gitEnv(), GIT_TERMINAL_PROMPT: '0', ...auth.env };
     const { commitSha, commitMessage } = await checkoutCommit(
       (args, opts) => step(`git ${args[0] ?? ''}`, 'git', [...auth.args, ...args], opts.cwd, gitEnv, opts.quiet === true, (line) => (shownUrl === request.repoUrl ? line : line.replaceAll(request.repoUrl, shownUrl))),
       { repoDir, repoUrl: request.repoUrl, ref: request.ref, commitSha: request.commitSha, auth: { projectName: request.projectName, withToken: auth.args.length > 0 } },
