@@ -27,6 +27,7 @@ const OUTPUT_OF: Record<keyof typeof HANDLER_ENV, keyof PlatformOutputs> = {
   ANCHOR_BUILD_PROJECT: 'BuildProjectName',
   ANCHOR_BUILD_LOG_GROUP: 'BuildLogGroupName',
   ANCHOR_DOMAINS_TABLE: 'DomainsTableName',
+  ANCHOR_PLATFORM_URL: 'WebhookApiUrl',
 };
 
 const required = z.string().min(1);

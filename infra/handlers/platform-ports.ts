@@ -11,19 +11,20 @@ export interface HandlerContext extends HandlerEnv {
   deployFailures: DeployFailureInbox;
 }
 
-let opened: Promise<{ ports: Ports; env: HandlerContext }> | undefined;
+let opened: Promise<{ ports: Ports; env: HandlerContext; drainReports(ms: number): Promise<boolean> }> | undefined;
 
 /**
  * The aws ports of this Lambda container, built once on the first event and reused while the
  * container lives (clients keep their connections warm). A failed cold start is not cached, so
  * the next event tries again.
  */
-function platformPorts(): Promise<{ ports: Ports; env: HandlerContext }> {
+function platformPorts(): Promise<{ ports: Ports; env: HandlerContext; drainReports(ms: number): Promise<boolean> }> {
   opened ??= (async () => {
     const env = readHandlerEnv();
     const { createAwsPorts } = await import('../../src/adapters/aws/create-aws-ports.js');
-    const platform = await createAwsPorts({ region: env.region, stage: env.stage, outputs: env.outputs });
-    return { ports: platform.ports as Ports, env: { ...env, deployFailures: platform.deployFailures } };
+    // State changes are reported on GitHub from here (core DeploymentReporter), for projects with a token.
+    const platform = await createAwsPorts({ region: env.region, stage: env.stage, outputs: env.outputs, reporting: { platformUrl: env.outputs.WebhookApiUrl ?? '' } });
+    return { ports: platform.ports as Ports, env: { ...env, deployFailures: platform.deployFailures }, drainReports: (ms) => platform.drainReports(ms) };
   })();
   opened.catch(() => {
     opened = undefined;
@@ -31,13 +32,21 @@ function platformPorts(): Promise<{ ports: Ports; env: HandlerContext }> {
   return opened;
 }
 
-/** Turns a handler factory (tested with any ports) into the Lambda `handler` export. */
-export function onAwsPorts<E, R>(make: (ports: Ports, env: HandlerContext) => (event: E) => Promise<R>): (event: E) => Promise<R> {
+/**
+ * Turns a handler factory (tested with any ports) into the Lambda `handler` export. After the
+ * event is handled, GitHub reports still under way get up to `reportDrainMs` (default 15 s): a
+ * frozen container would hold them back until its next event. The pipeline's work is done by then.
+ */
+export function onAwsPorts<E, R>(make: (ports: Ports, env: HandlerContext) => (event: E) => Promise<R>, options: { reportDrainMs?: number } = {}): (event: E) => Promise<R> {
   let handler: ((event: E) => Promise<R>) | undefined;
   return async (event) => {
-    const { ports, env } = await platformPorts();
+    const { ports, env, drainReports } = await platformPorts();
     handler ??= make(ports, env);
-    return handler(event);
+    try {
+      return await handler(event);
+    } finally {
+      await drainReports(options.reportDrainMs ?? 15_000);
+    }
   };
 }
 

@@ -47,4 +47,5 @@ export function makeWebhookHandler(ports: WebhookDeps & Pick<Ports, 'logger'>): 
   };
 }
 
-export const handler = onAwsPorts((ports) => makeWebhookHandler(ports));
+// GitHub waits 10 s for the answer: the "queued" report gets 3 s at most, then goes on at the next event.
+export const handler = onAwsPorts((ports) => makeWebhookHandler(ports), { reportDrainMs: 3_000 });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ARTIFACT_ZIP, artifactFolder, FUNCTION_ZIPS, REVALIDATION_ZIP } from '../../src/adapters/aws/resource-names.js';
 import { BUILD_ENV, DEFAULT_CONFIG_FILE, installCommand, LOCKFILES, OPEN_NEXT_BUILD, OPEN_NEXT_CONFIG_NAMES, OUTPUT_CHECKS, RECIPE_LOG, YARN_BERRY_MARKER, type PackageManagerName } from '../../src/core/build-recipe.js';
+import { GIT_CREDENTIAL_ARGS, GIT_TOKEN_VARIABLE } from '../../src/core/git-credentials.js';
 import { defaultOpenNextConfigPath } from '../../src/lib/templates-dir.js';
 import { ORIGIN_GUARD_FILE } from '../../src/adapters/aws/origin-secret.js';
 import { FUNCTION_WRAPPER, invokeModeOf, OPEN_NEXT_LAYOUT } from '../../src/core/opennext-output.js';
@@ -16,7 +17,9 @@ import { originGuardCode } from './origin-guard.js';
  *   ANCHOR_REPO_URL, ANCHOR_REF, ANCHOR_COMMIT (may be empty), ANCHOR_ROOT (may be empty),
  *   ANCHOR_PROJECT, ANCHOR_DEPLOYMENT_ID, plus the project's build variables. Secrets are passed
  *   only as PARAMETER_STORE references (their names), never as values, so CodeBuild resolves
- *   and masks them. ARTIFACTS_BUCKET is set on the project.
+ *   and masks them. ARTIFACTS_BUCKET is set on the project. A private repository's token arrives
+ *   the same way as ANCHOR_GIT_TOKEN: git alone reads it (core git-credentials.ts), and it is
+ *   unset right after the clone, before any of the repository's code runs.
  *
  * The build exports ANCHOR_COMMIT_SHA and ANCHOR_COMMIT_MESSAGE (BatchGetBuilds →
  * exportedEnvironmentVariables) for the deploy handler to record.
@@ -132,7 +135,8 @@ export function buildspec(input: BuildspecInput): string {
           // Values from outside come after --end-of-options: git never reads one as an option.
           'git -C "$CODEBUILD_SRC_DIR/repo" remote add --end-of-options origin "$ANCHOR_REPO_URL"',
           // A push names its commit; a manual deploy names a branch or tag. Shallow either way.
-          'git -C "$CODEBUILD_SRC_DIR/repo" fetch -q --depth 1 --end-of-options origin "${ANCHOR_COMMIT:-$ANCHOR_REF}"',
+          `GIT_TERMINAL_PROMPT=0 git -C "$CODEBUILD_SRC_DIR/repo" ${GIT_CREDENTIAL_ARGS.map(quote).join(' ')} fetch -q --depth 1 --end-of-options origin "\${ANCHOR_COMMIT:-$ANCHOR_REF}"`,
+          `unset ${GIT_TOKEN_VARIABLE}`,
           'git -C "$CODEBUILD_SRC_DIR/repo" checkout -q FETCH_HEAD',
           'export ANCHOR_COMMIT_SHA="$(git -C "$CODEBUILD_SRC_DIR/repo" rev-parse HEAD)"',
           'export ANCHOR_COMMIT_MESSAGE="$(git -C "$CODEBUILD_SRC_DIR/repo" log -1 --format=%s)"',

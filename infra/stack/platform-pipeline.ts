@@ -44,6 +44,8 @@ export const HANDLER_ENV = {
   ANCHOR_BUILD_PROJECT: 'BuildProject',
   ANCHOR_BUILD_LOG_GROUP: 'BuildLogGroup',
   ANCHOR_DOMAINS_TABLE: 'DomainsTable',
+  /** The platform's URL: GitHub deployment statuses link to the dashboard under it. */
+  ANCHOR_PLATFORM_URL: 'WebhookApi',
 } as const;
 
 /** One JSON line per webhook request (HTTP API access log variables; a request's headers are not among them). */
@@ -92,7 +94,7 @@ export function handlerFunction(input: PipelineInput, name: HandlerName, roleId:
       Environment: {
         Variables: {
           NODE_OPTIONS: '--enable-source-maps',
-          ...Object.fromEntries(Object.entries(HANDLER_ENV).map(([key, id]) => [key, id === 'stage' ? input.stage : ref(id)])),
+          ...Object.fromEntries(Object.entries(HANDLER_ENV).map(([key, id]) => [key, id === 'stage' ? input.stage : id === 'WebhookApi' ? getAtt('WebhookApi', 'ApiEndpoint') : ref(id)])),
         },
       },
     },
@@ -106,6 +108,8 @@ export function pipelineResources(input: PipelineInput): Record<string, Resource
   const secretParams = arn('ssm', `parameter/anchor/${stage}/*/env/*`);
   // SsmSecretBox: every sealed value (webhook secrets, secret env vars) lives here; the handlers open them.
   const openSealedSecrets = allow(['ssm:GetParameter'], [arn('ssm', `parameter/anchor/${stage}/secrets/*`)], 'OpenSealedSecrets');
+  // Projects' GitHub tokens (SsmRepoTokens): a build's clone needs to know one exists, GitHub reports need it.
+  const readGitHubTokens = allow(['ssm:GetParameter'], [arn('ssm', `parameter/anchor/${stage}/*/github-token`)], 'ReadGitHubTokens');
   const fn = (name: HandlerName) => `${name[0]!.toUpperCase()}${name.slice(1)}`;
   const logGroups = Object.fromEntries((['webhook', 'orchestrator', 'deploy'] as const).map((n) => [`${fn(n)}LogGroup`, logGroup(`/aws/lambda/${platformFunctionName(stage, n)}`, input.logRetentionDays)]));
 
@@ -160,6 +164,7 @@ export function pipelineResources(input: PipelineInput): Record<string, Resource
           allow(['sqs:SendMessage'], [getAtt('BuildQueue', 'Arn')], 'Enqueue'),
           writeDeploymentLogs(),
           openSealedSecrets,
+          readGitHubTokens,
           kmsThroughSsm(['kms:Decrypt']),
         ],
       },
@@ -212,6 +217,7 @@ export function pipelineResources(input: PipelineInput): Record<string, Resource
           allow(['codebuild:StartBuild', 'codebuild:StopBuild', 'codebuild:BatchGetBuilds', 'codebuild:ListBuildsForProject'], [getAtt('BuildProject', 'Arn')], 'RunBuilds'),
           writeDeploymentLogs(),
           openSealedSecrets,
+          readGitHubTokens,
           // CodeBuildBuilder hands build secrets to CodeBuild as PARAMETER_STORE references it writes here first.
           allow(['ssm:PutParameter'], [secretParams], 'WriteBuildSecrets'),
           kmsThroughSsm(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']),
@@ -265,6 +271,7 @@ export function pipelineResources(input: PipelineInput): Record<string, Resource
           openSealedSecrets,
           // The stage's origin secret and, during a rotation, the previous one (origin-secret.ts): each version's guard accepts them.
           allow(['ssm:GetParameter'], [arn('ssm', `parameter/anchor/${stage}/origin-secret`), arn('ssm', `parameter/anchor/${stage}/origin-secret-previous`)], 'ReadOriginSecret'),
+          readGitHubTokens,
           kmsThroughSsm(['kms:Decrypt']),
           allow(['sqs:SendMessage'], [getAtt('BuildQueue', 'Arn')], 'Requeue'),
         ],

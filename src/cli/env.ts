@@ -15,6 +15,8 @@ export interface CliEnv {
   dnsServers: string[] | undefined;
   /** Variables a child process (a build, a git clone) needs to run at all, never AWS_* ones. */
   baseEnv: Record<string, string>;
+  /** A variable the user named on the command line (`--github-token-env VAR`), read only when asked. */
+  variable(name: string): string | undefined;
 }
 
 const PASSED_TO_CHILDREN = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TMPDIR', 'SHELL', 'TERM', 'npm_config_registry', 'NPM_CONFIG_REGISTRY', 'npm_config_cache', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy', 'SSL_CERT_FILE', 'NODE_EXTRA_CA_CERTS', 'GIT_SSH_COMMAND'];
@@ -37,6 +39,7 @@ export function readCliEnv(source: Record<string, string | undefined> = process.
     handlerBundles: nonEmpty(source.ANCHOR_HANDLER_BUNDLES),
     dnsServers: nonEmpty(source.ANCHOR_DNS_SERVERS)?.split(',').map((s) => s.trim()).filter(Boolean),
     baseEnv,
+    variable: (name) => nonEmpty(source[name]),
   };
 }
 

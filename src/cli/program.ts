@@ -76,7 +76,8 @@ export function buildProgram(makeContext: ContextFactory, onContext: (ctx: Conte
     .requiredOption('--repo <repo>', 'a local path, a file:// or https:// git URL, or GitHub owner/name')
     .option('--branch <branch>', 'the branch whose pushes deploy', 'main')
     .option('--root <dir>', 'the Next.js app\'s directory inside the repo', '')
-    .option('--github-token <token>', 'register the webhook on GitHub with this token (default: GITHUB_TOKEN)')
+    .option('--github-token <token>', 'register the webhook on GitHub with this token (default: GITHUB_TOKEN); prefer --github-token-env')
+    .option('--github-token-env <VAR>', 'the environment variable holding the project\'s GitHub token: private clones, deployment statuses (and the webhook)')
     .option('--build-size <size>', 'the build machine on aws: small (4 GB), medium (8 GB) or large (16 GB); default: the platform\'s')
     .action(action(() => import('../commands/projects-add.js')));
   projects
@@ -84,6 +85,12 @@ export function buildProgram(makeContext: ContextFactory, onContext: (ctx: Conte
     .description('change a project\'s settings: --build-size')
     .requiredOption('--build-size <size>', 'the build machine on aws: small (4 GB), medium (8 GB) or large (16 GB)')
     .action(action(() => import('../commands/projects-set.js')));
+  projects
+    .command('set-token <name>')
+    .description('give a project a GitHub token (private repository, deployment statuses), or --remove it; asks for it on a terminal')
+    .option('--github-token-env <VAR>', 'the environment variable holding the token')
+    .option('--remove', 'forget the project\'s token')
+    .action(action(() => import('../commands/projects-set-token.js')));
   projects.command('ls').alias('list').description('list projects').action(action(() => import('../commands/projects-ls.js')));
   projects.command('show <name>').description('show a project, its live deployment and webhook').action(action(() => import('../commands/projects-show.js')));
   projects.command('rm <name>').alias('remove').description('remove a project and its env vars').action(action(() => import('../commands/projects-rm.js')));

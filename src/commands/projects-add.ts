@@ -3,6 +3,7 @@ import type { Context } from '../cli/context.js';
 import { siteUrl, webhookBaseUrl } from '../cli/platforms.js';
 import { describeRepo, parseBuildSize, parseRepo } from '../core/project.js';
 import { addProject } from '../core/use-cases/projects.js';
+import { projectTokenFromFlags } from './github-token.js';
 
 export default async function projectsAdd(ctx: Context, args: string[], options: Record<string, unknown>): Promise<void> {
   const [name = ''] = args;
@@ -11,16 +12,18 @@ export default async function projectsAdd(ctx: Context, args: string[], options:
     const full = ctx.resolvePath(p);
     return existsSync(full) && statSync(full).isDirectory() ? full : null;
   });
-  const token = (options.githubToken as string | undefined) ?? ctx.env.githubToken;
+  const projectToken = await projectTokenFromFlags(ctx, options, false);
+  // The webhook: the operator's token when there is one, else the project's (it may lack admin:repo_hook).
+  const token = (options.githubToken as string | undefined) ?? ctx.env.githubToken ?? projectToken ?? undefined;
   const { config, ports } = await ctx.platform({ githubToken: token });
   if (config.backend === 'aws') await (await import('./project-stack.js')).deployProjectStackFor(ctx, config, name);
   const { project, webhook } = await addProject(
     { ...ports, repoHooks: token ? ports.repoHooks : null },
-    { name, repo, branch: String(options.branch), root: String(options.root ?? ''), webhookBaseUrl: webhookBaseUrl(config), buildSize },
+    { name, repo, branch: String(options.branch), root: String(options.root ?? ''), webhookBaseUrl: webhookBaseUrl(config), githubToken: projectToken, buildSize },
   );
   const url = siteUrl(config, project.name);
   ctx.ui.result(
-    { project: { name: project.name, id: project.id, repo: describeRepo(project.repo), branch: project.branch, root: project.root, url, buildSize: project.buildSize ?? null }, webhook },
+    { project: { name: project.name, id: project.id, repo: describeRepo(project.repo), branch: project.branch, root: project.root, url, githubToken: projectToken !== null, buildSize: project.buildSize ?? null }, webhook },
     () => [
       `${ctx.ui.colors.green('✔')} Added project "${project.name}" (${describeRepo(project.repo)}, branch ${project.branch}).`,
       webhook.registered
@@ -33,6 +36,7 @@ export default async function projectsAdd(ctx: Context, args: string[], options:
             '    Events:        Just the push event',
             repo.kind === 'github' ? '  (or pass --github-token / set GITHUB_TOKEN and anchor registers it for you)' : `  or deploy now without a push: anchor deploy ${project.name}`,
           ].join('\n'),
+      ...(projectToken !== null ? ['  GitHub token stored: builds clone with it, and deployments show on GitHub.'] : []),
       `  Site: ${url} (once the first deployment is live)`,
     ],
   );

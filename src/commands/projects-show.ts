@@ -6,10 +6,10 @@ import { showProject } from '../core/use-cases/projects.js';
 export default async function projectsShow(ctx: Context, args: string[]): Promise<void> {
   const [name = ''] = args;
   const { config, ports } = await ctx.platform();
-  const { project, live, webhook } = await showProject(ports, { name, webhookBaseUrl: webhookBaseUrl(config) });
+  const { project, live, webhook, hasGitHubToken } = await showProject(ports, { name, webhookBaseUrl: webhookBaseUrl(config) });
   const url = siteUrl(config, project.name);
   ctx.ui.result(
-    { name: project.name, id: project.id, repo: describeRepo(project.repo), branch: project.branch, root: project.root, url, live, createdAt: project.createdAt, webhook: { url: webhook.url, secret: webhook.secret, githubHookId: project.githubHookId } },
+    { name: project.name, id: project.id, repo: describeRepo(project.repo), branch: project.branch, root: project.root, url, live, createdAt: project.createdAt, githubToken: hasGitHubToken, webhook: { url: webhook.url, secret: webhook.secret, githubHookId: project.githubHookId } },
     () => [
       `${project.name}`,
       `  repo:     ${describeRepo(project.repo)} (branch ${project.branch}${project.root ? `, root ${project.root}` : ''})`,
@@ -17,6 +17,7 @@ export default async function projectsShow(ctx: Context, args: string[]): Promis
       `  live:     ${live ?? 'nothing deployed yet'}`,
       `  webhook:  ${webhook.url}${project.githubHookId ? ` (GitHub hook ${project.githubHookId})` : ''}`,
       `  secret:   ${webhook.secret}`,
+      `  github:   ${hasGitHubToken ? 'token set (private clones, deployment statuses)' : project.repo.kind === 'github' ? 'no token (anchor projects set-token ' + project.name + ')' : 'no token'}`,
       `  created:  ${project.createdAt}`,
     ],
   );

@@ -93,3 +93,18 @@ function repoInvalid(value: string): AnchorError {
 export function describeRepo(repo: RepoRef): string {
   return repo.kind === 'github' ? `${repo.owner}/${repo.name}` : repo.url;
 }
+
+/**
+ * A GitHub token as anchor stores it: one line of visible ASCII (a classic `ghp_…`, a fine-grained
+ * `github_pat_…`, an app's `ghs_…`). Anything else is a paste gone wrong; the message never repeats it.
+ */
+export function assertGitHubToken(token: string): void {
+  if (!/^[\x21-\x7e]{8,512}$/.test(token)) {
+    throw new AnchorError({
+      code: 'GITHUB_TOKEN_INVALID',
+      kind: 'usage',
+      message: `The GitHub token given is not one: a token is 8 to 512 visible characters on one line, with no spaces (this one has ${token.length} characters).`,
+      hint: 'Create a token that can read the repository (and write deployments and commit statuses), put it in an environment variable, and pass its name: --github-token-env VAR.',
+    });
+  }
+}

@@ -55,6 +55,18 @@ describe('CodeBuildBuilder', () => {
     expect(ssm.parameters.get('/anchor/dev/shop/env/DB_PASSWORD')).toEqual({ value: 'hunter2-very-secret', type: 'SecureString' });
   });
 
+  it('hands a private repository\'s token to CodeBuild by its SSM name only, and nothing when the project has none', async () => {
+    const { b, cb } = builder();
+
+    await b.start({ ...request, repoToken: 'ghp_ProjectToken000000000000000000000000' });
+    await b.start({ ...request, deploymentId: 'd_01JA', repoToken: null });
+
+    const [withToken, without] = cb.commandCalls(StartBuildCommand).map((call) => call.args[0].input);
+    expect(JSON.stringify(withToken)).not.toContain('ghp_ProjectToken');
+    expect(withToken?.environmentVariablesOverride).toContainEqual({ name: 'ANCHOR_GIT_TOKEN', value: '/anchor/dev/shop/github-token', type: 'PARAMETER_STORE' });
+    expect(without?.environmentVariablesOverride?.map((v) => v.name)).not.toContain('ANCHOR_GIT_TOKEN');
+  });
+
   it('stops a build, and treats stopping a finished build as done', async () => {
     const { b, cb } = builder();
     cb.on(StopBuildCommand).rejectsOnce(new InvalidInputException({ message: 'Build already completed', $metadata: {} })).resolves({});

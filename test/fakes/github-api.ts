@@ -8,6 +8,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { deploymentsRoute, type FakeCommitStatus, type FakeDeployment, type RepoDeploymentsState } from './github-deployments.js';
 
 export interface FakeGitHubOptions {
   /** The token with the `repo` and `admin:repo_hook` scopes. Default: a fixed fake PAT. */
@@ -52,6 +53,17 @@ export interface FakeGitHub {
   requests: FakeGitHubRequest[];
   /** Make another repository exist. */
   addRepo(owner: string, repo: string): void;
+  /** Accept another token with full access to every repository (a project's own token). */
+  addToken(token: string): void;
+  /** Deployments on a repository, oldest first, each with its statuses (github-deployments.ts). */
+  deployments(owner: string, repo: string): FakeDeployment[];
+  /** Commit statuses on a repository, oldest first. */
+  commitStatuses(owner: string, repo: string): FakeCommitStatus[];
+  /**
+   * GitHub having trouble: from now on every request answers this status (a GitHub-like error
+   * body), or 'hang' never answers; null answers normally again.
+   */
+  trouble: number | 'hang' | null;
   close(): Promise<void>;
 }
 
@@ -72,10 +84,11 @@ const repoKey = (owner: string, repo: string): string => `${owner}/${repo}`.toLo
 export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<FakeGitHub> {
   const token = options.token ?? 'ghp_fakeAnchorToken000000000000000000000';
   const rejectPrivateUrls = options.rejectPrivateUrls ?? true;
-  const repos = new Map<string, { owner: string; repo: string; hooks: FakeHook[] }>();
+  const repos = new Map<string, { owner: string; repo: string; hooks: FakeHook[] } & RepoDeploymentsState>();
   const addRepo = (owner: string, repo: string): void => {
-    if (!repos.has(repoKey(owner, repo))) repos.set(repoKey(owner, repo), { owner, repo, hooks: [] });
+    if (!repos.has(repoKey(owner, repo))) repos.set(repoKey(owner, repo), { owner, repo, hooks: [], deployments: [], commitStatuses: [] });
   };
+  const fullTokens = new Set<string>([token]);
   for (const full of options.repos ?? ['acme/shop']) {
     const [owner, repo] = full.split('/');
     if (!owner || !repo) throw new Error(`startFakeGitHub: repo "${full}" is not "owner/name"`);
@@ -131,8 +144,17 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
 
   const handle = (method: string, url: URL, auth: string | undefined, body: Record<string, unknown>): { status: number; body?: unknown; headers?: Record<string, string> } => {
     const presented = /^(?:token|bearer)\s+(\S+)$/i.exec(auth ?? '')?.[1];
-    if (presented === undefined || (presented !== token && presented !== options.tokenWithoutHookScope)) {
+    if (presented === undefined || (!fullTokens.has(presented) && presented !== options.tokenWithoutHookScope)) {
       throw failure(401, 'Bad credentials', 'https://docs.github.com/rest');
+    }
+    const other = /^\/repos\/([^/]+)\/([^/]+)\/((?:deployments|statuses)(?:\/.*)?)$/.exec(url.pathname);
+    if (other) {
+      const [, owner = '', repo = '', rest = ''] = other;
+      const record = repos.get(repoKey(owner, repo));
+      if (!record || !fullTokens.has(presented)) throw failure(404, 'Not Found', 'https://docs.github.com/rest');
+      const answer = deploymentsRoute(record, { method, rest, url, body, baseUrl, owner: record.owner, repo: record.repo, now: now() }, failure);
+      if (answer) return answer;
+      throw failure(404, 'Not Found', 'https://docs.github.com/rest');
     }
     const match = /^\/repos\/([^/]+)\/([^/]+)\/hooks(?:\/(\d+))?\/?$/.exec(url.pathname);
     if (!match) throw failure(404, 'Not Found', 'https://docs.github.com/rest');
@@ -140,7 +162,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     const docs = `${DOCS}#${idText === undefined ? (method === 'POST' ? 'create-a-repository-webhook' : 'list-repository-webhooks') : 'update-a-repository-webhook'}`;
     const record = repos.get(repoKey(owner, repo));
     // GitHub answers 404, not 403, when the token may not see or manage the resource.
-    if (!record || presented !== token) throw failure(404, 'Not Found', docs);
+    if (!record || !fullTokens.has(presented)) throw failure(404, 'Not Found', docs);
     const hooks = record.hooks;
 
     if (idText === undefined) {
@@ -218,6 +240,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     throw failure(404, 'Not Found', docs);
   };
 
+  const state = { trouble: null as number | 'hang' | null };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -228,6 +251,11 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
       let answer: { status: number; body?: unknown; headers?: Record<string, string> };
       let parsed: unknown = undefined;
       try {
+        if (state.trouble === 'hang') {
+          requests.push({ method, path: `${url.pathname}${url.search}`, status: 0, body: raw === '' ? undefined : JSON.parse(raw) });
+          return;
+        }
+        if (state.trouble !== null) throw failure(state.trouble, state.trouble >= 500 ? 'Server Error' : 'Trouble', 'https://docs.github.com/rest');
         try {
           parsed = raw === '' ? {} : JSON.parse(raw);
         } catch {
@@ -265,6 +293,15 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
     hooks: (owner, repo) => structuredClone(repos.get(repoKey(owner, repo))?.hooks ?? []),
     requests,
     addRepo,
+    addToken: (extra) => void fullTokens.add(extra),
+    deployments: (owner, repo) => structuredClone(repos.get(repoKey(owner, repo))?.deployments ?? []),
+    commitStatuses: (owner, repo) => structuredClone(repos.get(repoKey(owner, repo))?.commitStatuses ?? []),
+    get trouble() {
+      return state.trouble;
+    },
+    set trouble(value) {
+      state.trouble = value;
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

@@ -180,6 +180,14 @@ describe('project template', () => {
     expect(text).toContain('parameter/anchor/dev/shop/env/*');
   });
 
+  it('lets this project\'s builds read its own GitHub token parameter and no other project\'s', () => {
+    const statements = (props(template, 'BuildRole')['Policies'] as { PolicyDocument: { Statement: PolicyStatement[] } }[]).flatMap((p) => p.PolicyDocument.Statement);
+    const token = statements.find((s) => JSON.stringify(s.Resource).includes('github-token'));
+    expect(token?.Action).toEqual(['ssm:GetParameters']);
+    expect(JSON.stringify(token?.Resource)).toContain(':parameter/anchor/dev/shop/github-token"');
+    expect(JSON.stringify(statements)).not.toMatch(/\*\/github-token/);
+  });
+
   it('keeps logs for a limited time', () => {
     const groups = ofType(template, 'AWS::Logs::LogGroup');
     // One per function: server, image and the ISR revalidation consumer.

@@ -1,6 +1,7 @@
 import { BatchGetBuildsCommand, ListBuildsForProjectCommand, StartBuildCommand, StopBuildCommand, type Build, type CodeBuildClient, type EnvironmentVariable } from '@aws-sdk/client-codebuild';
 import { DeleteParameterCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import { projectResourceName, secretParameterPath } from './resource-names.js';
+import { GIT_TOKEN_VARIABLE } from '../../core/git-credentials.js';
+import { githubTokenParameter, projectResourceName, secretParameterPath } from './resource-names.js';
 import type { Builder, BuildRequest, BuildStatus } from '../../core/ports/builder.js';
 import { codeBuildEnd } from './codebuild-build-end.js';
 
@@ -30,7 +31,8 @@ export interface CodeBuildBuilderOptions {
  * Builds in CodeBuild with the embedded buildspec (infra/stack/buildspec.ts). Plain build
  * variables go in as PLAINTEXT overrides. A secret never travels as a value: it is written to SSM
  * as a SecureString under /anchor/<stage>/<project>/env/<KEY> (the only path the project's build
- * role may read) and passed as a PARAMETER_STORE reference, which CodeBuild resolves and masks.
+ * role may read) and passed as a PARAMETER_STORE reference, which CodeBuild resolves and masks;
+ * so is the project's GitHub token, for cloning a private repository.
  * The end of a build arrives as an EventBridge event at the deploy handler, so `start` returns no
  * `ended`; lines go to CloudWatch Logs, not through `onLine`.
  */
@@ -64,6 +66,9 @@ export class CodeBuildBuilder implements Builder {
       ANCHOR_DEPLOYMENT_ID: request.deploymentId,
     };
     for (const [name, value] of Object.entries(overrides)) variables.push({ name, value, type: 'PLAINTEXT' });
+    // The project's GitHub token is in SSM already (SsmRepoTokens): CodeBuild reads it by name with
+    // the project's build role, masks it in the log, and the buildspec drops it after the clone.
+    if (request.repoToken) variables.push({ name: GIT_TOKEN_VARIABLE, value: githubTokenParameter(this.options.stage, request.projectName), type: 'PARAMETER_STORE' });
     const { build } = await this.options.codebuild.send(
       new StartBuildCommand({
         projectName: this.options.buildProject,

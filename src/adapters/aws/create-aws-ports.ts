@@ -9,7 +9,10 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { artifactKey, projectStackName, tagTableName } from './resource-names.js';
 import { AnchorError } from '../../core/errors.js';
-import type { Builder, Ports, RepoHooks } from '../../core/ports/index.js';
+import { DeploymentReporter } from '../../core/deployment-reporter.js';
+import type { Builder, Ports, RepoHooks, RepoStatuses } from '../../core/ports/index.js';
+import { reportingDeployments } from '../../core/reporting-deployments.js';
+import { lazyRepoStatuses } from '../github/lazy-repo-statuses.js';
 import { RandomIds } from '../system/random-ids.js';
 import { StreamLogger } from '../system/stream-logger.js';
 import { SystemClock } from '../system/system-clock.js';
@@ -29,6 +32,7 @@ import { acceptedOriginSecrets } from './origin-secret.js';
 import { S3StaticHost } from './s3-static-host.js';
 import { SqsDeployFailures } from './sqs-deploy-failures.js';
 import { SqsJobQueue } from './sqs-job-queue.js';
+import { SsmRepoTokens } from './ssm-repo-tokens.js';
 import { SsmSecretBox } from './ssm-secret-box.js';
 
 export interface AwsClients {
@@ -53,12 +57,19 @@ export interface AwsPlatformOptions {
   githubToken?: string;
   githubApiUrl?: string;
   logStream?: { write(chunk: string): unknown };
+  /**
+   * Report deployments on GitHub (the handlers do; the CLI does not): the platform's URL, and
+   * how calls are retried (tests shorten the waits).
+   */
+  reporting?: { platformUrl: string; attempts?: number; firstDelayMs?: number; statuses?: RepoStatuses };
 }
 
 export interface AwsPlatform {
   ports: Omit<Ports, 'builder'> & { builder: Builder };
   /** The deploy function's OnFailure destination, drained by the reconciler. */
   deployFailures: SqsDeployFailures;
+  /** Waits (at most `ms`) for GitHub reports still under way: a Lambda handler calls it before it returns. */
+  drainReports(ms: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -176,13 +187,29 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
     runtimeLogs: new LambdaRuntimeLogs({ stage: options.stage, projectOf }),
     secrets: new SsmSecretBox({ ssm: c.ssm, path: `/anchor/${options.stage}/secrets/` }),
     repoHooks,
+    repoTokens: new SsmRepoTokens({ ssm: c.ssm, stage: options.stage }),
     clock: new SystemClock(),
     ids: new RandomIds(),
     logger: new StreamLogger(options.logStream ?? process.stderr),
   };
+  let drainReports: AwsPlatform['drainReports'] = async () => true;
+  if (options.reporting) {
+    const { platformUrl, statuses, ...retries } = options.reporting;
+    const reporter = new DeploymentReporter(
+      { ...ports, statuses: statuses ?? lazyRepoStatuses(options.githubApiUrl) },
+      {
+        platformUrl: () => platformUrl,
+        siteUrl: (project) => projectOutput(c.cloudformation, projectStackName(options.stage, project.name), 'SiteUrl').catch(() => null),
+        ...retries,
+      },
+    );
+    ports.deployments = reportingDeployments(deployments, reporter);
+    drainReports = (ms) => reporter.drain(ms);
+  }
   return {
     ports,
     deployFailures: new SqsDeployFailures({ sqs: c.sqs, queueUrl: options.outputs['DeployFailureQueueUrl'] || `${outputs.BuildQueueUrl}-failed-deploys` }),
+    drainReports,
     close: async () => {
       buildLogs.close();
       for (const made of own) made.destroy();

@@ -15,7 +15,8 @@ import { AnchorError } from '../../core/errors.js';
  *                consumer function anchor-<stage>-<project>-revalidation (its code: revalidation.zip beside the artifact)
  * - Origin:      SSM SecureString /anchor/<stage>/origin-secret (and -previous), origin-secret.ts
  * - Secrets:     SSM SecureString /anchor/<stage>/<project>/env/<KEY>, webhook secrets under
- *                /anchor/<stage>/<project>/webhook/<name>
+ *                /anchor/<stage>/<project>/webhook/<name>, the project's GitHub token at
+ *                /anchor/<stage>/<project>/github-token
  * - KVS:         key `<project>` → value liveAssetValue(): the live asset prefix `<project>/<deploymentId>`
  *                and the deployment's top-level public names, as JSON of at most 1 KB (read by the
  *                CloudFront Function, infra/stack/project-code.ts)
@@ -76,6 +77,8 @@ export const functionCodeKey = (project: string, deploymentId: string, kind: key
 export const functionCodeKeyBeside = (artifactKey: string, kind: keyof typeof FUNCTION_ZIPS): string => artifactKey.replace(/[^/]*$/, FUNCTION_ZIPS[kind]);
 export const assetPrefix = (project: string, deploymentId: string): string => `${project}/${deploymentId}`;
 export const secretParameterPath = (stage: string, project: string): string => `/anchor/${stage}/${project}/env/`;
+/** A project's GitHub token (SSM SecureString): CodeBuild reads it by this name to clone a private repository. */
+export const githubTokenParameter = (stage: string, project: string): string => `/anchor/${stage}/${project}/github-token`;
 export const webhookParameterPath = (stage: string, project: string): string => `/anchor/${stage}/${project}/webhook/`;
 export const buildLogGroupName = (stage: string): string => `/anchor/${stage}/builds`;
 export const platformStackName = (stage: string): string => `anchor-${stage}`;

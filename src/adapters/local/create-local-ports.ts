@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path';
 import type { DomainPorts, Ports } from '../../core/ports/index.js';
-import type { RepoHooks } from '../../core/ports/index.js';
+import type { RepoHooks, RepoStatuses } from '../../core/ports/index.js';
+import { lazyRepoStatuses } from '../github/lazy-repo-statuses.js';
 import { NodeDnsLookup } from '../system/node-dns-lookup.js';
 import { SqliteDomains } from './store/sqlite-domains.js';
 import { AcmeCertificates } from './tls/acme-certificates.js';
@@ -23,6 +24,7 @@ import { SqliteFunctionStates } from './store/sqlite-function-states.js';
 import { FileRuntimeLogs } from './store/file-runtime-logs.js';
 import { SqliteJobQueue } from './store/sqlite-job-queue.js';
 import { SqliteProjects } from './store/sqlite-projects.js';
+import { SqliteRepoTokens } from './store/sqlite-repo-tokens.js';
 import { FileStaticHost } from './runtime/file-static-host.js';
 import { ServerFunctionHost } from './runtime/server-function-host.js';
 
@@ -44,6 +46,8 @@ export interface LocalPlatform {
   /** Set when the CLI's function calls found no running server (the switch happens at its start). */
   serverDeferred(): boolean;
   queue: SqliteJobQueue;
+  /** GitHub deployments and commit statuses (the server reports through it), with each project's token. */
+  repoStatuses: RepoStatuses;
   db: SqliteDatabase;
   /** The server writes these; the ports read them. */
   functionStates: SqliteFunctionStates;
@@ -95,9 +99,12 @@ export function createLocalPorts(options: LocalPlatformOptions): LocalPlatform {
       return new OctokitRepoHooks({ octokit }).ensurePushHook(input);
     },
   };
+  const repoStatuses = lazyRepoStatuses(options.githubApiUrl);
   const functions = new ServerFunctionHost({ controlSocket: paths.controlSocket });
   const functionStates = new SqliteFunctionStates(db);
   const runtimeLogs = new FileRuntimeLogs(paths.runtimeLogs);
+  const secrets = new AesSecretBox(key);
+  const clock = new SystemClock();
   const ports: CliPorts = {
     projects: new SqliteProjects(db),
     deployments: new SqliteDeployments(db),
@@ -106,9 +113,10 @@ export function createLocalPorts(options: LocalPlatformOptions): LocalPlatform {
     queue,
     logs: new FileBuildLogs(paths.logs),
     artifacts: new FileArtifacts(paths.artifacts),
-    secrets: new AesSecretBox(key),
+    secrets,
     repoHooks,
-    clock: new SystemClock(),
+    repoTokens: new SqliteRepoTokens({ db, secrets, now: () => clock.now() }),
+    clock,
     ids: new RandomIds(),
     logger: new StreamLogger(options.logStream ?? process.stderr),
     staticHost: new FileStaticHost(),
@@ -120,6 +128,7 @@ export function createLocalPorts(options: LocalPlatformOptions): LocalPlatform {
     ports,
     serverDeferred: () => functions.deferred,
     queue,
+    repoStatuses,
     db,
     functionStates,
     runtimeLogs,

@@ -10,6 +10,12 @@ export interface BuildRequest {
   root: string;
   /** The project's build machine size; absent: the builder's default. A local builder runs on this machine whatever it says. */
   buildSize?: BuildSize;
+  /**
+   * The project's GitHub token, for cloning a private repository, or null. A builder gives it to
+   * git for the clone only (never to the install or build steps, never into a file the build can
+   * read afterwards); the core masks it in the log.
+   */
+  repoToken?: string | null;
   /** Build-time variables, plaintext: the builder passes them to the build only. */
   env: Record<string, string>;
   /** Every line the build prints, already split; the core masks secrets before storing it. */

@@ -9,6 +9,7 @@ import type { FunctionStates } from './function-states.js';
 import type { JobQueue } from './job-queue.js';
 import type { Projects } from './projects.js';
 import type { RepoHooks } from './repo-hooks.js';
+import type { RepoTokens } from './repo-tokens.js';
 import type { RuntimeLogs } from './runtime-logs.js';
 import type { SecretBox } from './secret-box.js';
 import type { StaticHost } from './static-host.js';
@@ -29,6 +30,8 @@ export type * from './function-states.js';
 export type * from './job-queue.js';
 export type * from './projects.js';
 export type * from './repo-hooks.js';
+export type * from './repo-statuses.js';
+export type * from './repo-tokens.js';
 export type * from './runtime-logs.js';
 export type * from './secret-box.js';
 export type * from './site-probe.js';
@@ -51,6 +54,8 @@ export interface Ports {
   runtimeLogs: RuntimeLogs;
   secrets: SecretBox;
   repoHooks: RepoHooks;
+  /** Each project's GitHub token (private clones, deployment statuses). */
+  repoTokens: RepoTokens;
   clock: Clock;
   ids: Ids;
   logger: Logger;

@@ -1,6 +1,6 @@
 import { AnchorError } from '../errors.js';
 import { assertBranchName, parseRepoRoot } from '../git-names.js';
-import { assertProjectName, type BuildSize, type Project, type RepoRef } from '../project.js';
+import { assertGitHubToken, assertProjectName, type BuildSize, type Project, type RepoRef } from '../project.js';
 import type { Ports } from '../ports/index.js';
 
 export type ProjectDeps = Pick<Ports, 'projects' | 'secrets' | 'ids' | 'clock'>;
@@ -30,12 +30,13 @@ export function webhookUrl(baseUrl: string, project: Pick<Project, 'id'>): strin
 }
 
 export async function addProject(
-  deps: ProjectDeps & { repoHooks: Ports['repoHooks'] | null },
-  input: { name: string; repo: RepoRef; branch: string; root: string; webhookBaseUrl: string; buildSize?: BuildSize | undefined },
+  deps: ProjectDeps & Pick<Ports, 'repoTokens'> & { repoHooks: Ports['repoHooks'] | null },
+  input: { name: string; repo: RepoRef; branch: string; root: string; webhookBaseUrl: string; githubToken?: string | null; buildSize?: BuildSize | undefined },
 ): Promise<{ project: Project; webhook: WebhookInfo }> {
   assertProjectName(input.name);
   assertBranchName(input.branch);
   const root = parseRepoRoot(input.root);
+  if (input.githubToken) assertGitHubToken(input.githubToken);
   if (await deps.projects.get(input.name)) {
     throw new AnchorError({
       code: 'PROJECT_EXISTS',
@@ -66,6 +67,7 @@ export async function addProject(
     registered = hook.created ? 'created' : 'updated';
   }
   await deps.projects.create(project);
+  if (input.githubToken) await deps.repoTokens.set(project, input.githubToken);
   return { project, webhook: { url, secret, registered } };
 }
 
@@ -74,18 +76,23 @@ export async function listProjects(deps: Pick<Ports, 'projects' | 'deployments'>
   return Promise.all(projects.map(async (project) => ({ project, live: (await deps.deployments.getLive(project.id))?.deploymentId ?? null })));
 }
 
-export async function showProject(deps: Pick<Ports, 'projects' | 'deployments' | 'secrets'>, input: { name: string; webhookBaseUrl: string }): Promise<{ project: Project; live: string | null; webhook: WebhookInfo }> {
+export async function showProject(
+  deps: Pick<Ports, 'projects' | 'deployments' | 'secrets' | 'repoTokens'>,
+  input: { name: string; webhookBaseUrl: string },
+): Promise<{ project: Project; live: string | null; webhook: WebhookInfo; hasGitHubToken: boolean }> {
   const project = await getProject(deps, input.name);
   const live = await deps.deployments.getLive(project.id);
   return {
     project,
     live: live?.deploymentId ?? null,
+    hasGitHubToken: (await deps.repoTokens.get(project)) !== null,
     webhook: { url: webhookUrl(input.webhookBaseUrl, project), secret: await deps.secrets.open(project.webhookSecret), registered: null },
   };
 }
 
-export async function removeProject(deps: Pick<Ports, 'projects' | 'envVars'>, input: { name: string }): Promise<Project> {
+export async function removeProject(deps: Pick<Ports, 'projects' | 'envVars' | 'repoTokens'>, input: { name: string }): Promise<Project> {
   const project = await getProject(deps, input.name);
+  await deps.repoTokens.remove(project);
   await deps.envVars.removeAll(project.id);
   await deps.projects.remove(project.id);
   return project;
@@ -97,4 +104,17 @@ export async function setProjectBuildSize(deps: Pick<Ports, 'projects'>, input: 
   const updated: Project = { ...project, buildSize: input.buildSize };
   await deps.projects.update(updated);
   return updated;
+}
+
+/**
+ * Gives a project a GitHub token (or takes it away, with null): builds clone its repository with
+ * it and its deployments are reported on GitHub. Returns whether the project had one before.
+ */
+export async function setProjectToken(deps: Pick<Ports, 'projects' | 'repoTokens'>, input: { name: string; token: string | null }): Promise<{ project: Project; replaced: boolean }> {
+  const project = await getProject(deps, input.name);
+  if (input.token !== null) assertGitHubToken(input.token);
+  const replaced = (await deps.repoTokens.get(project)) !== null;
+  if (input.token === null) await deps.repoTokens.remove(project);
+  else await deps.repoTokens.set(project, input.token);
+  return { project, replaced };
 }

@@ -7,7 +7,7 @@ import { deployBuilt, type DeployDeps } from './deploy.js';
 import { resolveEnv } from './env.js';
 import { buildCheckedOut, planOlder, resumeOlder, supersede, waitForNewer } from './supersede.js';
 
-export type BuildDeps = DeployDeps & Pick<Ports, 'builder' | 'envVars' | 'queue'>;
+export type BuildDeps = DeployDeps & Pick<Ports, 'builder' | 'envVars' | 'queue' | 'repoTokens'>;
 
 /** `waiting`: a newer deployment of the project will replace this one if its commit checks out (supersede.ts). */
 export type JobOutcome = 'skipped' | 'superseded' | 'waiting' | 'started' | 'stopped' | 'failed' | 'live' | 'not-live';
@@ -52,7 +52,9 @@ export async function runBuildJob(deps: BuildDeps, received: Pick<ReceivedJob, '
   if (!building) return 'skipped';
 
   const env = await resolveEnv(deps, project.id, 'build');
-  const log = new LogWriter(deps.logs, deps.clock, deployment.id, env.secretValues, { capBytes: options.logCapBytes ?? BUILD_OUTPUT_CAP_BYTES });
+  // Only a repository reached over the network is cloned with the token (a local path needs none).
+  const repoToken = project.repo.kind === 'path' ? null : await deps.repoTokens.get(project);
+  const log = new LogWriter(deps.logs, deps.clock, deployment.id, repoToken === null ? env.secretValues : [...env.secretValues, repoToken], { capBytes: options.logCapBytes ?? BUILD_OUTPUT_CAP_BYTES });
   log.line(received.attempt > 1 ? `▸ Build started again (try ${received.attempt}): the previous try did not finish.` : '▸ Build started.');
   let started: Awaited<ReturnType<BuildDeps['builder']['start']>>;
   try {
@@ -64,6 +66,7 @@ export async function runBuildJob(deps: BuildDeps, received: Pick<ReceivedJob, '
       commitSha: deployment.commitSha,
       root: project.root,
       ...(project.buildSize ? { buildSize: project.buildSize } : {}),
+      repoToken,
       env: env.values,
       onLine: (line) => log.line(line),
       onCheckedOut: () => void buildCheckedOut(deps, deployment.id).catch(() => undefined),

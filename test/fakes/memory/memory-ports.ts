@@ -4,7 +4,7 @@ import { MemoryDeployments } from './memory-deployments.js';
 import { MemoryFunctionHost, MemoryStaticHost } from './memory-hosts.js';
 import { MemoryJobQueue } from './memory-job-queue.js';
 import { MemoryBuildLogs, MemoryDeliveries, MemoryEnvVars, MemoryProjects } from './memory-records.js';
-import { ManualClock, MemoryRepoHooks, MemorySecretBox, RecordingLogger, SequentialIds } from './memory-system.js';
+import { ManualClock, MemoryRepoHooks, MemoryRepoTokens, MemorySecretBox, RecordingLogger, SequentialIds } from './memory-system.js';
 import { MemoryFunctionStates, MemoryRuntimeLogs } from './memory-runtime.js';
 import { ScriptedBuilder } from './scripted-builder.js';
 
@@ -24,6 +24,7 @@ export interface MemoryPorts extends Ports {
   runtimeLogs: MemoryRuntimeLogs;
   secrets: MemorySecretBox;
   repoHooks: MemoryRepoHooks;
+  repoTokens: MemoryRepoTokens;
   clock: ManualClock;
   ids: SequentialIds;
   logger: RecordingLogger;
@@ -50,6 +51,7 @@ export function memoryPorts(options: { start?: string } = {}): MemoryPorts {
     runtimeLogs: new MemoryRuntimeLogs(),
     secrets: new MemorySecretBox(),
     repoHooks: new MemoryRepoHooks(),
+    repoTokens: new MemoryRepoTokens(),
     clock,
     ids: new SequentialIds(),
     logger: new RecordingLogger(),

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setImmediate } from 'node:timers/promises';
 import { AnchorError } from '../../../src/core/errors.js';
-import type { Clock, Ids, Logger, RepoHooks, SecretBox } from '../../../src/core/ports/index.js';
+import type { Clock, Ids, Logger, RepoHooks, RepoTokens, SecretBox, TokenOwner } from '../../../src/core/ports/index.js';
 
 /**
  * A clock that moves only when told: `advance`, or `sleep`, which moves it by the time slept and
@@ -97,5 +97,22 @@ export class MemoryRepoHooks implements RepoHooks {
     const id = this.hooks.length + 1;
     this.hooks.push({ id, owner: input.owner, repo: input.repo, url: input.url, secret: input.secret });
     return { hookId: id, created: true };
+  }
+}
+
+/** Project tokens in a map, keyed by project id (the sealed form does not matter here). */
+export class MemoryRepoTokens implements RepoTokens {
+  readonly tokens = new Map<string, string>();
+
+  async set(project: TokenOwner, token: string): Promise<void> {
+    this.tokens.set(project.id, token);
+  }
+
+  async get(project: TokenOwner): Promise<string | null> {
+    return this.tokens.get(project.id) ?? null;
+  }
+
+  async remove(project: TokenOwner): Promise<void> {
+    this.tokens.delete(project.id);
   }
 }

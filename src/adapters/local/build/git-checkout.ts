@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { GIT_CREDENTIAL_ARGS, GIT_TOKEN_VARIABLE, isGitAuthFailure } from '../../../core/git-credentials.js';
 import { isCommitSha } from '../../../core/git-names.js';
 import { BuildFailure, lastErrorLine, stepFailureReason } from './build-failure.js';
 import type { StepResult } from './build-processes.js';
@@ -19,7 +20,7 @@ export interface CheckedOut {
  */
 export async function checkoutCommit(
   git: RunGit,
-  input: { repoDir: string; repoUrl: string; ref: string; commitSha: string | null },
+  input: { repoDir: string; repoUrl: string; ref: string; commitSha: string | null; auth?: { projectName: string; withToken: boolean } },
 ): Promise<CheckedOut> {
   const { repoDir, ref, commitSha } = input;
   const url = remoteUrl(input.repoUrl);
@@ -33,7 +34,7 @@ export async function checkoutCommit(
     const direct = await git(['fetch', '--depth', '1', '--no-tags', '--end-of-options', 'origin', commitSha], { cwd: repoDir });
     if (direct.exitCode !== 0) {
       const branch = await git(['fetch', '--no-tags', '--end-of-options', 'origin', `+refs/heads/${ref}:refs/remotes/origin/${ref}`], { cwd: repoDir });
-      if (branch.exitCode !== 0) throw new BuildFailure(fetchReason(branch, ref, input.repoUrl));
+      if (branch.exitCode !== 0) throw new BuildFailure(fetchReason(branch, ref, input));
       const found = await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${commitSha}^{commit}`], { cwd: repoDir, quiet: true });
       if (found.exitCode !== 0) throw new BuildFailure(`git checkout failed: commit ${commitSha} not found on branch ${ref}`);
     }
@@ -41,7 +42,7 @@ export async function checkoutCommit(
     await must(git(['checkout', '--quiet', '--detach', target], { cwd: repoDir }), 'git checkout');
   } else {
     const fetched = await git(['fetch', '--depth', '1', '--no-tags', '--end-of-options', 'origin', ref], { cwd: repoDir });
-    if (fetched.exitCode !== 0) throw new BuildFailure(fetchReason(fetched, ref, input.repoUrl));
+    if (fetched.exitCode !== 0) throw new BuildFailure(fetchReason(fetched, ref, input));
     await must(git(['checkout', '--quiet', '--detach', 'FETCH_HEAD'], { cwd: repoDir }), 'git checkout');
   }
 
@@ -62,8 +63,10 @@ function remoteUrl(repoUrl: string): string {
   return pathToFileURL(isAbsolute(repoUrl) ? repoUrl : resolve(repoUrl)).href;
 }
 
-function fetchReason(result: StepResult, ref: string, repoUrl: string): string {
+function fetchReason(result: StepResult, ref: string, input: { repoUrl: string; auth?: { projectName: string; withToken: boolean } }): string {
+  const repoUrl = input.repoUrl;
   const line = lastErrorLine(result.tail) ?? '';
+  if (result.tail.some(isGitAuthFailure)) return authReason(redactUrl(repoUrl), input.auth);
   if (/couldn't find remote ref/i.test(line)) return `git fetch failed: branch or ref "${ref}" not found in ${redactUrl(repoUrl)}`;
   if (/does not appear to be a git repository|repository .* not found|not found/i.test(line)) {
     return `git fetch failed: repository ${redactUrl(repoUrl)} not found or not readable (${line})`;
@@ -75,4 +78,21 @@ async function must(pending: Promise<StepResult>, label: string): Promise<StepRe
   const result = await pending;
   if (result.exitCode !== 0) throw new BuildFailure(stepFailureReason(label, result));
   return result;
+}
+
+/** A repository that wants credentials: say which way to fix it, never what was sent. */
+export function authReason(shownUrl: string, auth: { projectName: string; withToken: boolean } | undefined): string {
+  const project = auth?.projectName ?? '<project>';
+  return auth?.withToken
+    ? `git fetch failed: ${shownUrl} refused the project's GitHub token: check that it is still valid and may read the repository (Contents: read), then set it again with "anchor projects set-token ${project} --github-token-env VAR"`
+    : `git fetch failed: ${shownUrl} asks for credentials (a private repository, or a wrong URL): give the project a GitHub token that may read it with "anchor projects set-token ${project} --github-token-env VAR"`;
+}
+
+/**
+ * What git's steps add for a project's token: the variable anchor's credential helper reads, and
+ * the arguments that install that helper alone. The token reaches the clone's git processes and
+ * nothing else: not the install or build steps, not a file in the build's reach.
+ */
+export function tokenForGit(token: string | null): { env: Record<string, string>; args: readonly string[] } {
+  return token === null ? { env: {}, args: [] } : { env: { [GIT_TOKEN_VARIABLE]: token }, args: GIT_CREDENTIAL_ARGS };
 }

@@ -13,7 +13,7 @@ import { storageTrouble } from '../../../lib/storage-errors.js';
 import { BuildFailure, BuildStopped, stepFailureReason } from './build-failure.js';
 import { ProjectBuildCache } from './build-cache.js';
 import { BuildProcesses, killOrphans, type Execa, type StepResult } from './build-processes.js';
-import { checkoutCommit, redactUrl } from './git-checkout.js';
+import { checkoutCommit, redactUrl, tokenForGit } from './git-checkout.js';
 import { PackageStoreInstalls, type StoreAdd } from './package-store-installs.js';
 import { findExecutable, installHint, npmCacheEnv, planInstall } from './package-manager.js';
 import { BuildSandbox, COPY_LINKED_FILES_IN, hasLinksLeadingOut, isRealDirectory, type BuildSandboxes } from './build-sandbox.js';
@@ -257,10 +257,10 @@ export class ProcessBuilder implements Builder {
     // 1. Source.
     const shownUrl = redactUrl(request.repoUrl);
     log(`▸ Cloning ${shownUrl} (${request.commitSha ?? request.ref})`);
-    const gitEnv = { ...base, ...sandbox.gitEnv(), GIT_TERMINAL_PROMPT: '0' };
+    const auth = tokenForGit(request.repoToken ?? null), gitEnv = { ...base, ...sandbox.gitEnv(), GIT_TERMINAL_PROMPT: '0', ...auth.env };
     const { commitSha, commitMessage } = await checkoutCommit(
-      (args, opts) => step(`git ${args[0] ?? ''}`, 'git', args, opts.cwd, gitEnv, opts.quiet === true, (line) => (shownUrl === request.repoUrl ? line : line.replaceAll(request.repoUrl, shownUrl))),
-      { repoDir, repoUrl: request.repoUrl, ref: request.ref, commitSha: request.commitSha },
+      (args, opts) => step(`git ${args[0] ?? ''}`, 'git', [...auth.args, ...args], opts.cwd, gitEnv, opts.quiet === true, (line) => (shownUrl === request.repoUrl ? line : line.replaceAll(request.repoUrl, shownUrl))),
+      { repoDir, repoUrl: request.repoUrl, ref: request.ref, commitSha: request.commitSha, auth: { projectName: request.projectName, withToken: auth.args.length > 0 } },
     );
     build.commitSha = commitSha;
     build.checkedOut = true;

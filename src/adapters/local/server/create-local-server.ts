@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { defaultOpenNextConfigPath } from '../../../lib/templates-dir.js';
 import type { Ports } from '../../../core/ports/index.js';
 import type { Project } from '../../../core/project.js';
+import { DeploymentReporter } from '../../../core/deployment-reporter.js';
+import { reportingDeployments } from '../../../core/reporting-deployments.js';
 import { receiveWebhook } from '../../../core/use-cases/receive-webhook.js';
 import { serveLive } from '../../../core/use-cases/serve-live.js';
 import { BuildWorker } from './build-worker.js';
@@ -53,6 +55,8 @@ export interface LocalServerOptions extends LocalPlatformOptions {
   sandboxStateDir?: string;
   /** Custom domains over HTTPS (src/adapters/local/tls); by default no HTTPS port and Let's Encrypt. */
   domains?: Partial<LocalDomainOptions>;
+  /** How GitHub reports are retried (tests shorten the waits); see core DeploymentReporter. */
+  githubReporting?: { attempts?: number; firstDelayMs?: number };
 }
 
 export interface LocalServer {
@@ -156,7 +160,17 @@ async function startLocked(options: LocalServerOptions, lock: ServerLock): Promi
   });
   // 100 deliveries at once are answered in about the time the first would be, then their follow-up work runs.
   const gate = new BurstGate({ quietMs: 20, maxMs: 250 });
-  const ports: Ports = { ...local.ports, logs: new BurstGatedLogs(local.ports.logs, gate), functions, builder };
+  const logs = new BurstGatedLogs(local.ports.logs, gate);
+  // Every state change is reported on GitHub (for projects with a token), in the background.
+  const reporter = new DeploymentReporter(
+    { ...local.ports, logs, statuses: local.repoStatuses },
+    {
+      platformUrl: () => options.domains?.publicUrl ?? `http://${options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host}:${port}`,
+      siteUrl: async (project) => `http://${project.name}.localhost:${port}`,
+      ...options.githubReporting,
+    },
+  );
+  const ports: Ports = { ...local.ports, deployments: reportingDeployments(local.ports.deployments, reporter), logs, functions, builder };
   // A server that died mid-build left processes running and jobs invisible: end the first and take
   // the jobs back now rather than after the visibility timeout (only one server runs per platform).
   const reaped = [...(await builder.reapOrphans()).killed, ...sandbox.sweep()];
@@ -254,6 +268,8 @@ async function startLocked(options: LocalServerOptions, lock: ServerLock): Promi
       await control.close();
       await domains.close();
       await server.close();
+      // What GitHub has not been told yet gets a few seconds; a deploy never waits on it.
+      await reporter.drain(5_000);
       await supervised.close();
       sandbox.close();
       await local.close();

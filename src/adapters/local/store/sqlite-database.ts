@@ -142,6 +142,14 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE projects ADD COLUMN build_size TEXT;
   `,
+  // github: a project's GitHub token (private clones, deployment statuses), sealed by the secret box.
+  `
+  CREATE TABLE project_github_tokens (
+    project_id TEXT PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+    sealed TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  `,
 ];
 
 export interface OpenDatabaseOptions {
