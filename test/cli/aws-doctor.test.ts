@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -45,7 +45,10 @@ function mockProjectStore(): () => void {
   doc.on(DeleteCommand).callsFake(async (input) => (projects.delete(String(input.Key?.name)), {}));
   const ssm = mockClient(SSMClient);
   ssm.on(PutParameterCommand).callsFake(async (input) => (parameters.set(input.Name!, input.Value!), { Version: 1 }));
-  ssm.on(GetParameterCommand).callsFake(async (input) => ({ Parameter: { Name: input.Name, Value: parameters.get(input.Name!) } }));
+  ssm.on(GetParameterCommand).callsFake(async (input) => {
+    if (!parameters.has(input.Name!)) throw new ParameterNotFound({ message: `Parameter ${input.Name} not found.`, $metadata: {} });
+    return { Parameter: { Name: input.Name, Value: parameters.get(input.Name!) } };
+  });
   return () => (doc.restore(), ssm.restore());
 }
 
@@ -69,7 +72,7 @@ beforeEach(async () => {
   aws = new FakeAwsControlPlane();
   account = new FakeAwsAccount(aws);
   restoreStore = mockProjectStore();
-  expect((await cli(['init', '--aws'], bundles)).code).toBe(0);
+  const inited = await cli(['init', '--aws'], bundles); expect(inited.code, inited.stderr).toBe(0);
   const added = await cli(['projects', 'add', 'shop', '--repo', 'acme/shop'], bundles);
   expect(added.code, added.stderr).toBe(0);
   account.sync();

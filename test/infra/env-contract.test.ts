@@ -39,9 +39,11 @@ const AWAITING_ISR = new Set<string>();
 const RESOURCE_OF: Record<string, (env: Record<string, string>) => { actions: string[]; arn: string }> = {
   CACHE_BUCKET_NAME: (env) => ({ actions: ['s3:GetObject', 's3:PutObject'], arn: `arn:aws:s3:::${env.CACHE_BUCKET_NAME}/${env.CACHE_BUCKET_KEY_PREFIX}build-id/page.cache` }),
   BUCKET_NAME: (env) => ({ actions: ['s3:GetObject'], arn: `arn:aws:s3:::${env.BUCKET_NAME}/${env.BUCKET_KEY_PREFIX}/images/photo.png` }),
+  CACHE_DYNAMO_TABLE: (env) => ({ actions: ['dynamodb:Query', 'dynamodb:BatchWriteItem'], arn: `arn:aws:dynamodb:ap-southeast-1:111122223333:table/${env.CACHE_DYNAMO_TABLE}` }),
+  REVALIDATION_QUEUE_URL: (env) => ({ actions: ['sqs:SendMessage'], arn: `arn:aws:sqs:${env.REVALIDATION_QUEUE_REGION}:${env.REVALIDATION_QUEUE_URL!.split('/')[3]}:${env.REVALIDATION_QUEUE_URL!.split('/')[4]}` }),
 };
 /** Variables that only qualify another one's resource (key prefixes, regions). */
-const QUALIFIERS = new Set(['CACHE_BUCKET_KEY_PREFIX', 'CACHE_BUCKET_REGION', 'BUCKET_KEY_PREFIX', 'BUCKET_REGION']);
+const QUALIFIERS = new Set(['CACHE_BUCKET_KEY_PREFIX', 'CACHE_BUCKET_REGION', 'BUCKET_KEY_PREFIX', 'BUCKET_REGION', 'REVALIDATION_QUEUE_REGION']);
 
 const PLATFORM = { artifactsBucket: 'anchor-dev-artifacts', assetsBucket: 'anchor-dev-assets', cacheBucket: 'anchor-dev-cache' };
 const ENV_READ = /process\.env\.([A-Z_][A-Z0-9_]*)|\{([\sA-Z0-9_,]+)\}\s*=\s*process\.env/g;
@@ -102,7 +104,16 @@ const required = (kind: Kind): string[] => [...new Set(reads[kind].flatMap((r) =
 function roleStatements(kind: Kind): PolicyStatement[] {
   const template = projectTemplate({ stage: 'dev', project: 'shop', platform: PLATFORM });
   const role = template.Resources[kind === 'server' ? 'ServerRole' : 'ImageRole']!.Properties as unknown as { Policies: { PolicyDocument: { Statement: PolicyStatement[] } }[] };
+  // A resource's Arn as CloudFormation gives it (the ISR table and queue are in the same template).
+  const arnOf = (logical: string): string => {
+    const props = (template.Resources[logical]?.Properties ?? {}) as { TableName?: string; QueueName?: string };
+    if (props.TableName) return `arn:aws:dynamodb:ap-southeast-1:111122223333:table/${props.TableName}`;
+    if (props.QueueName) return `arn:aws:sqs:ap-southeast-1:111122223333:${props.QueueName}`;
+    return `unresolved:${logical}`;
+  };
   const resolved = JSON.stringify(role.Policies.flatMap((p) => p.PolicyDocument.Statement))
+    .replace(/\{"Fn::GetAtt":\["(\w+)","Arn"\]\}/g, (_m, logical: string) => JSON.stringify(arnOf(logical)))
+    .replace(/\{"Fn::Sub":"\$\{(\w+)\.Arn\}([^"]*)"\}/g, (_m, logical: string, rest: string) => JSON.stringify(`${arnOf(logical)}${rest}`))
     .replace(/\{"Fn::Sub":"([^"]*)"\}/g, (_m, text: string) => JSON.stringify(text.replace('${AWS::Partition}', 'aws').replace('${AWS::Region}', 'ap-southeast-1').replace('${AWS::AccountId}', '111122223333')));
   return JSON.parse(resolved) as PolicyStatement[];
 }

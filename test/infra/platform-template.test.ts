@@ -36,7 +36,7 @@ describe('platform template', () => {
     const report = validator.validate(template, { name: 'platform.json' });
     expect(report.errors, describeDiagnostics(report.errors)).toEqual([]);
     expect(report.warnings, describeDiagnostics(report.warnings)).toEqual([]);
-  });
+  }, 180_000);
 
   it('is caught by the validator when a property is wrong (the check is not vacuous)', () => {
     const broken = structuredClone(template);
@@ -44,7 +44,7 @@ describe('platform template', () => {
     delete (broken.Resources['ProjectsTable']!.Properties as Record<string, CfnValue>)['KeySchema'];
     const report = validator.validate(broken, { name: 'broken.json' });
     expect(report.errors.map((d) => d.entity?.logicalId).sort()).toEqual(['BuildQueue', 'ProjectsTable']);
-  });
+  }, 180_000);
 
   it('dead-letters a build job after 3 receives, with a visibility of 1800 s', () => {
     const queue = props(template, 'BuildQueue');

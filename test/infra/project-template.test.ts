@@ -56,7 +56,7 @@ describe('project template', () => {
       expect(report.errors, describeDiagnostics(report.errors)).toEqual([]);
       expect(report.warnings, describeDiagnostics(report.warnings)).toEqual([]);
     }
-  });
+  }, 180_000);
 
   it('puts the Function URLs behind the origin secret: AuthType NONE (a POST body needs no signature), the server streaming', () => {
     const urls = ofType(template, 'AWS::Lambda::Url');
