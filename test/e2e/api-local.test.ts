@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_ROUTES } from '../../src/core/api/api-routes.js';
+import { LocalPlatformHarness, http } from './local-platform.js';
+import { ApiClient } from '../api/api-client.js';
+import { runIsolationTable, seedTwoOwners, snapshotOfA, type SeedDeps, type TwoOwners } from '../api/isolation-table.js';
+
+let platform: LocalPlatformHarness;
+let client: ApiClient;
+let seeded: TwoOwners;
+let deps: SeedDeps;
+
+beforeAll(async () => {
+  platform = new LocalPlatformHarness();
+  await platform.startServer({ server: { api: { dashboardDir: `${platform.home}/no-dashboard` } } });
+  deps = { ...platform.server.ports, access: platform.server.access };
+  seeded = await seedTwoOwners(deps, `http://127.0.0.1:${platform.server.port}`);
+  const port = platform.server.port;
+  client = new ApiClient((r) => http({ method: r.method, path: r.path, headers: { host: `127.0.0.1:${port}`, ...r.headers }, port }, r.body));
+});
+
+afterAll(async () => {
+  await platform?.stop();
+});
+
+describe('the platform API on anchor server (real server, real SQLite)', () => {
+  it("answers every route with owner B's token on owner A's resources as if they did not exist, and changes nothing", async () => {
+    const before = await snapshotOfA(deps, seeded);
+    const calls = await runIsolationTable(client, API_ROUTES, seeded);
+    expect(calls).toBe(API_ROUTES.length);
+    expect(await snapshotOfA(deps, seeded)).toEqual(before);
+  });
+
+  it("shows owner A its own project, deployment, log and env, secrets write-only", async () => {
+    const a = client.as(seeded.a.token);
+    const projects = await a.call('GET', '/api/v1/projects');
+    expect(projects.status).toBe(200);
+    expect(projects.json.items.map((p: { name: string }) => p.name)).toEqual(['alpha']);
+    expect(projects.json.items[0]).toMatchObject({ repo: 'acme/alpha', branch: 'main', url: `http://alpha.localhost:${platform.server.port}`, live: null, latest: { id: seeded.a.deploymentId, state: 'failed' } });
+    const deployments = await a.call('GET', '/api/v1/projects/alpha/deployments');
+    expect(deployments.json.items[0]).toMatchObject({ id: seeded.a.deploymentId, state: 'failed', live: false, error: { code: 'DEPLOYMENT_FAILED', message: 'npm run build exited 1' } });
+    const logs = await a.call('GET', `/api/v1/projects/alpha/deployments/${seeded.a.deploymentId}/logs`);
+    expect(logs.json.items.map((l: { text: string }) => l.text)).toEqual(['line one', 'line two']);
+    const env = await a.call('GET', '/api/v1/projects/alpha/env');
+    expect(env.json.items).toEqual([
+      expect.objectContaining({ key: 'PUBLIC_KEY', secret: false, value: 'visible' }),
+      expect.objectContaining({ key: 'SECRET_KEY', secret: true, value: null }),
+    ]);
+    expect(env.body).not.toContain('hunter2');
+  });
+
+  it('is not served on a site host, and the dashboard says when it is not built', async () => {
+    const port = platform.server.port;
+    const onSite = await http({ method: 'GET', path: '/api/v1/projects', headers: { host: `alpha.localhost:${port}`, authorization: `Bearer ${seeded.a.token}` }, port });
+    expect(onSite.body).not.toContain('"items"');
+    const page = await http({ method: 'GET', path: '/projects/alpha', headers: { host: `localhost:${port}` }, port });
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.body).toContain('dashboard is not built');
+  });
+});
