@@ -44,6 +44,7 @@ export const PLATFORM_OUTPUTS = {
   OrchestratorFunctionName: 'Lambda build orchestrator',
   DeployFunctionName: 'Lambda deployer',
   DomainsTableName: 'DynamoDB table of custom domains and their certificates',
+  AccessTableName: 'DynamoDB table of owners, API tokens (SHA-256 only), dashboard sessions and sign-in codes',
 } as const;
 
 export type PlatformOutputs = Record<keyof typeof PLATFORM_OUTPUTS, string>;
@@ -77,6 +78,7 @@ export function platformTemplate(input: PlatformTemplateInput): Template {
     OrchestratorFunctionName: ref('OrchestratorFunction'),
     DeployFunctionName: ref('DeployFunction'),
     DomainsTableName: ref('DomainsTable'),
+    AccessTableName: ref('AccessTable'),
   };
   const pipeline = {
     stage: input.stage,
