@@ -131,8 +131,15 @@ export class DynamoAccess implements Access {
 
   /** One DeleteItem returning what it deleted: of two sign-ins with one code, one gets it. */
   async consumeCode(hash: string, at: string): Promise<SignInCode | null> {
-    const { Attributes } = await this.doc.send(new DeleteCommand({ TableName: this.options.table, Key: { pk: `code#${hash}` }, ReturnValues: 'ALL_OLD' }));
-    const code = Attributes as (SignInCode & { pk: string }) | undefined;
+    let code: (SignInCode & { pk: string }) | undefined;
+    try {
+      // Conditional: an unconditional delete may hand the same old item to two callers at once.
+      const { Attributes } = await this.doc.send(new DeleteCommand({ TableName: this.options.table, Key: { pk: `code#${hash}` }, ConditionExpression: 'attribute_exists(pk)', ReturnValues: 'ALL_OLD' }));
+      code = Attributes as (SignInCode & { pk: string }) | undefined;
+    } catch (error) {
+      if (isConditionFailed(error)) return null;
+      throw error;
+    }
     if (!code || code.expiresAt <= at) return null;
     return { hash: code.hash, ownerId: code.ownerId, expiresAt: code.expiresAt };
   }

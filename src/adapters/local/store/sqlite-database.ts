@@ -150,13 +150,13 @@ export const MIGRATIONS: readonly string[] = [
 
   CREATE TABLE project_owners (
     project_id TEXT PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
-    owner_id TEXT NOT NULL REFERENCES owners(id)
+    owner_id TEXT NOT NULL
   );
   INSERT INTO project_owners (project_id, owner_id) SELECT id, 'o_default' FROM projects;
 
   CREATE TABLE api_tokens (
     id TEXT PRIMARY KEY,
-    owner_id TEXT NOT NULL REFERENCES owners(id),
+    owner_id TEXT NOT NULL,
     name TEXT NOT NULL,
     hash TEXT NOT NULL UNIQUE,
     scope TEXT NOT NULL,
@@ -170,7 +170,7 @@ export const MIGRATIONS: readonly string[] = [
 
   CREATE TABLE api_sessions (
     hash TEXT PRIMARY KEY,
-    owner_id TEXT NOT NULL REFERENCES owners(id),
+    owner_id TEXT NOT NULL,
     scope TEXT NOT NULL,
     project_id TEXT,
     token_id TEXT,
@@ -181,7 +181,7 @@ export const MIGRATIONS: readonly string[] = [
 
   CREATE TABLE sign_in_codes (
     hash TEXT PRIMARY KEY,
-    owner_id TEXT NOT NULL REFERENCES owners(id),
+    owner_id TEXT NOT NULL,
     expires_at TEXT NOT NULL
   );
   `,
