@@ -57,4 +57,22 @@ describe('the platform API on anchor server (real server, real SQLite)', () => {
     expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(page.body).toContain('dashboard is not built');
   });
+
+  it('refuses a body over 256 KB with 413 before reading it, and writes nothing', async () => {
+    const port = platform.server.port;
+    const body = JSON.stringify({ value: 'x'.repeat(300 * 1024) });
+    const answer = await http({ method: 'PUT', path: '/api/v1/projects/alpha/env/BIG', port, headers: { host: `localhost:${port}`, authorization: `Bearer ${seeded.a.token}`, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } }, body);
+    expect([answer.status, JSON.parse(answer.body).code]).toEqual([413, 'BODY_TOO_LARGE']);
+    expect((await deps.envVars.list(seeded.a.projectId)).map((v) => v.key)).not.toContain('BIG');
+  });
+
+  it('answers 401 without a token, and never echoes the token it was sent', async () => {
+    const none = await client.as(null).call('GET', '/api/v1/projects');
+    expect([none.status, none.json.code, none.headers['www-authenticate']]).toEqual([401, 'AUTH_REQUIRED', 'Bearer realm="anchor"']);
+    const unknown = 'anc_' + 'A'.repeat(46);
+    const bad = await client.as(unknown).call('GET', '/api/v1/projects');
+    expect(bad.status).toBe(401);
+    expect(bad.body).not.toContain(unknown);
+    expect(platform.serverLog.join('')).not.toContain(seeded.a.token);
+  });
 });
