@@ -38,6 +38,12 @@ export type ApiDeps = Omit<Ports, 'builder'> & {
   webhookBaseUrl: string;
   /** Custom domains' ports; null where the backend serves none to the API. */
   domains: (() => Promise<DomainPorts>) | null;
+  /**
+   * Whether the transport keeps a response open (anchor server) or not (API Gateway answers once,
+   * within 30 s): then a log stream sends what there is and closes, and EventSource reconnects
+   * with Last-Event-ID after its retry delay.
+   */
+  holdsStreams: boolean;
   /** Removes a project with everything it has (its site, builds, files); null where the API may not. */
   removeProject: ((projectId: string) => Promise<void>) | null;
 };

@@ -11,11 +11,12 @@ function event(name: string, data: unknown, id?: number): string {
 /**
  * A deployment's log as Server-Sent Events, from line `after` (the client's Last-Event-ID) until
  * the deployment ends and every line is sent: `line` events (id = the line's seq), `state` when
- * the state changes, and one `end` last. Polls the stores as `anchor logs --follow` does.
+ * the state changes, and one `end` last. Polls the stores as `anchor logs --follow` does; with
+ * `once`, sends what there is now (and `end` if it has ended) and returns.
  */
 export async function* streamLogs(
   deps: Pick<Ports, 'deployments' | 'logs' | 'clock'>,
-  input: { deploymentId: string; after: number; signal?: AbortSignal | undefined; pollMs?: number },
+  input: { deploymentId: string; after: number; signal?: AbortSignal | undefined; pollMs?: number; once?: boolean },
 ): AsyncGenerator<string> {
   let after = input.after;
   let state: DeploymentState | null = null;
@@ -44,7 +45,10 @@ export async function* streamLogs(
       // The pipeline writes its closing line just after the state changes: read once more.
       if (settled) return yield event('end', { state: deployment.state });
       settled = true;
+      if (input.once) continue;
     }
+    // A transport that cannot hold the stream: what there is, then the client comes back.
+    if (input.once) return;
     if (deps.clock.now().getTime() - quietSince >= HEARTBEAT_MS) {
       quietSince = deps.clock.now().getTime();
       yield ': keep-alive\n\n';

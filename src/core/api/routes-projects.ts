@@ -158,7 +158,7 @@ export const PROJECT_ROUTES: Route[] = [
       return {
         status: 200,
         headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' },
-        stream: streamLogs(ctx.deps, { deploymentId: deployment.id, after, signal: ctx.request.signal }),
+        stream: streamLogs(ctx.deps, { deploymentId: deployment.id, after, signal: ctx.request.signal, once: !ctx.deps.holdsStreams }),
       };
     },
   },

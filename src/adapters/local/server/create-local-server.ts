@@ -294,6 +294,7 @@ function platformApi(options: LocalServerOptions, local: LocalPlatform, ports: P
         return publicUrl ?? `http://${options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host}:${port()}`;
       },
       domains: async () => createLocalDomainPorts(local, { publicUrl, listenHost: options.host }),
+      holdsStreams: true,
       removeProject: async (projectId) => {
         await removeProject(projectId);
       },
