@@ -1,6 +1,7 @@
 import { LOG_RETENTION_DAYS, getAtt, ref, type CfnValue, type Output, type Template } from './cfn.js';
 import { assertStage } from '../../src/adapters/aws/resource-names.js';
 import { domainResources } from './platform-domains.js';
+import { apiResources } from './platform-api.js';
 import { DEFAULT_BUILD_IMAGE, pipelineResources, type HandlerName } from './platform-pipeline.js';
 import { storageResources } from './platform-storage.js';
 import { AnchorError } from '../../src/core/errors.js';
@@ -97,6 +98,7 @@ export function platformTemplate(input: PlatformTemplateInput): Template {
       ...storageResources(input.stage),
       ...pipelineResources(pipeline),
       ...domainResources(pipeline),
+      ...apiResources(pipeline),
     },
     Outputs: Object.fromEntries(Object.entries(PLATFORM_OUTPUTS).map(([key, description]) => [key, { Description: description, Value: values[key as keyof typeof PLATFORM_OUTPUTS] }])),
   };
