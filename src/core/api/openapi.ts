@@ -31,6 +31,7 @@ const SCHEMAS: Record<string, Schema> = {
       latest: { oneOf: [{ type: 'null' }, { type: 'object', properties: { id: str, state: str, createdAt: str } }] },
     },
   },
+  NewProject: { allOf: [ref('Project'), { type: 'object', required: ['webhook'], properties: { webhook: { type: 'object', properties: { url: str, secret: { type: 'string', description: 'shown once: paste it into GitHub' } } } } }] },
   ProjectBody: { type: 'object', required: ['name', 'repo'], properties: { name: str, repo: { type: 'string', description: 'GitHub owner/name or an https:// git URL' }, branch: str } },
   Deployment: {
     type: 'object',
@@ -73,7 +74,7 @@ export const OPERATIONS: Record<string, Operation> = {
   'DELETE /api/v1/tokens/{id}': { summary: 'Revoke a token', scope: 'admin', ok: [204, null] },
   'GET /api/v1/openapi.json': { summary: 'This document', scope: null, ok: [200, null] },
   'GET /api/v1/projects': { summary: "The caller's projects with their live and latest deployments", scope: 'read', ok: [200, 'ProjectPage'], query: PAGED },
-  'POST /api/v1/projects': { summary: 'Register a project (GitHub owner/name or https:// repository)', scope: 'write', body: 'ProjectBody', ok: [201, 'Project'] },
+  'POST /api/v1/projects': { summary: 'Register a project (GitHub owner/name or https:// repository)', scope: 'write', body: 'ProjectBody', ok: [201, 'NewProject'] },
   [`GET ${P}`]: { summary: 'One project', scope: 'read', ok: [200, 'Project'] },
   [`DELETE ${P}`]: { summary: 'Remove a project with its site, deployments, env and files', scope: 'write', ok: [204, null] },
   [`GET ${P}/deployments`]: { summary: 'Deployments, newest first, with phase timings', scope: 'read', ok: [200, 'DeploymentPage'], query: PAGED },

@@ -65,9 +65,10 @@ export const PROJECT_ROUTES: Route[] = [
       if (repo.kind === 'git' && !/^https:\/\//.test(repo.url)) {
         throw new AnchorError({ code: 'REPO_INVALID', kind: 'usage', message: `"${input.repo}" is not a repository the API accepts: only GitHub owner/name and https:// git URLs.`, hint: 'Register local paths and file:// repos with "anchor projects add" on the platform\'s machine.' });
       }
-      const { project: created } = await addProject({ ...ctx.deps, repoHooks: null }, { name: input.name, repo, branch: input.branch ?? 'main', root: '', webhookBaseUrl: ctx.deps.webhookBaseUrl });
+      const { project: created, webhook } = await addProject({ ...ctx.deps, repoHooks: null }, { name: input.name, repo, branch: input.branch ?? 'main', root: '', webhookBaseUrl: ctx.deps.webhookBaseUrl });
       await ctx.deps.access.assign(created.id, ctx.caller.ownerId);
-      return jsonResponse(201, await projectView(ctx.deps, created));
+      // The webhook to paste into GitHub, said once to the one who made the project (as "projects add" does).
+      return jsonResponse(201, { ...(await projectView(ctx.deps, created)), webhook: { url: webhook.url, secret: webhook.secret } });
     },
   },
   {

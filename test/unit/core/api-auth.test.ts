@@ -180,3 +180,24 @@ describe('the OpenAPI document', () => {
     }
   });
 });
+
+describe('projects made through the API', () => {
+  it('belong to the caller, answer the webhook to paste into GitHub once, and refuse paths on the platform\'s machine', async () => {
+    const api = router();
+    const t = await token('write');
+    const made = await call(api, 'POST', '/api/v1/projects', { token: t, body: { name: 'gamma', repo: 'acme/gamma' } });
+    expect(made.status).toBe(201);
+    expect(made.json).toMatchObject({ name: 'gamma', repo: 'acme/gamma', branch: 'main', url: 'https://gamma.example.com', live: null, latest: null });
+    const webhook = made.json?.webhook as { url: string; secret: string };
+    const project = await ports.projects.get('gamma');
+    expect(webhook.url).toBe(`https://anchor.example.com/webhook/${project!.id}`);
+    expect(webhook.secret).toBe(await ports.secrets.open(project!.webhookSecret));
+    expect(await access.ownerOf(project!.id)).toBe(ownerId);
+    expect((await call(api, 'GET', '/api/v1/projects/gamma', { token: t })).json).not.toHaveProperty('webhook');
+    for (const repo of ['/etc', './secret-repo', 'file:///root/repo', 'http://git.example.com/x.git']) {
+      const refused = await call(api, 'POST', '/api/v1/projects', { token: t, body: { name: 'delta', repo } });
+      expect({ repo, status: refused.status }).toEqual({ repo, status: 400 });
+    }
+    expect(await ports.projects.get('delta')).toBeNull();
+  });
+});
