@@ -1,10 +1,19 @@
 import type { Context } from '../cli/context.js';
+import { AnchorError } from '../core/errors.js';
 import { platformUrl } from '../cli/platforms.js';
 import { createSignInCode, resolveOwner } from '../core/use-cases/tokens.js';
 
 /** `anchor dashboard`: a one-time sign-in code (5 minutes, one use) in the dashboard's URL. */
 export default async function dashboard(ctx: Context, _args: string[], options: Record<string, unknown>): Promise<void> {
   const platform = await ctx.platform();
+  if (platform.config.backend === 'aws') {
+    throw new AnchorError({
+      code: 'DASHBOARD_NOT_SERVED',
+      kind: 'usage',
+      message: `Platform "${platform.config.name}" runs in AWS, where the dashboard is not served yet; its API is at ${platformUrl(platform.config)}/api/v1.`,
+      hint: 'Use the API with a token (anchor tokens create), or the dashboard of a local platform (anchor server).',
+    });
+  }
   const deps = { ...platform.ports, access: await platform.access() };
   const owner = await resolveOwner(deps, options.owner as string | undefined);
   const { code, expiresAt } = await createSignInCode(deps, { ownerId: owner.id });
