@@ -75,4 +75,19 @@ describe('the platform API on anchor server (real server, real SQLite)', () => {
     expect(bad.body).not.toContain(unknown);
     expect(platform.serverLog.join('')).not.toContain(seeded.a.token);
   });
+
+  it("lets owner A remove its own project through the API, with its env and deployments, and list its domains", async () => {
+    const a = client.as(seeded.a.token);
+    expect((await a.call('GET', '/api/v1/projects/alpha/domains')).json).toEqual({ items: [], nextCursor: null });
+    const made = await a.call('POST', '/api/v1/projects', { name: 'alpha-old', repo: 'https://git.example.com/acme/old.git' });
+    expect(made.status).toBe(201);
+    expect((await a.call('PUT', '/api/v1/projects/alpha-old/env/KEY', { value: 'v' })).status).toBe(200);
+    const id = (await deps.projects.get('alpha-old'))!.id;
+    expect((await client.as(seeded.b.token).call('DELETE', '/api/v1/projects/alpha-old')).status).toBe(404);
+    expect(await deps.projects.get('alpha-old')).not.toBeNull();
+    expect((await a.call('DELETE', '/api/v1/projects/alpha-old')).status).toBe(204);
+    expect(await deps.projects.get('alpha-old')).toBeNull();
+    expect(await deps.envVars.list(id)).toEqual([]);
+    expect((await a.call('GET', '/api/v1/projects/alpha-old')).status).toBe(404);
+  });
 });
