@@ -21,7 +21,8 @@ export interface Caller {
  * owner's project answers exactly as a project that does not exist: its name says nothing.
  */
 export async function ownedProject(deps: Pick<Ports, 'projects'> & { access: Access }, who: { ownerId: string; projectId: string | null }, name: string): Promise<Project> {
-  const project = await deps.projects.get(name);
+  // A name no project can have (a 10 KB path segment) is not looked up at all.
+  const project = /^[a-z0-9-]{1,63}$/.test(name) ? await deps.projects.get(name) : null;
   if (project && (who.projectId === null || who.projectId === project.id) && (await deps.access.ownerOf(project.id)) === who.ownerId) return project;
   throw new AnchorError({
     code: 'PROJECT_NOT_FOUND',

@@ -28,7 +28,8 @@ async function project(ctx: RouteContext) {
 /** A deployment of the caller's project `name`; any other deployment id is not found. */
 async function ownedDeployment(ctx: RouteContext) {
   const p = await project(ctx);
-  const deployment = await ctx.deps.deployments.get(ctx.params.id ?? '');
+  const id = ctx.params.id ?? '';
+  const deployment = /^d_[0-9a-z]{1,64}$/.test(id) ? await ctx.deps.deployments.get(id) : null;
   if (!deployment || deployment.projectId !== p.id) {
     throw new AnchorError({ code: 'DEPLOYMENT_NOT_FOUND', kind: 'not-found', message: `Project "${p.name}" has no deployment ${ctx.params.id ?? ''}.`, hint: `GET ${V1}/projects/${p.name}/deployments lists the ones it has.` });
   }

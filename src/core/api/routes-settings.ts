@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AnchorError } from '../errors.js';
 import { normaliseDomain } from '../domain-name.js';
+import { assertEnvKey } from '../env-var.js';
 import { listEnv, removeEnv, setEnv } from '../use-cases/env.js';
 import { addDomain, listDomains, removeDomain } from '../use-cases/domains.js';
 import { jsonResponse, noContent, type Route, type RouteContext } from './api-types.js';
@@ -11,6 +12,14 @@ const V1 = '/api/v1';
 
 async function project(ctx: RouteContext) {
   return ownedProject(ctx.deps, ctx.caller, ctx.params.name ?? '');
+}
+
+/** The key in the path: checked as `env set` checks it, and never longer than a store's key may be. */
+function envKey(ctx: RouteContext): string {
+  const key = ctx.params.key ?? '';
+  if (key.length > 255) throw new AnchorError({ code: 'ENV_KEY_INVALID', kind: 'usage', message: 'That variable name is longer than 255 characters.', hint: 'Use a short name, e.g. DATABASE_URL.' });
+  assertEnvKey(key);
+  return key;
 }
 
 async function domainPorts(ctx: RouteContext) {
@@ -37,7 +46,7 @@ export const SETTINGS_ROUTES: Route[] = [
     handler: async (ctx) => {
       const p = await project(ctx);
       const input = parseBodyWith(z.strictObject({ value: z.string(), secret: z.boolean().optional(), targets: z.array(z.enum(['build', 'runtime'])).min(1).optional() }), ctx.body);
-      const result = await setEnv(ctx.deps, { project: p.name, key: ctx.params.key ?? '', value: input.value, secret: input.secret ?? false, targets: input.targets ?? ['build', 'runtime'] });
+      const result = await setEnv(ctx.deps, { project: p.name, key: envKey(ctx), value: input.value, secret: input.secret ?? false, targets: input.targets ?? ['build', 'runtime'] });
       return jsonResponse(200, { key: result.key, secret: result.secret, targets: result.targets, created: result.created });
     },
   },
@@ -47,7 +56,7 @@ export const SETTINGS_ROUTES: Route[] = [
     scope: 'write',
     handler: async (ctx) => {
       const p = await project(ctx);
-      await removeEnv(ctx.deps, { project: p.name, key: ctx.params.key ?? '' });
+      await removeEnv(ctx.deps, { project: p.name, key: envKey(ctx) });
       return noContent();
     },
   },

@@ -80,7 +80,7 @@ export async function listTokens(deps: AccessDeps, input: { ownerId: string | nu
 
 /** Revokes a token of `ownerId` (null: any owner, the local operator). Another owner's token is not found. */
 export async function revokeToken(deps: AccessDeps, input: { id: string; ownerId: string | null }): Promise<TokenView> {
-  const token = await deps.access.getToken(input.id);
+  const token = /^t_[0-9a-z]{1,64}$/.test(input.id) ? await deps.access.getToken(input.id) : null;
   if (!token || (input.ownerId !== null && token.ownerId !== input.ownerId)) {
     throw new AnchorError({ code: 'TOKEN_NOT_FOUND', kind: 'not-found', message: `There is no token ${input.id}.`, hint: 'Run "anchor tokens ls" to see the tokens and their ids.' });
   }

@@ -201,3 +201,18 @@ describe('projects made through the API', () => {
     expect(await ports.projects.get('delta')).toBeNull();
   });
 });
+
+describe('path values', () => {
+  it('that no resource can have are not found (or refused) without reaching the store', async () => {
+    const api = router();
+    const t = await token('admin');
+    const long = 'a'.repeat(5000);
+    expect((await call(api, 'GET', `/api/v1/projects/${long}`, { token: t })).json?.code).toBe('PROJECT_NOT_FOUND');
+    expect((await call(api, 'GET', `/api/v1/projects/alpha/deployments/d_${long}`, { token: t })).json?.code).toBe('DEPLOYMENT_NOT_FOUND');
+    expect((await call(api, 'DELETE', `/api/v1/tokens/t_${long}`, { token: t })).json?.code).toBe('TOKEN_NOT_FOUND');
+    const key = await call(api, 'DELETE', `/api/v1/projects/alpha/env/K${long}`, { token: t });
+    expect([key.status, key.json?.code]).toEqual([400, 'ENV_KEY_INVALID']);
+    expect(key.body).not.toContain(long);
+    expect((await call(api, 'GET', '/api/v1/projects/%E0%A4%A', { token: t })).json?.code).toBe('ROUTE_NOT_FOUND');
+  });
+});
