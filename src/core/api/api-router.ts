@@ -66,11 +66,7 @@ export class ApiRouter {
     const { route, params } = found;
     if (request.body !== null && Buffer.byteLength(request.body) > this.limits.maxBodyBytes) throw bodyTooLarge(this.limits.maxBodyBytes);
     const body = parseBody(request);
-    if (route.scope === null) {
-      this.refuseBlockedAddress(request);
-      return await this.countFailures(request, () => route.handler({ deps: this.deps, params, body, request }));
-    }
-    this.refuseBlockedAddress(request);
+    if (route.scope === null) return await this.countFailures(request, () => route.handler({ deps: this.deps, params, body, request }));
     const caller = await this.countFailures(request, () => authenticate(this.deps, request));
     const wait = this.callers.hit(caller.tokenId ?? `session:${caller.csrf ?? ''}`);
     if (wait !== null) throw rateLimited(wait);
@@ -80,17 +76,21 @@ export class ApiRouter {
     return route.handler({ deps: this.deps, caller, params, query: request.query, body, request });
   }
 
-  private refuseBlockedAddress(request: ApiRequest): void {
-    const wait = this.failures.blocked(`ip:${request.ip}`);
-    if (wait !== null) throw rateLimited(wait);
-  }
-
-  /** Failed authentication counts against the client's address. */
+  /**
+   * Failed authentication counts against the client's address; past the limit, its failures are
+   * answered 429 (no more telling a wrong token from an expired one) until the window passes. A
+   * valid token or session still goes through: behind a tunnel or proxy every client has the
+   * proxy's address, and one client guessing must not lock the others out. (Guessing itself is
+   * hopeless: a token holds 238 random bits, a sign-in code 190.)
+   */
   private async countFailures<T>(request: ApiRequest, run: () => Promise<T>): Promise<T> {
     try {
       return await run();
     } catch (error) {
-      if (isAnchorError(error) && error.kind === 'auth' && !FORBIDDEN.has(error.code)) this.failures.hit(`ip:${request.ip}`);
+      if (isAnchorError(error) && error.kind === 'auth' && !FORBIDDEN.has(error.code)) {
+        const wait = this.failures.hit(`ip:${request.ip}`);
+        if (wait !== null) throw rateLimited(wait);
+      }
       throw error;
     }
   }

@@ -27,14 +27,6 @@ export class RateLimiter {
     return current.count > this.limit ? Math.max(1, Math.ceil((current.start + this.windowMs - now) / 1000)) : null;
   }
 
-  /** Whether the key is over its limit now, without counting. */
-  blocked(key: string): number | null {
-    const now = this.clock.now().getTime();
-    const current = this.windows.get(key);
-    if (!current || now - current.start >= this.windowMs || current.count < this.limit) return null;
-    return Math.max(1, Math.ceil((current.start + this.windowMs - now) / 1000));
-  }
-
   private prune(now: number): void {
     for (const [key, window] of this.windows) if (now - window.start >= this.windowMs) this.windows.delete(key);
   }
