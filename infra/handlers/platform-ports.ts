@@ -1,20 +1,22 @@
 import type { DomainPorts, Ports } from '../../src/core/ports/index.js';
+import type { Access } from '../../src/core/ports/access.js';
+import type { ApiDeps } from '../../src/core/api/api-types.js';
 import { artifactKey } from '../../src/adapters/aws/resource-names.js';
 import { readHandlerEnv, type HandlerEnv } from './env.js';
 
-let opened: Promise<{ ports: Ports; env: HandlerEnv }> | undefined;
+let opened: Promise<{ ports: Ports; access: Access | null; env: HandlerEnv }> | undefined;
 
 /**
  * The aws ports of this Lambda container, built once on the first event and reused while the
  * container lives (clients keep their connections warm). A failed cold start is not cached, so
  * the next event tries again.
  */
-function platformPorts(): Promise<{ ports: Ports; env: HandlerEnv }> {
+function platformPorts(): Promise<{ ports: Ports; access: Access | null; env: HandlerEnv }> {
   opened ??= (async () => {
     const env = readHandlerEnv();
     const { createAwsPorts } = await import('../../src/adapters/aws/create-aws-ports.js');
     const platform = await createAwsPorts({ region: env.region, stage: env.stage, outputs: env.outputs });
-    return { ports: platform.ports as Ports, env };
+    return { ports: platform.ports as Ports, access: platform.access, env };
   })();
   opened.catch(() => {
     opened = undefined;
@@ -49,6 +51,32 @@ export function onAwsDomainPorts<E, R>(make: (ports: Ports & DomainPorts) => (ev
       domainPorts = undefined;
     });
     handler ??= make({ ...ports, ...(await domainPorts) });
+    return handler(event);
+  };
+}
+
+/** Like onAwsDomainPorts, with what the platform API needs: owners and tokens, where sites and webhooks are. */
+export function onAwsApiDeps<E, R>(make: (deps: ApiDeps) => (event: E) => Promise<R>): (event: E) => Promise<R> {
+  let handler: ((event: E) => Promise<R>) | undefined;
+  return async (event) => {
+    const { ports, access, env } = await platformPorts();
+    if (!access) throw new Error('anchor API handler: ANCHOR_ACCESS_TABLE is not set; redeploy the platform with "anchor init --aws".');
+    domainPorts ??= import('../../src/adapters/aws/create-aws-domain-ports.js').then((m) => m.createAwsDomainPorts({ region: env.region, stage: env.stage, outputs: env.outputs }).ports);
+    domainPorts.catch(() => {
+      domainPorts = undefined;
+    });
+    const domains = domainPorts;
+    handler ??= make({
+      ...ports,
+      access,
+      // Project stacks' site URLs are in CloudFormation; the dashboard links the project's CloudFront host when it knows it.
+      siteUrl: () => null,
+      webhookBaseUrl: env.outputs.WebhookApiUrl ?? '',
+      domains: () => domains,
+      holdsStreams: false,
+      // Removing a project deletes its stack: the CLI's job ("anchor projects rm"), not a request's.
+      removeProject: null,
+    });
     return handler(event);
   };
 }

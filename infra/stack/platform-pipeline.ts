@@ -3,7 +3,7 @@ import { allow, getAtt, logGroup, ref, serviceRole, sub, type CfnValue, type Pol
 import { buildLogGroupName, platformFunctionName } from '../../src/adapters/aws/resource-names.js';
 import { BUILD_QUEUE_VISIBILITY_SECONDS } from './platform-storage.js';
 
-export type HandlerName = 'webhook' | 'orchestrator' | 'deploy' | 'domains';
+export type HandlerName = 'webhook' | 'orchestrator' | 'deploy' | 'domains' | 'api';
 
 /**
  * Builds run on ARM (Graviton) by default, the CPU of the project functions: native modules in
@@ -44,6 +44,7 @@ export const HANDLER_ENV = {
   ANCHOR_BUILD_PROJECT: 'BuildProject',
   ANCHOR_BUILD_LOG_GROUP: 'BuildLogGroup',
   ANCHOR_DOMAINS_TABLE: 'DomainsTable',
+  ANCHOR_ACCESS_TABLE: 'AccessTable',
 } as const;
 
 export const arn = (service: string, resource: string, global = false): CfnValue =>

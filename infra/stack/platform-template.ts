@@ -1,6 +1,7 @@
 import { LOG_RETENTION_DAYS, getAtt, ref, type CfnValue, type Output, type Template } from './cfn.js';
 import { assertStage } from '../../src/adapters/aws/resource-names.js';
 import { domainResources } from './platform-domains.js';
+import { apiResources } from './platform-api.js';
 import { DEFAULT_BUILD_IMAGE, pipelineResources, type HandlerName } from './platform-pipeline.js';
 import { storageResources } from './platform-storage.js';
 import { AnchorError } from '../../src/core/errors.js';
@@ -44,6 +45,7 @@ export const PLATFORM_OUTPUTS = {
   OrchestratorFunctionName: 'Lambda build orchestrator',
   DeployFunctionName: 'Lambda deployer',
   DomainsTableName: 'DynamoDB table of custom domains and their certificates',
+  AccessTableName: 'DynamoDB table of owners, API tokens (SHA-256 only), dashboard sessions and sign-in codes',
 } as const;
 
 export type PlatformOutputs = Record<keyof typeof PLATFORM_OUTPUTS, string>;
@@ -77,6 +79,7 @@ export function platformTemplate(input: PlatformTemplateInput): Template {
     OrchestratorFunctionName: ref('OrchestratorFunction'),
     DeployFunctionName: ref('DeployFunction'),
     DomainsTableName: ref('DomainsTable'),
+    AccessTableName: ref('AccessTable'),
   };
   const pipeline = {
     stage: input.stage,
@@ -95,6 +98,7 @@ export function platformTemplate(input: PlatformTemplateInput): Template {
       ...storageResources(input.stage),
       ...pipelineResources(pipeline),
       ...domainResources(pipeline),
+      ...apiResources(pipeline),
     },
     Outputs: Object.fromEntries(Object.entries(PLATFORM_OUTPUTS).map(([key, description]) => [key, { Description: description, Value: values[key as keyof typeof PLATFORM_OUTPUTS] }])),
   };

@@ -77,6 +77,7 @@ export function buildProgram(makeContext: ContextFactory, onContext: (ctx: Conte
     .option('--branch <branch>', 'the branch whose pushes deploy', 'main')
     .option('--root <dir>', 'the Next.js app\'s directory inside the repo', '')
     .option('--github-token <token>', 'register the webhook on GitHub with this token (default: GITHUB_TOKEN)')
+    .option('--owner <owner>', 'the owner (person or team) the project belongs to (default: the default owner)')
     .action(action(() => import('../commands/projects-add.js')));
   projects.command('ls').alias('list').description('list projects').action(action(() => import('../commands/projects-ls.js')));
   projects.command('show <name>').description('show a project, its live deployment and webhook').action(action(() => import('../commands/projects-show.js')));
@@ -155,6 +156,30 @@ export function buildProgram(makeContext: ContextFactory, onContext: (ctx: Conte
     .option('--secret', 'import every value as a secret')
     .option('--target <targets>', 'build, runtime, or build,runtime', 'build,runtime')
     .action(action(() => import('../commands/env-import.js')));
+
+  const tokens = program.command('tokens').description('API tokens: shown once, stored as SHA-256, always expiring');
+  tokens
+    .command('create')
+    .description('create an API token (printed once)')
+    .requiredOption('--name <name>', 'what the token is for, e.g. ci')
+    .option('--scope <scope>', 'read, deploy (+ deploy and roll back), write (+ projects, env, domains) or admin (+ tokens)', 'read')
+    .option('--project <project>', 'restrict the token to one project')
+    .option('--expires <duration>', 'lifetime, e.g. 90d, 12h (at most 365d)', '90d')
+    .option('--owner <owner>', 'the owner the token acts as (default: the default owner)')
+    .action(action(() => import('../commands/tokens-create.js')));
+  tokens.command('ls').alias('list').description('list tokens with their scope, expiry and last use').option('--owner <owner>', 'only this owner\'s tokens').action(action(() => import('../commands/tokens-ls.js')));
+  tokens.command('revoke <id>').description('revoke a token now (its dashboard sessions end too)').action(action(() => import('../commands/tokens-revoke.js')));
+
+  const owners = program.command('owners').description('owners (people or teams) of projects and tokens');
+  owners.command('add <name>').description('add an owner').action(action(() => import('../commands/owners-add.js')));
+  owners.command('ls').alias('list').description('list owners').action(action(() => import('../commands/owners-ls.js')));
+
+  program
+    .command('dashboard')
+    .description('open the web dashboard with a one-time sign-in link (valid 5 minutes)')
+    .option('--owner <owner>', 'sign in as this owner (default: the default owner)')
+    .option('--no-open', 'print the link without opening a browser')
+    .action(action(() => import('../commands/dashboard.js')));
 
   program
     .command('doctor')

@@ -3,6 +3,7 @@ import type { Context } from '../cli/context.js';
 import { siteUrl, webhookBaseUrl } from '../cli/platforms.js';
 import { describeRepo, parseRepo } from '../core/project.js';
 import { addProject } from '../core/use-cases/projects.js';
+import { resolveOwner } from '../core/use-cases/tokens.js';
 
 export default async function projectsAdd(ctx: Context, args: string[], options: Record<string, unknown>): Promise<void> {
   const [name = ''] = args;
@@ -11,12 +12,16 @@ export default async function projectsAdd(ctx: Context, args: string[], options:
     return existsSync(full) && statSync(full).isDirectory() ? full : null;
   });
   const token = (options.githubToken as string | undefined) ?? ctx.env.githubToken;
-  const { config, ports } = await ctx.platform({ githubToken: token });
+  const platform = await ctx.platform({ githubToken: token });
+  const { config, ports } = platform;
+  // The owner is checked before anything is created (or a stack deployed).
+  const owner = options.owner === undefined ? null : await resolveOwner({ access: await platform.access() }, String(options.owner));
   if (config.backend === 'aws') await (await import('./project-stack.js')).deployProjectStackFor(ctx, config, name);
   const { project, webhook } = await addProject(
     { ...ports, repoHooks: token ? ports.repoHooks : null },
     { name, repo, branch: String(options.branch), root: String(options.root ?? ''), webhookBaseUrl: webhookBaseUrl(config) },
   );
+  if (owner) await (await platform.access()).assign(project.id, owner.id);
   const url = siteUrl(config, project.name);
   ctx.ui.result(
     { project: { name: project.name, id: project.id, repo: describeRepo(project.repo), branch: project.branch, root: project.root, url }, webhook },

@@ -10,6 +10,8 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { projectStackName } from './resource-names.js';
 import { AnchorError } from '../../core/errors.js';
 import type { Builder, Ports, RepoHooks } from '../../core/ports/index.js';
+import type { Access } from '../../core/ports/access.js';
+import { DynamoAccess } from './dynamo-access.js';
 import { RandomIds } from '../system/random-ids.js';
 import { StreamLogger } from '../system/stream-logger.js';
 import { SystemClock } from '../system/system-clock.js';
@@ -55,6 +57,8 @@ export interface AwsPlatformOptions {
 
 export interface AwsPlatform {
   ports: Omit<Ports, 'builder'> & { builder: Builder };
+  /** Owners and API tokens; null for a platform stack made before they existed (init --aws again adds the table). */
+  access: Access | null;
   close(): Promise<void>;
 }
 
@@ -162,6 +166,7 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
   };
   return {
     ports,
+    access: options.outputs['AccessTableName'] ? new DynamoAccess({ doc, table: options.outputs['AccessTableName'] }) : null,
     close: async () => {
       buildLogs.close();
       for (const made of own) made.destroy();

@@ -23,6 +23,7 @@ import { SqliteFunctionStates } from './store/sqlite-function-states.js';
 import { FileRuntimeLogs } from './store/file-runtime-logs.js';
 import { SqliteJobQueue } from './store/sqlite-job-queue.js';
 import { SqliteProjects } from './store/sqlite-projects.js';
+import { SqliteAccess } from './store/sqlite-access.js';
 import { FileStaticHost } from './runtime/file-static-host.js';
 import { ServerFunctionHost } from './runtime/server-function-host.js';
 
@@ -48,6 +49,8 @@ export interface LocalPlatform {
   functionStates: SqliteFunctionStates;
   runtimeLogs: FileRuntimeLogs;
   paths: ReturnType<typeof localPaths>;
+  /** Owners, API tokens, dashboard sessions (the platform API's, and `anchor tokens`'). */
+  access: SqliteAccess;
   close(): Promise<void>;
 }
 
@@ -123,6 +126,7 @@ export function createLocalPorts(options: LocalPlatformOptions): LocalPlatform {
     functionStates,
     runtimeLogs,
     paths,
+    access: new SqliteAccess(db),
     close: async () => {
       db.close();
     },
