@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants } from 'node:zlib';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const out = `${root}/dist/dashboard`;
 
 /** Raw and brotli (quality 11) bytes of each file the first page loads. */
 export function sizes(files) {
@@ -19,7 +18,8 @@ export function sizes(files) {
   }));
 }
 
-export async function buildDashboard() {
+/** Builds into `out` (default dist/dashboard/; tests build into a temp folder of their own). */
+export async function buildDashboard(out = `${root}/dist/dashboard`) {
   await rm(out, { recursive: true, force: true });
   const result = await build({
     absWorkingDir: root,
@@ -52,7 +52,7 @@ export async function buildDashboard() {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const files = await buildDashboard();
+  const files = await buildDashboard(process.argv[2]);
   const total = files.reduce((a, f) => ({ raw: a.raw + f.raw, brotli: a.brotli + f.brotli }), { raw: 0, brotli: 0 });
   process.stdout.write(`dashboard: ${files.map((f) => `${f.name} ${f.raw} B (${f.brotli} B br)`).join(', ')}; first page ${total.raw} B, ${total.brotli} B brotli\n`);
 }

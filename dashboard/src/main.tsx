@@ -14,8 +14,12 @@ function App() {
   const route = useRoute();
   useEffect(() => {
     // A one-time code in the address wins over an older session: it is who just asked to sign in.
-    if (location.hash.startsWith('#code=')) return setSession(null);
-    loadSession().then(setSession, setError);
+    // It may also arrive in an open tab (a pasted link changes only the hash).
+    const onHash = () => location.hash.startsWith('#code=') && setSession(null);
+    addEventListener('hashchange', onHash);
+    if (location.hash.startsWith('#code=')) setSession(null);
+    else loadSession().then(setSession, setError);
+    return () => removeEventListener('hashchange', onHash);
   }, []);
 
   if (error) return <ErrorNote error={error} />;

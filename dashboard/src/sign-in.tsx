@@ -22,10 +22,15 @@ export function SignIn(props: { onSignedIn: (session: Session) => void }) {
   };
 
   useEffect(() => {
-    const code = /^#code=([A-Za-z0-9_-]{1,200})$/.exec(location.hash)?.[1];
-    // The code is single-use: it leaves the address bar (and the history) before it is sent.
-    if (location.hash) history.replaceState(null, '', location.pathname + location.search);
-    if (code) void attempt({ code });
+    const fromAddress = () => {
+      const code = /^#code=([A-Za-z0-9_-]{1,200})$/.exec(location.hash)?.[1];
+      // The code is single-use: it leaves the address bar (and the history) before it is sent.
+      if (location.hash) history.replaceState(null, '', location.pathname + location.search);
+      if (code) void attempt({ code });
+    };
+    fromAddress();
+    addEventListener('hashchange', fromAddress);
+    return () => removeEventListener('hashchange', fromAddress);
   }, []);
 
   return (
