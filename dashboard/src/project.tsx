@@ -135,7 +135,7 @@ export function Phases(props: { phases: Deployment['phases'] }) {
     <ol class="phases" aria-label="Phases">
       {props.phases.map((ph, i) => (
         <li key={i}>
-          {ph.name} <span class="muted">{ph.ms !== undefined ? duration(ph.ms) : '…'}</span>
+          {ph.name} <span class="muted">{ph.ms !== undefined ? duration(ph.ms) : ACTIVE.includes(ph.name) ? '…' : ''}</span>
         </li>
       ))}
     </ol>

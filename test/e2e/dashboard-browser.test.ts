@@ -16,13 +16,14 @@ let platform: LocalPlatformHarness;
 let browser: Browser;
 let token: string;
 let base: string;
+let buildReport = '';
 const LONG = `a-very-long-commit-message-without-spaces-${'x'.repeat(160)}`;
 
 beforeAll(async () => {
-  if (!hasChromium) return;
   platform = new LocalPlatformHarness();
   const dashboardDir = join(platform.home, 'dashboard');
-  buildDashboardInto(dashboardDir);
+  buildReport = buildDashboardInto(dashboardDir);
+  if (!hasChromium) return;
   await platform.start({ server: { api: { dashboardDir } } });
   const deps = { ...platform.server.ports, access: platform.server.access };
   token = (await createToken(deps, { ownerId: DEFAULT_OWNER_ID, name: 'browser', scope: 'write', expires: '1d' })).token;
@@ -45,11 +46,26 @@ async function signInByKeyboard(page: Page): Promise<void> {
   await page.getByRole('heading', { name: 'Projects' }).waitFor();
 }
 
+describe('the dashboard build', () => {
+  it('writes a first page small enough for a slow mobile connection: under 20 KB brotli, script and stylesheet included', () => {
+    const total = /first page (\d+) B, (\d+) B brotli/.exec(buildReport);
+    expect(total, buildReport).not.toBeNull();
+    console.log(buildReport.trim());
+    expect(Number(total?.[2])).toBeLessThan(20_000);
+    expect(Number(total?.[1])).toBeLessThan(60_000);
+  });
+});
+
 describe.skipIf(!hasChromium)('the dashboard in Chromium against anchor server', () => {
   it('signs in with a one-time code from the address, which then leaves the address bar; a wrong token is refused with the reason', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
+    const downloaded: number[] = [];
+    page.on('response', (r) => void r.body().then((b) => downloaded.push(b.length), () => undefined));
     await page.goto(`${base}/`);
+    await page.getByLabel('API token').waitFor();
+    // index.html, script, stylesheet, the session check: everything the sign-in page costs.
+    expect(downloaded.reduce((a, b) => a + b, 0)).toBeLessThan(60_000);
     await page.getByLabel('API token').fill('anc_not_a_real_token');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('alert').waitFor({ timeout: 15_000 }).catch(async (e: unknown) => {
