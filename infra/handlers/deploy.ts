@@ -4,6 +4,8 @@ import type { DeployDeps } from '../../src/core/use-cases/deploy.js';
 import { finishBuild, type JobOutcome } from '../../src/core/use-cases/run-build.js';
 import { buildCheckedOut } from '../../src/core/use-cases/supersede.js';
 import { artifactLocation, onAwsPorts } from './platform-ports.js';
+import { answerRollback, parseRollbackRequest, type RollbackAnswer, type RollbackEvent } from '../../src/core/api/rollback-wire.js';
+import { rollback, type RollbackDeps } from '../../src/core/use-cases/rollback.js';
 
 const nameValue = z.object({ name: z.string(), value: z.string().nullish() });
 const phase = z.object({ 'phase-type': z.string(), 'phase-status': z.string().optional(), 'phase-context': z.array(z.string()).nullish() });
@@ -121,6 +123,19 @@ function toMap(list: Array<z.infer<typeof nameValue>> | undefined): Map<string, 
   return new Map((list ?? []).map((v) => [v.name, v.value ?? '']));
 }
 
-export const handler = onAwsPorts((ports, env) =>
-  makeDeployHandler(ports, { artifactLocation: artifactLocation(env) }),
-);
+/**
+ * The API function's rollbacks (src/core/api/rollback-wire.ts), run here because only this role
+ * may point aliases; null for any other event.
+ */
+export function makeRollbackHandler(ports: RollbackDeps): (event: unknown) => Promise<RollbackAnswer> | null {
+  return (raw) => {
+    const input = parseRollbackRequest(raw);
+    return input ? answerRollback(() => rollback(ports, input)) : null;
+  };
+}
+
+export const handler = onAwsPorts((ports, env) => {
+  const deploy = makeDeployHandler(ports, { artifactLocation: artifactLocation(env) });
+  const rollbackRequest = makeRollbackHandler(ports);
+  return async (event: CodeBuildStateChangeEvent | CodeBuildPhaseChangeEvent | RollbackEvent) => rollbackRequest(event) ?? deploy(event as CodeBuildStateChangeEvent | CodeBuildPhaseChangeEvent);
+});

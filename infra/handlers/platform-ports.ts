@@ -1,7 +1,7 @@
 import type { DomainPorts, Ports } from '../../src/core/ports/index.js';
 import type { Access } from '../../src/core/ports/access.js';
 import type { ApiDeps } from '../../src/core/api/api-types.js';
-import { artifactKey } from '../../src/adapters/aws/resource-names.js';
+import { artifactKey, platformFunctionName } from '../../src/adapters/aws/resource-names.js';
 import { readHandlerEnv, type HandlerEnv } from './env.js';
 
 let opened: Promise<{ ports: Ports; access: Access | null; env: HandlerEnv }> | undefined;
@@ -55,6 +55,8 @@ export function onAwsDomainPorts<E, R>(make: (ports: Ports & DomainPorts) => (ev
   };
 }
 
+let rollbacks: Promise<import('../../src/adapters/aws/lambda-rollback-invoker.js').LambdaRollbackInvoker> | undefined;
+
 /** Like onAwsDomainPorts, with what the platform API needs: owners and tokens, where sites and webhooks are. */
 export function onAwsApiDeps<E, R>(make: (deps: ApiDeps) => (event: E) => Promise<R>): (event: E) => Promise<R> {
   let handler: ((event: E) => Promise<R>) | undefined;
@@ -66,6 +68,10 @@ export function onAwsApiDeps<E, R>(make: (deps: ApiDeps) => (event: E) => Promis
       domainPorts = undefined;
     });
     const domains = domainPorts;
+    rollbacks ??= Promise.all([import('@aws-sdk/client-lambda'), import('../../src/adapters/aws/lambda-rollback-invoker.js')]).then(
+      ([{ LambdaClient }, { LambdaRollbackInvoker }]) => new LambdaRollbackInvoker({ lambda: new LambdaClient({ region: env.region }), functionName: platformFunctionName(env.stage, 'deploy') }),
+    );
+    const invoker = rollbacks;
     handler ??= make({
       ...ports,
       access,
@@ -74,6 +80,8 @@ export function onAwsApiDeps<E, R>(make: (deps: ApiDeps) => (event: E) => Promis
       webhookBaseUrl: env.outputs.WebhookApiUrl ?? '',
       domains: () => domains,
       holdsStreams: false,
+      // Only the deploy function's role may point aliases: it runs the rollback.
+      rollback: async (input) => (await invoker).rollback(input),
       // Removing a project deletes its stack: the CLI's job ("anchor projects rm"), not a request's.
       removeProject: null,
     });

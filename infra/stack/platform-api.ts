@@ -10,7 +10,7 @@ export const API_ROUTE_KEYS = ['ANY /api/{proxy+}'] as const;
  * behind routes on the HTTP API the webhooks already use, so no new fixed monthly cost (HTTP APIs
  * and Lambda are paid per request). Its role reads and writes the platform's tables, queues
  * deploys and reads build logs. It may not change functions or aliases: only the deploy role may,
- * so a rollback through the API on aws is refused by IAM until it is handed to the deploy function.
+ * so a rollback through the API is run by the deploy function, which the API invokes and awaits.
  */
 export function apiResources(input: PipelineInput): Record<string, Resource> {
   const { stage } = input;
@@ -29,6 +29,8 @@ export function apiResources(input: PipelineInput): Record<string, Resource> {
           allow(['logs:GetLogEvents', 'logs:FilterLogEvents', 'logs:DescribeLogStreams', 'logs:CreateLogStream', 'logs:PutLogEvents'], [sub('${BuildLogGroup.Arn}'), sub('${BuildLogGroup.Arn}:*')], 'DeploymentLogs'),
           allow(['ssm:GetParameter', 'ssm:PutParameter'], [arn('ssm', `parameter/anchor/${stage}/secrets/*`)], 'SealedSecrets'),
           { ...allow(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], [arn('kms', 'key/*')], 'KmsThroughSsm'), Condition: { StringEquals: { 'kms:ViaService': sub('ssm.${AWS::Region}.amazonaws.com') } } },
+          // A rollback is the deploy function's to run (only its role points aliases): the API asks it.
+          allow(['lambda:InvokeFunction'], [getAtt('DeployFunction', 'Arn')], 'AskDeployToRollBack'),
           allow(['cloudformation:DescribeStacks'], [arn('cloudformation', `stack/anchor-${stage}-project-*/*`)], 'ReadProjectStacks'),
         ],
       },

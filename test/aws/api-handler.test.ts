@@ -56,6 +56,7 @@ beforeAll(async () => {
     webhookBaseUrl: 'https://api.example.com',
     domains: null,
     holdsStreams: false,
+    rollback: null,
     removeProject: null,
   };
   seeded = await seedTwoOwners(deps, 'https://api.example.com');

@@ -14,6 +14,12 @@ describe('the platform API on the platform stack', () => {
     expect(JSON.stringify(props('ApiInvokePermission')['SourceArn'])).toContain('/*/*/api/*');
   });
 
+  it('lets the API invoke the deploy function (for rollbacks) and no other function', () => {
+    const statements = (props('ApiRole')['Policies'] as Array<{ PolicyDocument: { Statement: Array<{ Action: string[]; Resource: unknown }> } }>).flatMap((p) => p.PolicyDocument.Statement);
+    const lambda = statements.filter((s) => s.Action.some((a) => a.startsWith('lambda:')));
+    expect(lambda).toEqual([expect.objectContaining({ Action: ['lambda:InvokeFunction'], Resource: [{ 'Fn::GetAtt': ['DeployFunction', 'Arn'] }] })]);
+  });
+
   it('keeps owners, tokens and sessions in an on-demand table whose sessions and codes expire by TTL', () => {
     expect(props('AccessTable')).toMatchObject({ BillingMode: 'PAY_PER_REQUEST', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true } });
     expect(template.Outputs?.['AccessTableName']?.Value).toEqual({ Ref: 'AccessTable' });

@@ -1,4 +1,5 @@
 import type { Access } from '../ports/access.js';
+import type { Rollback } from '../use-cases/rollback.js';
 import type { DomainPorts, Ports } from '../ports/index.js';
 import type { Caller } from './owned-project.js';
 import type { TokenScope } from './token-format.js';
@@ -44,6 +45,8 @@ export type ApiDeps = Omit<Ports, 'builder'> & {
    * with Last-Event-ID after its retry delay.
    */
   holdsStreams: boolean;
+  /** Runs a rollback elsewhere (aws: in the deploy function, the one role that may point aliases); null: here, on these ports. */
+  rollback: ((input: { project: string; to?: string | undefined }) => Promise<Rollback>) | null;
   /** Removes a project with everything it has (its site, builds, files); null where the API may not. */
   removeProject: ((projectId: string) => Promise<void>) | null;
 };

@@ -131,7 +131,7 @@ export const PROJECT_ROUTES: Route[] = [
     handler: async (ctx) => {
       const p = await project(ctx);
       const input = parseBodyWith(z.strictObject({ to: z.string().max(64).optional() }), ctx.body);
-      const result = await rollback(ctx.deps, { project: p.name, to: input.to });
+      const result = ctx.deps.rollback ? await ctx.deps.rollback({ project: p.name, to: input.to }) : await rollback(ctx.deps, { project: p.name, to: input.to });
       const [deployment, live] = await Promise.all([ctx.deps.deployments.get(result.to), ctx.deps.deployments.getLive(p.id)]);
       return jsonResponse(200, { live: deployment ? deploymentView(deployment, live) : null, from: result.from, flipMs: result.flipMs });
     },

@@ -295,6 +295,7 @@ function platformApi(options: LocalServerOptions, local: LocalPlatform, ports: P
       },
       domains: async () => createLocalDomainPorts(local, { publicUrl, listenHost: options.host }),
       holdsStreams: true,
+      rollback: null,
       removeProject: async (projectId) => {
         await removeProject(projectId);
       },
