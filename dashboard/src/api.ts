@@ -84,6 +84,8 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   } catch {
     json = null;
   }
+  // A session that ended (expired, revoked, signed out elsewhere): back to the sign-in screen.
+  if (res.status === 401 && path !== '/session') dispatchEvent(new Event('anchor:signed-out'));
   if (!res.ok) {
     const error = json && typeof json === 'object' && 'message' in json ? (json as ApiErrorBody) : { code: `HTTP_${res.status}`, message: `The platform answered ${res.status}.` };
     throw new ApiError(res.status, error);

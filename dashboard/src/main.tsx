@@ -16,10 +16,15 @@ function App() {
     // A one-time code in the address wins over an older session: it is who just asked to sign in.
     // It may also arrive in an open tab (a pasted link changes only the hash).
     const onHash = () => location.hash.startsWith('#code=') && setSession(null);
+    const onSignedOut = () => setSession(null);
     addEventListener('hashchange', onHash);
+    addEventListener('anchor:signed-out', onSignedOut);
     if (location.hash.startsWith('#code=')) setSession(null);
     else loadSession().then(setSession, setError);
-    return () => removeEventListener('hashchange', onHash);
+    return () => {
+      removeEventListener('hashchange', onHash);
+      removeEventListener('anchor:signed-out', onSignedOut);
+    };
   }, []);
 
   if (error) return <ErrorNote error={error} />;

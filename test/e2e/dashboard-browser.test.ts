@@ -82,6 +82,10 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium against anchor server',
     // The session is an HttpOnly cookie: the page's scripts cannot read it.
     expect(await page.evaluate('document.cookie')).toBe('');
     expect((await context.cookies()).find((c) => c.name === 'anchor_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    // A session that ends while the page is open (here: its cookie is gone) brings back the sign-in screen.
+    await context.clearCookies();
+    await page.getByRole('link', { name: 'shop', exact: true }).click();
+    await page.getByLabel('API token').waitFor();
     // The code worked once.
     const again = await browser.newPage();
     await again.goto(`${base}/#code=${code}`);
@@ -103,6 +107,8 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium against anchor server',
     const log = page.locator('pre.log');
     // The log streams in while the build runs, and ends with the deployment live.
     await expect.poll(() => log.textContent(), { timeout: 120_000 }).toMatch(/Queued as/);
+    // Seen while the build still runs (it installs and builds for seconds): the log is live, not a page read after.
+    expect(await log.textContent()).not.toMatch(/✔ Live/);
     await expect.poll(() => log.textContent(), { timeout: 120_000 }).toMatch(/✔ Live/);
     await page.getByText('live now').waitFor();
     expect((await platform.site('/')).body).toContain('<h1>v1</h1>');
@@ -161,6 +167,12 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium against anchor server',
     await page.getByRole('link', { name: 'shop', exact: true }).waitFor();
     expect(await layoutWidth(page)).toBeLessThanOrEqual(360);
     await screenshot(page, 'projects-360');
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API token').waitFor();
+    await page.reload();
+    await page.getByLabel('API token').waitFor();
+    expect((await context.cookies()).find((c) => c.name === 'anchor_session')).toBeUndefined();
     await context.close();
   }, 300_000);
 });
