@@ -1,5 +1,5 @@
 // npm run bench: speed figures, each as a ratio against a baseline measured in the same run.
-// Usage: npm run bench [-- startup webhook follow sandbox tls pipeline idle aws bundles]   (default: all)
+// Usage: npm run bench [-- startup webhook follow sandbox tls pipeline idle aws bundles dashboard]   (default: all)
 // Node 20 is what this machine runs; the SDK's notice about Node 22 is not a figure.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { line, ratio } = await import('./measure.mjs');
@@ -40,4 +40,5 @@ if (want('bundles')) {
     process.stdout.write(`\nHandler bundles: not measured (${error.message})\n`);
   }
 }
+if (want('dashboard')) results.dashboard = await (await import('./dashboard.mjs')).benchDashboard();
 process.stdout.write('\n');

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { zipFiles } from '../src/lib/zip-files.js';
 
-export const HANDLER_NAMES = ['webhook', 'orchestrator', 'deploy', 'domains'] as const;
+export const HANDLER_NAMES = ['webhook', 'orchestrator', 'deploy', 'domains', 'api'] as const;
 export type HandlerName = (typeof HANDLER_NAMES)[number];
 
 export interface HandlerBundle {

@@ -6,6 +6,8 @@ import { buildCheckedOut } from '../../src/core/use-cases/supersede.js';
 import { artifactLocation, codeBuildEnd, onAwsPorts } from './platform-ports.js';
 import { BUILD_QUEUE_VISIBILITY_SECONDS } from '../stack/platform-storage.js';
 import { makeReconcileHandler, scheduledEvent } from './reconcile.js';
+import { answerRollback, parseRollbackRequest, type RollbackAnswer, type RollbackEvent } from '../../src/core/api/rollback-wire.js';
+import { rollback, type RollbackDeps } from '../../src/core/use-cases/rollback.js';
 
 const nameValue = z.object({ name: z.string(), value: z.string().nullish() });
 const phase = z.object({ 'phase-type': z.string(), 'phase-status': z.string().optional(), 'phase-context': z.array(z.string()).nullish() });
@@ -99,12 +101,26 @@ function toMap(list: Array<z.infer<typeof nameValue>> | undefined): Map<string, 
 }
 
 /**
- * The deploy function also runs the reconciler on its schedule: it has every right the reconciler
- * needs (builds, functions, assets), so no other function or role is needed for it.
+ * The API function's rollbacks (src/core/api/rollback-wire.ts), run here because only this role
+ * may point aliases; null for any other event.
+ */
+export function makeRollbackHandler(ports: RollbackDeps): (event: unknown) => Promise<RollbackAnswer> | null {
+  return (raw) => {
+    const input = parseRollbackRequest(raw);
+    return input ? answerRollback(() => rollback(ports, input)) : null;
+  };
+}
+
+/**
+ * The deploy function also runs the reconciler on its schedule (it has every right the reconciler
+ * needs), and the API function's rollbacks (only this role may point aliases).
  */
 export const handler = onAwsPorts((ports, env) => {
   const deploy = makeDeployHandler(ports, { artifactLocation: artifactLocation(env) });
   const reconcile = makeReconcileHandler(ports, { failures: env.deployFailures, stuckAfterMs: BUILD_QUEUE_VISIBILITY_SECONDS * 1000 });
-  return async (event: CodeBuildStateChangeEvent | CodeBuildPhaseChangeEvent | { source: 'aws.events'; 'detail-type': 'Scheduled Event' }) =>
-    scheduledEvent.safeParse(event).success ? reconcile() : deploy(event as CodeBuildStateChangeEvent | CodeBuildPhaseChangeEvent);
+  const rollbackRequest = makeRollbackHandler(ports);
+  return async (event: CodeBuildStateChangeEvent | CodeBuildPhaseChangeEvent | RollbackEvent | { source: 'aws.events'; 'detail-type': 'Scheduled Event' }) => {
+    if (scheduledEvent.safeParse(event).success) return reconcile();
+    return rollbackRequest(event) ?? deploy(event as CodeBuildStateChangeEvent | CodeBuildPhaseChangeEvent);
+  };
 });

@@ -28,6 +28,7 @@ const OUTPUT_OF: Record<keyof typeof HANDLER_ENV, keyof PlatformOutputs> = {
   ANCHOR_BUILD_LOG_GROUP: 'BuildLogGroupName',
   ANCHOR_DOMAINS_TABLE: 'DomainsTableName',
   ANCHOR_PLATFORM_URL: 'WebhookApiUrl',
+  ANCHOR_ACCESS_TABLE: 'AccessTableName',
 };
 
 const required = z.string().min(1);
@@ -46,5 +47,7 @@ export function readHandlerEnv(source: Record<string, string | undefined> = proc
   const env = parsed.data;
   const outputs: Record<string, string> = {};
   for (const [variable, output] of Object.entries(OUTPUT_OF)) outputs[output] = env[variable as keyof typeof HANDLER_ENV];
+  // Only the API function is told where the webhook API is (its own routes are on it).
+  if (source.ANCHOR_WEBHOOK_API_URL) outputs.WebhookApiUrl = source.ANCHOR_WEBHOOK_API_URL;
   return { region: env.AWS_REGION, stage: env.ANCHOR_STAGE, outputs };
 }

@@ -1,5 +1,7 @@
 import type { DomainPorts, Ports } from '../../src/core/ports/index.js';
-import { artifactKey } from '../../src/adapters/aws/resource-names.js';
+import type { Access } from '../../src/core/ports/access.js';
+import type { ApiDeps } from '../../src/core/api/api-types.js';
+import { artifactKey, platformFunctionName } from '../../src/adapters/aws/resource-names.js';
 
 /** CodeBuild's end, read the same way from its state-change event and from BatchGetBuilds (CodeBuildBuilder.status). */
 export { codeBuildEnd } from '../../src/adapters/aws/codebuild-build-end.js';
@@ -11,20 +13,20 @@ export interface HandlerContext extends HandlerEnv {
   deployFailures: DeployFailureInbox;
 }
 
-let opened: Promise<{ ports: Ports; env: HandlerContext; drainReports(ms: number): Promise<boolean> }> | undefined;
+let opened: Promise<{ ports: Ports; access: Access | null; env: HandlerContext; drainReports(ms: number): Promise<boolean> }> | undefined;
 
 /**
  * The aws ports of this Lambda container, built once on the first event and reused while the
  * container lives (clients keep their connections warm). A failed cold start is not cached, so
  * the next event tries again.
  */
-function platformPorts(): Promise<{ ports: Ports; env: HandlerContext; drainReports(ms: number): Promise<boolean> }> {
+function platformPorts(): Promise<{ ports: Ports; access: Access | null; env: HandlerContext; drainReports(ms: number): Promise<boolean> }> {
   opened ??= (async () => {
     const env = readHandlerEnv();
     const { createAwsPorts } = await import('../../src/adapters/aws/create-aws-ports.js');
     // State changes are reported on GitHub from here (core DeploymentReporter), for projects with a token.
     const platform = await createAwsPorts({ region: env.region, stage: env.stage, outputs: env.outputs, reporting: { platformUrl: env.outputs.WebhookApiUrl ?? '' } });
-    return { ports: platform.ports as Ports, env: { ...env, deployFailures: platform.deployFailures }, drainReports: (ms) => platform.drainReports(ms) };
+    return { ports: platform.ports as Ports, access: platform.access, env: { ...env, deployFailures: platform.deployFailures }, drainReports: (ms) => platform.drainReports(ms) };
   })();
   opened.catch(() => {
     opened = undefined;
@@ -67,6 +69,40 @@ export function onAwsDomainPorts<E, R>(make: (ports: Ports & DomainPorts) => (ev
       domainPorts = undefined;
     });
     handler ??= make({ ...ports, ...(await domainPorts) });
+    return handler(event);
+  };
+}
+
+let rollbacks: Promise<import('../../src/adapters/aws/lambda-rollback-invoker.js').LambdaRollbackInvoker> | undefined;
+
+/** Like onAwsDomainPorts, with what the platform API needs: owners and tokens, where sites and webhooks are. */
+export function onAwsApiDeps<E, R>(make: (deps: ApiDeps) => (event: E) => Promise<R>): (event: E) => Promise<R> {
+  let handler: ((event: E) => Promise<R>) | undefined;
+  return async (event) => {
+    const { ports, access, env } = await platformPorts();
+    if (!access) throw new Error('anchor API handler: ANCHOR_ACCESS_TABLE is not set; redeploy the platform with "anchor init --aws".');
+    domainPorts ??= import('../../src/adapters/aws/create-aws-domain-ports.js').then((m) => m.createAwsDomainPorts({ region: env.region, stage: env.stage, outputs: env.outputs }).ports);
+    domainPorts.catch(() => {
+      domainPorts = undefined;
+    });
+    const domains = domainPorts;
+    rollbacks ??= Promise.all([import('@aws-sdk/client-lambda'), import('../../src/adapters/aws/lambda-rollback-invoker.js')]).then(
+      ([{ LambdaClient }, { LambdaRollbackInvoker }]) => new LambdaRollbackInvoker({ lambda: new LambdaClient({ region: env.region }), functionName: platformFunctionName(env.stage, 'deploy') }),
+    );
+    const invoker = rollbacks;
+    handler ??= make({
+      ...ports,
+      access,
+      // Project stacks' site URLs are in CloudFormation; the dashboard links the project's CloudFront host when it knows it.
+      siteUrl: () => null,
+      webhookBaseUrl: env.outputs.WebhookApiUrl ?? '',
+      domains: () => domains,
+      holdsStreams: false,
+      // Only the deploy function's role may point aliases: it runs the rollback.
+      rollback: async (input) => (await invoker).rollback(input),
+      // Removing a project deletes its stack: the CLI's job ("anchor projects rm"), not a request's.
+      removeProject: null,
+    });
     return handler(event);
   };
 }

@@ -3,7 +3,7 @@ import { allow, getAtt, logGroup, ref, serviceRole, sub, type CfnValue, type Pol
 import { buildLogGroupName, platformFunctionName } from '../../src/adapters/aws/resource-names.js';
 import { BUILD_QUEUE_VISIBILITY_SECONDS } from './platform-storage.js';
 
-export type HandlerName = 'webhook' | 'orchestrator' | 'deploy' | 'domains';
+export type HandlerName = 'webhook' | 'orchestrator' | 'deploy' | 'domains' | 'api';
 
 /**
  * Builds run on ARM (Graviton) by default, the CPU of the project functions: native modules in
@@ -46,6 +46,7 @@ export const HANDLER_ENV = {
   ANCHOR_DOMAINS_TABLE: 'DomainsTable',
   /** The platform's URL: GitHub deployment statuses link to the dashboard under it. */
   ANCHOR_PLATFORM_URL: 'WebhookApi',
+  ANCHOR_ACCESS_TABLE: 'AccessTable',
 } as const;
 
 /** One JSON line per webhook request (HTTP API access log variables; a request's headers are not among them). */

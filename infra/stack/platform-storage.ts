@@ -27,6 +27,8 @@ import { getAtt, policy, ref, sub, type CfnValue, type Resource } from './cfn.js
  * deliveries    HASH deliveryId (S). `record` is a Put with attribute_not_exists(deliveryId).
  *               TTL attribute expiresAt (N, epoch seconds): GitHub never redelivers by itself, so
  *               ids are kept for a while (the adapter's choice, e.g. 30 days), not forever.
+ * access        HASH pk (S): owners, project owners, API tokens (SHA-256 only), dashboard sessions
+ *               and sign-in codes, by key prefix (src/adapters/aws/dynamo-access.ts). TTL `ttl`.
  */
 
 type TableKey = { name: string; type: 'S' | 'N' };
@@ -96,6 +98,7 @@ export function storageResources(stage: string, assetReaders: readonly AssetRead
     }),
     EnvVarsTable: table({ name: `anchor-${stage}-env-vars`, hash: { name: 'projectId', type: 'S' }, range: { name: 'key', type: 'S' }, pointInTimeRecovery: true }),
     DeliveriesTable: table({ name: `anchor-${stage}-deliveries`, hash: { name: 'deliveryId', type: 'S' }, ttlAttribute: 'expiresAt', pointInTimeRecovery: false }),
+    AccessTable: table({ name: `anchor-${stage}-access`, hash: { name: 'pk', type: 'S' }, ttlAttribute: 'ttl', pointInTimeRecovery: true }),
 
     // No expiry by age: core retention (retention.ts) removes what it drops, and a rollback target
     // it keeps must keep its artifact however old it is. Only unfinished uploads expire.

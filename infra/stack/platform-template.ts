@@ -2,6 +2,7 @@ import { LOG_RETENTION_DAYS, getAtt, ref, type CfnValue, type Output, type Templ
 import { assertStage } from '../../src/adapters/aws/resource-names.js';
 import type { AssetReader } from './assets-policy.js';
 import { domainResources } from './platform-domains.js';
+import { apiResources } from './platform-api.js';
 import { DEFAULT_BUILD_IMAGE, pipelineResources, type HandlerName } from './platform-pipeline.js';
 import { storageResources } from './platform-storage.js';
 import { AnchorError } from '../../src/core/errors.js';
@@ -48,6 +49,7 @@ export const PLATFORM_OUTPUTS = {
   DeployFunctionName: 'Lambda deployer',
   DeployFailureQueueUrl: 'SQS queue of deploy events that failed for good (OnFailure), drained by the reconciler',
   DomainsTableName: 'DynamoDB table of custom domains and their certificates',
+  AccessTableName: 'DynamoDB table of owners, API tokens (SHA-256 only), dashboard sessions and sign-in codes',
 } as const;
 
 export type PlatformOutputs = Record<keyof typeof PLATFORM_OUTPUTS, string>;
@@ -82,6 +84,7 @@ export function platformTemplate(input: PlatformTemplateInput): Template {
     DeployFunctionName: ref('DeployFunction'),
     DeployFailureQueueUrl: ref('DeployFailureQueue'),
     DomainsTableName: ref('DomainsTable'),
+    AccessTableName: ref('AccessTable'),
   };
   const pipeline = {
     stage: input.stage,
@@ -100,6 +103,7 @@ export function platformTemplate(input: PlatformTemplateInput): Template {
       ...storageResources(input.stage, input.assetReaders ?? []),
       ...pipelineResources(pipeline),
       ...domainResources(pipeline),
+      ...apiResources(pipeline),
     },
     Outputs: Object.fromEntries(Object.entries(PLATFORM_OUTPUTS).map(([key, description]) => [key, { Description: description, Value: values[key as keyof typeof PLATFORM_OUTPUTS] }])),
   };

@@ -4,8 +4,10 @@ import type { CliPorts, LocalPlatform } from '../adapters/local/create-local-por
 import type { AwsProvisioning } from '../adapters/aws/provisioning/aws-provisioning.js';
 import type { startLocalServer } from '../adapters/local/server/create-local-server.js';
 import type { DomainPorts } from '../core/ports/index.js';
+import type { Access } from '../core/ports/access.js';
 import type { Project } from '../core/project.js';
 import { getProject } from '../core/use-cases/projects.js';
+import { AnchorError } from '../core/errors.js';
 import { AwsClients } from './aws-clients.js';
 import type { CliEnv } from './env.js';
 import type { Io } from './io.js';
@@ -29,6 +31,8 @@ export interface OpenPlatform {
   local?: LocalPlatform;
   /** Custom domains' ports (ACM, CloudFront and Route 53 on aws load only here). */
   domains(): Promise<DomainPorts>;
+  /** Owners, API tokens and sign-in codes (`anchor tokens`, `owners`, `dashboard`). */
+  access(): Promise<Access>;
   close(): Promise<void>;
 }
 
@@ -75,13 +79,17 @@ export class Context {
         (await domainPorts?.catch(() => null))?.close();
         await aws.close();
       };
-      this.opened = { config, ports: aws.ports, serverDeferred: () => false, domains, close };
+      const access = async (): Promise<Access> => {
+        if (!aws.access) throw new AnchorError({ code: 'API_NOT_PROVISIONED', kind: 'conflict', message: `Platform "${config.name}" has no owners and tokens tables yet.`, hint: 'Run "anchor init --aws" again to update the platform stack.' });
+        return aws.access;
+      };
+      this.opened = { config, ports: aws.ports, serverDeferred: () => false, domains, access, close };
       return this.opened;
     }
     const { createLocalPorts } = await import('../adapters/local/create-local-ports.js');
     const local = createLocalPorts({ dir: config.dir, baseEnv: this.env.baseEnv, githubToken: options.githubToken ?? this.env.githubToken, githubApiUrl: this.env.githubApiUrl });
     const domains = async () => (await import('../adapters/local/create-local-ports.js')).createLocalDomainPorts(local, { publicUrl: config.server.publicUrl ?? null, listenHost: config.server.host, dnsServers: this.env.dnsServers });
-    const opened: OpenPlatform = { config, ports: local.ports, serverDeferred: local.serverDeferred, local, domains, close: local.close };
+    const opened: OpenPlatform = { config, ports: local.ports, serverDeferred: local.serverDeferred, local, domains, access: async () => local.access, close: local.close };
     this.opened = opened;
     return opened;
   }
@@ -104,6 +112,20 @@ export class Context {
   async provisioning(region: string): Promise<AwsProvisioning> {
     const { AwsProvisioning } = await import('../adapters/aws/provisioning/aws-provisioning.js');
     return new AwsProvisioning(this.aws(region), region, { pollMs: this.env.awsPollMs, handlerBundles: this.env.handlerBundles });
+  }
+
+  /** Opens a URL in the user's browser (xdg-open / open); false when there is none to ask. */
+  async openUrl(url: string): Promise<boolean> {
+    const { spawn } = await import('node:child_process');
+    const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+    return new Promise((resolve) => {
+      const child = spawn(opener, [url], { stdio: 'ignore', detached: true });
+      child.once('error', () => resolve(false));
+      child.once('spawn', () => {
+        child.unref();
+        resolve(true);
+      });
+    });
   }
 
   /** AWS SDK clients for a region, made on first use and closed with the context. */

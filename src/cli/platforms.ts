@@ -120,6 +120,12 @@ export function webhookBaseUrl(config: PlatformConfig): string {
   return config.backend === 'aws' ? (config.outputs.WebhookApiUrl ?? '') : (config.server.publicUrl ?? siteBaseUrl(config));
 }
 
+/** Where the platform API and the dashboard answer: the public URL, else anchor server on localhost (aws: the platform's HTTP API). */
+export function platformUrl(config: PlatformConfig): string {
+  if (config.backend === 'aws') return (config.outputs.WebhookApiUrl ?? '').replace(/\/+$/, '');
+  return (config.server.publicUrl ?? `http://localhost:${config.server.port}`).replace(/\/+$/, '');
+}
+
 /** The address a project's site answers on, or null when an aws project has no stack yet. */
 export function siteUrl(config: PlatformConfig, project: string): string | null {
   return config.backend === 'aws' ? (config.projects[project]?.SiteUrl ?? null) : `http://${project}.localhost:${config.server.port}`;

@@ -79,6 +79,7 @@ export function buildProgram(makeContext: ContextFactory, onContext: (ctx: Conte
     .option('--github-token <token>', 'register the webhook on GitHub with this token (default: GITHUB_TOKEN); prefer --github-token-env')
     .option('--github-token-env <VAR>', 'the environment variable holding the project\'s GitHub token: private clones, deployment statuses (and the webhook)')
     .option('--build-size <size>', 'the build machine on aws: small (4 GB), medium (8 GB) or large (16 GB); default: the platform\'s')
+    .option('--owner <owner>', 'the owner (person or team) the project belongs to (default: the default owner)')
     .action(action(() => import('../commands/projects-add.js')));
   projects
     .command('set <name>')
@@ -168,6 +169,30 @@ export function buildProgram(makeContext: ContextFactory, onContext: (ctx: Conte
     .option('--secret', 'import every value as a secret')
     .option('--target <targets>', 'build, runtime, or build,runtime', 'build,runtime')
     .action(action(() => import('../commands/env-import.js')));
+
+  const tokens = program.command('tokens').description('API tokens: shown once, stored as SHA-256, always expiring');
+  tokens
+    .command('create')
+    .description('create an API token (printed once)')
+    .requiredOption('--name <name>', 'what the token is for, e.g. ci')
+    .option('--scope <scope>', 'read, deploy (+ deploy and roll back), write (+ projects, env, domains) or admin (+ tokens)', 'read')
+    .option('--project <project>', 'restrict the token to one project')
+    .option('--expires <duration>', 'lifetime, e.g. 90d, 12h (at most 365d)', '90d')
+    .option('--owner <owner>', 'the owner the token acts as (default: the default owner)')
+    .action(action(() => import('../commands/tokens-create.js')));
+  tokens.command('ls').alias('list').description('list tokens with their scope, expiry and last use').option('--owner <owner>', 'only this owner\'s tokens').action(action(() => import('../commands/tokens-ls.js')));
+  tokens.command('revoke <id>').description('revoke a token now (its dashboard sessions end too)').action(action(() => import('../commands/tokens-revoke.js')));
+
+  const owners = program.command('owners').description('owners (people or teams) of projects and tokens');
+  owners.command('add <name>').description('add an owner').action(action(() => import('../commands/owners-add.js')));
+  owners.command('ls').alias('list').description('list owners').action(action(() => import('../commands/owners-ls.js')));
+
+  program
+    .command('dashboard')
+    .description('open the web dashboard with a one-time sign-in link (valid 5 minutes)')
+    .option('--owner <owner>', 'sign in as this owner (default: the default owner)')
+    .option('--no-open', 'print the link without opening a browser')
+    .action(action(() => import('../commands/dashboard.js')));
 
   program
     .command('doctor')

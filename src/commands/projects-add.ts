@@ -4,6 +4,7 @@ import { siteUrl, webhookBaseUrl } from '../cli/platforms.js';
 import { describeRepo, parseBuildSize, parseRepo } from '../core/project.js';
 import { addProject } from '../core/use-cases/projects.js';
 import { projectTokenFromFlags } from './github-token.js';
+import { resolveOwner } from '../core/use-cases/tokens.js';
 
 export default async function projectsAdd(ctx: Context, args: string[], options: Record<string, unknown>): Promise<void> {
   const [name = ''] = args;
@@ -15,12 +16,16 @@ export default async function projectsAdd(ctx: Context, args: string[], options:
   const projectToken = await projectTokenFromFlags(ctx, options, false);
   // The webhook: the operator's token when there is one, else the project's (it may lack admin:repo_hook).
   const token = (options.githubToken as string | undefined) ?? ctx.env.githubToken ?? projectToken ?? undefined;
-  const { config, ports } = await ctx.platform({ githubToken: token });
+  const platform = await ctx.platform({ githubToken: token });
+  const { config, ports } = platform;
+  // The owner is checked before anything is created (or a stack deployed).
+  const owner = options.owner === undefined ? null : await resolveOwner({ access: await platform.access() }, String(options.owner));
   if (config.backend === 'aws') await (await import('./project-stack.js')).deployProjectStackFor(ctx, config, name);
   const { project, webhook } = await addProject(
     { ...ports, repoHooks: token ? ports.repoHooks : null },
     { name, repo, branch: String(options.branch), root: String(options.root ?? ''), webhookBaseUrl: webhookBaseUrl(config), githubToken: projectToken, buildSize },
   );
+  if (owner) await (await platform.access()).assign(project.id, owner.id);
   const url = siteUrl(config, project.name);
   ctx.ui.result(
     { project: { name: project.name, id: project.id, repo: describeRepo(project.repo), branch: project.branch, root: project.root, url, githubToken: projectToken !== null, buildSize: project.buildSize ?? null }, webhook },

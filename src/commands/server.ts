@@ -52,6 +52,7 @@ export default async function server(ctx: Context, _args: string[], options: Rec
   const isolationLines = isolated.mode === 'none'
     ? [`${ctx.ui.colors.red('!')} ${isolated.summary}. ${isolated.missing.join('; ')}.`, listening]
     : [listening, `  isolation: ${isolated.summary}${isolated.missing.length > 0 ? ` (${isolated.missing.join('; ')})` : ''}.`];
+  isolationLines.push(`  API and dashboard: ${domains.publicUrl ?? `http://localhost:${running.port}`}/ (sign in with "anchor dashboard"; API at /api/v1, tokens from "anchor tokens create").`);
   ctx.ui.result(
     {
       url: `http://${host}:${running.port}`,

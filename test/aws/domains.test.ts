@@ -24,7 +24,7 @@ let zone: string;
 const logs: string[] = [];
 
 async function domainsTable(db: DynamoDBClient): Promise<string> {
-  const props = domainResources({ stage: 'dev', handlerBucket: 'b', handlerKeys: { webhook: 'w', orchestrator: 'o', deploy: 'd', domains: 'm' }, logRetentionDays: 30, handlerArchitecture: 'arm64', buildImage: 'i', buildComputeType: 'c', nodeVersion: 22 }).DomainsTable?.Properties as Record<string, unknown>;
+  const props = domainResources({ stage: 'dev', handlerBucket: 'b', handlerKeys: { webhook: 'w', orchestrator: 'o', deploy: 'd', domains: 'm', api: 'a' }, logRetentionDays: 30, handlerArchitecture: 'arm64', buildImage: 'i', buildComputeType: 'c', nodeVersion: 22 }).DomainsTable?.Properties as Record<string, unknown>;
   const name = uniqueName('domains');
   await db.send(new CreateTableCommand({ TableName: name, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: props['AttributeDefinitions'], KeySchema: props['KeySchema'] } as CreateTableCommandInput));
   return name;

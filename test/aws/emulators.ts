@@ -140,13 +140,14 @@ export interface PlatformTables {
   deployments: string;
   envVars: string;
   deliveries: string;
+  access: string;
 }
 
 /** Creates the four tables exactly as the platform stack declares them (keys, indexes), under fresh names. */
 export async function createPlatformTables(client: DynamoDBClient): Promise<PlatformTables> {
   const stage = uniqueName('t').replace(/[^a-z0-9-]/g, '');
   const resources = storageResources('x');
-  const ids = { projects: 'ProjectsTable', deployments: 'DeploymentsTable', envVars: 'EnvVarsTable', deliveries: 'DeliveriesTable' } as const;
+  const ids = { projects: 'ProjectsTable', deployments: 'DeploymentsTable', envVars: 'EnvVarsTable', deliveries: 'DeliveriesTable', access: 'AccessTable' } as const;
   const names = {} as PlatformTables;
   for (const [key, id] of Object.entries(ids) as [keyof PlatformTables, string][]) {
     const props = resources[id]?.Properties as Record<string, unknown>;

@@ -75,7 +75,7 @@ beforeEach(async () => {
   const kvs = mockKeyValueStore(KVS_ARN);
   // The handlers' S3 as the deploy function's role sees it: a missing key is 403 unless the role may list there.
   const roleS3 = s3Client(s3.endpoint);
-  asStackRole(roleS3, platformTemplate({ stage: 'dev', handlerBucket: 'h', handlerKeys: { webhook: 'w', orchestrator: 'o', deploy: 'd', domains: 'n' } }), 'DeployRole', {
+  asStackRole(roleS3, platformTemplate({ stage: 'dev', handlerBucket: 'h', handlerKeys: { webhook: 'w', orchestrator: 'o', deploy: 'd', domains: 'n', api: 'a' } }), 'DeployRole', {
     ArtifactsBucket: outputs['ArtifactsBucketName']!,
     AssetsBucket: outputs['AssetsBucketName']!,
     CacheBucket: outputs['CacheBucketName']!,

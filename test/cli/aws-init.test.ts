@@ -12,7 +12,7 @@ const BOOTSTRAP = `anchor-bootstrap-${ACCOUNT}-ap-southeast-1`;
 
 /** Prebuilt handler zips (ANCHOR_HANDLER_BUNDLES), so each test does not run esbuild over the SDK. */
 function writeBundles(version: Record<string, string> = {}): void {
-  for (const name of ['webhook', 'orchestrator', 'deploy', 'domains']) {
+  for (const name of ['webhook', 'orchestrator', 'deploy', 'domains', 'api']) {
     writeFileSync(join(bundles, `${name}.zip`), zipFiles([{ name: 'index.mjs', data: Buffer.from(`export const handler = async () => ${JSON.stringify(version[name] ?? name)};\n`) }]));
   }
 }
@@ -38,13 +38,13 @@ describe('anchor init --aws', () => {
     expect(result.code, result.stderr).toBe(0);
     const out = result.json<{ action: string; stack: string; account: string; outputs: Record<string, string>; handlers: { uploaded: string[] } }>();
     expect(out).toMatchObject({ platform: 'aws', backend: 'aws', region: 'ap-southeast-1', stage: 'dev', account: ACCOUNT, stack: 'anchor-dev', action: 'create', default: true });
-    expect(out.handlers.uploaded).toEqual(['webhook', 'orchestrator', 'deploy', 'domains']);
+    expect(out.handlers.uploaded).toEqual(['webhook', 'orchestrator', 'deploy', 'domains', 'api']);
 
     expect(aws.calls[0]).toBe('sts:GetCallerIdentity');
     expect(aws.calls).toContain(`s3:CreateBucket:${BOOTSTRAP}:ap-southeast-1`);
     expect(aws.calls).toContain('s3:PutPublicAccessBlock:true');
     expect(aws.calls).toContain('s3:PutBucketEncryption:AES256');
-    expect(aws.calls.filter((c) => c.startsWith('s3:PutObject:'))).toHaveLength(4);
+    expect(aws.calls.filter((c) => c.startsWith('s3:PutObject:'))).toHaveLength(5);
     expect(aws.calls.filter((c) => c.startsWith('s3:PutObject:')).every((c) => /^s3:PutObject:handlers\/[0-9a-f]{64}\/\w+\.zip$/.test(c))).toBe(true);
     // The stack is created only once its code is in S3.
     expect(aws.calls.indexOf('cloudformation:CreateChangeSet:CREATE')).toBeGreaterThan(aws.calls.findLastIndex((c) => c.startsWith('s3:PutObject:')));
@@ -85,7 +85,7 @@ describe('anchor init --aws', () => {
     aws.calls.length = 0;
     const update = await cli(['init', '--aws', '--json']);
     expect(update.code, update.stderr).toBe(0);
-    expect(update.json()).toMatchObject({ action: 'update', handlers: { uploaded: ['webhook'], unchanged: ['orchestrator', 'deploy', 'domains'] } });
+    expect(update.json()).toMatchObject({ action: 'update', handlers: { uploaded: ['webhook'], unchanged: ['orchestrator', 'deploy', 'domains', 'api'] } });
     expect(aws.stacks.get('anchor-dev')?.status).toBe('UPDATE_COMPLETE');
     const human = await cli(['init', '--aws']);
     expect(human.stdout).toContain('No changes');

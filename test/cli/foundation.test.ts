@@ -53,7 +53,7 @@ describe('anchor init', () => {
     try {
       const bundles = join(home.dir, 'bundles');
       mkdirSync(bundles);
-      for (const name of ['webhook', 'orchestrator', 'deploy', 'domains']) writeFileSync(join(bundles, `${name}.zip`), zipFiles([{ name: 'index.mjs', data: Buffer.from(name) }]));
+      for (const name of ['webhook', 'orchestrator', 'deploy', 'domains', 'api']) writeFileSync(join(bundles, `${name}.zip`), zipFiles([{ name: 'index.mjs', data: Buffer.from(name) }]));
       const result = await cli(['init', '--aws', '--region', 'ap-southeast-1', '--stage', 'dev', '--json'], { ANCHOR_AWS_POLL_MS: '0', ANCHOR_HANDLER_BUNDLES: bundles });
       expect(result.code, result.stderr).toBe(0);
       expect(result.json()).toMatchObject({ platform: 'aws', backend: 'aws', account: ACCOUNT, stack: 'anchor-dev', action: 'create', default: true });

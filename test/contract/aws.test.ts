@@ -26,6 +26,8 @@ import { describeEnvVarsContract } from './env-vars.contract.js';
 import { describeJobQueueContract } from './job-queue.contract.js';
 import { describeProjectsContract } from './projects.contract.js';
 import { describeStaticHostContract } from './static-host.contract.js';
+import { describeAccessContract } from './access.contract.js';
+import { DynamoAccess } from '../../src/adapters/aws/dynamo-access.js';
 
 /**
  * The contract suites against the aws adapters: DynamoDB Local and fauxqs, started once for this
@@ -59,6 +61,11 @@ async function tables() {
   const envVars = new DynamoEnvVars({ doc, table: names.envVars });
   return { doc, names, envVars, projects: new DynamoProjects({ doc, table: names.projects, envVars }), cleanup: async () => {} };
 }
+
+describeAccessContract('DynamoAccess', async () => {
+  const t = await tables();
+  return { access: new DynamoAccess({ doc: t.doc, table: t.names.access }), cleanup: t.cleanup };
+});
 
 describeProjectsContract('DynamoProjects', async () => {
   const t = await tables();

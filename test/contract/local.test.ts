@@ -21,6 +21,8 @@ import { describeJobQueueContract } from './job-queue.contract.js';
 import { describeProjectsContract } from './projects.contract.js';
 import { describeSecretBoxContract } from './secret-box.contract.js';
 import { describeStaticHostContract } from './static-host.contract.js';
+import { describeAccessContract } from './access.contract.js';
+import { SqliteAccess } from '../../src/adapters/local/store/sqlite-access.js';
 
 /** A fresh platform data dir with a real SQLite file in it. */
 async function localPlatform(): Promise<{ dir: string; db: SqliteDatabase; cleanup(): Promise<void> }> {
@@ -35,6 +37,11 @@ async function localPlatform(): Promise<{ dir: string; db: SqliteDatabase; clean
     },
   };
 }
+
+describeAccessContract('SqliteAccess', async () => {
+  const { db, cleanup } = await localPlatform();
+  return { access: new SqliteAccess(db), projects: new SqliteProjects(db), cleanup };
+});
 
 describeProjectsContract('SqliteProjects', async () => {
   const { db, cleanup } = await localPlatform();

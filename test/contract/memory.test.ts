@@ -16,12 +16,16 @@ import { describeJobQueueContract } from './job-queue.contract.js';
 import { describeProjectsContract } from './projects.contract.js';
 import { describeSecretBoxContract } from './secret-box.contract.js';
 import { describeStaticHostContract } from './static-host.contract.js';
+import { describeAccessContract } from './access.contract.js';
+import { MemoryAccess } from '../fakes/memory/memory-access.js';
 
 /**
  * The in-memory fakes (test/fakes/memory) held to the same contract suites as the real adapters,
  * so a core test that passes on them means what it would on a real backend.
  */
 const nothingToClean = async () => {};
+
+describeAccessContract('MemoryAccess', async () => ({ access: new MemoryAccess(), cleanup: nothingToClean }));
 
 describeProjectsContract('MemoryProjects', async () => {
   const envVars = new MemoryEnvVars();

@@ -316,5 +316,5 @@ describe('the real bundles', () => {
     // KeyValueStore requests are signed with SigV4A, whose signer registers itself on import:
     // the deploy handler writes the asset pointer, so its bundle must carry it.
     expect(bundles.find((b) => b.name === 'deploy')?.packages).toEqual(expect.arrayContaining(['@aws-sdk/signature-v4a', '@smithy/signature-v4a', '@aws-sdk/client-cloudfront-keyvaluestore']));
-  }, 60_000);
+  }, 120_000);
 });

@@ -7,7 +7,7 @@ import { AnchorError } from '../../src/core/errors.js';
 const template = platformTemplate({
   stage: 'dev',
   handlerBucket: 'anchor-bootstrap-111122223333-ap-southeast-1',
-  handlerKeys: { webhook: 'handlers/abc/webhook.zip', orchestrator: 'handlers/abc/orchestrator.zip', deploy: 'handlers/abc/deploy.zip', domains: 'handlers/abc/domains.zip' },
+  handlerKeys: { webhook: 'handlers/abc/webhook.zip', orchestrator: 'handlers/abc/orchestrator.zip', deploy: 'handlers/abc/deploy.zip', domains: 'handlers/abc/domains.zip', api: 'handlers/abc/api.zip' },
 });
 
 const validator = new TemplateValidator();
@@ -57,7 +57,7 @@ describe('platform template', () => {
 
   it('bills every table on demand and expires webhook deliveries by TTL', () => {
     const tables = ofType(template, 'AWS::DynamoDB::Table');
-    expect(tables.map(([id]) => id).sort()).toEqual(['DeliveriesTable', 'DeploymentsTable', 'DomainsTable', 'EnvVarsTable', 'ProjectsTable']);
+    expect(tables.map(([id]) => id).sort()).toEqual(['AccessTable', 'DeliveriesTable', 'DeploymentsTable', 'DomainsTable', 'EnvVarsTable', 'ProjectsTable']);
     for (const [, table] of tables) expect(table.Properties?.['BillingMode']).toBe('PAY_PER_REQUEST');
     expect(props(template, 'DeliveriesTable')['TimeToLiveSpecification']).toEqual({ AttributeName: 'expiresAt', Enabled: true });
     expect(props(template, 'DeploymentsTable')['GlobalSecondaryIndexes']).toEqual([
@@ -113,7 +113,7 @@ describe('platform template', () => {
 
   it('runs every handler on nodejs22.x with a log group that has a retention', () => {
     const functions = ofType(template, 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(4);
+    expect(functions).toHaveLength(5);
     for (const [id, fn] of functions) {
       expect(fn.Properties?.['Runtime'], id).toBe('nodejs22.x');
       const logGroupId = ((fn.Properties?.['LoggingConfig'] as { LogGroup: { Ref: string } }).LogGroup).Ref;
@@ -146,7 +146,7 @@ describe('platform template', () => {
   });
 
   it('refuses a stage that cannot be part of AWS names, saying what to use', () => {
-    const attempt = () => platformTemplate({ stage: 'Prod_1', handlerBucket: 'b', handlerKeys: { webhook: 'w', orchestrator: 'o', deploy: 'd', domains: 'm' } });
+    const attempt = () => platformTemplate({ stage: 'Prod_1', handlerBucket: 'b', handlerKeys: { webhook: 'w', orchestrator: 'o', deploy: 'd', domains: 'm', api: 'a' } });
     expect(attempt).toThrow(AnchorError);
     expect(attempt).toThrow(/Stage "Prod_1" is not valid/);
   });

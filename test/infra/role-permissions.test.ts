@@ -16,7 +16,7 @@ const STAGE = 'dev';
 const template = platformTemplate({
   stage: STAGE,
   handlerBucket: 'anchor-bootstrap',
-  handlerKeys: { webhook: 'handlers/w.zip', orchestrator: 'handlers/o.zip', deploy: 'handlers/d.zip', domains: 'handlers/m.zip' },
+  handlerKeys: { webhook: 'handlers/w.zip', orchestrator: 'handlers/o.zip', deploy: 'handlers/d.zip', domains: 'handlers/m.zip', api: 'handlers/a.zip' },
 });
 
 /** The name or ARN CloudFormation would give a resource of the platform stack. */

@@ -11,7 +11,7 @@ import { FUNCTION_WRAPPER, invokeModeOf } from '../../src/core/opennext-output.j
  */
 const platform = { artifactsBucket: 'a', assetsBucket: 'b', cacheBucket: 'c' };
 const project = projectTemplate({ stage: 'dev', project: 'shop', platform });
-const platformStack = platformTemplate({ stage: 'dev', handlerBucket: 'h', handlerKeys: { webhook: 'w', orchestrator: 'o', deploy: 'd', domains: 'n' } });
+const platformStack = platformTemplate({ stage: 'dev', handlerBucket: 'h', handlerKeys: { webhook: 'w', orchestrator: 'o', deploy: 'd', domains: 'n', api: 'a' } });
 const props = (id: string) => project.Resources[id]?.Properties as Record<string, unknown>;
 
 interface AnchorConfig {

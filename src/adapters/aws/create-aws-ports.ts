@@ -13,6 +13,9 @@ import { DeploymentReporter } from '../../core/deployment-reporter.js';
 import type { Builder, Ports, RepoHooks, RepoStatuses } from '../../core/ports/index.js';
 import { reportingDeployments } from '../../core/reporting-deployments.js';
 import { lazyRepoStatuses } from '../github/lazy-repo-statuses.js';
+import type { Builder, Ports, RepoHooks } from '../../core/ports/index.js';
+import type { Access } from '../../core/ports/access.js';
+import { DynamoAccess } from './dynamo-access.js';
 import { RandomIds } from '../system/random-ids.js';
 import { StreamLogger } from '../system/stream-logger.js';
 import { SystemClock } from '../system/system-clock.js';
@@ -70,6 +73,8 @@ export interface AwsPlatform {
   deployFailures: SqsDeployFailures;
   /** Waits (at most `ms`) for GitHub reports still under way: a Lambda handler calls it before it returns. */
   drainReports(ms: number): Promise<boolean>;
+  /** Owners and API tokens; null for a platform stack made before they existed (init --aws again adds the table). */
+  access: Access | null;
   close(): Promise<void>;
 }
 
@@ -210,6 +215,7 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
     ports,
     deployFailures: new SqsDeployFailures({ sqs: c.sqs, queueUrl: options.outputs['DeployFailureQueueUrl'] || `${outputs.BuildQueueUrl}-failed-deploys` }),
     drainReports,
+    access: options.outputs['AccessTableName'] ? new DynamoAccess({ doc, table: options.outputs['AccessTableName'] }) : null,
     close: async () => {
       buildLogs.close();
       for (const made of own) made.destroy();

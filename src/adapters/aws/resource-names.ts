@@ -40,7 +40,7 @@ export function assertStage(stage: string): void {
   }
 }
 
-export const platformFunctionName = (stage: string, fn: 'webhook' | 'orchestrator' | 'deploy' | 'domains'): string => `anchor-${stage}-${fn}`;
+export const platformFunctionName = (stage: string, fn: 'webhook' | 'orchestrator' | 'deploy' | 'domains' | 'api'): string => `anchor-${stage}-${fn}`;
 
 export type ProjectResource = 'server' | 'image' | 'build' | 'edge' | 'kvs' | 'lambda-oac' | 's3-oac' | 'server-cache' | 'image-cache' | 'tags' | 'revalidation';
 const LONGEST_SUFFIX = 'server-cache';

@@ -25,6 +25,7 @@ import { FileRuntimeLogs } from './store/file-runtime-logs.js';
 import { SqliteJobQueue } from './store/sqlite-job-queue.js';
 import { SqliteProjects } from './store/sqlite-projects.js';
 import { SqliteRepoTokens } from './store/sqlite-repo-tokens.js';
+import { SqliteAccess } from './store/sqlite-access.js';
 import { FileStaticHost } from './runtime/file-static-host.js';
 import { ServerFunctionHost } from './runtime/server-function-host.js';
 
@@ -53,6 +54,8 @@ export interface LocalPlatform {
   functionStates: SqliteFunctionStates;
   runtimeLogs: FileRuntimeLogs;
   paths: ReturnType<typeof localPaths>;
+  /** Owners, API tokens, dashboard sessions (the platform API's, and `anchor tokens`'). */
+  access: SqliteAccess;
   close(): Promise<void>;
 }
 
@@ -133,6 +136,7 @@ export function createLocalPorts(options: LocalPlatformOptions): LocalPlatform {
     functionStates,
     runtimeLogs,
     paths,
+    access: new SqliteAccess(db),
     close: async () => {
       db.close();
     },

@@ -13,7 +13,7 @@ import type { S3BucketRemover } from './s3-bucket-remover.js';
 /** CreateChangeSet takes at most this much TemplateBody; a larger template goes through the bootstrap bucket. */
 const TEMPLATE_BODY_LIMIT = 51_200;
 /** Buckets the platform stack retains on deletion (DeletionPolicy Retain), by output name. */
-const HANDLERS = ['webhook', 'orchestrator', 'deploy', 'domains'] as const;
+const HANDLERS = ['webhook', 'orchestrator', 'deploy', 'domains', 'api'] as const;
 const RETAINED_BUCKETS = ['ArtifactsBucketName', 'AssetsBucketName', 'CacheBucketName'] as const;
 
 export type Progress = { step(text: string): void; event(event: StackEvent): void };

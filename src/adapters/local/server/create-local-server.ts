@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultOpenNextConfigPath } from '../../../lib/templates-dir.js';
 import type { Ports } from '../../../core/ports/index.js';
+import type { Access } from '../../../core/ports/access.js';
 import type { Project } from '../../../core/project.js';
 import { DeploymentReporter } from '../../../core/deployment-reporter.js';
 import { reportingDeployments } from '../../../core/reporting-deployments.js';
@@ -26,6 +27,12 @@ import { controlActions } from './control-actions.js';
 import { ControlSocket } from './control-socket.js';
 import { removeLeftovers } from './server-dirs.js';
 import { ServerLock } from './server-lock.js';
+import { ApiRouter, DEFAULT_API_LIMITS, type ApiLimits } from '../../../core/api/api-router.js';
+import { API_ROUTES } from '../../../core/api/api-routes.js';
+import { dashboardDir } from '../../../lib/dashboard-dir.js';
+import { ApiFront } from './api-front.js';
+import { DashboardFiles } from './dashboard-files.js';
+import { createLocalDomainPorts } from '../create-local-ports.js';
 import { createDomainServing, DEFAULT_DOMAIN_OPTIONS, type DomainServing, type LocalDomainOptions } from '../tls/domain-serving.js';
 
 export interface LocalServerOptions extends LocalPlatformOptions {
@@ -57,6 +64,8 @@ export interface LocalServerOptions extends LocalPlatformOptions {
   domains?: Partial<LocalDomainOptions>;
   /** How GitHub reports are retried (tests shorten the waits); see core DeploymentReporter. */
   githubReporting?: { attempts?: number; firstDelayMs?: number };
+  /** The platform API's limits (tests shorten them) and the dashboard's folder (default dist/dashboard/). */
+  api?: { limits?: Partial<ApiLimits>; dashboardDir?: string };
 }
 
 export interface LocalServer {
@@ -72,6 +81,9 @@ export interface LocalServer {
   /** Where HTTPS listens, or null with `httpsOff` saying why. */
   httpsPort: number | null;
   httpsOff: string | null;
+  /** The platform API this server answers on its platform host, and its owners and tokens. */
+  api: ApiRouter;
+  access: Access;
   close(): Promise<void>;
 }
 
@@ -191,14 +203,17 @@ async function startLocked(options: LocalServerOptions, lock: ServerLock): Promi
     if (packageStoreDir !== undefined) rmSync(join(packageStoreDir, safeName(project.name)), { recursive: true, force: true });
     await sandbox.sandboxes.remove(project.id);
   };
+  const removeProjectById = (projectId: string) => {
+    const running = { stopBuild: (buildId: string) => builder.stop(buildId), forgetFunctions: (name: string) => functions.forgetProject(name), removeOwnFiles };
+    return removeLocalProject({ platformDir: options.dir, db: local.db, ports, stateDir: options.sandboxStateDir, running }, projectId);
+  };
   const control = new ControlSocket(
     local.paths.controlSocket,
     controlActions({
       ...ports,
       functions,
       removeProject: async (projectId) => {
-        const running = { stopBuild: (buildId: string) => builder.stop(buildId), forgetFunctions: (name: string) => functions.forgetProject(name), removeOwnFiles };
-        const removed = await removeLocalProject({ platformDir: options.dir, db: local.db, ports, stateDir: options.sandboxStateDir, running }, projectId);
+        const removed = await removeProjectById(projectId);
         return { removed: removed.name, id: removed.id };
       },
     }),
@@ -206,8 +221,10 @@ async function startLocked(options: LocalServerOptions, lock: ServerLock): Promi
   );
   await control.listen();
   const domains = createDomainServing({ platformDir: options.dir, db: local.db, base: ports, listenHost: options.host, options: { ...DEFAULT_DOMAIN_OPTIONS, ...options.domains } });
+  const api = platformApi(options, local, ports, () => port, removeProjectById);
   const server = new PlatformServer({
     functions,
+    platform: api.front,
     domains: domains.front,
     logger: ports.logger,
     ...(options.functionTimeoutMs === undefined ? {} : { functionTimeoutMs: { server: options.functionTimeoutMs, image: options.functionTimeoutMs } }),
@@ -256,6 +273,8 @@ async function startLocked(options: LocalServerOptions, lock: ServerLock): Promi
     domains,
     httpsPort: https.httpsPort,
     httpsOff: https.off,
+    api: api.router,
+    access: local.access,
     close: async () => {
       clearInterval(reconcile);
       gate.release();
@@ -277,4 +296,31 @@ async function startLocked(options: LocalServerOptions, lock: ServerLock): Promi
       lock.release();
     },
   };
+}
+
+/** The platform HTTP API (core/api) on this server's ports, and the dashboard's files, on the platform host. */
+function platformApi(options: LocalServerOptions, local: LocalPlatform, ports: Ports, port: () => number, removeProject: (projectId: string) => Promise<unknown>): { router: ApiRouter; front: ApiFront } {
+  const publicUrl = options.domains?.publicUrl ?? null;
+  const router = new ApiRouter(
+    {
+      ...ports,
+      access: local.access,
+      siteUrl: (project) => `http://${project}.localhost:${port()}`,
+      get webhookBaseUrl() {
+        return publicUrl ?? `http://${options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host}:${port()}`;
+      },
+      domains: async () => createLocalDomainPorts(local, { publicUrl, listenHost: options.host }),
+      holdsStreams: true,
+      rollback: null,
+      removeProject: async (projectId) => {
+        await removeProject(projectId);
+      },
+    },
+    API_ROUTES,
+    { ...DEFAULT_API_LIMITS, ...options.api?.limits },
+  );
+  const hosts = new Set(['localhost', '127.0.0.1', '[::1]', options.host.toLowerCase()]);
+  if (publicUrl) hosts.add(new URL(publicUrl).hostname.toLowerCase());
+  const front = new ApiFront({ router, dashboard: new DashboardFiles(options.api?.dashboardDir ?? dashboardDir()), platformHosts: () => hosts });
+  return { router, front };
 }

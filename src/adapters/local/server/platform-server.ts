@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { WebhookRequest, WebhookResponse } from '../../../core/use-cases/receive-webhook.js';
 import type { Logger } from '../../../core/ports/system.js';
 import type { LocalFunctionHost } from '../runtime/local-function-host.js';
+import type { ApiFront } from './api-front.js';
 import type { CustomDomainFront } from './custom-domain-front.js';
 import { Edge } from './edge.js';
 
@@ -27,11 +28,14 @@ export interface PlatformServerOptions {
   functionTimeoutMs?: { server: number; image: number };
   /** Custom domains (ACME answers, redirects, sites by Host); without it only `*.localhost` is served. */
   domains?: Pick<CustomDomainFront, 'front'>;
+  /** The platform API and the dashboard, on the platform host only. */
+  platform?: Pick<ApiFront, 'serve'>;
 }
 
 /**
  * `anchor server`'s one port: a request for `<project>.localhost` is the project's live site
- * (the edge); anything else is the platform: webhooks and health. The control API is not here:
+ * (the edge); anything else is the platform: webhooks, health, the HTTP API and the dashboard
+ * (api-front.ts, owner-scoped tokens). The operator's control API is not here:
  * it listens on a Unix socket in the platform dir (control-socket.ts), out of every site's reach.
  */
 export class PlatformServer {
@@ -97,6 +101,7 @@ export class PlatformServer {
       return this.receiveWebhook(projectId, req, res);
     }
     if (url.pathname === '/health') return json(res, 200, { ok: true });
+    if (this.options.platform && (await this.options.platform.serve(req, res, hostname, url))) return;
     return json(res, 404, { message: `Nothing here. Sites are served at http://<project>.localhost${host.includes(':') ? `:${host.split(':')[1]}` : ''}/; webhooks at POST /webhook/<projectId>.` });
   }
 

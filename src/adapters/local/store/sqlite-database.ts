@@ -150,6 +150,53 @@ export const MIGRATIONS: readonly string[] = [
     updated_at TEXT NOT NULL
   );
   `,
+  // The platform API (issue #14): owners own projects; tokens, dashboard sessions and sign-in
+  // codes are kept only as SHA-256. Projects from before belong to the default owner.
+  `
+  CREATE TABLE owners (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+  );
+  INSERT INTO owners (id, name, created_at) VALUES ('o_default', 'default', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+
+  CREATE TABLE project_owners (
+    project_id TEXT PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+    owner_id TEXT NOT NULL
+  );
+  INSERT INTO project_owners (project_id, owner_id) SELECT id, 'o_default' FROM projects;
+
+  CREATE TABLE api_tokens (
+    id TEXT PRIMARY KEY,
+    owner_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    scope TEXT NOT NULL,
+    project_id TEXT,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    last_used_at TEXT,
+    revoked_at TEXT
+  );
+  CREATE INDEX api_tokens_by_owner ON api_tokens (owner_id, created_at);
+
+  CREATE TABLE api_sessions (
+    hash TEXT PRIMARY KEY,
+    owner_id TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    project_id TEXT,
+    token_id TEXT,
+    csrf TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+  );
+
+  CREATE TABLE sign_in_codes (
+    hash TEXT PRIMARY KEY,
+    owner_id TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+  );
+  `,
 ];
 
 export interface OpenDatabaseOptions {

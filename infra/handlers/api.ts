@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { ApiRouter, DEFAULT_API_LIMITS, type ApiLimits } from '../../src/core/api/api-router.js';
+import { API_ROUTES } from '../../src/core/api/api-routes.js';
+import type { ApiDeps, ApiResponse } from '../../src/core/api/api-types.js';
+import { onAwsApiDeps } from './platform-ports.js';
+
+/** The parts of an API Gateway HTTP API (payload 2.0) event the API reads. */
+const httpApiEvent = z.object({
+  rawPath: z.string(),
+  rawQueryString: z.string().optional(),
+  headers: z.record(z.string(), z.string().optional()).optional(),
+  cookies: z.array(z.string()).optional(),
+  body: z.string().nullish(),
+  isBase64Encoded: z.boolean().optional(),
+  requestContext: z.object({ http: z.object({ method: z.string(), sourceIp: z.string().optional() }) }),
+});
+
+export type ApiGatewayEvent = z.input<typeof httpApiEvent>;
+
+export interface ApiGatewayResult {
+  statusCode: number;
+  headers: Record<string, string>;
+  cookies?: string[];
+  body: string;
+}
+
+/**
+ * API Gateway (payload 2.0) → the core's ApiRouter → response: the same router `anchor server`
+ * runs. API Gateway cannot hold a response open, so a log stream answers what there is and the
+ * client's EventSource comes back with Last-Event-ID.
+ */
+export function makeApiHandler(deps: ApiDeps, limits: ApiLimits = DEFAULT_API_LIMITS): (event: ApiGatewayEvent) => Promise<ApiGatewayResult> {
+  const router = new ApiRouter(deps, API_ROUTES, limits);
+  return async (raw) => {
+    const parsed = httpApiEvent.safeParse(raw);
+    if (!parsed.success) return { statusCode: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: 'EVENT_INVALID', message: 'Not an API Gateway HTTP API event.' }) };
+    const event = parsed.data;
+    const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+    // Payload 2.0 moves cookies out of the headers.
+    if (event.cookies?.length) headers.cookie = event.cookies.join('; ');
+    const body = event.body === undefined || event.body === null ? null : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+    const answer = await router.handle({
+      method: event.requestContext.http.method.toUpperCase(),
+      path: event.rawPath,
+      query: new URLSearchParams(event.rawQueryString ?? ''),
+      headers,
+      body,
+      ip: event.requestContext.http.sourceIp ?? 'unknown',
+      secure: true,
+    });
+    return toResult(answer);
+  };
+}
+
+async function toResult(answer: ApiResponse): Promise<ApiGatewayResult> {
+  let body = answer.body ?? '';
+  if (answer.stream) for await (const chunk of answer.stream) body += chunk;
+  const headers: Record<string, string> = {};
+  const cookies: string[] = [];
+  for (const [name, value] of Object.entries(answer.headers)) {
+    if (name === 'set-cookie') cookies.push(...(Array.isArray(value) ? value : [value]));
+    else headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return { statusCode: answer.status, headers, ...(cookies.length > 0 ? { cookies } : {}), body };
+}
+
+export const handler = onAwsApiDeps((deps) => makeApiHandler(deps));
