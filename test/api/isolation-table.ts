@@ -7,7 +7,7 @@ import { setEnv } from '../../src/core/use-cases/env.js';
 import { addOwner, createToken } from '../../src/core/use-cases/tokens.js';
 import type { ApiClient, ApiJson } from './api-client.js';
 
-export type SeedDeps = Pick<Ports, 'projects' | 'deployments' | 'envVars' | 'logs' | 'secrets' | 'clock' | 'ids'> & { access: Access };
+export type SeedDeps = Pick<Ports, 'projects' | 'deployments' | 'envVars' | 'logs' | 'secrets' | 'clock' | 'ids' | 'repoTokens'> & { access: Access };
 
 export interface TwoOwners {
   a: { ownerId: string; token: string; tokenId: string; project: string; projectId: string; deploymentId: string };

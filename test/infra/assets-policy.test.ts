@@ -9,7 +9,7 @@ const readers = [
   { project: 'shop', distributionId: 'E1SHOP' },
   { project: 'blog', distributionId: 'E2BLOG' },
 ];
-const template = platformTemplate({ stage: 'dev', handlerBucket: 'anchor-bootstrap-111122223333-ap-southeast-1', handlerKeys: { webhook: 'handlers/a/webhook.zip', orchestrator: 'handlers/a/orchestrator.zip', deploy: 'handlers/a/deploy.zip', domains: 'handlers/a/domains.zip' }, assetReaders: readers });
+const template = platformTemplate({ stage: 'dev', handlerBucket: 'anchor-bootstrap-111122223333-ap-southeast-1', handlerKeys: { webhook: 'handlers/a/webhook.zip', orchestrator: 'handlers/a/orchestrator.zip', deploy: 'handlers/a/deploy.zip', domains: 'handlers/a/domains.zip', api: 'handlers/a/api.zip' }, assetReaders: readers });
 const statements = (template.Resources['AssetsBucketPolicy']?.Properties as { PolicyDocument: { Statement: PolicyStatement[] } }).PolicyDocument.Statement;
 
 /** The template's values as AWS resolves them for this account and bucket. */

@@ -7,7 +7,7 @@ import { BUILD_QUEUE_VISIBILITY_SECONDS } from '../../infra/stack/platform-stora
 const template = platformTemplate({
   stage: 'dev',
   handlerBucket: 'anchor-bootstrap-111122223333-ap-southeast-1',
-  handlerKeys: { webhook: 'handlers/abc/webhook.zip', orchestrator: 'handlers/abc/orchestrator.zip', deploy: 'handlers/abc/deploy.zip', domains: 'handlers/abc/domains.zip' },
+  handlerKeys: { webhook: 'handlers/abc/webhook.zip', orchestrator: 'handlers/abc/orchestrator.zip', deploy: 'handlers/abc/deploy.zip', domains: 'handlers/abc/domains.zip', api: 'handlers/abc/api.zip' },
 });
 const props = (id: string): Record<string, CfnValue> => template.Resources[id]?.Properties ?? {};
 const statements = (role: string): PolicyStatement[] => ((template.Resources[role] as Resource).Properties?.['Policies'] as { PolicyDocument: { Statement: PolicyStatement[] } }[]).flatMap((p) => p.PolicyDocument.Statement);

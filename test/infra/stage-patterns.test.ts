@@ -4,7 +4,7 @@ import { platformTemplate } from '../../infra/stack/platform-template.js';
 import { assertStage } from '../../src/adapters/aws/resource-names.js';
 import { AnchorError } from '../../src/core/errors.js';
 
-const handlerKeys = { webhook: 'w', orchestrator: 'o', deploy: 'd', domains: 'n' };
+const handlerKeys = { webhook: 'w', orchestrator: 'o', deploy: 'd', domains: 'n', api: 'a' };
 const ACCOUNT = '111122223333';
 const REGION = 'ap-southeast-1';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { platformTemplate } from '../../infra/stack/platform-template.js';
 
-const template = platformTemplate({ stage: 'dev', handlerBucket: 'h', handlerKeys: { webhook: 'w', orchestrator: 'o', deploy: 'd', domains: 'n' } });
+const template = platformTemplate({ stage: 'dev', handlerBucket: 'h', handlerKeys: { webhook: 'w', orchestrator: 'o', deploy: 'd', domains: 'n', api: 'a' } });
 
 describe('a push the webhook function never sees (issue #11 item 13)', () => {
   it('leaves a line in the webhook API’s access log naming the project path, the status and Lambda’s refusal', () => {

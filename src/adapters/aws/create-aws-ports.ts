@@ -13,7 +13,6 @@ import { DeploymentReporter } from '../../core/deployment-reporter.js';
 import type { Builder, Ports, RepoHooks, RepoStatuses } from '../../core/ports/index.js';
 import { reportingDeployments } from '../../core/reporting-deployments.js';
 import { lazyRepoStatuses } from '../github/lazy-repo-statuses.js';
-import type { Builder, Ports, RepoHooks } from '../../core/ports/index.js';
 import type { Access } from '../../core/ports/access.js';
 import { DynamoAccess } from './dynamo-access.js';
 import { RandomIds } from '../system/random-ids.js';
