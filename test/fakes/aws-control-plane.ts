@@ -66,6 +66,8 @@ export class FakeAwsControlPlane {
   readonly lambda = new FakeLambda({ functions: [], everyClient: true });
   readonly stacks = new Map<string, FakeStack>();
   readonly buckets = new Map<string, Map<string, number>>();
+  /** Object bodies by `bucket/key`, so CloudFormation can read a template given by TemplateURL, as it does. */
+  private readonly bodies = new Map<string, string>();
   /** Bucket policies written with PutBucketPolicy (JSON), by bucket. */
   readonly bucketPolicies = new Map<string, string>();
   readonly calls: string[] = [];
@@ -146,8 +148,12 @@ export class FakeAwsControlPlane {
       }
       const parameters: Record<string, string> = {};
       for (const p of input.Parameters ?? []) parameters[p.ParameterKey!] = p.UsePreviousValue ? (stack.parameters[p.ParameterKey!] ?? '') : (p.ParameterValue ?? '');
-      const same = input.ChangeSetType === 'UPDATE' && input.TemplateBody === stack.template && JSON.stringify(parameters) === JSON.stringify(stack.parameters);
-      this.changeSets.set(input.ChangeSetName!, { stack: stack.name, status: same ? 'FAILED' : 'CREATE_COMPLETE', ...(same ? { reason: "The submitted information didn't contain changes. Submit different information to create a change set." } : {}), template: input.TemplateBody ?? '', parameters, polls: 0 });
+      // A template over 51,200 bytes comes by TemplateURL (https://<bucket>.s3.<region>.amazonaws.com/<key>): read from the fake bucket.
+      const url = input.TemplateURL ? new URL(input.TemplateURL) : null;
+      const body = input.TemplateBody ?? (url ? this.bodies.get(`${url.hostname.split('.s3.')[0]}/${decodeURIComponent(url.pathname.slice(1))}`) : undefined);
+      if (url && body === undefined) throw Object.assign(new Error(`TemplateURL ${input.TemplateURL} cannot be read`), { name: 'ValidationError' });
+      const same = input.ChangeSetType === 'UPDATE' && body === stack.template && JSON.stringify(parameters) === JSON.stringify(stack.parameters);
+      this.changeSets.set(input.ChangeSetName!, { stack: stack.name, status: same ? 'FAILED' : 'CREATE_COMPLETE', ...(same ? { reason: "The submitted information didn't contain changes. Submit different information to create a change set." } : {}), template: body ?? '', parameters, polls: 0 });
       return { Id: `arn:aws:cloudformation:ap-southeast-1:${ACCOUNT}:changeSet/${input.ChangeSetName}/1`, StackId: stack.name };
     });
     this.cfn.on(DescribeChangeSetCommand).callsFake(async (input) => {
@@ -267,6 +273,7 @@ export class FakeAwsControlPlane {
       const bucket = this.buckets.get(input.Bucket!);
       if (!bucket) throw Object.assign(new Error('The specified bucket does not exist'), { name: 'NoSuchBucket' });
       bucket.set(input.Key!, (input.Body as Buffer).length);
+      this.bodies.set(`${input.Bucket}/${input.Key}`, Buffer.from(input.Body as Buffer | string).toString('utf8'));
       return {};
     });
     this.s3.on(ListObjectVersionsCommand).callsFake(async (input) => {
