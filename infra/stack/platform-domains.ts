@@ -1,5 +1,5 @@
-import { allow, getAtt, logGroup, ref, serviceRole, sub, type Resource } from './cfn.js';
-import { arn, handlerFunction, tableArns, writeLogs, type PipelineInput } from './platform-pipeline.js';
+import { allow, logGroup, serviceRole, sub, type Resource } from './cfn.js';
+import { arn, handlerFunction, scheduledInvocation, tableArns, writeLogs, type PipelineInput } from './platform-pipeline.js';
 import { table } from './platform-storage.js';
 import { platformFunctionName } from '../../src/adapters/aws/resource-names.js';
 
@@ -43,13 +43,6 @@ export function domainResources(input: PipelineInput): Record<string, Resource> 
       },
     }),
     DomainsFunction: handlerFunction(input, 'domains', 'DomainsRole', 'DomainsLogGroup', { memory: 512, timeout: 120 }),
-    DomainsSchedule: {
-      Type: 'AWS::Events::Rule',
-      Properties: { Description: 'Check anchor custom domains: DNS, ACM certificates, CloudFront aliases.', ScheduleExpression: DOMAIN_CHECK_SCHEDULE, State: 'ENABLED', Targets: [{ Id: 'domains', Arn: getAtt('DomainsFunction', 'Arn') }] },
-    },
-    DomainsInvokePermission: {
-      Type: 'AWS::Lambda::Permission',
-      Properties: { FunctionName: ref('DomainsFunction'), Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', SourceArn: getAtt('DomainsSchedule', 'Arn') },
-    },
+    ...scheduledInvocation('Domains', 'domains', 'DomainsFunction', DOMAIN_CHECK_SCHEDULE, 'Check anchor custom domains: DNS, ACM certificates, CloudFront aliases.'),
   };
 }

@@ -331,13 +331,20 @@ function reconcilerResources(stage: string): Record<string, Resource> {
         DestinationConfig: { OnFailure: { Destination: getAtt('DeployFailureQueue', 'Arn') } },
       },
     },
-    ReconcileSchedule: {
+    ...scheduledInvocation('Reconcile', 'reconcile', 'DeployFunction', RECONCILE_SCHEDULE, 'Settle anchor deployments whose build end was lost or whose deploy died.'),
+  };
+}
+
+/** An EventBridge rule `<name>Schedule` that invokes a function on a schedule, and the permission it needs. */
+export function scheduledInvocation(name: string, targetId: string, functionId: string, schedule: string, description: string): Record<string, Resource> {
+  return {
+    [`${name}Schedule`]: {
       Type: 'AWS::Events::Rule',
-      Properties: { Description: 'Settle anchor deployments whose build end was lost or whose deploy died.', ScheduleExpression: RECONCILE_SCHEDULE, State: 'ENABLED', Targets: [{ Id: 'reconcile', Arn: getAtt('DeployFunction', 'Arn') }] },
+      Properties: { Description: description, ScheduleExpression: schedule, State: 'ENABLED', Targets: [{ Id: targetId, Arn: getAtt(functionId, 'Arn') }] },
     },
-    ReconcileInvokePermission: {
+    [`${name}InvokePermission`]: {
       Type: 'AWS::Lambda::Permission',
-      Properties: { FunctionName: ref('DeployFunction'), Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', SourceArn: getAtt('ReconcileSchedule', 'Arn') },
+      Properties: { FunctionName: ref(functionId), Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', SourceArn: getAtt(`${name}Schedule`, 'Arn') },
     },
   };
 }

@@ -45,9 +45,9 @@ describe('anchor init --aws', () => {
     expect(aws.calls).toContain('s3:PutPublicAccessBlock:true');
     expect(aws.calls).toContain('s3:PutBucketEncryption:AES256');
     expect(aws.calls.filter((c) => c.startsWith('s3:PutObject:') && c.endsWith('.zip'))).toHaveLength(5);
-    expect(aws.calls.filter((c) => c.startsWith('s3:PutObject:')).every((c) => /^s3:PutObject:handlers\/[0-9a-f]{64}\/\w+\.zip$/.test(c))).toBe(true);
+    expect(aws.calls.filter((c) => c.startsWith('s3:PutObject:') && c.endsWith('.zip')).every((c) => /^s3:PutObject:handlers\/[0-9a-f]{64}\/\w+\.zip$/.test(c))).toBe(true);
     // The stack is created only once its code is in S3.
-    expect(aws.calls.indexOf('cloudformation:CreateChangeSet:CREATE')).toBeGreaterThan(aws.calls.findLastIndex((c) => c.startsWith('s3:PutObject:')));
+    expect(aws.calls.indexOf('cloudformation:CreateChangeSet:CREATE')).toBeGreaterThan(aws.calls.findLastIndex((c) => c.startsWith('s3:PutObject:') && c.endsWith('.zip')));
     expect(aws.calls).toContain('cloudformation:ExecuteChangeSet');
 
     // --json keeps stderr quiet; a person sees every event as it arrives.

@@ -53,7 +53,7 @@ describe('scale to zero', () => {
     v2 = await deploy('v2');
     expect((await platform.site('/')).body).toContain('<h1>v2</h1>');
     await poll(() => runtimeOf(v1), (r) => r?.state === 'idle');
-    expect((await platform.cli('deployments', 'ls', 'shop')).stdout).toMatch(new RegExp(`${v1}\\s+retired \\(idle\\)`));
+    expect((await platform.cli('deployments', 'ls', 'shop')).stdout).toMatch(new RegExp(`${v1} ↩\\s+retired \\(idle\\)`));
 
     const back = await platform.cli('rollback', 'shop', '--json');
     expect(back.code).toBe(0);

@@ -116,23 +116,13 @@ export class S3StaticHost implements StaticHost {
   async remove(projectName: string, artifact: ArtifactInfo, kept: readonly ArtifactInfo[]): Promise<void> {
     const KvsARN = await this.options.keyValueStoreArn(projectName);
     const prefix = assetPrefix(projectName, artifact.deploymentId);
-    if ((await this.liveValue(KvsARN, projectName))?.p === prefix) return;
+    if ((await this.liveDeployment(KvsARN, projectName)) === artifact.deploymentId) return;
     await deletePrefix(this.options.s3, this.options.assetsBucket, `${prefix}/`);
     const { cacheBucket } = this.options;
     if (!cacheBucket) return;
     const keptIds = new Set((await Promise.all(kept.map((k) => this.cacheFolders(k)))).flat());
     for (const folder of await this.cacheFolders(artifact)) {
       if (!keptIds.has(folder)) await deletePrefix(this.options.s3, cacheBucket, `${projectName}/${folder}/`);
-    }
-  }
-
-  private async liveValue(KvsARN: string, projectName: string): Promise<{ p?: string } | null> {
-    try {
-      const { Value } = await this.options.kvs.send(new GetKeyCommand({ KvsARN, Key: projectName }));
-      return Value ? (JSON.parse(Value) as { p?: string }) : null;
-    } catch (error) {
-      if (error instanceof Error && error.name === 'ResourceNotFoundException') return null;
-      throw error;
     }
   }
 
