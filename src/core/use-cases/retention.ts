@@ -1,3 +1,4 @@
+import { isSpent } from '../deployment.js';
 import type { Ports } from '../ports/index.js';
 
 /** How many ended deployments keep their artifacts (and so stay rollback targets). */
@@ -20,7 +21,7 @@ export async function applyRetention(deps: Pick<Ports, 'deployments' | 'artifact
   const removed: string[] = [];
   for (const d of all) {
     if (protectedIds.has(d.id) || keepIds.has(d.id)) continue;
-    if (!['retired', 'failed', 'superseded', 'cancelled'].includes(d.state)) continue;
+    if (!isSpent(d.state)) continue;
     if (await deps.artifacts.get(d.id)) {
       await deps.artifacts.remove(d.id);
       await deps.runtimeLogs.remove(d.id);
