@@ -29,7 +29,11 @@ import { S3StaticHost } from './s3-static-host.js';
 import { SqsJobQueue } from './sqs-job-queue.js';
 import { SsmSecretBox } from './ssm-secret-box.js';
 
-export interface AwsClients {
+/**
+ * The SDK clients the port adapters use: made here unless given. Not the CLI's lazy `AwsClients`
+ * (src/cli/aws-clients.ts), which makes the few clients provisioning needs on first use.
+ */
+export interface AwsPortClients {
   dynamodb: DynamoDBClient;
   s3: S3Client;
   sqs: SQSClient;
@@ -47,7 +51,7 @@ export interface AwsPlatformOptions {
   /** The platform stack's outputs (PLATFORM_OUTPUTS in infra/stack/platform-template.ts), as the CLI saved them or the handler env gives them. */
   outputs: Record<string, string>;
   /** Clients to use instead of new ones (tests point them at emulators; callers may share theirs). Given clients are not destroyed by `close`. */
-  clients?: Partial<AwsClients>;
+  clients?: Partial<AwsPortClients>;
   githubToken?: string;
   githubApiUrl?: string;
   logStream?: { write(chunk: string): unknown };
@@ -78,9 +82,9 @@ const REQUIRED_OUTPUTS = [
 export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPlatform> {
   const outputs = requireOutputs(options.outputs);
   const own: { destroy(): void }[] = [];
-  const client = <K extends keyof AwsClients>(name: K, make: () => AwsClients[K]): AwsClients[K] => {
+  const client = <K extends keyof AwsPortClients>(name: K, make: () => AwsPortClients[K]): AwsPortClients[K] => {
     const given = options.clients?.[name];
-    if (given) return given as AwsClients[K];
+    if (given) return given as AwsPortClients[K];
     const made = make();
     own.push(made);
     return made;

@@ -1,4 +1,5 @@
 import { AnchorError } from '../errors.js';
+import { projectExists } from '../domain-errors.js';
 import { assertBranchName, parseRepoRoot } from '../git-names.js';
 import { assertProjectName, type Project, type RepoRef } from '../project.js';
 import type { Ports } from '../ports/index.js';
@@ -37,12 +38,7 @@ export async function addProject(
   assertBranchName(input.branch);
   const root = parseRepoRoot(input.root);
   if (await deps.projects.get(input.name)) {
-    throw new AnchorError({
-      code: 'PROJECT_EXISTS',
-      kind: 'conflict',
-      message: `A project named "${input.name}" already exists.`,
-      hint: `Pick another name, or run "anchor projects show ${input.name}" to see it.`,
-    });
+    throw projectExists(input.name);
   }
   const secret = deps.ids.secret(32);
   const project: Project = {
