@@ -163,6 +163,7 @@ function cachePolicy(name: string, ttl: { default: number }, headers: string[], 
   };
 }
 
+// size-check: data (the project's CloudFormation template)
 export function projectTemplate(input: ProjectTemplateInput): Template {
   checkInput(input);
   const { stage, project, platform } = input;

@@ -81,26 +81,8 @@ const REQUIRED_OUTPUTS = [
  */
 export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPlatform> {
   const outputs = requireOutputs(options.outputs);
-  const own: { destroy(): void }[] = [];
-  const client = <K extends keyof AwsPortClients>(name: K, make: () => AwsPortClients[K]): AwsPortClients[K] => {
-    const given = options.clients?.[name];
-    if (given) return given as AwsPortClients[K];
-    const made = make();
-    own.push(made);
-    return made;
-  };
+  const { clients: c, own } = portClients(options);
   const region = options.region;
-  const c = {
-    dynamodb: client('dynamodb', () => new DynamoDBClient({ region })),
-    s3: client('s3', () => new S3Client({ region })),
-    sqs: client('sqs', () => new SQSClient({ region })),
-    lambda: client('lambda', () => new LambdaClient({ region })),
-    codebuild: client('codebuild', () => new CodeBuildClient({ region })),
-    logs: client('logs', () => new CloudWatchLogsClient({ region })),
-    ssm: client('ssm', () => new SSMClient({ region })),
-    kvs: client('kvs', () => keyValueStoreClient()),
-    cloudformation: client('cloudformation', () => new CloudFormationClient({ region })),
-  };
   const doc = documentClient(c.dynamodb);
   const envVars = new DynamoEnvVars({ doc, table: outputs.EnvVarsTableName });
   const projects = new DynamoProjects({ doc, table: outputs.ProjectsTableName, envVars });
@@ -130,13 +112,6 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
     const vars = project ? await envVars.list(project.id) : [];
     return new Set(vars.filter((v) => v.secret).map((v) => v.key));
   };
-  const repoHooks: RepoHooks = {
-    ensurePushHook: async (input) => {
-      const [{ Octokit }, { OctokitRepoHooks }] = await Promise.all([import('@octokit/rest'), import('../github/octokit-repo-hooks.js')]);
-      const octokit = new Octokit({ auth: options.githubToken, ...(options.githubApiUrl ? { baseUrl: options.githubApiUrl } : {}), log: { debug() {}, info() {}, warn() {}, error() {} } });
-      return new OctokitRepoHooks({ octokit }).ensurePushHook(input);
-    },
-  };
 
   const buildLogs = new CloudWatchBuildLogs({ logs: c.logs, group: outputs.BuildLogGroupName });
   const ports: AwsPlatform['ports'] = {
@@ -159,7 +134,7 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
     functionStates: new LambdaFunctionStates(),
     runtimeLogs: new LambdaRuntimeLogs({ stage: options.stage, projectOf }),
     secrets: new SsmSecretBox({ ssm: c.ssm, path: `/anchor/${options.stage}/secrets/` }),
-    repoHooks,
+    repoHooks: lazyRepoHooks(options),
     clock: new SystemClock(),
     ids: new RandomIds(),
     logger: new StreamLogger(options.logStream ?? process.stderr),
@@ -169,6 +144,42 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
     close: async () => {
       buildLogs.close();
       for (const made of own) made.destroy();
+    },
+  };
+}
+
+/** The clients given, and the others made here (`own`: destroyed by close). */
+function portClients(options: AwsPlatformOptions): { clients: AwsPortClients; own: { destroy(): void }[] } {
+  const own: { destroy(): void }[] = [];
+  const client = <K extends keyof AwsPortClients>(name: K, make: () => AwsPortClients[K]): AwsPortClients[K] => {
+    const given = options.clients?.[name];
+    if (given) return given as AwsPortClients[K];
+    const made = make();
+    own.push(made);
+    return made;
+  };
+  const region = options.region;
+  const clients = {
+    dynamodb: client('dynamodb', () => new DynamoDBClient({ region })),
+    s3: client('s3', () => new S3Client({ region })),
+    sqs: client('sqs', () => new SQSClient({ region })),
+    lambda: client('lambda', () => new LambdaClient({ region })),
+    codebuild: client('codebuild', () => new CodeBuildClient({ region })),
+    logs: client('logs', () => new CloudWatchLogsClient({ region })),
+    ssm: client('ssm', () => new SSMClient({ region })),
+    kvs: client('kvs', () => keyValueStoreClient()),
+    cloudformation: client('cloudformation', () => new CloudFormationClient({ region })),
+  };
+  return { clients, own };
+}
+
+/** GitHub's webhooks API, loaded on first use (most handlers never add a project). */
+function lazyRepoHooks(options: Pick<AwsPlatformOptions, 'githubToken' | 'githubApiUrl'>): RepoHooks {
+  return {
+    ensurePushHook: async (input) => {
+      const [{ Octokit }, { OctokitRepoHooks }] = await Promise.all([import('@octokit/rest'), import('../github/octokit-repo-hooks.js')]);
+      const octokit = new Octokit({ auth: options.githubToken, ...(options.githubApiUrl ? { baseUrl: options.githubApiUrl } : {}), log: { debug() {}, info() {}, warn() {}, error() {} } });
+      return new OctokitRepoHooks({ octokit }).ensurePushHook(input);
     },
   };
 }
