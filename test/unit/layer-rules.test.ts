@@ -24,6 +24,7 @@ describe('lint rules between rooms', () => {
     ['a template imports a handler', 'infra/stack/new-template.ts', "import { handler } from '../handlers/orchestrator.js';"],
     ['a template imports the CLI', 'infra/stack/new-template.ts', "import { Context } from '../../src/cli/context.js';"],
     ['src/lib imports infra', 'src/lib/new-helper.ts', "import { sub } from '../../infra/stack/cfn.js';"],
+    ['src/lib imports the core', 'src/lib/new-helper.ts', "import { AnchorError } from '../core/errors.js';"],
     ['a local adapter imports infra', 'src/adapters/local/store/new-store.ts', "import { sub } from '../../../../infra/stack/cfn.js';"],
   ])('fails when %s', async (_what, file, code) => {
     expect(await errorsFor(file, code)).not.toEqual([]);
