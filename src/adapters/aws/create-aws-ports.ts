@@ -27,6 +27,7 @@ import { LambdaRuntimeLogs } from './lambda-runtime-logs.js';
 import { S3Artifacts } from './s3-artifacts.js';
 import { S3StaticHost } from './s3-static-host.js';
 import { SqsJobQueue } from './sqs-job-queue.js';
+import { givenOrMade } from './given-clients.js';
 import { SsmSecretBox } from './ssm-secret-box.js';
 
 /**
@@ -150,14 +151,7 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
 
 /** The clients given, and the others made here (`own`: destroyed by close). */
 function portClients(options: AwsPlatformOptions): { clients: AwsPortClients; own: { destroy(): void }[] } {
-  const own: { destroy(): void }[] = [];
-  const client = <K extends keyof AwsPortClients>(name: K, make: () => AwsPortClients[K]): AwsPortClients[K] => {
-    const given = options.clients?.[name];
-    if (given) return given as AwsPortClients[K];
-    const made = make();
-    own.push(made);
-    return made;
-  };
+  const { client, own } = givenOrMade<AwsPortClients>(options.clients);
   const region = options.region;
   const clients = {
     dynamodb: client('dynamodb', () => new DynamoDBClient({ region })),
