@@ -120,13 +120,7 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
     deployments,
     envVars,
     deliveries: new DynamoDeliveries({ doc, table: outputs.DeliveriesTableName }),
-    queue: new SqsJobQueue({
-      sqs: c.sqs,
-      queueUrl: outputs.BuildQueueUrl,
-      // The handlers' env has no DLQ url; the platform stack names it after the queue.
-      deadLetterQueueUrl: options.outputs['BuildDeadLetterQueueUrl'] || `${outputs.BuildQueueUrl}-dlq`,
-      errors: { doc, table: outputs.DeploymentsTableName },
-    }),
+    queue: new SqsJobQueue({ sqs: c.sqs, queueUrl: outputs.BuildQueueUrl }),
     builder: new CodeBuildBuilder({ codebuild: c.codebuild, ssm: c.ssm, stage: options.stage, buildProject: outputs.BuildProjectName, logGroup: outputs.BuildLogGroupName, secretKeys }),
     logs: buildLogs,
     artifacts: new S3Artifacts({ s3: c.s3, bucket: outputs.ArtifactsBucketName, projectOf }),
