@@ -102,6 +102,7 @@ export function handlerFunction(input: PipelineInput, name: HandlerName, roleId:
   };
 }
 
+// size-check: data (CloudFormation resources)
 export function pipelineResources(input: PipelineInput): Record<string, Resource> {
   const { stage } = input;
   const projectVersions = ['server', 'image'].map((kind) => arn('lambda', `function:anchor-${stage}-*-${kind}:*`));

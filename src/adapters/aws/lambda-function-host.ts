@@ -20,7 +20,7 @@ import type { ArtifactInfo, FunctionHost, FunctionVersion } from '../../core/por
 import type { FunctionUrlEvent } from '../../core/lambda-wire.js';
 import { FUNCTION_WRAPPER, invokeModeOf, type CpuArch } from '../../core/opennext-output.js';
 import { parseS3Location } from './s3-zip.js';
-import { ORIGIN_GUARD_HANDLER, ORIGIN_REFUSED_HEADER, ORIGIN_SECRET_HEADER, ORIGIN_SECRETS_ENV } from './origin-secret.js';
+import { ORIGIN_GUARD_HANDLER, ORIGIN_REFUSED_HEADER, ORIGIN_SECRET_HEADER, ORIGIN_SECRETS_ENV } from '../../core/origin-guard-wire.js';
 
 export interface LambdaFunctionHostOptions {
   lambda: LambdaClient;

@@ -5,6 +5,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { artifactKey, FUNCTION_ZIPS, functionCodeKeyBeside } from './resource-names.js';
 import { zipFiles } from '../../lib/zip-files.js';
 import { AnchorError } from '../../core/errors.js';
+import { deploymentNotFound } from '../../core/domain-errors.js';
 import type { ArtifactInfo, Artifacts, BuildOutput, BundleReport } from '../../core/ports/artifacts.js';
 import { bundleReport, OPEN_NEXT_LAYOUT, parseManifest } from '../../core/opennext-output.js';
 import { isNotFound, listZipAt, parseS3Location, readEntryAt } from './s3-zip.js';
@@ -96,7 +97,7 @@ export class S3Artifacts implements Artifacts {
     const project = await this.options.projectOf(deploymentId);
     if (!project) {
       if (!required) return null;
-      throw new AnchorError({ code: 'DEPLOYMENT_NOT_FOUND', kind: 'not-found', message: `There is no deployment ${deploymentId}, so its build output has nowhere to go.` });
+      throw deploymentNotFound(deploymentId);
     }
     return `s3://${this.options.bucket}/${artifactKey(project, deploymentId)}`;
   }

@@ -19,8 +19,7 @@ export type JobOutcome = 'skipped' | 'superseded' | 'waiting' | 'started' | 'sto
  */
 export async function runBuildJob(deps: BuildDeps, received: Pick<ReceivedJob, 'job' | 'attempt'>, options: { logCapBytes?: number } = {}): Promise<JobOutcome> {
   const deployment = await deps.deployments.get(received.job.deploymentId);
-  if (!deployment || (isEnded(deployment.state) && deployment.state !== 'live')) return 'skipped';
-  if (deployment.state === 'live' || deployment.state === 'retired') return 'skipped';
+  if (!deployment || isEnded(deployment.state)) return 'skipped';
   const project = await deps.projects.getById(deployment.projectId);
   if (!project) {
     await fail(deps, deployment, 'Its project was removed before the build started.');
