@@ -16,11 +16,6 @@ export interface CodeBuildBuilderOptions {
   buildProject: string;
   /** The build log group: each build's stream is named `<deploymentId>/<build uuid>`, so the deployment's log finds it. */
   logGroup: string;
-  /**
-   * Which of a project's build variables are secrets. BuildRequest carries plaintext only; the
-   * composition root answers from the env-vars table, so the Builder port needs no change.
-   */
-  secretKeys(projectName: string): Promise<ReadonlySet<string>>;
   /** Where the buildspec uploads a deployment's output (s3://<artifacts>/<artifactKey>): an ended build's `status` names it. */
   artifactLocation(project: string, deploymentId: string): string;
   /** Pass each project's own build role (project stack) as serviceRoleOverride (default true). */
@@ -40,7 +35,7 @@ export class CodeBuildBuilder implements Builder {
   constructor(private readonly options: CodeBuildBuilderOptions) {}
 
   async start(request: BuildRequest): Promise<{ buildId: string }> {
-    const secrets = await this.options.secretKeys(request.projectName);
+    const secrets = new Set(request.secretKeys);
     const path = secretParameterPath(this.options.stage, request.projectName);
     const variables: EnvironmentVariable[] = [];
     for (const [name, value] of Object.entries(request.env)) {

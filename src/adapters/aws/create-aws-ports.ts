@@ -108,7 +108,7 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
   const projects = new DynamoProjects({ doc, table: outputs.ProjectsTableName, envVars });
   const deployments = new DynamoDeployments({ doc, table: outputs.DeploymentsTableName });
 
-  const { projectOf, keyValueStoreArn, secretKeys } = lookups(c, options.stage, { projects, deployments, envVars });
+  const { projectOf, keyValueStoreArn } = lookups(c, options.stage, { projects, deployments });
 
   const buildLogs = new CloudWatchBuildLogs({ logs: c.logs, group: outputs.BuildLogGroupName });
   const ports: AwsPlatform['ports'] = {
@@ -117,7 +117,7 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
     envVars,
     deliveries: new DynamoDeliveries({ doc, table: outputs.DeliveriesTableName }),
     queue: new SqsJobQueue({ sqs: c.sqs, queueUrl: outputs.BuildQueueUrl }),
-    builder: new CodeBuildBuilder({ codebuild: c.codebuild, ssm: c.ssm, stage: options.stage, buildProject: outputs.BuildProjectName, logGroup: outputs.BuildLogGroupName, secretKeys, artifactLocation: (project, id) => `s3://${outputs.ArtifactsBucketName}/${artifactKey(project, id)}` }),
+    builder: new CodeBuildBuilder({ codebuild: c.codebuild, ssm: c.ssm, stage: options.stage, buildProject: outputs.BuildProjectName, logGroup: outputs.BuildLogGroupName, artifactLocation: (project, id) => `s3://${outputs.ArtifactsBucketName}/${artifactKey(project, id)}` }),
     logs: buildLogs,
     artifacts: new S3Artifacts({ s3: c.s3, bucket: outputs.ArtifactsBucketName, projectOf }),
     staticHost: new S3StaticHost({
@@ -160,9 +160,9 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
   };
 }
 
-/** What the adapters look up about a project, each read once and kept: its name from a deployment, its KVS, its secret keys. */
-function lookups(c: AwsPortClients, stage: string, stores: { projects: DynamoProjects; deployments: DynamoDeployments; envVars: DynamoEnvVars }) {
-  const { projects, deployments, envVars } = stores;
+/** What the adapters look up about a project, each read once and kept: its name from a deployment, its KVS. */
+function lookups(c: AwsPortClients, stage: string, stores: { projects: DynamoProjects; deployments: DynamoDeployments }) {
+  const { projects, deployments } = stores;
   const projectNames = new Map<string, string>();
   const projectOf = async (deploymentId: string): Promise<string | null> => {
     const known = projectNames.get(deploymentId);
@@ -182,12 +182,7 @@ function lookups(c: AwsPortClients, stage: string, stores: { projects: DynamoPro
     }
     return arn;
   };
-  const secretKeys = async (projectName: string): Promise<ReadonlySet<string>> => {
-    const project = await projects.get(projectName);
-    const vars = project ? await envVars.list(project.id) : [];
-    return new Set(vars.filter((v) => v.secret).map((v) => v.key));
-  };
-  return { projectOf, keyValueStoreArn, secretKeys };
+  return { projectOf, keyValueStoreArn };
 }
 
 /** With `reporting`, every state change is reported on GitHub in the background; returns how to wait for what is left. */
