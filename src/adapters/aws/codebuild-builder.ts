@@ -4,6 +4,7 @@ import { GIT_TOKEN_VARIABLE } from '../../core/git-credentials.js';
 import { githubTokenParameter, projectResourceName, secretParameterPath } from './resource-names.js';
 import type { Builder, BuildRequest, BuildStatus } from '../../core/ports/builder.js';
 import { codeBuildEnd } from './codebuild-build-end.js';
+import { awsErrorNamed } from './aws-errors.js';
 
 /** A project's build size as CodeBuild's compute type (ARM: arm1.small, arm1.medium, arm1.large). */
 export const COMPUTE_TYPES = { small: 'BUILD_GENERAL1_SMALL', medium: 'BUILD_GENERAL1_MEDIUM', large: 'BUILD_GENERAL1_LARGE' } as const;
@@ -83,7 +84,7 @@ export class CodeBuildBuilder implements Builder {
     try {
       await this.options.codebuild.send(new StopBuildCommand({ id: buildId }));
     } catch (error) {
-      if (error instanceof Error && error.name === 'InvalidInputException') return;
+      if (awsErrorNamed(error, 'InvalidInputException')) return;
       throw error;
     }
   }
@@ -125,7 +126,7 @@ export class CodeBuildBuilder implements Builder {
     try {
       await this.options.ssm.send(new DeleteParameterCommand({ Name: `${secretParameterPath(this.options.stage, projectName)}${key}` }));
     } catch (error) {
-      if (error instanceof Error && error.name === 'ParameterNotFound') return;
+      if (awsErrorNamed(error, 'ParameterNotFound')) return;
       throw error;
     }
   }

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { AnchorError } from '../../core/errors.js';
+import { awsErrorNamed } from './aws-errors.js';
 
 /** The per-stage master in SSM; see src/core/origin-guard-wire.ts for what it protects. */
 
@@ -27,7 +28,7 @@ async function readMaster(ssm: SSMClient, name: string): Promise<string | null> 
     }
     return value;
   } catch (error) {
-    if (error instanceof Error && error.name === 'ParameterNotFound') return null;
+    if (awsErrorNamed(error, 'ParameterNotFound')) return null;
     throw error;
   }
 }
@@ -41,7 +42,7 @@ export async function ensureOriginSecret(ssm: SSMClient, stage: string): Promise
     await ssm.send(new PutParameterCommand({ Name: name, Type: 'SecureString', Value: randomBytes(32).toString('hex'), Overwrite: false, Description: 'anchor: origin header secret of this stage (CloudFront → Function URLs)' }));
   } catch (error) {
     // Another init got there first: use its value.
-    if (!(error instanceof Error && error.name === 'ParameterAlreadyExists')) throw error;
+    if (!(awsErrorNamed(error, 'ParameterAlreadyExists'))) throw error;
   }
   const made = await readMaster(ssm, name);
   if (!made) throw new AnchorError({ code: 'ORIGIN_SECRET_MISSING', kind: 'external', message: `SSM accepted ${name} but does not return it.` });

@@ -8,7 +8,8 @@ import { AnchorError } from '../../core/errors.js';
 import { deploymentNotFound } from '../../core/domain-errors.js';
 import type { ArtifactInfo, Artifacts, BuildOutput, BundleReport } from '../../core/ports/artifacts.js';
 import { bundleReport, OPEN_NEXT_LAYOUT, parseManifest } from '../../core/opennext-output.js';
-import { isNotFound, listZipAt, parseS3Location, readEntryAt } from './s3-zip.js';
+import { listZipAt, parseS3Location, readEntryAt } from './s3-zip.js';
+import { isS3NotFound } from './aws-errors.js';
 
 export interface S3ArtifactsOptions {
   s3: S3Client;
@@ -88,7 +89,7 @@ export class S3Artifacts implements Artifacts {
       const bytes = Number.isFinite(recorded) && metadata[BYTES_META] !== undefined ? recorded : entries.filter((e) => e.kind !== 'directory').reduce((sum, e) => sum + e.size, 0);
       return { deploymentId, location, bytes };
     } catch (error) {
-      if (isNotFound(error)) return null;
+      if (isS3NotFound(error)) return null;
       throw error;
     }
   }
