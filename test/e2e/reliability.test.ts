@@ -67,7 +67,7 @@ describe('a failure never takes the live site down', () => {
     const v2 = await deploy({ version: 'v2' });
     expect(await platform.waitFor(v2, ['live', 'failed'])).toBe('live');
     const artifact = await platform.server.ports.artifacts.get(v2);
-    await platform.server.ports.deployments.transition(old.id, ['queued', 'superseded'], 'building', new Date().toISOString());
+    await platform.server.ports.deployments.transition(old.id, ['queued'], 'building', new Date().toISOString());
     await platform.server.ports.deployments.transition(old.id, ['building'], 'built', new Date().toISOString());
     await platform.server.ports.artifacts.store(old.id, { kind: 'directory', path: artifact?.location ?? '' });
 
