@@ -7,7 +7,6 @@ import { build } from 'esbuild';
 import { zipFiles } from '../src/lib/zip-files.js';
 import { HANDLER_NAMES } from '../src/adapters/aws/resource-names.js';
 
-
 export interface HandlerBundle {
   name: string;
   zipPath: string;

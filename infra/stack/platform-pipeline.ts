@@ -1,9 +1,7 @@
 import { buildspec, BUILD_OVERRIDES } from './buildspec.js';
-import type { HandlerName } from '../../src/adapters/aws/resource-names.js';
 import { allow, getAtt, logGroup, ref, serviceRole, sub, type CfnValue, type PolicyStatement, type Resource } from './cfn.js';
-import { buildLogGroupName, platformFunctionName } from '../../src/adapters/aws/resource-names.js';
+import { buildLogGroupName, platformFunctionName, type HandlerName } from '../../src/adapters/aws/resource-names.js';
 import { BUILD_QUEUE_VISIBILITY_SECONDS } from './platform-storage.js';
-
 
 /**
  * Builds run on ARM (Graviton) by default, the CPU of the project functions: native modules in

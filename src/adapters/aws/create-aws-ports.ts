@@ -108,7 +108,7 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
   const projects = new DynamoProjects({ doc, table: outputs.ProjectsTableName, envVars });
   const deployments = new DynamoDeployments({ doc, table: outputs.DeploymentsTableName });
 
-  const { projectOf, keyValueStoreArn } = lookups(c, options.stage, { projects, deployments });
+  const { projectOf, stackOutput } = lookups(c, options.stage, { projects, deployments });
 
   const buildLogs = new CloudWatchBuildLogs({ logs: c.logs, group: outputs.BuildLogGroupName });
   const ports: AwsPlatform['ports'] = {
@@ -125,7 +125,7 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
       assetsBucket: outputs.AssetsBucketName,
       cacheBucket: outputs.CacheBucketName,
       kvs: c.kvs,
-      keyValueStoreArn,
+      keyValueStoreArn: (project) => stackOutput(project, 'KeyValueStoreArn'),
       tagCache: { dynamodb: c.dynamodb, table: (project) => tagTableName(options.stage, project) },
     }),
     functions: new LambdaFunctionHost({
@@ -147,7 +147,7 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
     ids: new RandomIds(),
     logger: new StreamLogger(options.logStream ?? process.stderr),
   };
-  const drainReports = reportOnGitHub(ports, deployments, c, options);
+  const drainReports = reportOnGitHub(ports, deployments, (project) => stackOutput(project, 'SiteUrl'), options);
   return {
     ports,
     deployFailures: new SqsDeployFailures({ sqs: c.sqs, queueUrl: options.outputs['DeployFailureQueueUrl'] || `${outputs.BuildQueueUrl}-failed-deploys` }),
@@ -160,7 +160,7 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
   };
 }
 
-/** What the adapters look up about a project, each read once and kept: its name from a deployment, its KVS. */
+/** What the adapters look up about a project, each read once and kept: its name from a deployment, its stack's outputs. */
 function lookups(c: AwsPortClients, stage: string, stores: { projects: DynamoProjects; deployments: DynamoDeployments }) {
   const { projects, deployments } = stores;
   const projectNames = new Map<string, string>();
@@ -172,28 +172,30 @@ function lookups(c: AwsPortClients, stage: string, stores: { projects: DynamoPro
     if (project) projectNames.set(deploymentId, project.name);
     return project?.name ?? null;
   };
-  const kvsArns = new Map<string, Promise<string>>();
-  const keyValueStoreArn = (project: string): Promise<string> => {
-    let arn = kvsArns.get(project);
-    if (!arn) {
-      arn = projectOutput(c.cloudformation, projectStackName(stage, project), 'KeyValueStoreArn');
-      arn.catch(() => kvsArns.delete(project));
-      kvsArns.set(project, arn);
+  // A project stack's outputs do not change while it lives: each is read once (a failed read again).
+  const outputs = new Map<string, Promise<string>>();
+  const stackOutput = (project: string, key: 'KeyValueStoreArn' | 'SiteUrl'): Promise<string> => {
+    const id = `${project}\n${key}`;
+    let value = outputs.get(id);
+    if (!value) {
+      value = projectOutput(c.cloudformation, projectStackName(stage, project), key);
+      value.catch(() => outputs.delete(id));
+      outputs.set(id, value);
     }
-    return arn;
+    return value;
   };
-  return { projectOf, keyValueStoreArn };
+  return { projectOf, stackOutput };
 }
 
 /** With `reporting`, every state change is reported on GitHub in the background; returns how to wait for what is left. */
-function reportOnGitHub(ports: AwsPlatform['ports'], deployments: DynamoDeployments, c: AwsPortClients, options: AwsPlatformOptions): AwsPlatform['drainReports'] {
+function reportOnGitHub(ports: AwsPlatform['ports'], deployments: DynamoDeployments, siteUrl: (project: string) => Promise<string>, options: AwsPlatformOptions): AwsPlatform['drainReports'] {
   if (!options.reporting) return async () => true;
   const { platformUrl, statuses, ...retries } = options.reporting;
   const reporter = new DeploymentReporter(
     { ...ports, statuses: statuses ?? lazyRepoStatuses(options.githubApiUrl) },
     {
       platformUrl: () => platformUrl,
-      siteUrl: (project) => projectOutput(c.cloudformation, projectStackName(options.stage, project.name), 'SiteUrl').catch(() => null),
+      siteUrl: (project) => siteUrl(project.name).catch(() => null),
       ...retries,
     },
   );

@@ -200,7 +200,7 @@ export class LambdaFunctionHost implements FunctionHost {
         if (!published.Version) throw new AnchorError({ code: 'LAMBDA_NO_VERSION', kind: 'external', message: `PublishVersion of ${fn} returned no version.` });
         return { fn, version: published.Version };
       } catch (error) {
-        if (!(awsErrorNamed(error, 'PreconditionFailedException')) || attempt >= this.maxAttempts) throw error;
+        if (!awsErrorNamed(error, 'PreconditionFailedException') || attempt >= this.maxAttempts) throw error;
         await this.sleep(backoff(attempt));
       }
     }

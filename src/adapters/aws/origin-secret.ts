@@ -4,7 +4,6 @@ import { AnchorError } from '../../core/errors.js';
 import { awsErrorNamed } from './aws-errors.js';
 
 /** The per-stage master in SSM; see src/core/origin-guard-wire.ts for what it protects. */
-
 export const originSecretParameter = (stage: string): string => `/anchor/${stage}/origin-secret`;
 export const previousOriginSecretParameter = (stage: string): string => `/anchor/${stage}/origin-secret-previous`;
 
@@ -42,7 +41,7 @@ export async function ensureOriginSecret(ssm: SSMClient, stage: string): Promise
     await ssm.send(new PutParameterCommand({ Name: name, Type: 'SecureString', Value: randomBytes(32).toString('hex'), Overwrite: false, Description: 'anchor: origin header secret of this stage (CloudFront → Function URLs)' }));
   } catch (error) {
     // Another init got there first: use its value.
-    if (!(awsErrorNamed(error, 'ParameterAlreadyExists'))) throw error;
+    if (!awsErrorNamed(error, 'ParameterAlreadyExists')) throw error;
   }
   const made = await readMaster(ssm, name);
   if (!made) throw new AnchorError({ code: 'ORIGIN_SECRET_MISSING', kind: 'external', message: `SSM accepted ${name} but does not return it.` });

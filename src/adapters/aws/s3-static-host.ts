@@ -189,7 +189,7 @@ export class S3StaticHost implements StaticHost {
       const list = JSON.parse((await object.Body?.transformToString()) ?? '[]') as unknown;
       return Array.isArray(list) ? list.filter((p): p is string => typeof p === 'string') : [];
     } catch (error) {
-      if (!(awsErrorNamed(error, 'NoSuchKey', 'AccessDenied'))) throw error;
+      if (!awsErrorNamed(error, 'NoSuchKey', 'AccessDenied')) throw error;
       return [...(await this.listSizes(this.options.assetsBucket, `${prefix}/${STATIC}`)).keys()].map((key) => key.slice(prefix.length + 1));
     }
   }

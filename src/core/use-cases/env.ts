@@ -141,10 +141,14 @@ export type EnvSnapshot = NonNullable<Deployment['runtimeEnv']>;
  * Plaintext env of a target, for a build or a deployment, read once: the `snapshot` (secrets still
  * sealed) is exactly what `values` was opened from, so a deployment stores what it runs with.
  */
-export async function resolveEnv(deps: Pick<EnvDeps, 'envVars' | 'secrets'>, projectId: string, target: EnvTarget): Promise<{ values: Record<string, string>; secretValues: string[]; snapshot: EnvSnapshot }> {
+export async function resolveEnv(
+  deps: Pick<EnvDeps, 'envVars' | 'secrets'>,
+  projectId: string,
+  target: EnvTarget,
+): Promise<{ values: Record<string, string>; secretValues: string[]; secretKeys: string[]; snapshot: EnvSnapshot }> {
   const vars = (await deps.envVars.list(projectId)).filter((v) => v.targets.includes(target));
   const snapshot: EnvSnapshot = Object.fromEntries(vars.map((v) => [v.key, { value: v.value, secret: v.secret }]));
-  return { ...(await openEnvSnapshot(deps, snapshot)), snapshot };
+  return { ...(await openEnvSnapshot(deps, snapshot)), secretKeys: vars.filter((v) => v.secret).map((v) => v.key), snapshot };
 }
 
 /** Opens a stored env snapshot (a rollback target's, the live one after a restart): secrets opened here and nowhere else. */

@@ -67,7 +67,7 @@ export async function runBuildJob(deps: BuildDeps, received: Pick<ReceivedJob, '
       ...(project.buildSize ? { buildSize: project.buildSize } : {}),
       repoToken,
       env: env.values,
-      secretKeys: Object.keys(env.snapshot).filter((key) => env.snapshot[key]?.secret === true),
+      secretKeys: env.secretKeys,
       onLine: (line) => log.line(line),
       onCheckedOut: () => void buildCheckedOut(deps, deployment.id).catch(() => undefined),
     });

@@ -15,7 +15,7 @@ export async function liveVersionParameters(lambda: LambdaClient, stage: string,
       const alias = await lambda.send(new GetAliasCommand({ FunctionName: projectResourceName(stage, project, kind), Name: 'live' }));
       if (alias.FunctionVersion && /^\d+$/.test(alias.FunctionVersion)) parameters[parameter] = alias.FunctionVersion;
     } catch (error) {
-      if (!(awsErrorNamed(error, 'ResourceNotFoundException'))) throw error;
+      if (!awsErrorNamed(error, 'ResourceNotFoundException')) throw error;
     }
   }
   return parameters;

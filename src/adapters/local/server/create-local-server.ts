@@ -236,6 +236,11 @@ function platformServer(
   });
 }
 
+/** Where a site is reached on this server: its own name under localhost, which resolves to loopback. */
+function localSiteUrl(project: string, port: number): string {
+  return `http://${project}.localhost:${port}`;
+}
+
 /** Where this platform is reached: its public URL, else this server's own address. */
 function platformUrl(options: LocalServerOptions, port: number): string {
   return options.domains?.publicUrl ?? `http://${options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host}:${port}`;
@@ -247,7 +252,7 @@ function githubReporter(options: LocalServerOptions, local: LocalPlatform, logs:
     { ...local.ports, logs, statuses: local.repoStatuses },
     {
       platformUrl: () => platformUrl(options, port()),
-      siteUrl: async (project) => `http://${project.name}.localhost:${port()}`,
+      siteUrl: async (project) => localSiteUrl(project.name, port()),
       ...options.githubReporting,
     },
   );
@@ -260,7 +265,7 @@ function platformApi(options: LocalServerOptions, local: LocalPlatform, ports: P
     {
       ...ports,
       access: local.access,
-      siteUrl: (project) => `http://${project}.localhost:${port()}`,
+      siteUrl: (project) => localSiteUrl(project, port()),
       get webhookBaseUrl() {
         return platformUrl(options, port());
       },
