@@ -1,11 +1,10 @@
 import type { Context } from '../cli/context.js';
-import { listEnv, MASK } from '../core/use-cases/env.js';
+import { MASK } from '../core/use-cases/env.js';
 import { table } from './table.js';
 
 export default async function envLs(ctx: Context, args: string[]): Promise<void> {
   const [project = ''] = args;
-  const { ports } = await ctx.platform();
-  const vars = await listEnv(ports, { project });
+  const vars = await (await ctx.operations()).listEnv(project);
   ctx.ui.result(
     vars,
     () =>
