@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PlatformStore, type LocalPlatformConfig } from '../../src/cli/platforms.js';
@@ -7,7 +8,7 @@ import { DEFAULT_OWNER_ID } from '../../src/core/ports/access.js';
 import { createToken } from '../../src/core/use-cases/tokens.js';
 import { pipelineAppFiles } from '../fakes/pipeline-app.js';
 import { LocalPlatformHarness } from '../e2e/local-platform.js';
-import { runCli, tempHome, type CliResult } from './run-cli.js';
+import { BIN, runBin, runCli, tempHome, type CliResult } from './run-cli.js';
 
 /**
  * A laptop managing a platform through its HTTP API: a real `anchor server` (local backend) on
@@ -75,6 +76,30 @@ describe('anchor login', () => {
     expect(JSON.parse(readFileSync(join(dir, 'platform.json'), 'utf8'))).toMatchObject({ backend: 'remote', url });
     expect((await anchor(['login', url, '--name', 'reader', '--token-stdin'], tokens.read)).code).toBe(0);
     expect((await anchor(['login', url, '--name', 'admin', '--token-stdin'], tokens.admin)).code).toBe(0);
+  });
+});
+
+describe('anchor login as a real child process', () => {
+  it('takes the token on stdin: it is in neither the argv nor the environment of the process, nor its output', async () => {
+    const child = spawn(process.execPath, [BIN, 'login', url, '--name', 'child', '--token-stdin', '--json'], {
+      env: { PATH: process.env.PATH ?? '', HOME: laptop.dir, ANCHOR_HOME: join(laptop.dir, '.anchor'), CI: '1' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const seen = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8') + readFileSync(`/proc/${child.pid}/environ`, 'utf8');
+    child.stdin.end(`${tokens.read}\n`);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    printed.push(stdout, stderr);
+    expect(seen).toContain('--token-stdin');
+    expect(seen).not.toContain(tokens.read);
+    expect([code, JSON.parse(stdout).scope]).toEqual([0, 'read']);
+    const listed = await runBin(['projects', 'ls', '--json', '--platform', 'child'], { home: laptop.dir });
+    printed.push(listed.stdout, listed.stderr);
+    expect(listed.code).toBe(0);
+    expect(listed.json()).toEqual([expect.objectContaining({ name: 'shop', id: platform.project.id })]);
   });
 });
 
