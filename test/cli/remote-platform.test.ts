@@ -185,6 +185,21 @@ describe('the commands on a remote platform', () => {
     expect(pull.stderr).toContain('"anchor env pull"');
   });
 
+  it('adds, lists and removes a custom domain through the API', async () => {
+    expect((await anchor(['domains', 'ls', '--json', '--platform', 'remote'])).json()).toEqual({ domains: [] });
+    const added = await anchor(['domains', 'add', 'shop.example.com', '--project', 'shop', '--json', '--platform', 'remote']);
+    expect(added.code).toBe(0);
+    expect(added.json()).toMatchObject({ project: 'shop', added: ['shop.example.com'] });
+    const remote = (await anchor(['domains', 'ls', '--json', '--platform', 'remote'])).json() as { domains: Array<{ name: string; project: string; state: string }> };
+    const here = (await anchor(['domains', 'ls', '--json', '--platform', 'here'])).json() as { domains: Array<{ name: string; project: string; state: string }> };
+    expect(remote.domains.map((d) => [d.name, d.project, d.state])).toEqual(here.domains.map((d) => [d.name, d.project, d.state]));
+    expect(remote.domains.map((d) => d.name)).toEqual(['shop.example.com']);
+    const www = await anchor(['domains', 'add', 'shop.example.com', '--project', 'shop', '--with-www', '--json', '--platform', 'remote']);
+    expect([www.code, errorCode(www)]).toEqual([2, 'REMOTE_NOT_SUPPORTED']);
+    expect((await anchor(['domains', 'rm', 'shop.example.com', '--yes', '--platform', 'remote'])).code).toBe(0);
+    expect((await anchor(['domains', 'ls', '--json', '--platform', 'here'])).json()).toEqual({ domains: [] });
+  });
+
   it('gives a clear error (exit 5) once the token is revoked, and logout deletes it', async () => {
     const listed = await anchor(['tokens', 'ls', '--json', '--platform', 'admin']);
     const write = (listed.json() as Array<{ id: string; name: string }>).find((t) => t.name === 'laptop-write');

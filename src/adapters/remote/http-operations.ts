@@ -2,7 +2,7 @@ import type { DeploymentView, ProjectView } from '../../core/api/api-views.js';
 import type { DeploymentState, Trigger } from '../../core/deployment.js';
 import { isEnded, phaseTimings } from '../../core/deployment.js';
 import { AnchorError } from '../../core/errors.js';
-import type { DeploymentSummary, LogTarget, PlatformOperations, ProjectRow, RemoteProjects, TokenInput } from '../../core/operations/platform-operations.js';
+import type { DeploymentSummary, LogTarget, PlatformOperations, ProjectRow, RemoteDomain, RemoteProjects, TokenInput } from '../../core/operations/platform-operations.js';
 import type { LogLine } from '../../core/ports/build-logs.js';
 import type { EnvListing } from '../../core/use-cases/env.js';
 import { retainedIds } from '../../core/use-cases/retention.js';
@@ -44,6 +44,18 @@ export class HttpOperations implements PlatformOperations, RemoteProjects {
 
   async removeProject(name: string): Promise<void> {
     await this.api.call('DELETE', `${V1}/projects/${seg(name)}`);
+  }
+
+  async listDomains(project: string): Promise<RemoteDomain[]> {
+    return (await this.api.call<Page<RemoteDomain>>('GET', `${V1}/projects/${seg(project)}/domains`)).items;
+  }
+
+  async addDomain(project: string, domain: string) {
+    return this.api.call<{ items: RemoteDomain[]; added: string[] }>('POST', `${V1}/projects/${seg(project)}/domains`, { domain });
+  }
+
+  async removeDomain(project: string, domain: string): Promise<void> {
+    await this.api.call('DELETE', `${V1}/projects/${seg(project)}/domains/${seg(domain)}`);
   }
 
   async siteUrl(project: string): Promise<string | null> {

@@ -4,6 +4,7 @@ import type { FunctionStatus } from '../ports/function-states.js';
 import type { LogLine } from '../ports/build-logs.js';
 import type { TokenScope } from '../api/token-format.js';
 import type { ProjectView } from '../api/api-views.js';
+import type { DnsRecord } from '../domain.js';
 import type { EnvListing } from '../use-cases/env.js';
 import type { Rollback } from '../use-cases/rollback.js';
 import type { TokenView } from '../use-cases/tokens.js';
@@ -60,11 +61,24 @@ export interface TokenInput {
   owner: string | undefined;
 }
 
+/** A custom domain as the API shows it. */
+export interface RemoteDomain {
+  domain: string;
+  state: string;
+  certificateExpiresAt?: string;
+  records?: DnsRecord[];
+  nextAction: string;
+}
+
 /**
- * Projects through the API: what a remote caller may do to them (by GitHub owner/name or https://
- * repository, no local paths, no per-project GitHub token or AWS stack from here).
+ * Projects and their domains through the API: what a remote caller may do to them (by GitHub
+ * owner/name or https:// repository, no local paths, no per-project GitHub token or AWS stack from
+ * here; a domain as the bare name, its DNS managed where the platform can).
  */
 export interface RemoteProjects {
+  listDomains(project: string): Promise<RemoteDomain[]>;
+  addDomain(project: string, domain: string): Promise<{ items: RemoteDomain[]; added: string[] }>;
+  removeDomain(project: string, domain: string): Promise<void>;
   showProject(name: string): Promise<ProjectView>;
   addProject(input: { name: string; repo: string; branch: string }): Promise<{ project: ProjectView; webhook: { url: string; secret: string } }>;
   removeProject(name: string): Promise<void>;
