@@ -120,9 +120,16 @@ describe('the commands on a remote platform', () => {
       expect.objectContaining({ key: 'API_KEY', secret: true, value: null }),
       expect.objectContaining({ key: 'PUBLIC_NAME', secret: false, value: 'anchor' }),
     ]);
+    expect(listed.json()).toEqual((await anchor(['env', 'ls', 'shop', '--json', '--platform', 'here'])).json());
     const text = await anchor(['env', 'ls', 'shop', '--platform', 'remote']);
     expect(text.stdout).toContain('••••••••');
     expect(text.stdout).not.toContain('s3cr3t-value');
+    const pulled = await anchor(['env', 'pull', 'shop', 'remote.env', '--platform', 'remote']);
+    const pulledHere = await anchor(['env', 'pull', 'shop', 'here.env', '--platform', 'here']);
+    expect([pulled.code, pulledHere.code]).toEqual([0, 0]);
+    expect(readFileSync(join(laptop.dir, 'remote.env'), 'utf8')).toBe(readFileSync(join(laptop.dir, 'here.env'), 'utf8'));
+    expect(readFileSync(join(laptop.dir, 'remote.env'), 'utf8')).toContain('PUBLIC_NAME=anchor');
+    expect(readFileSync(join(laptop.dir, 'remote.env'), 'utf8')).not.toContain('s3cr3t-value');
     expect((await anchor(['env', 'rm', 'shop', 'PUBLIC_NAME', '--platform', 'remote'])).code).toBe(0);
     expect((await platform.server.ports.envVars.list(platform.project.id)).map((v) => v.key)).toEqual(['API_KEY']);
   });
@@ -180,9 +187,9 @@ describe('the commands on a remote platform', () => {
     expect([missing.code, errorCode(missing)]).toEqual([3, 'PROJECT_NOT_FOUND']);
     const doctor = await anchor(['doctor', '--json', '--platform', 'remote']);
     expect([doctor.code, errorCode(doctor)]).toEqual([2, 'REMOTE_NOT_SUPPORTED']);
-    const pull = await anchor(['env', 'pull', 'shop', '--json', '--platform', 'remote']);
-    expect([pull.code, errorCode(pull)]).toEqual([2, 'REMOTE_NOT_SUPPORTED']);
-    expect(pull.stderr).toContain('"anchor env pull"');
+    const importing = await anchor(['env', 'import', 'shop', 'remote.env', '--json', '--platform', 'remote']);
+    expect([importing.code, errorCode(importing)]).toEqual([2, 'REMOTE_NOT_SUPPORTED']);
+    expect(importing.stderr).toContain('"anchor env import"');
   });
 
   it('adds, lists and removes a custom domain through the API', async () => {

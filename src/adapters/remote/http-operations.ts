@@ -1,6 +1,7 @@
 import type { DeploymentView, ProjectView } from '../../core/api/api-views.js';
 import type { DeploymentState, Trigger } from '../../core/deployment.js';
 import { isEnded, phaseTimings } from '../../core/deployment.js';
+import { mergeDotenv } from '../../core/dotenv-format.js';
 import { AnchorError } from '../../core/errors.js';
 import type { DeploymentSummary, LogTarget, PlatformOperations, ProjectRow, RemoteDomain, RemoteProjects, TokenInput } from '../../core/operations/platform-operations.js';
 import type { LogLine } from '../../core/ports/build-logs.js';
@@ -139,6 +140,12 @@ export class HttpOperations implements PlatformOperations, RemoteProjects {
 
   async removeEnv(input: { project: string; key: string }) {
     await this.api.call('DELETE', `${V1}/projects/${seg(input.project)}/env/${seg(input.key)}`);
+  }
+
+  async pullEnv(input: Parameters<PlatformOperations['pullEnv']>[0]) {
+    // The same merge as on the platform's machine, over what the API lists (secret values are null there).
+    const vars = (await this.listEnv(input.project)).filter((v) => v.targets.includes(input.target)).sort((a, b) => a.key.localeCompare(b.key));
+    return mergeDotenv(input.existing, vars.map((v) => ({ key: v.key, value: v.secret ? null : v.value, secret: v.secret })), `# Pulled from anchor project "${input.project}" (${input.target} variables).`);
   }
 
   async listTokens(input: { owner: string | undefined }): Promise<TokenView[]> {

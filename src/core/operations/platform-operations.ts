@@ -5,9 +5,12 @@ import type { LogLine } from '../ports/build-logs.js';
 import type { TokenScope } from '../api/token-format.js';
 import type { ProjectView } from '../api/api-views.js';
 import type { DnsRecord } from '../domain.js';
+import type { mergeDotenv } from '../dotenv-format.js';
 import type { EnvListing } from '../use-cases/env.js';
 import type { Rollback } from '../use-cases/rollback.js';
 import type { TokenView } from '../use-cases/tokens.js';
+
+export type PulledEnv = ReturnType<typeof mergeDotenv>;
 
 /** A project as `projects ls` shows it. */
 export interface ProjectRow {
@@ -109,6 +112,8 @@ export interface PlatformOperations {
   listEnv(project: string): Promise<EnvListing[]>;
   setEnv(input: { project: string; key: string; value: string; secret: boolean; targets: EnvTarget[] }): Promise<{ key: string; created: boolean; secret: boolean; targets: EnvTarget[] }>;
   removeEnv(input: { project: string; key: string }): Promise<void>;
+  /** `env pull`: the target's variables merged into a dotenv text (secrets marked, never pulled). */
+  pullEnv(input: { project: string; existing: string | null; target: EnvTarget }): Promise<PulledEnv>;
   listTokens(input: { owner: string | undefined }): Promise<TokenView[]>;
   createToken(input: TokenInput): Promise<{ token: string; view: TokenView }>;
   revokeToken(id: string): Promise<TokenView>;
