@@ -24,7 +24,6 @@ const seg = encodeURIComponent;
  * token's owner. Errors come back as the AnchorError the platform raised (ApiHttpClient).
  */
 export class HttpOperations implements PlatformOperations, RemoteProjects {
-  readonly where = 'remote';
   readonly remote: RemoteProjects = this;
 
   constructor(private readonly api: ApiHttpClient) {}

@@ -93,8 +93,6 @@ export interface RemoteProjects {
  * platform, the same output and the same errors.
  */
 export interface PlatformOperations {
-  /** 'here': the ports of a platform this machine holds; 'remote': a platform's HTTP API. */
-  readonly where: 'here' | 'remote';
   /** Projects as the API shows and changes them; null here, where the commands use the ports (stacks, local paths, tokens). */
   readonly remote: RemoteProjects | null;
   listProjects(): Promise<ProjectRow[]>;

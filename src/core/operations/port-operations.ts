@@ -22,7 +22,6 @@ export interface PortOperationsOptions {
 
 /** The operations on a platform this machine holds: the core use cases over its ports, as the commands always did. */
 export class PortOperations implements PlatformOperations {
-  readonly where = 'here';
   readonly remote = null;
 
   constructor(
