@@ -37,7 +37,17 @@ export default tseslint.config(
   { files: ['src/adapters/aws/**'], ignores: ['src/adapters/aws/provisioning/**'], rules: restrict(noLocal, noInfra) },
   { files: ['src/adapters/aws/provisioning/**'], rules: restrict(noLocal) },
   { files: ['src/adapters/local/**'], rules: restrict(noAws, noInfra) },
-  { files: ['src/cli/**', 'src/lib/**', 'src/demo/**', 'src/adapters/system/**', 'src/adapters/github/**'], rules: restrict(noInfra) },
+  { files: ['src/cli/**', 'src/demo/**', 'src/adapters/system/**', 'src/adapters/github/**'], rules: restrict(noInfra) },
+  { files: ['src/lib/**'], rules: restrict(noInfra, { group: ['../*', '../**'], message: 'src/lib holds helpers with no notion of anchor: it imports nothing outside src/lib.' }) },
+  // src ↔ infra in one direction: the templates (infra/stack, infra/bundle-handlers.ts) read only pure
+  // modules of src (core, lib, the aws resource names); src reaches them only through provisioning.
+  {
+    files: ['infra/stack/**', 'infra/bundle-handlers.ts'],
+    rules: restrict(
+      { regex: 'src/adapters/(?!aws/resource-names\\.js$)', message: 'The templates read only pure modules of src (src/core, src/lib, src/adapters/aws/resource-names.ts): infra imports nothing that imports infra.' },
+      { group: ['**/src/cli/**', '**/src/commands/**', '**/src/demo/**', '**/infra/handlers/**', '../handlers/**'], message: 'The templates read only pure modules of src (src/core, src/lib, src/adapters/aws/resource-names.ts).' },
+    ),
+  },
   {
     files: ['infra/handlers/**'],
     ignores: ['infra/handlers/platform-ports.ts'],

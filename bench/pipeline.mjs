@@ -79,6 +79,54 @@ function phase(deployment, state) {
   return i === -1 || !next ? NaN : Date.parse(next.at) - Date.parse(deployment.transitions[i].at);
 }
 
+/** Rollback under load: 8 clients on / while the pointer flips. */
+async function rollbackUnderLoad(server, cliEnv) {
+  const host = `bench.localhost:${server.port}`;
+  const loading = load({ port: server.port, host, path: '/', concurrency: 8, ms: 3000 });
+  await new Promise((r) => setTimeout(r, 1000));
+  const flip = JSON.parse(await anchorCli(BIN, ['rollback', 'bench', '--json'], cliEnv));
+  const during = await loading;
+  const page = await get(server.port, host, '/');
+  line('rollback: time to flip', `${flip.flipMs} ms`, '(goal ≤ 100 ms)');
+  line('rollback: failed requests while flipping', `${during.failed} of ${during.ok + during.failed}`, `(goal 0; now serving ${/version: (v\d)/.exec(page.body.replace(/<!-- -->/g, ''))?.[1] ?? '?'})`);
+
+  return { host, flip, during };
+}
+
+/** Install / OpenNext build times, from a build's own log lines. */
+async function stepTimes(store, deploymentId) {
+  const lines = (await store.ports.logs.read(deploymentId, { after: 0 })).map((l) => l.text);
+  const took = (pattern) => lines.map((text) => pattern.exec(text)?.[1]).find(Boolean) ?? '?';
+  return `${took(/^▸ Installed in ([\d.]+ s)/)} / ${took(/^▸ Built in ([\d.]+ s)/)}`;
+}
+
+/** Edge throughput against `next start` of the by-hand build (same app, same commit); `track` gets the next process to stop. */
+async function edgeThroughput({ byHand, env, server, host, track }) {
+  const nextPort = await freePort();
+  track(spawn(join(byHand, 'node_modules', '.bin', 'next'), ['start', '-p', String(nextPort), '-H', '127.0.0.1'], { cwd: byHand, env: { ...env, GREETING: 'Hello from anchor' }, stdio: 'ignore' }));
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await get(nextPort, `127.0.0.1:${nextPort}`, '/')).status === 200) break;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const chunk = readdirSync(join(byHand, '.next', 'static', 'chunks')).find((f) => f.endsWith('.js'));
+  const staticPath = `/_next/static/chunks/${chunk}`;
+  await load({ port: nextPort, host: `127.0.0.1:${nextPort}`, path: '/', ms: 1000 });
+  await load({ port: server.port, host, path: '/', ms: 1000 });
+  const nextSsr = await load({ port: nextPort, host: `127.0.0.1:${nextPort}`, path: '/' });
+  const edgeSsr = await load({ port: server.port, host, path: '/' });
+  const nextStatic = await load({ port: nextPort, host: `127.0.0.1:${nextPort}`, path: staticPath });
+  const edgeStatic = await load({ port: server.port, host, path: staticPath });
+  line('next start: SSR / (baseline)', `${nextSsr.rps.toFixed(0)} req/s`);
+  line('anchor edge: SSR /', `${edgeSsr.rps.toFixed(0)} req/s`, `${ratio(edgeSsr.rps, nextSsr.rps)} (goal ≥ 0.8×; failed ${edgeSsr.failed})`);
+  line('next start: static file (baseline)', `${nextStatic.rps.toFixed(0)} req/s`);
+  line('anchor edge: static file', `${edgeStatic.rps.toFixed(0)} req/s`, `${ratio(edgeStatic.rps, nextStatic.rps)} (goal ≥ 1×; failed ${edgeStatic.failed})`);
+  return { ssr: edgeSsr.rps / nextSsr.rps, static: edgeStatic.rps / nextStatic.rps };
+}
+
 export async function benchPipeline() {
   const home = mkdtempSync(join(tmpdir(), 'anchor-bench-pipeline-'));
   // As root, builds run as the project's own uid: it must pass through to the repository.
@@ -136,50 +184,14 @@ export async function benchPipeline() {
     line('anchor: push → live, second push, same lockfile (warm)', `${(warm.ms / 1000).toFixed(1)} s`, `cold/warm ${ratio(cold.ms, warm.ms)} (goal ≥ 2×)`);
     line('  build phase cold / warm', `${(phase(cold.deployment, 'building') / 1000).toFixed(1)} / ${(phase(warm.deployment, 'building') / 1000).toFixed(1)} s`);
     // Where the time went, from the builds' own log lines.
-    const steps = async (deploymentId) => {
-      const lines = (await store.ports.logs.read(deploymentId, { after: 0 })).map((l) => l.text);
-      const took = (pattern) => lines.map((text) => pattern.exec(text)?.[1]).find(Boolean) ?? '?';
-      return `${took(/^▸ Installed in ([\d.]+ s)/)} / ${took(/^▸ Built in ([\d.]+ s)/)}`;
-    };
-    line('  install / OpenNext build, cold', await steps(cold.deploymentId));
-    line('  install / OpenNext build, warm', await steps(warm.deploymentId));
+    line('  install / OpenNext build, cold', await stepTimes(store, cold.deploymentId));
+    line('  install / OpenNext build, warm', await stepTimes(store, warm.deploymentId));
     const onDiskMs = sameRoot === home ? plainMs : await byHandIn(join(home, 'by-hand-on-disk'));
     if (sameRoot !== home) line('by hand on disk (what building in memory saves)', `${(onDiskMs / 1000).toFixed(1)} s`);
 
-    // Rollback under load: 8 clients on / while the pointer flips.
-    const host = `bench.localhost:${server.port}`;
-    const loading = load({ port: server.port, host, path: '/', concurrency: 8, ms: 3000 });
-    await new Promise((r) => setTimeout(r, 1000));
-    const flip = JSON.parse(await anchorCli(BIN, ['rollback', 'bench', '--json'], cliEnv));
-    const during = await loading;
-    const page = await get(server.port, host, '/');
-    line('rollback: time to flip', `${flip.flipMs} ms`, '(goal ≤ 100 ms)');
-    line('rollback: failed requests while flipping', `${during.failed} of ${during.ok + during.failed}`, `(goal 0; now serving ${/version: (v\d)/.exec(page.body.replace(/<!-- -->/g, ''))?.[1] ?? '?'})`);
-
-    // Edge throughput against `next start` of the by-hand build (same app, same commit).
-    const nextPort = await freePort();
-    nextStart = spawn(join(byHand, 'node_modules', '.bin', 'next'), ['start', '-p', String(nextPort), '-H', '127.0.0.1'], { cwd: byHand, env: { ...env, GREETING: 'Hello from anchor' }, stdio: 'ignore' });
-    for (let i = 0; i < 100; i++) {
-      try {
-        if ((await get(nextPort, `127.0.0.1:${nextPort}`, '/')).status === 200) break;
-      } catch {
-        /* not up yet */
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const chunk = readdirSync(join(byHand, '.next', 'static', 'chunks')).find((f) => f.endsWith('.js'));
-    const staticPath = `/_next/static/chunks/${chunk}`;
-    await load({ port: nextPort, host: `127.0.0.1:${nextPort}`, path: '/', ms: 1000 });
-    await load({ port: server.port, host, path: '/', ms: 1000 });
-    const nextSsr = await load({ port: nextPort, host: `127.0.0.1:${nextPort}`, path: '/' });
-    const edgeSsr = await load({ port: server.port, host, path: '/' });
-    const nextStatic = await load({ port: nextPort, host: `127.0.0.1:${nextPort}`, path: staticPath });
-    const edgeStatic = await load({ port: server.port, host, path: staticPath });
-    line('next start: SSR / (baseline)', `${nextSsr.rps.toFixed(0)} req/s`);
-    line('anchor edge: SSR /', `${edgeSsr.rps.toFixed(0)} req/s`, `${ratio(edgeSsr.rps, nextSsr.rps)} (goal ≥ 0.8×; failed ${edgeSsr.failed})`);
-    line('next start: static file (baseline)', `${nextStatic.rps.toFixed(0)} req/s`);
-    line('anchor edge: static file', `${edgeStatic.rps.toFixed(0)} req/s`, `${ratio(edgeStatic.rps, nextStatic.rps)} (goal ≥ 1×; failed ${edgeStatic.failed})`);
-    return { plainMs, onDiskMs, coldMs: cold.ms, warmMs: warm.ms, flipMs: flip.flipMs, flipFailed: during.failed, ssr: edgeSsr.rps / nextSsr.rps, static: edgeStatic.rps / nextStatic.rps };
+    const { host, flip, during } = await rollbackUnderLoad(server, cliEnv);
+    const { ssr, static: staticRatio } = await edgeThroughput({ byHand, env, server, host, track: (child) => (nextStart = child) });
+    return { plainMs, onDiskMs, coldMs: cold.ms, warmMs: warm.ms, flipMs: flip.flipMs, flipFailed: during.failed, ssr, static: staticRatio };
   } finally {
     nextStart?.kill();
     await stopProcess(serverChild);

@@ -51,11 +51,16 @@ function makeDeliveries(secret, n) {
   });
 }
 
-export async function benchWebhook({ rounds = 8, warmup = 2, concurrency = 100 } = {}) {
-  const home = mkdtempSync(join(tmpdir(), 'anchor-bench-webhook-'));
-  // The baseline runs in its own process too: a bare Node server that reads the body, answers 202.
+/** The baseline runs in its own process too: a bare Node server that reads the body, answers 202. */
+async function startBaseline() {
   const baselineChild = spawn(process.execPath, ['-e', `require('node:http').createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(202, { 'content-type': 'application/json' }).end('{"message":"ok"}')); }).listen(0, '127.0.0.1', function () { console.log(this.address().port); });`], { stdio: ['ignore', 'pipe', 'ignore'] });
   const baselinePort = await new Promise((r) => baselineChild.stdout.once('data', (chunk) => r(Number(chunk.toString().trim()))));
+  return { baselineChild, baselinePort };
+}
+
+export async function benchWebhook({ rounds = 8, warmup = 2, concurrency = 100 } = {}) {
+  const home = mkdtempSync(join(tmpdir(), 'anchor-bench-webhook-'));
+  const { baselineChild, baselinePort } = await startBaseline();
   const env = { PATH: process.env.PATH, HOME: home, ANCHOR_HOME: join(home, '.anchor'), CI: '1' };
   await anchorCli(BIN, ['init', '--local'], env);
   // The project's repo does not exist: builds fail at once, and only the receiver is measured.

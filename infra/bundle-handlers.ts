@@ -5,9 +5,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { zipFiles } from '../src/lib/zip-files.js';
+import { HANDLER_NAMES } from '../src/adapters/aws/resource-names.js';
 
-export const HANDLER_NAMES = ['webhook', 'orchestrator', 'deploy', 'domains', 'api'] as const;
-export type HandlerName = (typeof HANDLER_NAMES)[number];
 
 export interface HandlerBundle {
   name: string;

@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import { errorMessage } from '../../src/core/errors.js';
-import type { Ports } from '../../src/core/ports/index.js';
-import { failDeadLetter, runBuildJob, type BuildDeps } from '../../src/core/use-cases/run-build.js';
+import { consumeBuildJob, consumeDeadLetter, type ConsumeDeps } from '../../src/core/use-cases/consume-build-job.js';
 import { onAwsPorts } from './platform-ports.js';
 
 const sqsRecord = z.object({
@@ -18,13 +16,13 @@ export interface SqsBatchResponse {
   batchItemFailures: Array<{ itemIdentifier: string }>;
 }
 
-export type OrchestratorDeps = BuildDeps & Pick<Ports, 'logger'>;
+export type OrchestratorDeps = ConsumeDeps;
 
 /**
- * SQS batch → runBuildJob per record. A record that throws is reported in batchItemFailures, so
- * SQS hands out only that one again (ReportBatchItemFailures); after its last try SQS moves it
- * to the DLQ, and its deployment ends `failed` here with the reason, since nothing reads the DLQ.
- * A record that arrives from the DLQ itself (a mapping on it) is treated the same way.
+ * SQS batch → the core's consumeBuildJob per record. A record it hands back (retry or gave up) is
+ * reported in batchItemFailures, so SQS hands out only that one again (ReportBatchItemFailures);
+ * after its last try SQS moves it to the DLQ, its deployment already `failed` with the reason.
+ * A record that arrives from the DLQ itself (a mapping on it) is a dead letter for the core.
  */
 export function makeOrchestratorHandler(ports: OrchestratorDeps): (event: SqsEvent) => Promise<SqsBatchResponse> {
   return async (raw) => {
@@ -45,21 +43,12 @@ export function makeOrchestratorHandler(ports: OrchestratorDeps): (event: SqsEve
       }
       const attempt = Math.max(1, Number(record.data.attributes?.ApproximateReceiveCount ?? '1') || 1);
       if (record.data.eventSourceARN?.endsWith('-dlq')) {
-        await failDeadLetter(ports, { job, attempts: attempt, lastError: null });
+        await consumeDeadLetter(ports, { job, attempts: attempt, lastError: null });
         continue;
       }
-      try {
-        const outcome = await runBuildJob(ports, { job, attempt });
-        ports.logger.info('orchestrator: job done', { messageId, deploymentId: job.deploymentId, outcome });
-      } catch (error) {
-        failures.push({ itemIdentifier: messageId });
-        ports.logger.error('orchestrator: job failed', { messageId, deploymentId: job.deploymentId, attempt, error: errorMessage(error) });
-        if (attempt >= ports.queue.maxAttempts) {
-          await failDeadLetter(ports, { job, attempts: attempt, lastError: errorMessage(error) }).catch((e: unknown) =>
-            ports.logger.error('orchestrator: could not mark the dead job failed', { deploymentId: job.deploymentId, error: errorMessage(e) }),
-          );
-        }
-      }
+      const consumed = await consumeBuildJob(ports, { job, attempt });
+      if (consumed.kind === 'done') ports.logger.info('orchestrator: job done', { messageId, deploymentId: job.deploymentId, outcome: consumed.outcome });
+      else failures.push({ itemIdentifier: messageId });
     }
     return { batchItemFailures: failures };
   };

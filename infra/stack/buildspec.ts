@@ -3,7 +3,7 @@ import { ARTIFACT_ZIP, artifactFolder, FUNCTION_ZIPS, REVALIDATION_ZIP } from '.
 import { BUILD_ENV, DEFAULT_CONFIG_FILE, installCommand, LOCKFILES, OPEN_NEXT_BUILD, OPEN_NEXT_CONFIG_NAMES, OUTPUT_CHECKS, RECIPE_LOG, YARN_BERRY_MARKER, type PackageManagerName } from '../../src/core/build-recipe.js';
 import { GIT_CREDENTIAL_ARGS, GIT_TOKEN_VARIABLE } from '../../src/core/git-credentials.js';
 import { defaultOpenNextConfigPath } from '../../src/lib/templates-dir.js';
-import { ORIGIN_GUARD_FILE } from '../../src/adapters/aws/origin-secret.js';
+import { ORIGIN_GUARD_FILE } from '../../src/core/origin-guard-wire.js';
 import { FUNCTION_WRAPPER, invokeModeOf, OPEN_NEXT_LAYOUT } from '../../src/core/opennext-output.js';
 import { originGuardCode } from './origin-guard.js';
 

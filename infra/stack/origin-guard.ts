@@ -1,4 +1,4 @@
-import { ORIGIN_REFUSED_HEADER, ORIGIN_SECRET_HEADER, ORIGIN_SECRETS_ENV } from '../../src/adapters/aws/origin-secret.js';
+import { ORIGIN_REFUSED_HEADER, ORIGIN_SECRET_HEADER, ORIGIN_SECRETS_ENV } from '../../src/core/origin-guard-wire.js';
 
 /**
  * The handler wrapper each site function runs (ORIGIN_GUARD_HANDLER): written beside OpenNext's

@@ -1,9 +1,9 @@
 import { buildspec, BUILD_OVERRIDES } from './buildspec.js';
+import type { HandlerName } from '../../src/adapters/aws/resource-names.js';
 import { allow, getAtt, logGroup, ref, serviceRole, sub, type CfnValue, type PolicyStatement, type Resource } from './cfn.js';
 import { buildLogGroupName, platformFunctionName } from '../../src/adapters/aws/resource-names.js';
 import { BUILD_QUEUE_VISIBILITY_SECONDS } from './platform-storage.js';
 
-export type HandlerName = 'webhook' | 'orchestrator' | 'deploy' | 'domains' | 'api';
 
 /**
  * Builds run on ARM (Graviton) by default, the CPU of the project functions: native modules in
@@ -102,6 +102,7 @@ export function handlerFunction(input: PipelineInput, name: HandlerName, roleId:
   };
 }
 
+// size-check: data (CloudFormation resources)
 export function pipelineResources(input: PipelineInput): Record<string, Resource> {
   const { stage } = input;
   const projectVersions = ['server', 'image'].map((kind) => arn('lambda', `function:anchor-${stage}-*-${kind}:*`));

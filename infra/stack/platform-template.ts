@@ -3,7 +3,8 @@ import { assertStage } from '../../src/adapters/aws/resource-names.js';
 import type { AssetReader } from './assets-policy.js';
 import { domainResources } from './platform-domains.js';
 import { apiResources } from './platform-api.js';
-import { DEFAULT_BUILD_IMAGE, pipelineResources, type HandlerName } from './platform-pipeline.js';
+import { DEFAULT_BUILD_IMAGE, pipelineResources } from './platform-pipeline.js';
+import type { HandlerName } from '../../src/adapters/aws/resource-names.js';
 import { storageResources } from './platform-storage.js';
 import { AnchorError } from '../../src/core/errors.js';
 

@@ -1,3 +1,4 @@
+import { NOTHING_LIVE_HEADERS, nothingLivePage } from '../../src/core/nothing-live-page.js';
 import { patternRegex, type Behaviour } from './project-behaviours.js';
 
 /**
@@ -5,26 +6,15 @@ import { patternRegex, type Behaviour } from './project-behaviours.js';
  * the first deploy, and the CloudFront Function in front of every request.
  */
 
-function placeholderPage(project: string): string {
-  // The project name is a DNS label (letters, digits, hyphens), so it needs no HTML escaping.
-  return [
-    '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">',
-    `<title>${project}: no deployment yet</title></head>`,
-    '<body style="font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem">',
-    `<h1>${project} has no deployment yet</h1>`,
-    `<p>This site is set up with anchor but nothing has been deployed to it. Push to the project's branch, or run <code>anchor deploy ${project}</code>.</p>`,
-    '</body></html>',
-  ].join('');
-}
-
-const PLACEHOLDER_HEADERS = "{ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'retry-after': '60' }";
+/** The headers as a JS object literal, as the inline code has always had them (a changed ZipFile is a stack change). */
+const PLACEHOLDER_HEADERS = `{ ${Object.entries(NOTHING_LIVE_HEADERS).map(([k, v]) => `'${k}': '${v}'`).join(', ')} }`;
 
 /**
  * Inline (ZipFile) code for a function that has never been deployed: 503 with a page saying so,
  * never cached. The streaming variant matches a Function URL with InvokeMode RESPONSE_STREAM.
  */
 export function placeholderCode(project: string, mode: 'stream' | 'buffered'): string {
-  const page = JSON.stringify(placeholderPage(project));
+  const page = JSON.stringify(nothingLivePage(project));
   if (mode === 'stream') {
     return [
       `const page = ${page};`,

@@ -5,7 +5,7 @@ import { artifactFolder, assertProjectFitsAws, assertStage, buildLogGroupName, g
 import { DEFAULT_BEHAVIOURS, MAX_BEHAVIOURS, sortBehaviours, type Behaviour, type Origin } from './project-behaviours.js';
 import { edgeFunctionCode, placeholderCode } from './project-code.js';
 import { FUNCTION_WRAPPER, invokeModeOf } from '../../src/core/opennext-output.js';
-import { ORIGIN_SECRET_HEADER } from '../../src/adapters/aws/origin-secret.js';
+import { ORIGIN_SECRET_HEADER } from '../../src/core/origin-guard-wire.js';
 import { isrResources, serverIsrStatements } from './project-isr.js';
 import { DOMAIN_CONDITIONS, DOMAIN_PARAMETERS, distributionDomains } from './project-domains.js';
 
@@ -156,6 +156,7 @@ function cachePolicy(name: string, ttl: { default: number }, headers: string[], 
   };
 }
 
+// size-check: data (the project's CloudFormation template)
 export function projectTemplate(input: ProjectTemplateInput): Template {
   checkInput(input);
   const { stage, project, platform } = input;

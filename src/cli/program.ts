@@ -13,6 +13,7 @@ type ContextFactory = (globals: Record<string, unknown>) => Context;
  * Builds the commander program. Definitions only: each action imports its command file on demand,
  * so `anchor --help` loads no SQLite, AWS SDK or OpenNext.
  */
+// size-check: data (the command table: one definition after another, each action a lazy import)
 export function buildProgram(makeContext: ContextFactory, onContext: (ctx: Context) => void, output: { writeOut(text: string): void; writeErr(text: string): void }): Command {
   // Set before any subcommand is added: commander copies these settings into each one.
   const program = new Command('anchor')

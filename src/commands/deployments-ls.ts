@@ -1,4 +1,5 @@
 import type { Context } from '../cli/context.js';
+import { PIPELINE_ENDS } from '../core/deployment.js';
 import { RETAINED_DEPLOYMENTS } from '../core/use-cases/retention.js';
 import { parsePositiveInt } from './flags.js';
 import { formatMs, stateText, triggerText } from './deployment-text.js';
@@ -14,7 +15,7 @@ export default async function deploymentsLs(ctx: Context, args: string[], option
       : `${table(
           ['ID', 'STATE', 'COMMIT', 'TRIGGER', 'CREATED', 'DURATION'],
           deployments.map((d) => {
-            const end = d.transitions.find((t) => ['live', 'failed', 'superseded', 'cancelled'].includes(t.state));
+            const end = d.transitions.find((t) => PIPELINE_ENDS.includes(t.state));
             return [d.id + (d.id === live ? ' ●' : targets.has(d.id) ? ' ↩' : ''), stateText(d.state, d.runtime ?? null), d.commitSha?.slice(0, 7) ?? d.ref, triggerText(d.trigger), d.createdAt.replace('T', ' ').slice(0, 19), end ? formatMs(Date.parse(end.at) - Date.parse(d.createdAt)) : '…'];
           }),
         )}\n● live   ↩ can be rolled back to (kept: the live one, the one before it and the newest ${RETAINED_DEPLOYMENTS} that went live)`,

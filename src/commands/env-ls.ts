@@ -1,5 +1,5 @@
 import type { Context } from '../cli/context.js';
-import { MASK } from '../core/use-cases/env.js';
+import { HIDDEN_VALUE } from '../core/use-cases/env.js';
 import { table } from './table.js';
 
 export default async function envLs(ctx: Context, args: string[]): Promise<void> {
@@ -12,7 +12,7 @@ export default async function envLs(ctx: Context, args: string[]): Promise<void>
         ? `No variables on "${project}". Set one with: anchor env set ${project} KEY=VALUE`
         : table(
             ['KEY', 'VALUE', 'TYPE', 'TARGETS'],
-            vars.map((v) => [v.key, v.secret ? MASK : (v.value ?? ''), v.secret ? 'secret' : 'plain', v.targets.join(',')]),
+            vars.map((v) => [v.key, v.secret ? HIDDEN_VALUE : (v.value ?? ''), v.secret ? 'secret' : 'plain', v.targets.join(',')]),
           ),
   );
 }

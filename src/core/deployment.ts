@@ -17,8 +17,12 @@ const NEXT: Record<DeploymentState, readonly DeploymentState[]> = {
   cancelled: [],
 };
 
+/** On its way through the pipeline. */
 export const ACTIVE_STATES: readonly DeploymentState[] = ['queued', 'building', 'built', 'deploying'];
-export const END_STATES: readonly DeploymentState[] = ['live', 'failed', 'superseded', 'cancelled', 'retired'];
+/** Done with the pipeline: every state that is not active. */
+export const END_STATES: readonly DeploymentState[] = DEPLOYMENT_STATES.filter((s) => !ACTIVE_STATES.includes(s));
+/** Where a deployment's pipeline ended: it went live, or it never will (`retired` comes later, from another's promote). */
+export const PIPELINE_ENDS: readonly DeploymentState[] = END_STATES.filter((s) => s !== 'retired');
 
 export function canTransition(from: DeploymentState, to: DeploymentState): boolean {
   return NEXT[from].includes(to);
@@ -33,6 +37,14 @@ export function assertTransition(from: DeploymentState, to: DeploymentState, id:
       hint: `Run "anchor deployments show ${id}" to see where it is.`,
     });
   }
+}
+
+/**
+ * For the Deployments port's `transition(id, from, to)`: every state of `from` must be allowed to
+ * go to `to`, so no adapter moves a deployment off the state machine.
+ */
+export function assertTransitions(from: readonly DeploymentState[], to: DeploymentState, id: string): void {
+  for (const state of from) assertTransition(state, to, id);
 }
 
 export type Trigger = { kind: 'push'; deliveryId: string; pusher: string | null } | { kind: 'manual'; ref: string } | { kind: 'rollback'; from: string };
@@ -78,5 +90,10 @@ export function phaseTimings(deployment: Pick<Deployment, 'transitions'>, now?: 
 }
 
 export function isEnded(state: DeploymentState): boolean {
-  return state === 'failed' || state === 'superseded' || state === 'cancelled' || state === 'live' || state === 'retired';
+  return END_STATES.includes(state);
+}
+
+/** No longer live and never going live by itself again (a rollback may bring a retired one back). */
+export function isSpent(state: DeploymentState): boolean {
+  return isEnded(state) && state !== 'live';
 }

@@ -22,11 +22,13 @@ export function projectGone(project: { name: string; id: string }): AnchorError 
   });
 }
 
-export function deploymentNotFound(id: string, projectId?: string): AnchorError {
+/** `project`: the project's id (a store that checked ownership), or `{ name }` when a person named it. */
+export function deploymentNotFound(id: string, project?: string | { name: string }): AnchorError {
+  const named = typeof project === 'object' ? project.name : null;
   return new AnchorError({
     code: 'DEPLOYMENT_NOT_FOUND',
     kind: 'not-found',
-    message: projectId ? `Project ${projectId} has no deployment ${id}.` : `There is no deployment ${id}.`,
-    hint: 'Run "anchor deployments ls <project>" to see the deployments there are.',
+    message: named ? `Project "${named}" has no deployment ${id}.` : project ? `Project ${project} has no deployment ${id}.` : `There is no deployment ${id}.`,
+    hint: `Run "anchor deployments ls ${named ?? '<project>'}" to see the deployments there are.`,
   });
 }

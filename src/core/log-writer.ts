@@ -1,7 +1,8 @@
 import type { BuildLogs } from './ports/build-logs.js';
 import type { Clock } from './ports/system.js';
 
-const MASK = '***';
+/** What a secret's value becomes inside a log line: short, as CI logs write it (not env ls's HIDDEN_VALUE, a whole value's stand-in). */
+const REDACTED = '***';
 
 /** Replaces every occurrence of each secret value (longest first, so overlaps mask fully). */
 export function maskSecrets(line: string, secrets: readonly string[]): string {
@@ -10,7 +11,7 @@ export function maskSecrets(line: string, secrets: readonly string[]): string {
     if (secret.length === 0) continue;
     // A multi-line secret is masked line by line, since logs are stored per line.
     for (const part of secret.split(/\r?\n/)) {
-      if (part.length >= 3 || part === secret) out = out.split(part).join(MASK);
+      if (part.length >= 3 || part === secret) out = out.split(part).join(REDACTED);
     }
   }
   return out;

@@ -15,7 +15,7 @@ describe('build size per project on CodeBuild', () => {
     const p = await memoryPlatform();
     const ssm = mockSsm();
     const codebuild = fakeCodeBuild({ projects: ['anchor-dev-build'], parameters: ssm.parameters });
-    const builder = new CodeBuildBuilder({ codebuild: codebuild.client, ssm: ssm.client, stage: 'dev', buildProject: 'anchor-dev-build', logGroup: '/anchor/dev/builds', secretKeys: async () => new Set(), artifactLocation: () => 's3://a/b' });
+    const builder = new CodeBuildBuilder({ codebuild: codebuild.client, ssm: ssm.client, stage: 'dev', buildProject: 'anchor-dev-build', logGroup: '/anchor/dev/builds', artifactLocation: () => 's3://a/b' });
     if (size) await setProjectBuildSize(p.ports, { name: 'shop', buildSize: size });
     await requestDeploy(p.ports, { project: 'shop', ref: sha('one') });
     expect(await runBuildJob({ ...p.ports, builder }, await receiveJob(p))).toBe('started');

@@ -12,7 +12,7 @@ function builder() {
   const cb = mockClient(codebuild);
   cb.on(StartBuildCommand).resolves({ build: { id: 'anchor-dev-build:5f0c2a9e-1b2c-4d3e-8f90-123456789abc' } });
   const ssm = mockSsm();
-  const b = new CodeBuildBuilder({ codebuild, ssm: ssm.client, stage: 'dev', buildProject: 'anchor-dev-build', logGroup: '/anchor/dev/builds', secretKeys: async () => new Set(['DB_PASSWORD', 'EMPTY_SECRET']), artifactLocation: (project, id) => `s3://anchor-dev-artifacts/builds/${project}/${id}/open-next.zip` });
+  const b = new CodeBuildBuilder({ codebuild, ssm: ssm.client, stage: 'dev', buildProject: 'anchor-dev-build', logGroup: '/anchor/dev/builds', artifactLocation: (project, id) => `s3://anchor-dev-artifacts/builds/${project}/${id}/open-next.zip` });
   return { b, cb, ssm };
 }
 
@@ -24,6 +24,7 @@ const request = {
   commitSha: 'f00dfeed',
   root: 'apps/web',
   env: { NEXT_PUBLIC_API: 'https://api.example.com', DB_PASSWORD: 'hunter2-very-secret', EMPTY_SECRET: '' },
+  secretKeys: ['DB_PASSWORD', 'EMPTY_SECRET'],
   onLine: () => {},
 };
 

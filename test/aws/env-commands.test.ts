@@ -48,7 +48,7 @@ afterEach(async () => {
 /** A build of shop started as the orchestrator starts it: build secrets go to SSM under the project's path. */
 async function startBuild(): Promise<void> {
   const env = await resolveEnv(platform.ports, projectId, 'build');
-  await platform.ports.builder.start({ deploymentId: 'd_1', projectName: 'shop', repoUrl: 'https://github.com/acme/shop.git', ref: 'main', commitSha: null, root: '', env: env.values, onLine: () => {} });
+  await platform.ports.builder.start({ deploymentId: 'd_1', projectName: 'shop', repoUrl: 'https://github.com/acme/shop.git', ref: 'main', commitSha: null, root: '', env: env.values, secretKeys: Object.keys(env.snapshot).filter((key) => env.snapshot[key]?.secret === true), onLine: () => {} });
 }
 
 describe('env import and env rm on aws', () => {

@@ -4,7 +4,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { CodeBuildClient, ListBuildsForProjectCommand, StartBuildCommand } from '@aws-sdk/client-codebuild';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { UpdateAliasCommand } from '@aws-sdk/client-lambda';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -14,7 +14,6 @@ import { makeWebhookHandler } from '../../infra/handlers/webhook.js';
 import { artifactKey } from '../../src/adapters/aws/resource-names.js';
 import { createAwsPorts, type AwsPlatform } from '../../src/adapters/aws/create-aws-ports.js';
 import { downloadZip } from '../../src/adapters/aws/s3-zip.js';
-import { SqsJobQueue } from '../../src/adapters/aws/sqs-job-queue.js';
 import { listZip, readZipEntry } from '../../src/adapters/aws/zip-archive.js';
 import type { Project } from '../../src/core/project.js';
 import { rollback } from '../../src/core/use-cases/rollback.js';
@@ -147,7 +146,7 @@ async function pushAndDeploy(sha: string): Promise<{ deploymentId: string; outco
   expect(batch.Records.map((r) => JSON.parse(r.body ?? '{}').deploymentId)).toEqual([deploymentId]);
   expect(await makeOrchestratorHandler(ports)(batch)).toEqual({ batchItemFailures: [] });
   // The event source mapping deletes the messages of a batch that reported no failures.
-  for (const r of batch.Records) await ports.queue.ack(SqsJobQueue.fromMessage({ Body: r.body, ReceiptHandle: r.receiptHandle })?.receipt as string);
+  for (const r of batch.Records) await sqsApi.send(new DeleteMessageCommand({ QueueUrl: w.outputs['BuildQueueUrl'], ReceiptHandle: r.receiptHandle }));
   expect((await ports.deployments.get(deploymentId))?.state).toBe('building');
 
   await uploadBuildOutput(s3Api, w.outputs['ArtifactsBucketName'] ?? '', 'shop', deploymentId, sha.slice(0, 7));
@@ -244,16 +243,19 @@ describe('the pipeline on the aws adapters', () => {
     const deploymentId = JSON.parse(accepted.body).deploymentId as string;
 
     for (let attempt = 1; attempt <= 3; attempt++) {
-      const [received] = await ports.queue.receive({ visibilityMs: 60_000, max: 1 });
-      expect(received?.attempt).toBe(attempt);
+      const batch = await sqsBatch();
+      const record = batch.Records[0];
+      expect(record?.attributes.ApproximateReceiveCount).toBe(String(attempt));
+      const response = await makeOrchestratorHandler(ports)(batch);
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: record?.messageId }]);
       // The event source mapping: a reported batch item failure makes the message visible again.
-      const response = await makeOrchestratorHandler(ports)({ Records: [{ messageId: `m${attempt}`, body: JSON.stringify(received?.job), attributes: { ApproximateReceiveCount: String(received?.attempt) } }] });
-      expect(response.batchItemFailures).toEqual([{ itemIdentifier: `m${attempt}` }]);
-      await ports.queue.fail(received?.receipt as string, 'Rate exceeded for StartBuild');
+      await sqsApi.send(new ChangeMessageVisibilityCommand({ QueueUrl: w.outputs['BuildQueueUrl'], ReceiptHandle: record?.receiptHandle, VisibilityTimeout: 0 }));
     }
 
-    expect(await ports.queue.receive({ visibilityMs: 60_000, max: 10 })).toEqual([]);
-    expect(await ports.queue.takeDeadLetters()).toEqual([{ job: { deploymentId, projectId: 'p_shop' }, attempts: 3, lastError: 'Rate exceeded for StartBuild' }]);
+    // SQS's redrive policy (maxReceiveCount 3) moves it to the DLQ instead of a fourth delivery.
+    expect((await sqsBatch()).Records).toEqual([]);
+    const { Messages } = await sqsApi.send(new ReceiveMessageCommand({ QueueUrl: w.outputs['BuildDeadLetterQueueUrl'], MaxNumberOfMessages: 10 }));
+    expect((Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}'))).toEqual([{ deploymentId, projectId: 'p_shop' }]);
     const failed = await ports.deployments.get(deploymentId);
     expect(failed?.state).toBe('failed');
     expect(failed?.reason).toContain('Rate exceeded for StartBuild');

@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeHandlerBundles } from '../fakes/handler-bundles.js';
 import { join } from 'node:path';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetParameterCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -9,7 +10,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LambdaFunctionHost } from '../../src/adapters/aws/lambda-function-host.js';
 import { liveAssetValue } from '../../src/adapters/aws/resource-names.js';
 import type { DoctorCheck } from '../../src/core/doctor-check.js';
-import { zipFiles } from '../../src/lib/zip-files.js';
 import { FakeAwsAccount } from '../fakes/aws-account.js';
 import { FakeAwsControlPlane } from '../fakes/aws-control-plane.js';
 import { runCli, tempHome } from './run-cli.js';
@@ -68,7 +68,7 @@ beforeEach(async () => {
   home = tempHome();
   bundles = join(home.dir, 'bundles');
   mkdirSync(bundles);
-  for (const name of ['webhook', 'orchestrator', 'deploy', 'domains']) writeFileSync(join(bundles, `${name}.zip`), zipFiles([{ name: 'index.mjs', data: Buffer.from(`export const handler = async () => '${name}';\n`) }]));
+  writeHandlerBundles(bundles);
   aws = new FakeAwsControlPlane();
   account = new FakeAwsAccount(aws);
   restoreStore = mockProjectStore();

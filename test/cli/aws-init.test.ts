@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeHandlerBundles } from '../fakes/handler-bundles.js';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { zipFiles } from '../../src/lib/zip-files.js';
 import { ACCOUNT, FakeAwsControlPlane } from '../fakes/aws-control-plane.js';
 import { runCli, tempHome } from './run-cli.js';
 
@@ -11,10 +11,8 @@ let bundles: string;
 const BOOTSTRAP = `anchor-bootstrap-${ACCOUNT}-ap-southeast-1`;
 
 /** Prebuilt handler zips (ANCHOR_HANDLER_BUNDLES), so each test does not run esbuild over the SDK. */
-function writeBundles(version: Record<string, string> = {}): void {
-  for (const name of ['webhook', 'orchestrator', 'deploy', 'domains', 'api']) {
-    writeFileSync(join(bundles, `${name}.zip`), zipFiles([{ name: 'index.mjs', data: Buffer.from(`export const handler = async () => ${JSON.stringify(version[name] ?? name)};\n`) }]));
-  }
+function writeBundles(version: Parameters<typeof writeHandlerBundles>[1] = {}): void {
+  writeHandlerBundles(bundles, version);
 }
 
 const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { home: home.dir, env: { ANCHOR_AWS_POLL_MS: '0', ANCHOR_HANDLER_BUNDLES: bundles, ...env } });

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeHandlerBundles } from '../fakes/handler-bundles.js';
 import { join } from 'node:path';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DeleteParametersCommand, GetParameterCommand, GetParametersByPathCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -6,7 +7,6 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { originSecretParameter, projectOriginSecret } from '../../src/adapters/aws/origin-secret.js';
 import { CloudFrontClient, GetDistributionConfigCommand } from '@aws-sdk/client-cloudfront';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { zipFiles } from '../../src/lib/zip-files.js';
 import { ACCOUNT, FakeAwsControlPlane } from '../fakes/aws-control-plane.js';
 import { runCli, tempHome } from './run-cli.js';
 
@@ -55,7 +55,7 @@ beforeEach(async () => {
   home = tempHome();
   bundles = join(home.dir, 'bundles');
   mkdirSync(bundles);
-  for (const name of ['webhook', 'orchestrator', 'deploy', 'domains', 'api']) writeFileSync(join(bundles, `${name}.zip`), zipFiles([{ name: 'index.mjs', data: Buffer.from(`export const handler = async () => '${name}';\n`) }]));
+  writeHandlerBundles(bundles);
   aws = new FakeAwsControlPlane();
   store = mockProjectStore();
   expect((await cli(['init', '--aws'])).code).toBe(0);

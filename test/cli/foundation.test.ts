@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { writeHandlerBundles } from '../fakes/handler-bundles.js';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { zipFiles } from '../../src/lib/zip-files.js';
 import { ACCOUNT, FakeAwsControlPlane } from '../fakes/aws-control-plane.js';
 import { startFakeGitHub, type FakeGitHub } from '../fakes/github-api.js';
 import { runCli, tempHome } from './run-cli.js';
@@ -53,7 +53,7 @@ describe('anchor init', () => {
     try {
       const bundles = join(home.dir, 'bundles');
       mkdirSync(bundles);
-      for (const name of ['webhook', 'orchestrator', 'deploy', 'domains', 'api']) writeFileSync(join(bundles, `${name}.zip`), zipFiles([{ name: 'index.mjs', data: Buffer.from(name) }]));
+      writeHandlerBundles(bundles);
       const result = await cli(['init', '--aws', '--region', 'ap-southeast-1', '--stage', 'dev', '--json'], { ANCHOR_AWS_POLL_MS: '0', ANCHOR_HANDLER_BUNDLES: bundles });
       expect(result.code, result.stderr).toBe(0);
       expect(result.json()).toMatchObject({ platform: 'aws', backend: 'aws', account: ACCOUNT, stack: 'anchor-dev', action: 'create', default: true });

@@ -58,7 +58,6 @@ describeBuilderContract(
       stage: STAGE,
       buildProject: 'anchor-dev-build',
       logGroup: '/anchor/dev/builds',
-      secretKeys: async () => new Set(['SECRET_TOKEN']),
       artifactLocation: (project, deploymentId) => `s3://${ARTIFACTS}/${artifactKey(project, deploymentId)}`,
     });
     const location = (build: FakeBuild) => `s3://${ARTIFACTS}/${artifactKey(build.env['ANCHOR_PROJECT'] ?? '', build.env['ANCHOR_DEPLOYMENT_ID'] ?? '')}`;

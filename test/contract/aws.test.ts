@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll } from 'vitest';
+import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentClient } from '../../src/adapters/aws/dynamo-document.js';
 import { DynamoDeliveries } from '../../src/adapters/aws/dynamo-deliveries.js';
 import { DynamoDeployments } from '../../src/adapters/aws/dynamo-deployments.js';
@@ -23,7 +23,6 @@ import { describeArtifactsContract } from './artifacts.contract.js';
 import { describeDeliveriesContract } from './deliveries.contract.js';
 import { describeDeploymentsContract } from './deployments.contract.js';
 import { describeEnvVarsContract } from './env-vars.contract.js';
-import { describeJobQueueContract } from './job-queue.contract.js';
 import { describeProjectsContract } from './projects.contract.js';
 import { describeStaticHostContract } from './static-host.contract.js';
 import { describeAccessContract } from './access.contract.js';
@@ -87,10 +86,22 @@ describeDeliveriesContract('DynamoDeliveries', async () => {
   return { deliveries: new DynamoDeliveries({ doc: t.doc, table: t.names.deliveries }), cleanup: t.cleanup };
 });
 
-describeJobQueueContract('SqsJobQueue', async () => {
-  const t = await tables();
-  const queues = await createBuildQueues(sqsApi);
-  return { queue: new SqsJobQueue({ sqs: sqsApi, ...queues, errors: { doc: t.doc, table: t.names.deployments } }), cleanup: t.cleanup };
+// SqsJobQueue only sends (Lambda's event source mapping receives), so it is held to that part:
+// what it sends is what the orchestrator reads, and it gives a job as many tries as the redrive policy.
+describe('JobQueue (send): SqsJobQueue', () => {
+  it('sends each job as one message with its ids, and gives a job 3 tries', async () => {
+    const queues = await createBuildQueues(sqsApi);
+    const queue = new SqsJobQueue({ sqs: sqsApi, queueUrl: queues.queueUrl });
+    await queue.send({ deploymentId: 'd_1', projectId: 'p_shop' });
+    await queue.send({ deploymentId: 'd_2', projectId: 'p_shop' });
+
+    const { Messages } = await sqsApi.send(new ReceiveMessageCommand({ QueueUrl: queues.queueUrl, MaxNumberOfMessages: 10 }));
+    expect((Messages ?? []).map((m) => JSON.parse(m.Body ?? '')).sort((a, b) => a.deploymentId.localeCompare(b.deploymentId))).toEqual([
+      { deploymentId: 'd_1', projectId: 'p_shop' },
+      { deploymentId: 'd_2', projectId: 'p_shop' },
+    ]);
+    expect(queue.maxAttempts).toBe(3);
+  });
 });
 
 describeArtifactsContract('S3Artifacts', async () => {

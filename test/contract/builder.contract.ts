@@ -14,7 +14,7 @@ export type Started = Awaited<ReturnType<Builder['start']>>;
 export interface BuilderSubject {
   builder: Builder;
   /** A request for a build of the project `shop` that does what `script` says. */
-  request(script: BuildScript, input: { deploymentId: string; env: Record<string, string>; onLine: (line: string) => void }): BuildRequest;
+  request(script: BuildScript, input: { deploymentId: string; env: Record<string, string>; secretKeys: readonly string[]; onLine: (line: string) => void }): BuildRequest;
   /** The commit a build of `script` checks out. */
   commitOf(script: BuildScript): string;
   /** What the reason of a failed build names. */
@@ -41,7 +41,8 @@ export function describeBuilderContract(name: string, makeAdapter: () => Promise
     });
 
     function start(script: BuildScript, deploymentId: string, env: Record<string, string> = {}, lines: string[] = []): Promise<Started> {
-      return s.builder.start(s.request(script, { deploymentId, env, onLine: (line) => lines.push(line) }));
+      // What core knows of the variables: SECRET_* ones are secrets.
+      return s.builder.start(s.request(script, { deploymentId, env, secretKeys: Object.keys(env).filter((key) => key.startsWith('SECRET_')), onLine: (line) => lines.push(line) }));
     }
 
     it('ends a build that succeeds ok, with the commit it built and its output, built with the request\'s variables', async () => {

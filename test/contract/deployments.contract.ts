@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Deployments } from '../../src/core/ports/deployments.js';
 import type { Projects } from '../../src/core/ports/projects.js';
-import { ensureProjects, sampleDeployment } from './samples.js';
+import { ensureProjects, rejectionOf, sampleDeployment } from './samples.js';
 
 export interface DeploymentsSubject {
   deployments: Deployments;
@@ -112,6 +112,16 @@ export function describeDeploymentsContract(name: string, makeAdapter: () => Pro
 
       it('answers null for an unknown deployment', async () => {
         expect(await s.deployments.transition('d_nope', ['queued'], 'building', at(1))).toBeNull();
+      });
+
+      it('refuses a move off the state machine (DEPLOYMENT_TRANSITION_INVALID), changing nothing', async () => {
+        await s.deployments.create(sampleDeployment('d_1', 'p_shop'));
+        await s.deployments.transition('d_1', ['queued'], 'failed', at(1), { reason: 'build failed' });
+        const before = await s.deployments.get('d_1');
+
+        expect(await rejectionOf(s.deployments.transition('d_1', ['failed'], 'building', at(2)))).toMatchObject({ code: 'DEPLOYMENT_TRANSITION_INVALID' });
+        expect(await rejectionOf(s.deployments.transition('d_1', ['queued', 'failed'], 'live', at(2)))).toMatchObject({ code: 'DEPLOYMENT_TRANSITION_INVALID' });
+        expect(await s.deployments.get('d_1')).toEqual(before);
       });
 
       it('lets exactly one of two racing transitions from the same state win', async () => {

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { JobQueue, ReceivedJob } from '../../src/core/ports/job-queue.js';
+import type { PulledJobQueue, ReceivedJob } from '../../src/core/ports/job-queue.js';
 import { eventually } from './samples.js';
 
 export interface JobQueueSubject {
-  queue: JobQueue;
+  queue: PulledJobQueue;
   cleanup(): Promise<void>;
 }
 

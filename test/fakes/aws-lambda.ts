@@ -15,7 +15,7 @@ import {
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ORIGIN_GUARD_HANDLER, ORIGIN_REFUSED_HEADER, ORIGIN_SECRET_HEADER, ORIGIN_SECRETS_ENV } from '../../src/adapters/aws/origin-secret.js';
+import { ORIGIN_GUARD_HANDLER, ORIGIN_REFUSED_HEADER, ORIGIN_SECRET_HEADER, ORIGIN_SECRETS_ENV } from '../../src/core/origin-guard-wire.js';
 
 /**
  * Lambda's control plane for a few functions, with the rules the service documents and a real

@@ -61,7 +61,7 @@ async function buildLocally(repo: FixtureRepo): Promise<{ steps: string[]; confi
     baseEnv: { PATH: `${bin}:${process.env.PATH}`, HOME: join(root, 'home') },
   });
   const lines: string[] = [];
-  const { buildId, ended } = await builder.start({ deploymentId: 'd_local', projectName: 'shop', repoUrl: repo.dir, ref: 'main', commitSha: null, root: '.', env: {}, onLine: (line) => lines.push(line) });
+  const { buildId, ended } = await builder.start({ deploymentId: 'd_local', projectName: 'shop', repoUrl: repo.dir, ref: 'main', commitSha: null, root: '.', env: {}, secretKeys: [], onLine: (line) => lines.push(line) });
   const end = await ended;
   if (!end.ok) throw new Error(`local build failed: ${end.reason}\n${lines.join('\n')}`);
   const config = readFileSync(join(outputDir(end), 'config.txt'), 'utf8');

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ORIGIN_GUARD_FILE, ORIGIN_GUARD_HANDLER } from '../../src/adapters/aws/origin-secret.js';
+import { ORIGIN_GUARD_FILE, ORIGIN_GUARD_HANDLER } from '../../src/core/origin-guard-wire.js';
 import { originGuardCode } from '../../infra/stack/origin-guard.js';
 import { buildspec } from '../../infra/stack/buildspec.js';
 import { artifactKey, functionCodeKey } from '../../src/adapters/aws/resource-names.js';

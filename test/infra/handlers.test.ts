@@ -174,7 +174,7 @@ describe('webhook handler (API Gateway v2)', () => {
     const deploymentId = await queuedDeployment();
     const deployment = await ports.deployments.get(deploymentId);
     expect(deployment).toMatchObject({ state: 'queued', commitSha: SHA, projectId: project.id, trigger: { kind: 'push' } });
-    const [received] = await ports.queue.receive({ visibilityMs: 1000, max: 10 });
+    const [received] = await local.queue.receive({ visibilityMs: 1000, max: 10 });
     expect(received?.job).toEqual({ deploymentId, projectId: project.id });
   });
 
@@ -207,7 +207,7 @@ describe('orchestrator handler (SQS batch)', () => {
     const failing = (JSON.parse(response.body) as { deploymentId: string }).deploymentId;
     builder.refuse(failing);
 
-    const jobs = await ports.queue.receive({ visibilityMs: 60_000, max: 10 });
+    const jobs = await local.queue.receive({ visibilityMs: 60_000, max: 10 });
     const records = jobs.map((j) => sqsRecord(j.job));
     const failingRecord = records.find((r) => JSON.parse(r.body).deploymentId === failing)!;
     const result = await makeOrchestratorHandler(ports)({ Records: records } as SqsEvent);
@@ -238,7 +238,7 @@ describe('orchestrator handler (SQS batch)', () => {
 describe('deploy handler (EventBridge CodeBuild state change)', () => {
   async function building(after = SHA): Promise<string> {
     const id = await queuedDeployment(after);
-    const [job] = await ports.queue.receive({ visibilityMs: 60_000, max: 1 });
+    const [job] = await local.queue.receive({ visibilityMs: 60_000, max: 1 });
     await makeOrchestratorHandler(ports)({ Records: [sqsRecord(job!.job)] } as SqsEvent);
     expect((await ports.deployments.get(id))?.state).toBe('building');
     return id;

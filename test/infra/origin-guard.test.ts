@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { originGuardCode } from '../../infra/stack/origin-guard.js';
-import { ORIGIN_GUARD_FILE, ORIGIN_REFUSED_HEADER, ORIGIN_SECRET_HEADER, ORIGIN_SECRETS_ENV } from '../../src/adapters/aws/origin-secret.js';
+import { ORIGIN_GUARD_FILE, ORIGIN_REFUSED_HEADER, ORIGIN_SECRET_HEADER, ORIGIN_SECRETS_ENV } from '../../src/core/origin-guard-wire.js';
 
 /**
  * The origin guard as the buildspec writes it beside OpenNext's index.mjs, loaded by Node as

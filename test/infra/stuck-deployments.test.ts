@@ -42,7 +42,7 @@ beforeEach(async () => {
   clock = new ManualClock(new Date().toISOString());
   ssm = mockSsm();
   codebuild = fakeCodeBuild({ projects: ['anchor-dev-build'], parameters: ssm.parameters, now: () => clock.now().getTime() });
-  const builder = new CodeBuildBuilder({ codebuild: codebuild.client, ssm: ssm.client, stage: 'dev', buildProject: 'anchor-dev-build', logGroup: '/anchor/dev/builds', secretKeys: async () => new Set(), artifactLocation: () => openNextOutput() });
+  const builder = new CodeBuildBuilder({ codebuild: codebuild.client, ssm: ssm.client, stage: 'dev', buildProject: 'anchor-dev-build', logGroup: '/anchor/dev/builds', artifactLocation: () => openNextOutput() });
   ports = { ...local.ports, builder, clock };
   // Three projects, so their deployments do not wait for or supersede each other.
   for (const name of ['shop', 'blog', 'docs']) {
@@ -112,7 +112,7 @@ describe('a retried orchestrator job', () => {
     const { id } = await requestDeploy(ports, { project: 'shop', ref: SHA });
     // The dead try: building, its build started, its id never stored.
     await ports.deployments.transition(id, ['queued'], 'building', clock.now().toISOString());
-    await ports.builder.start({ deploymentId: id, projectName: 'shop', repoUrl: 'https://github.com/acme/shop.git', ref: 'main', commitSha: SHA, root: '', env: {}, onLine: () => {} });
+    await ports.builder.start({ deploymentId: id, projectName: 'shop', repoUrl: 'https://github.com/acme/shop.git', ref: 'main', commitSha: SHA, root: '', env: {}, secretKeys: [], onLine: () => {} });
     clock.advance(BUILD_TIMEOUT_MS);
 
     await deliver(id, 2);

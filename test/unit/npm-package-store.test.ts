@@ -129,7 +129,7 @@ interface Built {
 async function build(builder: ProcessBuilder, env: Record<string, string> = {}): Promise<Built> {
   const lines: string[] = [];
   const { buildId, ended } = await builder.start({
-    deploymentId: 'd_store', projectName: 'shop', repoUrl: repo.dir, ref: 'main', commitSha: null, root: '.', env, onLine: (line) => lines.push(line),
+    deploymentId: 'd_store', projectName: 'shop', repoUrl: repo.dir, ref: 'main', commitSha: null, root: '.', env, secretKeys: [], onLine: (line) => lines.push(line),
   });
   const end = await ended;
   const tree = end.ok ? (JSON.parse(readFileSync(join(outputDir(end), 'tree.json'), 'utf8')) as string[]) : [];

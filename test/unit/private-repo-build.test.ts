@@ -61,7 +61,7 @@ afterEach(async () => {
 
 async function build(builder: ProcessBuilder, overrides: Partial<BuildRequest>): Promise<{ end: BuildEnd; lines: string[] }> {
   const lines: string[] = [];
-  const request: BuildRequest = { deploymentId: 'd_private', projectName: 'shop', repoUrl: server.url, ref: 'main', commitSha: null, root: '.', env: {}, onLine: (line) => lines.push(line), ...overrides };
+  const request: BuildRequest = { deploymentId: 'd_private', projectName: 'shop', repoUrl: server.url, ref: 'main', commitSha: null, root: '.', env: {}, secretKeys: [], onLine: (line) => lines.push(line), ...overrides };
   const { ended } = await builder.start(request);
   return { end: await (ended as Promise<BuildEnd>), lines };
 }

@@ -33,6 +33,7 @@ async function build(overrides: Partial<BuildRequest>, using = builder()): Promi
     commitSha: null,
     root: '',
     env: {},
+    secretKeys: [],
     onLine: (line) => lines.push(line),
     onCheckedOut: (sha) => checkedOut.push(`${sha} ${lines.some((l) => l.startsWith('▸ Installing')) ? 'after' : 'before'} the install`),
     ...overrides,
@@ -66,7 +67,7 @@ describe('ProcessBuilder with values from outside', () => {
     repo.commit(appFiles({ build: 'setInterval(() => {}, 1000);\n' }), 'hangs');
     const using = builder({ timeoutMs: 1_000 });
     const lines: string[] = [];
-    const { buildId, ended } = await using.start({ deploymentId: 'd_test', projectName: 'shop', repoUrl: repo.dir, ref: 'main', commitSha: null, root: '', env: {}, onLine: (line) => lines.push(line) });
+    const { buildId, ended } = await using.start({ deploymentId: 'd_test', projectName: 'shop', repoUrl: repo.dir, ref: 'main', commitSha: null, root: '', env: {}, secretKeys: [], onLine: (line) => lines.push(line) });
     expect(await ended).toMatchObject({ ok: false, reason: expect.stringContaining('ran longer than 1 second and was stopped') });
     // Every process the build started carries its id in ANCHOR_BUILD_ID: none is left.
     expect(taggedProcesses(buildId)).toEqual([]);

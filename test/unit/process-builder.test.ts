@@ -56,6 +56,7 @@ function request(overrides: Partial<BuildRequest> & { lines?: string[] } = {}): 
     commitSha: null,
     root: '.',
     env: {},
+    secretKeys: [],
     onLine: (line) => lines.push(line),
     ...overrides,
   };

@@ -4,6 +4,7 @@ import type { CertificateInfo, DnsRecord } from '../../core/domain.js';
 import type { CertificateSet, Certificates, NameCertificate } from '../../core/ports/index.js';
 import type { Project } from '../../core/project.js';
 import type { CertificateLedger } from './dynamo-domains.js';
+import { awsErrorNamed } from './aws-errors.js';
 
 /** ACM's default "Domain names per ACM certificate" quota (adjustable through Service Quotas). */
 export const ACM_NAMES_PER_CERTIFICATE = 10;
@@ -98,7 +99,7 @@ export class AcmCertificates implements Certificates {
     try {
       return (await this.options.acm.send(new DescribeCertificateCommand({ CertificateArn: arn }))).Certificate ?? null;
     } catch (error) {
-      if ((error as { name?: string }).name === 'ResourceNotFoundException') return null;
+      if (awsErrorNamed(error, 'ResourceNotFoundException')) return null;
       throw error;
     }
   }
@@ -116,7 +117,7 @@ export class AcmCertificates implements Certificates {
       try {
         await this.options.acm.send(new DeleteCertificateCommand({ CertificateArn: arn }));
       } catch (error) {
-        if ((error as { name?: string }).name !== 'ResourceInUseException') throw error;
+        if (!awsErrorNamed(error, 'ResourceInUseException')) throw error;
         left.push(arn);
       }
     }

@@ -10,10 +10,10 @@ import {
 import type { DnsRecord, DomainObservation } from '../../core/domain.js';
 import type { DnsLookup, DomainRouting, RoutingTarget } from '../../core/ports/index.js';
 import type { Project } from '../../core/project.js';
+import { awsErrorNamed } from './aws-errors.js';
 
 type Routing = DomainObservation['routing'];
 
-const errorName = (error: unknown) => (error as { name?: string }).name ?? '';
 const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().every((n, i) => n === [...b].sort()[i]);
 
 /** The viewer certificate CloudFront presents: the project's ACM certificate over SNI, or its own for *.cloudfront.net. */
@@ -72,8 +72,8 @@ export class CloudFrontDomainRouting implements DomainRouting {
         return this.view(input.names, Distribution?.DistributionConfig?.Aliases?.Items ?? wanted, Distribution?.Status ?? 'InProgress');
       } catch (error) {
         if (attempt >= 5) throw error;
-        if (errorName(error) === 'PreconditionFailed') continue; // changed since it was read: read again
-        if (errorName(error) !== 'CNAMEAlreadyExists') throw error;
+        if (awsErrorNamed(error, 'PreconditionFailed')) continue; // changed since it was read: read again
+        if (!awsErrorNamed(error, 'CNAMEAlreadyExists')) throw error;
         for (const name of await this.findConflicts(id, wanted.filter((n) => !current.includes(n)), input.certificate)) {
           if (!(await this.moveIfProven(id, project, name))) refused.add(name);
         }
@@ -95,7 +95,7 @@ export class CloudFrontDomainRouting implements DomainRouting {
       try {
         await this.options.cloudfront.send(new UpdateDistributionCommand({ Id: id, IfMatch: ETag, DistributionConfig: { ...config, Aliases: { Quantity: aliases.length, Items: aliases }, ViewerCertificate: viewerCertificate(certificate) } as DistributionConfig }));
       } catch (error) {
-        if (errorName(error) !== 'CNAMEAlreadyExists') continue;
+        if (!awsErrorNamed(error, 'CNAMEAlreadyExists')) continue;
         found.push(name);
         this.conflicts.set(name, await this.whereIs(id, name));
       }

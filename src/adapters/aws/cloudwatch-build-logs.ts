@@ -1,6 +1,7 @@
 import { CreateLogStreamCommand, DescribeLogGroupsCommand, PutLogEventsCommand, type CloudWatchLogsClient, type InputLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 import type { BuildLogs, LogLine } from '../../core/ports/build-logs.js';
 import { CloudWatchLogFollower, OWN_STREAM } from './cloudwatch-log-follower.js';
+import { awsErrorNamed } from './aws-errors.js';
 
 export interface CloudWatchBuildLogsOptions {
   logs: CloudWatchLogsClient;
@@ -117,7 +118,7 @@ export class CloudWatchBuildLogs implements BuildLogs {
     try {
       await this.options.logs.send(new CreateLogStreamCommand({ logGroupName: this.options.group, logStreamName: stream }));
     } catch (error) {
-      if (!(error instanceof Error && error.name === 'ResourceAlreadyExistsException')) throw error;
+      if (!awsErrorNamed(error, 'ResourceAlreadyExistsException')) throw error;
     }
     this.created.add(stream);
   }

@@ -4,6 +4,7 @@ import { GIT_TOKEN_VARIABLE } from '../../core/git-credentials.js';
 import { githubTokenParameter, projectResourceName, secretParameterPath } from './resource-names.js';
 import type { Builder, BuildRequest, BuildStatus } from '../../core/ports/builder.js';
 import { codeBuildEnd } from './codebuild-build-end.js';
+import { awsErrorNamed } from './aws-errors.js';
 
 /** A project's build size as CodeBuild's compute type (ARM: arm1.small, arm1.medium, arm1.large). */
 export const COMPUTE_TYPES = { small: 'BUILD_GENERAL1_SMALL', medium: 'BUILD_GENERAL1_MEDIUM', large: 'BUILD_GENERAL1_LARGE' } as const;
@@ -16,11 +17,6 @@ export interface CodeBuildBuilderOptions {
   buildProject: string;
   /** The build log group: each build's stream is named `<deploymentId>/<build uuid>`, so the deployment's log finds it. */
   logGroup: string;
-  /**
-   * Which of a project's build variables are secrets. BuildRequest carries plaintext only; the
-   * composition root answers from the env-vars table, so the Builder port needs no change.
-   */
-  secretKeys(projectName: string): Promise<ReadonlySet<string>>;
   /** Where the buildspec uploads a deployment's output (s3://<artifacts>/<artifactKey>): an ended build's `status` names it. */
   artifactLocation(project: string, deploymentId: string): string;
   /** Pass each project's own build role (project stack) as serviceRoleOverride (default true). */
@@ -40,7 +36,7 @@ export class CodeBuildBuilder implements Builder {
   constructor(private readonly options: CodeBuildBuilderOptions) {}
 
   async start(request: BuildRequest): Promise<{ buildId: string }> {
-    const secrets = await this.options.secretKeys(request.projectName);
+    const secrets = new Set(request.secretKeys);
     const path = secretParameterPath(this.options.stage, request.projectName);
     const variables: EnvironmentVariable[] = [];
     for (const [name, value] of Object.entries(request.env)) {
@@ -88,7 +84,7 @@ export class CodeBuildBuilder implements Builder {
     try {
       await this.options.codebuild.send(new StopBuildCommand({ id: buildId }));
     } catch (error) {
-      if (error instanceof Error && error.name === 'InvalidInputException') return;
+      if (awsErrorNamed(error, 'InvalidInputException')) return;
       throw error;
     }
   }
@@ -130,7 +126,7 @@ export class CodeBuildBuilder implements Builder {
     try {
       await this.options.ssm.send(new DeleteParameterCommand({ Name: `${secretParameterPath(this.options.stage, projectName)}${key}` }));
     } catch (error) {
-      if (error instanceof Error && error.name === 'ParameterNotFound') return;
+      if (awsErrorNamed(error, 'ParameterNotFound')) return;
       throw error;
     }
   }

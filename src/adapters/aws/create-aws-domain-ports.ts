@@ -13,6 +13,7 @@ import { CloudFrontDomainRouting } from './cloudfront-domain-routing.js';
 import { CloudFrontSiteProbe } from './cloudfront-site-probe.js';
 import { documentClient } from './dynamo-document.js';
 import { DynamoDomains } from './dynamo-domains.js';
+import { givenOrMade } from './given-clients.js';
 import { projectStackName } from './resource-names.js';
 import { Route53DnsZone } from './route53-dns-zone.js';
 
@@ -51,14 +52,7 @@ export function createAwsDomainPorts(options: AwsDomainOptions): { ports: Domain
   if (!table) {
     throw new AnchorError({ code: 'PLATFORM_OUTPUTS_MISSING', kind: 'usage', message: 'This aws platform was set up before custom domains existed (its stack has no domains table).', hint: 'Run "anchor init --aws" again to update the platform stack, then add the domain.' });
   }
-  const own: { destroy(): void }[] = [];
-  const client = <K extends keyof AwsDomainClients>(name: K, make: () => AwsDomainClients[K]): AwsDomainClients[K] => {
-    const given = options.clients?.[name];
-    if (given) return given as AwsDomainClients[K];
-    const made = make();
-    own.push(made);
-    return made;
-  };
+  const { client, own } = givenOrMade<AwsDomainClients>(options.clients);
   const c = {
     dynamodb: client('dynamodb', () => new DynamoDBClient({ region: options.region })),
     acm: client('acm', () => new ACMClient({ region: CLOUDFRONT_REGION })),

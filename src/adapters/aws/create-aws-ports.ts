@@ -35,9 +35,14 @@ import { S3StaticHost } from './s3-static-host.js';
 import { SqsDeployFailures } from './sqs-deploy-failures.js';
 import { SqsJobQueue } from './sqs-job-queue.js';
 import { SsmRepoTokens } from './ssm-repo-tokens.js';
+import { givenOrMade } from './given-clients.js';
 import { SsmSecretBox } from './ssm-secret-box.js';
 
-export interface AwsClients {
+/**
+ * The SDK clients the port adapters use: made here unless given. Not the CLI's lazy `AwsClients`
+ * (src/cli/aws-clients.ts), which makes the few clients provisioning needs on first use.
+ */
+export interface AwsPortClients {
   dynamodb: DynamoDBClient;
   s3: S3Client;
   sqs: SQSClient;
@@ -55,7 +60,7 @@ export interface AwsPlatformOptions {
   /** The platform stack's outputs (PLATFORM_OUTPUTS in infra/stack/platform-template.ts), as the CLI saved them or the handler env gives them. */
   outputs: Record<string, string>;
   /** Clients to use instead of new ones (tests point them at emulators; callers may share theirs). Given clients are not destroyed by `close`. */
-  clients?: Partial<AwsClients>;
+  clients?: Partial<AwsPortClients>;
   githubToken?: string;
   githubApiUrl?: string;
   logStream?: { write(chunk: string): unknown };
@@ -96,62 +101,14 @@ const REQUIRED_OUTPUTS = [
  */
 export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPlatform> {
   const outputs = requireOutputs(options.outputs);
-  const own: { destroy(): void }[] = [];
-  const client = <K extends keyof AwsClients>(name: K, make: () => AwsClients[K]): AwsClients[K] => {
-    const given = options.clients?.[name];
-    if (given) return given as AwsClients[K];
-    const made = make();
-    own.push(made);
-    return made;
-  };
+  const { clients: c, own } = portClients(options);
   const region = options.region;
-  const c = {
-    dynamodb: client('dynamodb', () => new DynamoDBClient({ region })),
-    s3: client('s3', () => new S3Client({ region })),
-    sqs: client('sqs', () => new SQSClient({ region })),
-    lambda: client('lambda', () => new LambdaClient({ region })),
-    codebuild: client('codebuild', () => new CodeBuildClient({ region })),
-    logs: client('logs', () => new CloudWatchLogsClient({ region })),
-    ssm: client('ssm', () => new SSMClient({ region })),
-    kvs: client('kvs', () => keyValueStoreClient()),
-    cloudformation: client('cloudformation', () => new CloudFormationClient({ region })),
-  };
   const doc = documentClient(c.dynamodb);
   const envVars = new DynamoEnvVars({ doc, table: outputs.EnvVarsTableName });
   const projects = new DynamoProjects({ doc, table: outputs.ProjectsTableName, envVars });
   const deployments = new DynamoDeployments({ doc, table: outputs.DeploymentsTableName });
 
-  const projectNames = new Map<string, string>();
-  const projectOf = async (deploymentId: string): Promise<string | null> => {
-    const known = projectNames.get(deploymentId);
-    if (known) return known;
-    const deployment = await deployments.get(deploymentId);
-    const project = deployment ? await projects.getById(deployment.projectId) : null;
-    if (project) projectNames.set(deploymentId, project.name);
-    return project?.name ?? null;
-  };
-  const kvsArns = new Map<string, Promise<string>>();
-  const keyValueStoreArn = (project: string): Promise<string> => {
-    let arn = kvsArns.get(project);
-    if (!arn) {
-      arn = projectOutput(c.cloudformation, projectStackName(options.stage, project), 'KeyValueStoreArn');
-      arn.catch(() => kvsArns.delete(project));
-      kvsArns.set(project, arn);
-    }
-    return arn;
-  };
-  const secretKeys = async (projectName: string): Promise<ReadonlySet<string>> => {
-    const project = await projects.get(projectName);
-    const vars = project ? await envVars.list(project.id) : [];
-    return new Set(vars.filter((v) => v.secret).map((v) => v.key));
-  };
-  const repoHooks: RepoHooks = {
-    ensurePushHook: async (input) => {
-      const [{ Octokit }, { OctokitRepoHooks }] = await Promise.all([import('@octokit/rest'), import('../github/octokit-repo-hooks.js')]);
-      const octokit = new Octokit({ auth: options.githubToken, ...(options.githubApiUrl ? { baseUrl: options.githubApiUrl } : {}), log: { debug() {}, info() {}, warn() {}, error() {} } });
-      return new OctokitRepoHooks({ octokit }).ensurePushHook(input);
-    },
-  };
+  const { projectOf, keyValueStoreArn } = lookups(c, options.stage, { projects, deployments });
 
   const buildLogs = new CloudWatchBuildLogs({ logs: c.logs, group: outputs.BuildLogGroupName });
   const ports: AwsPlatform['ports'] = {
@@ -159,14 +116,8 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
     deployments,
     envVars,
     deliveries: new DynamoDeliveries({ doc, table: outputs.DeliveriesTableName }),
-    queue: new SqsJobQueue({
-      sqs: c.sqs,
-      queueUrl: outputs.BuildQueueUrl,
-      // The handlers' env has no DLQ url; the platform stack names it after the queue.
-      deadLetterQueueUrl: options.outputs['BuildDeadLetterQueueUrl'] || `${outputs.BuildQueueUrl}-dlq`,
-      errors: { doc, table: outputs.DeploymentsTableName },
-    }),
-    builder: new CodeBuildBuilder({ codebuild: c.codebuild, ssm: c.ssm, stage: options.stage, buildProject: outputs.BuildProjectName, logGroup: outputs.BuildLogGroupName, secretKeys, artifactLocation: (project, id) => `s3://${outputs.ArtifactsBucketName}/${artifactKey(project, id)}` }),
+    queue: new SqsJobQueue({ sqs: c.sqs, queueUrl: outputs.BuildQueueUrl }),
+    builder: new CodeBuildBuilder({ codebuild: c.codebuild, ssm: c.ssm, stage: options.stage, buildProject: outputs.BuildProjectName, logGroup: outputs.BuildLogGroupName, artifactLocation: (project, id) => `s3://${outputs.ArtifactsBucketName}/${artifactKey(project, id)}` }),
     logs: buildLogs,
     artifacts: new S3Artifacts({ s3: c.s3, bucket: outputs.ArtifactsBucketName, projectOf }),
     staticHost: new S3StaticHost({
@@ -190,26 +141,13 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
     functionStates: new LambdaFunctionStates(),
     runtimeLogs: new LambdaRuntimeLogs({ stage: options.stage, projectOf }),
     secrets: new SsmSecretBox({ ssm: c.ssm, path: `/anchor/${options.stage}/secrets/` }),
-    repoHooks,
+    repoHooks: lazyRepoHooks(options),
     repoTokens: new SsmRepoTokens({ ssm: c.ssm, stage: options.stage }),
     clock: new SystemClock(),
     ids: new RandomIds(),
     logger: new StreamLogger(options.logStream ?? process.stderr),
   };
-  let drainReports: AwsPlatform['drainReports'] = async () => true;
-  if (options.reporting) {
-    const { platformUrl, statuses, ...retries } = options.reporting;
-    const reporter = new DeploymentReporter(
-      { ...ports, statuses: statuses ?? lazyRepoStatuses(options.githubApiUrl) },
-      {
-        platformUrl: () => platformUrl,
-        siteUrl: (project) => projectOutput(c.cloudformation, projectStackName(options.stage, project.name), 'SiteUrl').catch(() => null),
-        ...retries,
-      },
-    );
-    ports.deployments = reportingDeployments(deployments, reporter);
-    drainReports = (ms) => reporter.drain(ms);
-  }
+  const drainReports = reportOnGitHub(ports, deployments, c, options);
   return {
     ports,
     deployFailures: new SqsDeployFailures({ sqs: c.sqs, queueUrl: options.outputs['DeployFailureQueueUrl'] || `${outputs.BuildQueueUrl}-failed-deploys` }),
@@ -218,6 +156,76 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
     close: async () => {
       buildLogs.close();
       for (const made of own) made.destroy();
+    },
+  };
+}
+
+/** What the adapters look up about a project, each read once and kept: its name from a deployment, its KVS. */
+function lookups(c: AwsPortClients, stage: string, stores: { projects: DynamoProjects; deployments: DynamoDeployments }) {
+  const { projects, deployments } = stores;
+  const projectNames = new Map<string, string>();
+  const projectOf = async (deploymentId: string): Promise<string | null> => {
+    const known = projectNames.get(deploymentId);
+    if (known) return known;
+    const deployment = await deployments.get(deploymentId);
+    const project = deployment ? await projects.getById(deployment.projectId) : null;
+    if (project) projectNames.set(deploymentId, project.name);
+    return project?.name ?? null;
+  };
+  const kvsArns = new Map<string, Promise<string>>();
+  const keyValueStoreArn = (project: string): Promise<string> => {
+    let arn = kvsArns.get(project);
+    if (!arn) {
+      arn = projectOutput(c.cloudformation, projectStackName(stage, project), 'KeyValueStoreArn');
+      arn.catch(() => kvsArns.delete(project));
+      kvsArns.set(project, arn);
+    }
+    return arn;
+  };
+  return { projectOf, keyValueStoreArn };
+}
+
+/** With `reporting`, every state change is reported on GitHub in the background; returns how to wait for what is left. */
+function reportOnGitHub(ports: AwsPlatform['ports'], deployments: DynamoDeployments, c: AwsPortClients, options: AwsPlatformOptions): AwsPlatform['drainReports'] {
+  if (!options.reporting) return async () => true;
+  const { platformUrl, statuses, ...retries } = options.reporting;
+  const reporter = new DeploymentReporter(
+    { ...ports, statuses: statuses ?? lazyRepoStatuses(options.githubApiUrl) },
+    {
+      platformUrl: () => platformUrl,
+      siteUrl: (project) => projectOutput(c.cloudformation, projectStackName(options.stage, project.name), 'SiteUrl').catch(() => null),
+      ...retries,
+    },
+  );
+  ports.deployments = reportingDeployments(deployments, reporter);
+  return (ms) => reporter.drain(ms);
+}
+
+/** The clients given, and the others made here (`own`: destroyed by close). */
+function portClients(options: AwsPlatformOptions): { clients: AwsPortClients; own: { destroy(): void }[] } {
+  const { client, own } = givenOrMade<AwsPortClients>(options.clients);
+  const region = options.region;
+  const clients = {
+    dynamodb: client('dynamodb', () => new DynamoDBClient({ region })),
+    s3: client('s3', () => new S3Client({ region })),
+    sqs: client('sqs', () => new SQSClient({ region })),
+    lambda: client('lambda', () => new LambdaClient({ region })),
+    codebuild: client('codebuild', () => new CodeBuildClient({ region })),
+    logs: client('logs', () => new CloudWatchLogsClient({ region })),
+    ssm: client('ssm', () => new SSMClient({ region })),
+    kvs: client('kvs', () => keyValueStoreClient()),
+    cloudformation: client('cloudformation', () => new CloudFormationClient({ region })),
+  };
+  return { clients, own };
+}
+
+/** GitHub's webhooks API, loaded on first use (most handlers never add a project). */
+function lazyRepoHooks(options: Pick<AwsPlatformOptions, 'githubToken' | 'githubApiUrl'>): RepoHooks {
+  return {
+    ensurePushHook: async (input) => {
+      const [{ Octokit }, { OctokitRepoHooks }] = await Promise.all([import('@octokit/rest'), import('../github/octokit-repo-hooks.js')]);
+      const octokit = new Octokit({ auth: options.githubToken, ...(options.githubApiUrl ? { baseUrl: options.githubApiUrl } : {}), log: { debug() {}, info() {}, warn() {}, error() {} } });
+      return new OctokitRepoHooks({ octokit }).ensurePushHook(input);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Deployment, DeploymentState } from '../../core/deployment.js';
+import { assertTransitions, type Deployment, type DeploymentState } from '../../core/deployment.js';
 import { planPromote } from '../../core/live-pointer.js';
 import { deploymentNotFound } from '../../core/domain-errors.js';
 import { AnchorError } from '../../core/errors.js';
@@ -95,6 +95,7 @@ export class DynamoDeployments implements Deployments {
   }
 
   async transition(id: string, from: readonly DeploymentState[], to: DeploymentState, at: string, patch: Patch = {}): Promise<Deployment | null> {
+    assertTransitions(from, to, id);
     if (from.length === 0) return null;
     const fields = definedOnly(patch);
     const names: Record<string, string> = { '#state': 'state' };

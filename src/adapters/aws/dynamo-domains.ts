@@ -3,6 +3,7 @@ import type { Domain } from '../../core/domain.js';
 import { AnchorError } from '../../core/errors.js';
 import type { Domains } from '../../core/ports/domains.js';
 import { isConditionFailed } from './dynamo-errors.js';
+import { awsErrorNamed } from './aws-errors.js';
 
 /** The ACM certificates of a project: the one served, the one being validated, the ones to delete once unused. */
 export interface CertificateLedger {
@@ -31,7 +32,7 @@ export class DynamoDomains implements Domains {
         }),
       );
     } catch (error) {
-      if ((error as { name?: string }).name !== 'TransactionCanceledException') throw error;
+      if (!awsErrorNamed(error, 'TransactionCanceledException')) throw error;
       throw new AnchorError({ code: 'DOMAIN_TAKEN', kind: 'conflict', message: `${domains.map((d) => d.name).join(' or ')} already belongs to a project.`, hint: 'Run "anchor domains ls" to see which one.' });
     }
   }

@@ -1,11 +1,13 @@
+import { awsErrorNamed } from './aws-errors.js';
+
 /** DynamoDB error names the adapters branch on (SDK v3 sets `name` to the exception's shape name). */
 export function isConditionFailed(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+  return awsErrorNamed(error, 'ConditionalCheckFailedException');
 }
 
 export function cancellationCodes(error: unknown): (string | undefined)[] | null {
-  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return null;
-  const reasons = (error as Error & { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  if (!awsErrorNamed(error, 'TransactionCanceledException')) return null;
+  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
   return reasons.map((r) => (r.Code === 'None' ? undefined : r.Code));
 }
 

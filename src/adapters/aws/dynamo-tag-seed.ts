@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AnchorError } from '../../core/errors.js';
 import { mapLimited } from '../../lib/map-limited.js';
+import { awsErrorNamed } from './aws-errors.js';
 
 /** Where OpenNext writes the tag cache's first items (`.open-next/dynamodb-provider/`). */
 export const TAG_SEED_FILE = 'dynamodb-provider/dynamodb-cache.json';
@@ -41,7 +42,7 @@ export async function seedTagCache(dynamodb: DynamoDBClient, table: string, seed
       }
     });
   } catch (error) {
-    if (error instanceof Error && error.name === 'ResourceNotFoundException') return written;
+    if (awsErrorNamed(error, 'ResourceNotFoundException')) return written;
     throw error;
   }
   return written;

@@ -20,7 +20,8 @@ import type { ArtifactInfo, FunctionHost, FunctionVersion } from '../../core/por
 import type { FunctionUrlEvent } from '../../core/lambda-wire.js';
 import { FUNCTION_WRAPPER, invokeModeOf, type CpuArch } from '../../core/opennext-output.js';
 import { parseS3Location } from './s3-zip.js';
-import { ORIGIN_GUARD_HANDLER, ORIGIN_REFUSED_HEADER, ORIGIN_SECRET_HEADER, ORIGIN_SECRETS_ENV } from './origin-secret.js';
+import { ORIGIN_GUARD_HANDLER, ORIGIN_REFUSED_HEADER, ORIGIN_SECRET_HEADER, ORIGIN_SECRETS_ENV } from '../../core/origin-guard-wire.js';
+import { awsErrorNamed } from './aws-errors.js';
 
 export interface LambdaFunctionHostOptions {
   lambda: LambdaClient;
@@ -144,7 +145,7 @@ export class LambdaFunctionHost implements FunctionHost {
           break;
         } catch (error) {
           // The alias changed between our read and write (or Lambda was busy): read it again.
-          const stale = error instanceof Error && error.name === 'PreconditionFailedException';
+          const stale = awsErrorNamed(error, 'PreconditionFailedException');
           if ((!stale && !isRetried(error)) || attempt >= this.maxAttempts) throw error;
           await this.sleep(backoff(attempt));
         }
@@ -163,7 +164,7 @@ export class LambdaFunctionHost implements FunctionHost {
     try {
       await this.call(() => this.options.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: fn, S3Bucket: this.options.artifactsBucket, S3Key: `${artifactFolder(projectName, deploymentId)}/${REVALIDATION_ZIP}` })));
     } catch (error) {
-      const absent = error instanceof Error && (error.name === 'ResourceNotFoundException' || (error.name === 'InvalidParameterValueException' && /S3/i.test(error.message)));
+      const absent = awsErrorNamed(error, 'ResourceNotFoundException') || (awsErrorNamed(error, 'InvalidParameterValueException') && error instanceof Error && /S3/i.test(error.message));
       if (!absent) throw error;
     }
   }
@@ -199,7 +200,7 @@ export class LambdaFunctionHost implements FunctionHost {
         if (!published.Version) throw new AnchorError({ code: 'LAMBDA_NO_VERSION', kind: 'external', message: `PublishVersion of ${fn} returned no version.` });
         return { fn, version: published.Version };
       } catch (error) {
-        if (!(error instanceof Error && error.name === 'PreconditionFailedException') || attempt >= this.maxAttempts) throw error;
+        if (!(awsErrorNamed(error, 'PreconditionFailedException')) || attempt >= this.maxAttempts) throw error;
         await this.sleep(backoff(attempt));
       }
     }
@@ -244,7 +245,7 @@ export class LambdaFunctionHost implements FunctionHost {
         await this.call(() => this.options.lambda.send(new DeleteFunctionCommand({ FunctionName: fn, Qualifier: version })));
       } catch (error) {
         // Gone already (a retention run before), or aliased since we read the alias: both leave it be.
-        if (error instanceof Error && (error.name === 'ResourceNotFoundException' || error.name === 'ResourceConflictException')) continue;
+        if (awsErrorNamed(error, 'ResourceNotFoundException', 'ResourceConflictException')) continue;
         throw error;
       }
     }

@@ -111,3 +111,7 @@ export function liveAssetValue(project: string, deploymentId: string, publicName
   }
   return value;
 }
+
+/** The platform's Lambda handlers (infra/handlers/<name>.ts), each bundled into `<name>.zip`. */
+export const HANDLER_NAMES = ['webhook', 'orchestrator', 'deploy', 'domains', 'api'] as const;
+export type HandlerName = (typeof HANDLER_NAMES)[number];

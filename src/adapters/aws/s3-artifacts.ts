@@ -5,9 +5,11 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { artifactKey, FUNCTION_ZIPS, functionCodeKeyBeside } from './resource-names.js';
 import { zipFiles } from '../../lib/zip-files.js';
 import { AnchorError } from '../../core/errors.js';
+import { deploymentNotFound } from '../../core/domain-errors.js';
 import type { ArtifactInfo, Artifacts, BuildOutput, BundleReport } from '../../core/ports/artifacts.js';
 import { bundleReport, OPEN_NEXT_LAYOUT, parseManifest } from '../../core/opennext-output.js';
-import { isNotFound, listZipAt, parseS3Location, readEntryAt } from './s3-zip.js';
+import { listZipAt, parseS3Location, readEntryAt } from './s3-zip.js';
+import { isS3NotFound } from './aws-errors.js';
 
 export interface S3ArtifactsOptions {
   s3: S3Client;
@@ -87,7 +89,7 @@ export class S3Artifacts implements Artifacts {
       const bytes = Number.isFinite(recorded) && metadata[BYTES_META] !== undefined ? recorded : entries.filter((e) => e.kind !== 'directory').reduce((sum, e) => sum + e.size, 0);
       return { deploymentId, location, bytes };
     } catch (error) {
-      if (isNotFound(error)) return null;
+      if (isS3NotFound(error)) return null;
       throw error;
     }
   }
@@ -96,7 +98,7 @@ export class S3Artifacts implements Artifacts {
     const project = await this.options.projectOf(deploymentId);
     if (!project) {
       if (!required) return null;
-      throw new AnchorError({ code: 'DEPLOYMENT_NOT_FOUND', kind: 'not-found', message: `There is no deployment ${deploymentId}, so its build output has nowhere to go.` });
+      throw deploymentNotFound(deploymentId);
     }
     return `s3://${this.options.bucket}/${artifactKey(project, deploymentId)}`;
   }

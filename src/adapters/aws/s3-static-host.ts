@@ -12,6 +12,7 @@ import { downloadZip, listZipAt } from './s3-zip.js';
 import { seedTagCache, TAG_SEED_FILE } from './dynamo-tag-seed.js';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { listZip, readZipEntry } from './zip-archive.js';
+import { awsErrorNamed, isS3NotFound } from './aws-errors.js';
 
 export interface S3StaticHostOptions {
   /** Reads the artifact and writes the assets (and ISR cache) buckets. */
@@ -100,7 +101,7 @@ export class S3StaticHost implements StaticHost {
         await this.options.kvs.send(new PutKeyCommand({ KvsARN, Key: projectName, Value, IfMatch: ETag }));
         return;
       } catch (error) {
-        const conflict = error instanceof Error && (error.name === 'ConflictException' || error.name === 'PreconditionFailed' || error.name === 'PreconditionFailedException');
+        const conflict = awsErrorNamed(error, 'ConflictException', 'PreconditionFailed', 'PreconditionFailedException');
         if (!conflict || attempt >= KVS_ATTEMPTS) throw error;
         await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
       }
@@ -146,7 +147,7 @@ export class S3StaticHost implements StaticHost {
     try {
       value = (await this.options.kvs.send(new GetKeyCommand({ KvsARN, Key: projectName })))?.Value;
     } catch (error) {
-      if (error instanceof Error && error.name === 'ResourceNotFoundException') return null;
+      if (awsErrorNamed(error, 'ResourceNotFoundException')) return null;
       throw error;
     }
     if (!value) return null;
@@ -176,7 +177,7 @@ export class S3StaticHost implements StaticHost {
         await this.options.s3.send(new CopyObjectCommand({ Bucket: bucket, Key: `${toPrefix}/${path}`, CopySource: `${bucket}/${encodeURIComponent(`${fromPrefix}/${path}`).replace(/%2F/g, '/')}` }));
       } catch (error) {
         // Retention may have removed the outgoing deployment already: nothing to carry.
-        if (!(error instanceof Error && (error.name === 'NoSuchKey' || error.name === 'NotFound'))) throw error;
+        if (!isS3NotFound(error)) throw error;
       }
     });
   }
@@ -188,7 +189,7 @@ export class S3StaticHost implements StaticHost {
       const list = JSON.parse((await object.Body?.transformToString()) ?? '[]') as unknown;
       return Array.isArray(list) ? list.filter((p): p is string => typeof p === 'string') : [];
     } catch (error) {
-      if (!(error instanceof Error && (error.name === 'NoSuchKey' || error.name === 'AccessDenied'))) throw error;
+      if (!(awsErrorNamed(error, 'NoSuchKey', 'AccessDenied'))) throw error;
       return [...(await this.listSizes(this.options.assetsBucket, `${prefix}/${STATIC}`)).keys()].map((key) => key.slice(prefix.length + 1));
     }
   }

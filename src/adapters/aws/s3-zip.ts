@@ -11,12 +11,6 @@ export function parseS3Location(location: string): { bucket: string; key: string
   return { bucket: match[1], key: match[2] };
 }
 
-export function isNotFound(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const status = (error as Error & { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return error.name === 'NotFound' || error.name === 'NoSuchKey' || status === 404;
-}
-
 async function getBytes(s3: S3Client, bucket: string, key: string, range?: string): Promise<Buffer> {
   const { Body } = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(range ? { Range: range } : {}) }));
   if (!Body) return Buffer.alloc(0);

@@ -1,6 +1,7 @@
 import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { RepoTokens, TokenOwner } from '../../core/ports/repo-tokens.js';
 import { githubTokenParameter } from './resource-names.js';
+import { awsErrorNamed } from './aws-errors.js';
 
 /**
  * Project GitHub tokens as SSM SecureStrings at /anchor/<stage>/<project>/github-token (KMS, the
@@ -19,7 +20,7 @@ export class SsmRepoTokens implements RepoTokens {
       const { Parameter } = await this.options.ssm.send(new GetParameterCommand({ Name: this.#name(project), WithDecryption: true }));
       return Parameter?.Value ?? null;
     } catch (error) {
-      if (error instanceof Error && error.name === 'ParameterNotFound') return null;
+      if (awsErrorNamed(error, 'ParameterNotFound')) return null;
       throw error;
     }
   }
@@ -28,7 +29,7 @@ export class SsmRepoTokens implements RepoTokens {
     try {
       await this.options.ssm.send(new DeleteParameterCommand({ Name: this.#name(project) }));
     } catch (error) {
-      if (error instanceof Error && error.name === 'ParameterNotFound') return;
+      if (awsErrorNamed(error, 'ParameterNotFound')) return;
       throw error;
     }
   }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { AnchorError } from '../../core/errors.js';
 import type { SecretBox } from '../../core/ports/secret-box.js';
+import { awsErrorNamed } from './aws-errors.js';
 
 export interface SsmSecretBoxOptions {
   ssm: SSMClient;
@@ -34,7 +35,7 @@ export class SsmSecretBox implements SecretBox {
     try {
       value = (await this.options.ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }))).Parameter?.Value;
     } catch (error) {
-      if (error instanceof Error && error.name === 'ParameterNotFound') throw notSealed(error);
+      if (awsErrorNamed(error, 'ParameterNotFound')) throw notSealed(error);
       throw error;
     }
     try {

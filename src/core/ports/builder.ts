@@ -18,6 +18,8 @@ export interface BuildRequest {
   repoToken?: string | null;
   /** Build-time variables, plaintext: the builder passes them to the build only. */
   env: Record<string, string>;
+  /** Which keys of `env` are secrets: a builder that hands variables to a service (CodeBuild) passes these by reference, never as values. */
+  secretKeys: readonly string[];
   /** Every line the build prints, already split; the core masks secrets before storing it. */
   onLine: (line: string) => void;
   /**

@@ -17,14 +17,22 @@ export interface DeadLetter {
 }
 
 /**
- * Contract: `send` is durable when it resolves. A received job is invisible for `visibilityMs`,
- * then comes back unless acked. `fail` makes it visible again at once with its error noted. A job
- * delivered `maxAttempts` (3) times and not acked goes to the dead letters, where
- * `takeDeadLetters` hands each out exactly once.
+ * The build queue as the core uses it: `send` is durable when it resolves; a job is delivered at
+ * most `maxAttempts` (3) times, then dead-lettered (consume-build-job.ts decides from the try
+ * number). On AWS this is all there is of it: Lambda's SQS event source mapping does the receiving.
  */
 export interface JobQueue {
   readonly maxAttempts: number;
   send(job: BuildJob): Promise<void>;
+}
+
+/**
+ * A queue its consumer pulls from (the local server's SQLite queue). Contract: a received job is
+ * invisible for `visibilityMs`, then comes back unless acked. `fail` makes it visible again at
+ * once with its error noted. A job delivered `maxAttempts` times and not acked goes to the dead
+ * letters, where `takeDeadLetters` hands each out exactly once.
+ */
+export interface PulledJobQueue extends JobQueue {
   receive(options: { visibilityMs: number; max: number }): Promise<ReceivedJob[]>;
   extend(receipt: string, visibilityMs: number): Promise<void>;
   ack(receipt: string): Promise<void>;

@@ -1,5 +1,6 @@
-import { isEnded, phaseTimings, type Deployment, type PhaseTiming } from '../deployment.js';
+import { isEnded, phaseTimings, PIPELINE_ENDS, type Deployment, type PhaseTiming } from '../deployment.js';
 import { AnchorError } from '../errors.js';
+import { deploymentNotFound } from '../domain-errors.js';
 import type { FunctionStatus, LogLine, Ports } from '../ports/index.js';
 import { getProject } from './projects.js';
 import { retainedIds } from './retention.js';
@@ -26,9 +27,7 @@ export async function listDeployments(deps: Pick<Ports, 'projects' | 'deployment
 
 export async function getDeployment(deps: Pick<Ports, 'deployments'>, id: string): Promise<Deployment> {
   const deployment = await deps.deployments.get(id);
-  if (!deployment) {
-    throw new AnchorError({ code: 'DEPLOYMENT_NOT_FOUND', kind: 'not-found', message: `There is no deployment ${id}.`, hint: 'Run "anchor deployments ls <project>" to see a project\'s deployments.' });
-  }
+  if (!deployment) throw deploymentNotFound(id);
   return deployment;
 }
 
@@ -37,7 +36,7 @@ export async function showDeployment(deps: Pick<Ports, 'projects' | 'deployments
   const [project, live, lastLines, runtime] = await Promise.all([deps.projects.getById(deployment.projectId), deps.deployments.getLive(deployment.projectId), deps.logs.tail(deployment.id, input.tail), deps.functionStates.of([deployment.id])]);
   const phases = phaseTimings(deployment, isEnded(deployment.state) ? undefined : deps.clock.now());
   const first = deployment.transitions[0];
-  const endOfPipeline = [...deployment.transitions].reverse().find((t) => ['live', 'failed', 'superseded', 'cancelled'].includes(t.state));
+  const endOfPipeline = [...deployment.transitions].reverse().find((t) => PIPELINE_ENDS.includes(t.state));
   const totalMs = first && endOfPipeline ? Date.parse(endOfPipeline.at) - Date.parse(first.at) : null;
   return { deployment, project: project?.name ?? null, phases, totalMs, lastLines, live: live?.deploymentId === deployment.id, runtime: runtime.get(deployment.id) ?? null };
 }

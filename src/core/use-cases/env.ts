@@ -16,7 +16,8 @@ export interface EnvListing {
   updatedAt: string;
 }
 
-export const MASK = '••••••••';
+/** What `env ls` shows for a secret's value (not the log redaction `***`, which stands in inside a line). */
+export const HIDDEN_VALUE = '••••••••';
 
 const MAX_VALUE_BYTES = 64 * 1024;
 

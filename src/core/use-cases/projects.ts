@@ -1,4 +1,5 @@
 import { AnchorError } from '../errors.js';
+import { projectExists } from '../domain-errors.js';
 import { assertBranchName, parseRepoRoot } from '../git-names.js';
 import { assertGitHubToken, assertProjectName, type BuildSize, type Project, type RepoRef } from '../project.js';
 import type { Ports } from '../ports/index.js';
@@ -38,12 +39,7 @@ export async function addProject(
   const root = parseRepoRoot(input.root);
   if (input.githubToken) assertGitHubToken(input.githubToken);
   if (await deps.projects.get(input.name)) {
-    throw new AnchorError({
-      code: 'PROJECT_EXISTS',
-      kind: 'conflict',
-      message: `A project named "${input.name}" already exists.`,
-      hint: `Pick another name, or run "anchor projects show ${input.name}" to see it.`,
-    });
+    throw projectExists(input.name);
   }
   const secret = deps.ids.secret(32);
   const project: Project = {

@@ -1,4 +1,4 @@
-import type { Deployment } from '../deployment.js';
+import { isSpent, type Deployment } from '../deployment.js';
 import type { ArtifactInfo, Ports } from '../ports/index.js';
 
 /** How many deployments that went live keep everything a rollback needs (the newest ones). */
@@ -37,7 +37,7 @@ export async function applyRetention(deps: RetentionDeps, projectId: string, kee
   const kept = retainedIds(all, live?.deploymentId ?? null, keep);
   const dropped: ArtifactInfo[] = [];
   for (const d of all) {
-    if (kept.has(d.id) || !['retired', 'failed', 'superseded', 'cancelled'].includes(d.state)) continue;
+    if (kept.has(d.id) || !isSpent(d.state)) continue;
     const artifact = await deps.artifacts.get(d.id);
     if (artifact) dropped.push(artifact);
   }

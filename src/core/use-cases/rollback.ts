@@ -1,4 +1,5 @@
 import { AnchorError } from '../errors.js';
+import { deploymentNotFound } from '../domain-errors.js';
 import type { Ports } from '../ports/index.js';
 import { getProject } from './projects.js';
 import { previousLive } from './retention.js';
@@ -31,7 +32,7 @@ export async function rollback(deps: RollbackDeps, input: { project: string; to?
   }
   const target = await deps.deployments.get(targetId);
   if (!target || target.projectId !== project.id) {
-    throw new AnchorError({ code: 'DEPLOYMENT_NOT_FOUND', kind: 'not-found', message: `Project "${project.name}" has no deployment ${targetId}.`, hint: `Run "anchor deployments ls ${project.name}" to see the ones it has.` });
+    throw deploymentNotFound(targetId, { name: project.name });
   }
   if (target.id === live.deploymentId) {
     throw new AnchorError({ code: 'ALREADY_LIVE', kind: 'conflict', message: `${target.id} is already live on "${project.name}".`, hint: `Run "anchor deployments ls ${project.name}" to pick another one.` });

@@ -19,8 +19,7 @@ export type JobOutcome = 'skipped' | 'superseded' | 'waiting' | 'started' | 'sto
  */
 export async function runBuildJob(deps: BuildDeps, received: Pick<ReceivedJob, 'job' | 'attempt'>, options: { logCapBytes?: number } = {}): Promise<JobOutcome> {
   const deployment = await deps.deployments.get(received.job.deploymentId);
-  if (!deployment || (isEnded(deployment.state) && deployment.state !== 'live')) return 'skipped';
-  if (deployment.state === 'live' || deployment.state === 'retired') return 'skipped';
+  if (!deployment || isEnded(deployment.state)) return 'skipped';
   const project = await deps.projects.getById(deployment.projectId);
   if (!project) {
     await fail(deps, deployment, 'Its project was removed before the build started.');
@@ -68,6 +67,7 @@ export async function runBuildJob(deps: BuildDeps, received: Pick<ReceivedJob, '
       ...(project.buildSize ? { buildSize: project.buildSize } : {}),
       repoToken,
       env: env.values,
+      secretKeys: Object.keys(env.snapshot).filter((key) => env.snapshot[key]?.secret === true),
       onLine: (line) => log.line(line),
       onCheckedOut: () => void buildCheckedOut(deps, deployment.id).catch(() => undefined),
     });

@@ -1,4 +1,4 @@
-import type { Deployment, DeploymentState } from '../../../src/core/deployment.js';
+import { assertTransitions, type Deployment, type DeploymentState } from '../../../src/core/deployment.js';
 import { deploymentNotFound } from '../../../src/core/domain-errors.js';
 import { AnchorError } from '../../../src/core/errors.js';
 import { planPromote } from '../../../src/core/live-pointer.js';
@@ -40,6 +40,7 @@ export class MemoryDeployments implements Deployments {
   }
 
   async transition(id: string, from: readonly DeploymentState[], to: DeploymentState, at: string, patch: Patch = {}): Promise<Deployment | null> {
+    assertTransitions(from, to, id);
     const current = this.deployments.get(id);
     if (!current || !from.includes(current.state)) return null;
     return structuredClone(this.move({ ...current, ...structuredClone(definedOnly(patch)) }, to, at));

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AnchorError } from '../../../src/core/errors.js';
-import type { BuildJob, DeadLetter, JobQueue, ReceivedJob } from '../../../src/core/ports/job-queue.js';
+import type { BuildJob, DeadLetter, PulledJobQueue, ReceivedJob } from '../../../src/core/ports/job-queue.js';
 
 interface QueuedJob {
   job: BuildJob;
@@ -16,7 +16,7 @@ interface QueuedJob {
  * `maxAttempts` times goes to the dead letters instead of a next delivery. Time is `now()`, so a
  * test with a manual clock runs out a visibility timeout by moving the clock.
  */
-export class MemoryJobQueue implements JobQueue {
+export class MemoryJobQueue implements PulledJobQueue {
   readonly maxAttempts: number;
   private readonly jobs: QueuedJob[] = [];
   private deadLetters: DeadLetter[] = [];

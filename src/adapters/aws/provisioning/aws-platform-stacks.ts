@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { platformStackName, projectStackName } from '../resource-names.js';
+import { HANDLER_NAMES, platformStackName, projectStackName } from '../resource-names.js';
 import { platformTemplate, type PlatformTemplateInput } from '../../../../infra/stack/platform-template.js';
 import { projectTemplate } from '../../../../infra/stack/project-template.js';
 import { domainParameterValues } from '../../../../infra/stack/project-domains.js';
@@ -13,7 +13,6 @@ import type { S3BucketRemover } from './s3-bucket-remover.js';
 /** CreateChangeSet takes at most this much TemplateBody; a larger template goes through the bootstrap bucket. */
 const TEMPLATE_BODY_LIMIT = 51_200;
 /** Buckets the platform stack retains on deletion (DeletionPolicy Retain), by output name. */
-const HANDLERS = ['webhook', 'orchestrator', 'deploy', 'domains', 'api'] as const;
 const RETAINED_BUCKETS = ['ArtifactsBucketName', 'AssetsBucketName', 'CacheBucketName'] as const;
 
 export type Progress = { step(text: string): void; event(event: StackEvent): void };
@@ -25,7 +24,7 @@ export type Progress = { step(text: string): void; event(event: StackEvent): voi
 export async function bundlePlatformHandlers(prebuiltDir?: string): Promise<{ zips: HandlerZip[]; cleanup(): Promise<void> }> {
   if (prebuiltDir) {
     const zips = await Promise.all(
-      HANDLERS.map(async (name) => {
+      HANDLER_NAMES.map(async (name) => {
         const zipPath = join(prebuiltDir, `${name}.zip`);
         const bytes = await readFile(zipPath);
         return { name, zipPath, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };

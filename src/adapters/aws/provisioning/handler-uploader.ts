@@ -10,6 +10,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { AnchorError, errorMessage } from '../../../core/errors.js';
+import { awsErrorNamed, httpStatusOf, isS3NotFound } from '../aws-errors.js';
 
 export interface HandlerZip {
   name: string;
@@ -72,16 +73,16 @@ export class S3HandlerUploader {
       await s3.send(new HeadBucketCommand({ Bucket: this.bucket }));
       return false;
     } catch (error) {
-      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      const status = httpStatusOf(error);
       if (status === 403) {
         throw new AnchorError({ code: 'BOOTSTRAP_BUCKET_FORBIDDEN', kind: 'auth', message: `The bootstrap bucket ${this.bucket} exists but these credentials may not use it.`, hint: 'Use credentials of the account that owns it (AWS_PROFILE), with s3:GetObject/PutObject on it.', cause: error });
       }
-      if (status !== 404 && (error as { name?: string }).name !== 'NotFound') throw s3Error(error, `Checking the bootstrap bucket ${this.bucket}`);
+      if (!isS3NotFound(error)) throw s3Error(error, `Checking the bootstrap bucket ${this.bucket}`);
     }
     try {
       await s3.send(new CreateBucketCommand({ Bucket: this.bucket, ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }) }));
     } catch (error) {
-      if ((error as { name?: string }).name !== 'BucketAlreadyOwnedByYou') throw s3Error(error, `Creating the bootstrap bucket ${this.bucket}`);
+      if (!awsErrorNamed(error, 'BucketAlreadyOwnedByYou')) throw s3Error(error, `Creating the bootstrap bucket ${this.bucket}`);
     }
     await s3.send(new PutPublicAccessBlockCommand({ Bucket: this.bucket, PublicAccessBlockConfiguration: { BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true } }));
     await s3.send(new PutBucketEncryptionCommand({ Bucket: this.bucket, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' }, BucketKeyEnabled: true }] } }));
@@ -93,8 +94,7 @@ export class S3HandlerUploader {
       await this.options.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
       return true;
     } catch (error) {
-      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status === 404 || (error as { name?: string }).name === 'NotFound') return false;
+      if (isS3NotFound(error)) return false;
       throw s3Error(error, `Reading s3://${this.bucket}/${key}`);
     }
   }

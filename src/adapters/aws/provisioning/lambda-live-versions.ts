@@ -1,5 +1,6 @@
 import { GetAliasCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { projectResourceName } from '../resource-names.js';
+import { awsErrorNamed } from '../aws-errors.js';
 
 /**
  * The versions alias `live` of a project's functions points at now, as the project stack's
@@ -14,7 +15,7 @@ export async function liveVersionParameters(lambda: LambdaClient, stage: string,
       const alias = await lambda.send(new GetAliasCommand({ FunctionName: projectResourceName(stage, project, kind), Name: 'live' }));
       if (alias.FunctionVersion && /^\d+$/.test(alias.FunctionVersion)) parameters[parameter] = alias.FunctionVersion;
     } catch (error) {
-      if (!(error instanceof Error && error.name === 'ResourceNotFoundException')) throw error;
+      if (!(awsErrorNamed(error, 'ResourceNotFoundException'))) throw error;
     }
   }
   return parameters;

@@ -1,5 +1,6 @@
 import { DeleteBucketCommand, DeleteObjectsCommand, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { AnchorError, errorMessage } from '../../../core/errors.js';
+import { awsErrorNamed } from '../aws-errors.js';
 
 /**
  * Removes the buckets a platform stack retains (CloudFormation cannot delete a bucket that holds
@@ -15,7 +16,7 @@ export class S3BucketRemover {
       const page = await this.options.s3.send(new ListObjectVersionsCommand({ Bucket: bucket, MaxKeys: limit }));
       return (page.Versions?.length ?? 0) + (page.DeleteMarkers?.length ?? 0);
     } catch (error) {
-      if ((error as { name?: string }).name === 'NoSuchBucket') return null;
+      if (awsErrorNamed(error, 'NoSuchBucket')) return null;
       throw bucketError(error, `Reading bucket ${bucket}`);
     }
   }
@@ -41,7 +42,7 @@ export class S3BucketRemover {
       } while (keyMarker);
       await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
     } catch (error) {
-      if ((error as { name?: string }).name === 'NoSuchBucket') return removed;
+      if (awsErrorNamed(error, 'NoSuchBucket')) return removed;
       throw bucketError(error, `Emptying and deleting bucket ${bucket}`);
     }
     return removed;

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { cp, mkdir, readdir, rename, rm } from 'node:fs/promises';
@@ -118,10 +118,38 @@ export async function startHandlerProcess(input: StartHandlerInput): Promise<Han
     // 'close', not 'exit': by then its last output has been read too.
     child.once('close', (code, signal) => resolve({ code, signal }));
   });
+  await untilReady({ child, exited, signal, tail, input });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (graceMs = STOP_GRACE_MS): Promise<void> => {
+    stopping ??= (async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      signal('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
+      if ((await Promise.race([exited, late])) === 'late') signal('SIGKILL');
+      clearTimeout(timer);
+      await exited;
+    })();
+    return stopping;
+  };
+
+  return { url, socketPath: input.socketPath, pid: child.pid ?? -1, exited, stop };
+}
+
+/** Resolves once the child says it is ready; kills it and rejects when it exits, fails or takes too long. */
+function untilReady(started: {
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  signal: (name: NodeJS.Signals) => void;
+  tail: string[];
+  input: StartHandlerInput;
+}): Promise<void> {
+  const { child, exited, signal, tail, input } = started;
   const what = `${input.kind} handler for ${input.bundleDir}`;
   const details = () => ({ bundleDir: input.bundleDir, kind: input.kind, stderr: [...tail] });
 
-  await new Promise<void>((resolve, reject) => {
+  return new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       signal('SIGKILL');
       reject(
@@ -157,22 +185,6 @@ export async function startHandlerProcess(input: StartHandlerInput): Promise<Han
       );
     });
   });
-
-  let stopping: Promise<void> | undefined;
-  const stop = (graceMs = STOP_GRACE_MS): Promise<void> => {
-    stopping ??= (async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      signal('SIGTERM');
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
-      if ((await Promise.race([exited, late])) === 'late') signal('SIGKILL');
-      clearTimeout(timer);
-      await exited;
-    })();
-    return stopping;
-  };
-
-  return { url, socketPath: input.socketPath, pid: child.pid ?? -1, exited, stop };
 }
 
 /**

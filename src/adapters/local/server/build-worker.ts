@@ -1,12 +1,14 @@
 import { errorMessage } from '../../../core/errors.js';
 import { LoopBackoff } from './loop-backoff.js';
 import type { Logger } from '../../../core/ports/system.js';
-import { failDeadLetter, runBuildJob, type BuildDeps } from '../../../core/use-cases/run-build.js';
+import { consumeBuildJob, consumeDeadLetter } from '../../../core/use-cases/consume-build-job.js';
+import type { BuildDeps } from '../../../core/use-cases/run-build.js';
 import type { SqliteJobQueue } from '../store/sqlite-job-queue.js';
 
 /**
  * `anchor server`'s build worker: takes jobs from the SQLite queue, at most `concurrency` at a time,
- * keeps each invisible while it runs (a heartbeat), and hands dead letters to the core.
+ * keeps each invisible while it runs (a heartbeat), and leaves what a job comes to (retry, give up,
+ * dead letters) to the core's consumer.
  */
 export class BuildWorker {
   private running = 0;
@@ -46,25 +48,21 @@ export class BuildWorker {
     while (!this.stopped) {
       let delayMs: number;
       try {
-        for (const dead of await this.queue.takeDeadLetters()) {
-          this.logger.warn('build job dead-lettered', { deploymentId: dead.job.deploymentId, attempts: dead.attempts });
-          await failDeadLetter(this.deps, dead);
-        }
+        for (const dead of await this.queue.takeDeadLetters()) await consumeDeadLetter({ ...this.deps, logger: this.logger }, dead);
         const free = this.options.concurrency - this.running;
         const jobs = free > 0 ? await this.queue.receive({ visibilityMs, max: free }) : [];
         for (const received of jobs) {
           this.running++;
           const heartbeat = setInterval(() => void this.queue.extend(received.receipt, visibilityMs).catch(() => undefined), visibilityMs / 3);
-          const task = runBuildJob(this.deps, received, { logCapBytes: this.options.logCapBytes })
-            .then(async (outcome) => {
+          const task = consumeBuildJob({ ...this.deps, logger: this.logger }, received, { logCapBytes: this.options.logCapBytes })
+            .then(async (consumed) => {
+              if (consumed.kind !== 'done') return this.queue.fail(received.receipt, consumed.error);
               // Stopped by a shutdown: not acked, so the next server builds it again.
-              if (outcome === 'stopped' && this.stopped) return;
+              if (consumed.outcome === 'stopped' && this.stopped) return;
               await this.queue.ack(received.receipt);
             })
-            .catch(async (error: unknown) => {
-              this.logger.error('build job failed; it will be retried', { deploymentId: received.job.deploymentId, attempt: received.attempt, error: errorMessage(error) });
-              await this.queue.fail(received.receipt, errorMessage(error)).catch(() => undefined);
-            })
+            // The job comes back once its visibility runs out, and is consumed again.
+            .catch((error: unknown) => this.logger.error('build job could not be settled on the queue', { deploymentId: received.job.deploymentId, error: errorMessage(error) }))
             .finally(() => {
               clearInterval(heartbeat);
               this.running--;

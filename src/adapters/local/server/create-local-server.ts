@@ -150,91 +150,21 @@ async function startLocked(options: LocalServerOptions, lock: ServerLock): Promi
   let port = options.port;
   const supervised = superviseFunctions(local, options, sandbox.functionPlaces, () => port);
   const functions = supervised.host;
-  const memoryDir = planMemoryDir();
-  const buildRoot = pickBuildRoot({ memoryDir, diskDir: sandbox.diskBuildDir, concurrency: options.concurrency, requested: options.buildDir }, readBuildRootFacts());
-  if (buildRoot.inMemory) makeMemoryDir(memoryDir, sandbox.isolation.uids);
-  else mkdirSync(buildRoot.dir, { recursive: true });
-  if (sandbox.isolation.uids) assertReachableByUids(buildRoot.dir, '--build-dir');
-  const packageStoreDir = buildRoot.inMemory ? join(memoryDir, 'package-store') : sandbox.isolation.uids ? local.paths.packageStores : undefined;
-  const builder = new ProcessBuilder({
-    workDir: buildRoot.dir,
-    // Where a server with other settings (or more memory free) would have built: its leftovers are reaped too.
-    formerWorkDirs: [local.paths.builds, sandbox.diskBuildDir, ...(lock.previous?.memoryDir ? [join(lock.previous.memoryDir, 'builds')] : [])],
-    ...(buildRoot.inMemory ? { spill: { workDir: sandbox.diskBuildDir, noRoom: noRoomInMemory } } : {}),
-    cacheDir: local.paths.cache,
-    // Next to the builds, so keeping a build's packages is a rename: in memory, it lasts as long as the server.
-    // With uids on disk, in the platform dir: a build may never write to what the server copies from.
-    ...(packageStoreDir === undefined ? {} : { packageStoreDir }),
-    defaultOpenNextConfig: options.defaultOpenNextConfig ?? defaultOpenNextConfigPath(),
-    baseEnv: options.baseEnv,
-    timeoutMs: options.buildTimeoutMs,
-    sandboxes: sandbox.sandboxes,
-  });
+  const { builder, buildRoot, memoryDir, packageStoreDir } = localBuilder(options, local, sandbox, lock);
   // 100 deliveries at once are answered in about the time the first would be, then their follow-up work runs.
   const gate = new BurstGate({ quietMs: 20, maxMs: 250 });
   const logs = new BurstGatedLogs(local.ports.logs, gate);
-  // Every state change is reported on GitHub (for projects with a token), in the background.
-  const reporter = new DeploymentReporter(
-    { ...local.ports, logs, statuses: local.repoStatuses },
-    {
-      platformUrl: () => options.domains?.publicUrl ?? `http://${options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host}:${port}`,
-      siteUrl: async (project) => `http://${project.name}.localhost:${port}`,
-      ...options.githubReporting,
-    },
-  );
+  const reporter = githubReporter(options, local, logs, () => port);
   const ports: Ports = { ...local.ports, deployments: reportingDeployments(local.ports.deployments, reporter), logs, functions, builder };
-  // A server that died mid-build left processes running and jobs invisible: end the first and take
-  // the jobs back now rather than after the visibility timeout (only one server runs per platform).
-  const reaped = [...(await builder.reapOrphans()).killed, ...sandbox.sweep()];
-  if (reaped.length > 0) ports.logger.warn('stopped builds and sites left running by a previous server', { pids: reaped });
-  removeLeftovers(lock.previous);
-  local.queue.releaseInFlight();
+  await takeOverFromPrevious({ builder, sandbox, ports, lock, local });
   const worker = new BuildWorker(ports, local.queue, ports.logger, { concurrency: options.concurrency, visibilityMs: options.visibilityMs, logCapBytes: options.logCapBytes });
-  const intake = new GroupedWebhookIntake(local.db, async (request) => {
-    const answer = await receiveWebhook(ports, request);
-    if (answer.status === 202 && answer.body.deploymentId) {
-      // Older builds of the project stop once this push's build has checked its commit out
-      // (core supersede.ts), not now: a push of a commit that does not exist stops nothing.
-      gate.afterBurst(() => worker.kick());
-    }
-    return answer;
-  });
-  const removeOwnFiles = async (project: Project): Promise<void> => {
-    if (packageStoreDir !== undefined) rmSync(join(packageStoreDir, safeName(project.name)), { recursive: true, force: true });
-    await sandbox.sandboxes.remove(project.id);
-  };
-  const removeProjectById = (projectId: string) => {
-    const running = { stopBuild: (buildId: string) => builder.stop(buildId), forgetFunctions: (name: string) => functions.forgetProject(name), removeOwnFiles };
-    return removeLocalProject({ platformDir: options.dir, db: local.db, ports, stateDir: options.sandboxStateDir, running }, projectId);
-  };
-  const control = new ControlSocket(
-    local.paths.controlSocket,
-    controlActions({
-      ...ports,
-      functions,
-      removeProject: async (projectId) => {
-        const removed = await removeProjectById(projectId);
-        return { removed: removed.name, id: removed.id };
-      },
-    }),
-    ports.logger,
-  );
+  const intake = webhookIntake(local, ports, gate, worker);
+  const removeProjectById = projectRemoval({ options, local, ports, functions, builder, sandbox, packageStoreDir });
+  const control = controlSocket(local, ports, functions, removeProjectById);
   await control.listen();
   const domains = createDomainServing({ platformDir: options.dir, db: local.db, base: ports, listenHost: options.host, options: { ...DEFAULT_DOMAIN_OPTIONS, ...options.domains } });
   const api = platformApi(options, local, ports, () => port, removeProjectById);
-  const server = new PlatformServer({
-    functions,
-    platform: api.front,
-    domains: domains.front,
-    logger: ports.logger,
-    ...(options.functionTimeoutMs === undefined ? {} : { functionTimeoutMs: { server: options.functionTimeoutMs, image: options.functionTimeoutMs } }),
-    ...(options.headersTimeoutMs === undefined ? {} : { headersTimeoutMs: options.headersTimeoutMs }),
-    ...(options.webhookBodyTimeoutMs === undefined ? {} : { webhookBodyTimeoutMs: options.webhookBodyTimeoutMs }),
-    webhook: (request) => {
-      gate.arrived();
-      return intake.submit(request);
-    },
-  });
+  const server = platformServer(options, { functions, front: api.front, domains, logger: ports.logger, gate, intake });
   port = await server.listen(options.host, options.port);
   lock.record({
     pid: process.pid,
@@ -248,19 +178,7 @@ async function startLocked(options: LocalServerOptions, lock: ServerLock): Promi
   const https = await domains.start(server.requestListener, options.host);
   await serveLive(ports);
   worker.start();
-  // The live pointer in SQLite is the truth: a flip this server was not told about (a CLI that
-  // could not reach it) is picked up here within a second.
-  let reconciling = false;
-  const reconcile = setInterval(() => {
-    if (reconciling) return;
-    reconciling = true;
-    void serveLive(ports, { behind: (name, revision) => (functions.route(name)?.revision ?? 0) < revision })
-      .catch(() => undefined)
-      .finally(() => {
-        reconciling = false;
-      });
-  }, 1000);
-  reconcile.unref();
+  const reconcile = reconcileLive(ports, functions);
   return {
     ports,
     port,
@@ -298,6 +216,43 @@ async function startLocked(options: LocalServerOptions, lock: ServerLock): Promi
   };
 }
 
+/** The one HTTP server: the API and dashboard on the platform host, domains, webhooks, and the sites. */
+function platformServer(
+  options: LocalServerOptions,
+  parts: { functions: LocalFunctionHost; front: ApiFront; domains: DomainServing; logger: Ports['logger']; gate: BurstGate; intake: GroupedWebhookIntake },
+): PlatformServer {
+  return new PlatformServer({
+    functions: parts.functions,
+    platform: parts.front,
+    domains: parts.domains.front,
+    logger: parts.logger,
+    ...(options.functionTimeoutMs === undefined ? {} : { functionTimeoutMs: { server: options.functionTimeoutMs, image: options.functionTimeoutMs } }),
+    ...(options.headersTimeoutMs === undefined ? {} : { headersTimeoutMs: options.headersTimeoutMs }),
+    ...(options.webhookBodyTimeoutMs === undefined ? {} : { webhookBodyTimeoutMs: options.webhookBodyTimeoutMs }),
+    webhook: (request) => {
+      parts.gate.arrived();
+      return parts.intake.submit(request);
+    },
+  });
+}
+
+/** Where this platform is reached: its public URL, else this server's own address. */
+function platformUrl(options: LocalServerOptions, port: number): string {
+  return options.domains?.publicUrl ?? `http://${options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host}:${port}`;
+}
+
+/** Every state change is reported on GitHub (for projects with a token), in the background. */
+function githubReporter(options: LocalServerOptions, local: LocalPlatform, logs: Ports['logs'], port: () => number): DeploymentReporter {
+  return new DeploymentReporter(
+    { ...local.ports, logs, statuses: local.repoStatuses },
+    {
+      platformUrl: () => platformUrl(options, port()),
+      siteUrl: async (project) => `http://${project.name}.localhost:${port()}`,
+      ...options.githubReporting,
+    },
+  );
+}
+
 /** The platform HTTP API (core/api) on this server's ports, and the dashboard's files, on the platform host. */
 function platformApi(options: LocalServerOptions, local: LocalPlatform, ports: Ports, port: () => number, removeProject: (projectId: string) => Promise<unknown>): { router: ApiRouter; front: ApiFront } {
   const publicUrl = options.domains?.publicUrl ?? null;
@@ -307,7 +262,7 @@ function platformApi(options: LocalServerOptions, local: LocalPlatform, ports: P
       access: local.access,
       siteUrl: (project) => `http://${project}.localhost:${port()}`,
       get webhookBaseUrl() {
-        return publicUrl ?? `http://${options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host}:${port()}`;
+        return platformUrl(options, port());
       },
       domains: async () => createLocalDomainPorts(local, { publicUrl, listenHost: options.host }),
       holdsStreams: true,
@@ -323,4 +278,101 @@ function platformApi(options: LocalServerOptions, local: LocalPlatform, ports: P
   if (publicUrl) hosts.add(new URL(publicUrl).hostname.toLowerCase());
   const front = new ApiFront({ router, dashboard: new DashboardFiles(options.api?.dashboardDir ?? dashboardDir()), platformHosts: () => hosts });
   return { router, front };
+}
+
+/** Where builds run (in memory when there is room) and the builder that runs them. */
+function localBuilder(options: LocalServerOptions, local: LocalPlatform, sandbox: PlatformSandbox, lock: ServerLock) {
+  const memoryDir = planMemoryDir();
+  const buildRoot = pickBuildRoot({ memoryDir, diskDir: sandbox.diskBuildDir, concurrency: options.concurrency, requested: options.buildDir }, readBuildRootFacts());
+  if (buildRoot.inMemory) makeMemoryDir(memoryDir, sandbox.isolation.uids);
+  else mkdirSync(buildRoot.dir, { recursive: true });
+  if (sandbox.isolation.uids) assertReachableByUids(buildRoot.dir, '--build-dir');
+  const packageStoreDir = buildRoot.inMemory ? join(memoryDir, 'package-store') : sandbox.isolation.uids ? local.paths.packageStores : undefined;
+  const builder = new ProcessBuilder({
+    workDir: buildRoot.dir,
+    // Where a server with other settings (or more memory free) would have built: its leftovers are reaped too.
+    formerWorkDirs: [local.paths.builds, sandbox.diskBuildDir, ...(lock.previous?.memoryDir ? [join(lock.previous.memoryDir, 'builds')] : [])],
+    ...(buildRoot.inMemory ? { spill: { workDir: sandbox.diskBuildDir, noRoom: noRoomInMemory } } : {}),
+    cacheDir: local.paths.cache,
+    // Next to the builds, so keeping a build's packages is a rename: in memory, it lasts as long as the server.
+    // With uids on disk, in the platform dir: a build may never write to what the server copies from.
+    ...(packageStoreDir === undefined ? {} : { packageStoreDir }),
+    defaultOpenNextConfig: options.defaultOpenNextConfig ?? defaultOpenNextConfigPath(),
+    baseEnv: options.baseEnv,
+    timeoutMs: options.buildTimeoutMs,
+    sandboxes: sandbox.sandboxes,
+  });
+  return { builder, buildRoot, memoryDir, packageStoreDir };
+}
+
+/** Removes a project and everything this server keeps of it (builds, functions, package store, sandbox). */
+function projectRemoval(input: { options: LocalServerOptions; local: LocalPlatform; ports: Ports; functions: LocalFunctionHost; builder: ProcessBuilder; sandbox: PlatformSandbox; packageStoreDir: string | undefined }): (projectId: string) => Promise<Project> {
+  const { options, local, ports, functions, builder, sandbox, packageStoreDir } = input;
+  const removeOwnFiles = async (project: Project): Promise<void> => {
+    if (packageStoreDir !== undefined) rmSync(join(packageStoreDir, safeName(project.name)), { recursive: true, force: true });
+    await sandbox.sandboxes.remove(project.id);
+  };
+  return (projectId) => {
+    const running = { stopBuild: (buildId: string) => builder.stop(buildId), forgetFunctions: (name: string) => functions.forgetProject(name), removeOwnFiles };
+    return removeLocalProject({ platformDir: options.dir, db: local.db, ports, stateDir: options.sandboxStateDir, running }, projectId);
+  };
+}
+
+/** The control socket the CLI's commands reach this server through. */
+function controlSocket(local: LocalPlatform, ports: Ports, functions: LocalFunctionHost, removeProject: (projectId: string) => Promise<Project>): ControlSocket {
+  return new ControlSocket(
+    local.paths.controlSocket,
+    controlActions({
+      ...ports,
+      functions,
+      removeProject: async (projectId) => {
+        const removed = await removeProject(projectId);
+        return { removed: removed.name, id: removed.id };
+      },
+    }),
+    ports.logger,
+  );
+}
+
+/**
+ * The live pointer in SQLite is the truth: a flip this server was not told about (a CLI that
+ * could not reach it) is picked up within a second.
+ */
+function reconcileLive(ports: Ports, functions: LocalFunctionHost): ReturnType<typeof setInterval> {
+  let reconciling = false;
+  const reconcile = setInterval(() => {
+    if (reconciling) return;
+    reconciling = true;
+    void serveLive(ports, { behind: (name, revision) => (functions.route(name)?.revision ?? 0) < revision })
+      .catch(() => undefined)
+      .finally(() => {
+        reconciling = false;
+      });
+  }, 1000);
+  reconcile.unref();
+  return reconcile;
+}
+
+/**
+ * A server that died mid-build left processes running and jobs invisible: ends the first and takes
+ * the jobs back now rather than after the visibility timeout (only one server runs per platform).
+ */
+async function takeOverFromPrevious(input: { builder: ProcessBuilder; sandbox: PlatformSandbox; ports: Ports; lock: ServerLock; local: LocalPlatform }): Promise<void> {
+  const reaped = [...(await input.builder.reapOrphans()).killed, ...input.sandbox.sweep()];
+  if (reaped.length > 0) input.ports.logger.warn('stopped builds and sites left running by a previous server', { pids: reaped });
+  removeLeftovers(input.lock.previous);
+  input.local.queue.releaseInFlight();
+}
+
+/** Webhook deliveries, answered in groups; an accepted push wakes the build worker once the burst is over. */
+function webhookIntake(local: LocalPlatform, ports: Ports, gate: BurstGate, worker: BuildWorker): GroupedWebhookIntake {
+  return new GroupedWebhookIntake(local.db, async (request) => {
+    const answer = await receiveWebhook(ports, request);
+    if (answer.status === 202 && answer.body.deploymentId) {
+      // Older builds of the project stop once this push's build has checked its commit out
+      // (core supersede.ts), not now: a push of a commit that does not exist stops nothing.
+      gate.afterBurst(() => worker.kick());
+    }
+    return answer;
+  });
 }

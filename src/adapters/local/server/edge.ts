@@ -8,6 +8,7 @@ import { plural } from '../../../lib/plural.js';
 /** Lambda's timeouts for the project's functions (infra/stack/project-template.ts uses the same). */
 const LAMBDA_TIMEOUTS_MS = { server: FUNCTION_TIMEOUT_SECONDS.server * 1000, image: FUNCTION_TIMEOUT_SECONDS.image * 1000 };
 import { functionFailedPage, unavailablePage } from './edge-pages.js';
+import { NOTHING_LIVE_HEADERS, nothingLivePage } from '../../../core/nothing-live-page.js';
 import { socketPathOf } from '../runtime/function-socket.js';
 
 /**
@@ -32,8 +33,8 @@ export class Edge {
   async serve(project: string, host: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const route = this.functions.route(project);
     if (!route) {
-      res.writeHead(404, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-      res.end(`<!doctype html><title>${project}: nothing live</title><h1>${project} has nothing live yet</h1><p>Push to the project's branch, or run <code>anchor deploy ${project}</code>. Follow it with <code>anchor logs ${project} --follow</code>.</p>\n`);
+      res.writeHead(404, { ...NOTHING_LIVE_HEADERS });
+      res.end(nothingLivePage(project));
       return;
     }
     const path = (req.url ?? '/').split('?')[0] ?? '/';

@@ -1,4 +1,4 @@
-import type { Deployment, DeploymentState, Transition } from '../../../core/deployment.js';
+import { assertTransitions, type Deployment, type DeploymentState, type Transition } from '../../../core/deployment.js';
 import { planPromote } from '../../../core/live-pointer.js';
 import { deploymentNotFound } from '../../../core/domain-errors.js';
 import { AnchorError } from '../../../core/errors.js';
@@ -94,6 +94,7 @@ export class SqliteDeployments implements Deployments {
   }
 
   async transition(id: string, from: readonly DeploymentState[], to: DeploymentState, at: string, patch: Patch = {}): Promise<Deployment | null> {
+    assertTransitions(from, to, id);
     return this.db
       .transaction(() => {
         const current = this.read(id);

@@ -1,6 +1,6 @@
 import { nodeCrypto } from '../../system/node-crypto.js';
 import { AnchorError } from '../../../core/errors.js';
-import type { BuildJob, DeadLetter, JobQueue, ReceivedJob } from '../../../core/ports/job-queue.js';
+import type { BuildJob, DeadLetter, PulledJobQueue, ReceivedJob } from '../../../core/ports/job-queue.js';
 import { prepare, type SqliteDatabase } from './sqlite-database.js';
 
 interface JobRow {
@@ -22,7 +22,7 @@ export interface SqliteJobQueueOptions {
  * delivery hides it until `now + visibilityMs` under a fresh receipt, so a late ack or fail from a
  * worker whose delivery expired (and was handed to someone else) changes nothing.
  */
-export class SqliteJobQueue implements JobQueue {
+export class SqliteJobQueue implements PulledJobQueue {
   readonly maxAttempts: number;
   private readonly now: () => number;
 

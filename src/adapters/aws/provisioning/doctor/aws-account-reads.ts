@@ -9,6 +9,7 @@ import { errorMessage } from '../../../../core/errors.js';
 import type { FunctionKind } from '../../../../core/opennext-output.js';
 import { platformFunctionName, platformStackName, projectResourceName, projectStackName } from '../../resource-names.js';
 import { parsePolicyDocument, type PolicyStatement } from './iam-policy.js';
+import { awsErrorNamed } from '../../aws-errors.js';
 
 /**
  * What `anchor doctor` reads of an aws platform, with read-only calls only (README lists the
@@ -196,7 +197,7 @@ async function readKey(kvs: CloudFrontKeyValueStoreClient, arn: string, key: str
   try {
     return (await kvs.send(new GetKeyCommand({ KvsARN: arn, Key: key }))).Value ?? null;
   } catch (error) {
-    if ((error as { name?: string })?.name === 'ResourceNotFoundException') return null;
+    if (awsErrorNamed(error, 'ResourceNotFoundException')) return null;
     throw error;
   }
 }
