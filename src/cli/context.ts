@@ -11,7 +11,10 @@ import { AnchorError } from '../core/errors.js';
 import { AwsClients } from './aws-clients.js';
 import type { CliEnv } from './env.js';
 import type { Io } from './io.js';
-import { PlatformStore, type PlatformConfig } from './platforms.js';
+import type { PlatformOperations } from '../core/operations/platform-operations.js';
+import type { ApiHttpClient } from '../adapters/remote/api-http-client.js';
+import { PlatformStore, remoteRefused, siteUrl, type HostedPlatformConfig, type RemotePlatformConfig } from './platforms.js';
+import { readToken } from './remote-credentials.js';
 import { Prompter } from './prompter.js';
 import { Ui } from './ui.js';
 
@@ -23,7 +26,7 @@ export interface GlobalFlags {
 }
 
 export interface OpenPlatform {
-  config: PlatformConfig;
+  config: HostedPlatformConfig;
   ports: CliPorts;
   /** True once a call found no running `anchor server` to switch (the change applies when it starts). */
   serverDeferred(): boolean;
@@ -42,6 +45,8 @@ export class Context {
   readonly prompter: Prompter;
   readonly store: PlatformStore;
   private opened: OpenPlatform | null = null;
+  /** The command being run (`env set`), for messages about where it can run. */
+  commandName = 'this command';
   private readonly awsClients = new Map<string, AwsClients>();
 
   constructor(
@@ -66,6 +71,7 @@ export class Context {
   async platform(options: { githubToken?: string | undefined; name?: string } = {}): Promise<OpenPlatform> {
     if (this.opened) return this.opened;
     const config = this.store.resolve(options.name ?? this.platformName);
+    if (config.backend === 'remote') throw remoteRefused(config, this.commandName);
     if (config.backend === 'aws') {
       // The aws adapters (and the SDK) load only for a command that opens an aws platform.
       const { createAwsPorts } = await import('../adapters/aws/create-aws-ports.js');
@@ -92,6 +98,33 @@ export class Context {
     const opened: OpenPlatform = { config, ports: local.ports, serverDeferred: local.serverDeferred, local, domains, access: async () => local.access, close: local.close };
     this.opened = opened;
     return opened;
+  }
+
+  /**
+   * What the everyday commands do (projects, deployments, env, logs, tokens), on the selected
+   * platform: its ports when this machine holds it, its HTTP API when it is remote (anchor login).
+   */
+  async operations(): Promise<PlatformOperations> {
+    const config = this.store.resolve(this.platformName);
+    if (config.backend === 'remote') {
+      const { HttpOperations } = await import('../adapters/remote/http-operations.js');
+      return new HttpOperations(await this.remoteApi(config.url, readToken(config), `anchor login ${config.url} --name ${config.name}`));
+    }
+    const platform = await this.platform();
+    const { PortOperations } = await import('../core/operations/port-operations.js');
+    return new PortOperations(platform.ports, { siteUrl: (project) => siteUrl(platform.config, project), serverDeferred: platform.serverDeferred, access: platform.access });
+  }
+
+  /** The selected platform when it is remote, else null. */
+  remotePlatform(): RemotePlatformConfig | null {
+    const config = this.store.resolve(this.platformName);
+    return config.backend === 'remote' ? config : null;
+  }
+
+  /** A client of a platform's HTTP API (anchor login, remote platforms). */
+  async remoteApi(url: string, token: string, loginHint: string): Promise<ApiHttpClient> {
+    const { ApiHttpClient } = await import('../adapters/remote/api-http-client.js');
+    return new ApiHttpClient(url, token, loginHint);
   }
 
   /** Starts `anchor server` on a local platform's dir; the local server's adapters load only here. */

@@ -29,7 +29,23 @@ export interface AwsPlatformConfig {
   projects: Record<string, Record<string, string>>;
 }
 
-export type PlatformConfig = LocalPlatformConfig | AwsPlatformConfig;
+/** A platform run elsewhere, reached through its HTTP API (`anchor login <url>`); the token is in a 0600 file beside this. */
+export interface RemotePlatformConfig {
+  name: string;
+  backend: 'remote';
+  dir: string;
+  createdAt: string;
+  /** The platform's origin, e.g. https://anchor.example.com (the API is under /api/v1). */
+  url: string;
+  /** Who the token acts as, and what it may do, as the platform said at login. */
+  owner: { id: string; name: string };
+  scope: string;
+}
+
+/** A platform this machine runs or provisions itself: its ports open here. */
+export type HostedPlatformConfig = LocalPlatformConfig | AwsPlatformConfig;
+
+export type PlatformConfig = HostedPlatformConfig | RemotePlatformConfig;
 
 const PLATFORM_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
@@ -100,11 +116,30 @@ export class PlatformStore {
     return config;
   }
 
+  /**
+   * The platform for a command that runs only where the platform is (init, server, doctor,
+   * destroy, …): a remote one is refused with what to do instead.
+   */
+  resolveHosted(requested: string | undefined, command: string): HostedPlatformConfig {
+    const config = this.resolve(requested);
+    if (config.backend === 'remote') throw remoteRefused(config, command);
+    return config;
+  }
+
   static assertName(name: string): void {
     if (!PLATFORM_NAME.test(name)) {
       throw new AnchorError({ code: 'PLATFORM_NAME_INVALID', kind: 'usage', message: `"${name}" is not a valid platform name.`, hint: 'Use up to 32 lower-case letters, digits and hyphens.' });
     }
   }
+}
+
+export function remoteRefused(config: RemotePlatformConfig, command: string): AnchorError {
+  return new AnchorError({
+    code: 'REMOTE_NOT_SUPPORTED',
+    kind: 'usage',
+    message: `"anchor ${command}" runs only on the machine that holds a platform; "${config.name}" is a remote platform (${config.url}).`,
+    hint: `Run it there, or pick a platform of this machine with --platform. Remotely these work: projects ls|show|add|rm, deploy, deployments, logs, rollback, env ls|set|rm|pull, domains ls|add|rm, tokens.`,
+  });
 }
 
 export function siteBaseUrl(config: LocalPlatformConfig): string {
@@ -116,18 +151,18 @@ export function siteBaseUrl(config: LocalPlatformConfig): string {
  * Locally the public URL (`--public-url`) when set: the listen address (127.0.0.1 for 0.0.0.0)
  * is only right for a tunnel on the same machine.
  */
-export function webhookBaseUrl(config: PlatformConfig): string {
+export function webhookBaseUrl(config: HostedPlatformConfig): string {
   return config.backend === 'aws' ? (config.outputs.WebhookApiUrl ?? '') : (config.server.publicUrl ?? siteBaseUrl(config));
 }
 
 /** Where the platform API and the dashboard answer: the public URL, else anchor server on localhost (aws: the platform's HTTP API). */
-export function platformUrl(config: PlatformConfig): string {
+export function platformUrl(config: HostedPlatformConfig): string {
   if (config.backend === 'aws') return (config.outputs.WebhookApiUrl ?? '').replace(/\/+$/, '');
   return (config.server.publicUrl ?? `http://localhost:${config.server.port}`).replace(/\/+$/, '');
 }
 
 /** The address a project's site answers on, or null when an aws project has no stack yet. */
-export function siteUrl(config: PlatformConfig, project: string): string | null {
+export function siteUrl(config: HostedPlatformConfig, project: string): string | null {
   return config.backend === 'aws' ? (config.projects[project]?.SiteUrl ?? null) : `http://${project}.localhost:${config.server.port}`;
 }
 

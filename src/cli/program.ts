@@ -35,6 +35,7 @@ export function buildProgram(makeContext: ContextFactory, onContext: (ctx: Conte
       const options = command.opts();
       const args = received.slice(0, -2).flatMap((a) => (Array.isArray(a) ? a : a === undefined ? [] : [String(a)]));
       const ctx = makeContext(command.optsWithGlobals());
+      ctx.commandName = commandPath(command);
       onContext(ctx);
       const module = await load();
       await module.default(ctx, args, options);
@@ -196,6 +197,14 @@ export function buildProgram(makeContext: ContextFactory, onContext: (ctx: Conte
     .action(action(() => import('../commands/dashboard.js')));
 
   program
+    .command('login <url>')
+    .description('manage a platform from this machine through its HTTP API: stores it (and a token, mode 0600) as a remote platform')
+    .option('--name <platform>', 'the name to give it here (default: its host name)')
+    .option('--token-stdin', 'read the API token from stdin instead of asking (never pass a token as an argument)')
+    .action(action(() => import('../commands/login.js')));
+  program.command('logout').description('forget a remote platform\'s token (--platform, else the default)').action(action(() => import('../commands/logout.js')));
+
+  program
     .command('doctor')
     .description('check this platform: isolation of sites and builds, the server lock, file modes')
     .action(action(() => import('../commands/doctor.js')));
@@ -207,4 +216,11 @@ export function buildProgram(makeContext: ContextFactory, onContext: (ctx: Conte
     .action(action(() => import('../commands/destroy.js')));
 
   return program;
+}
+
+/** `env set`, `projects ls`: the command's words without the program's. */
+function commandPath(command: Command): string {
+  const words: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) words.unshift(c.name());
+  return words.join(' ');
 }

@@ -2,7 +2,7 @@ import { AnchorError } from '../core/errors.js';
 import type { Context } from '../cli/context.js';
 
 export default async function destroy(ctx: Context, _args: string[], options: Record<string, unknown>): Promise<void> {
-  const config = ctx.store.resolve(ctx.platformName);
+  const config = ctx.store.resolveHosted(ctx.platformName, 'destroy');
   // The AWS side (and the SDK) loads only for an aws platform.
   if (config.backend === 'aws') return (await import('./destroy-aws.js')).destroyAws(ctx, config, options.force === true);
   if (!ctx.flags.yes && !(await ctx.prompter.confirm(`Delete platform "${config.name}" (${config.dir}): every project, deployment, log and secret in it?`, '--yes to confirm'))) {

@@ -3,7 +3,7 @@ import type { DoctorCheck } from '../core/doctor-check.js';
 import type { Context } from '../cli/context.js';
 
 export default async function doctor(ctx: Context): Promise<void> {
-  const config = ctx.store.resolve(ctx.platformName);
+  const config = ctx.store.resolveHosted(ctx.platformName, 'doctor');
   if (config.backend === 'aws') {
     // Read-only: the account's stacks, roles, functions and distribution against anchor's invariants.
     const provisioning = await ctx.provisioning(config.region);

@@ -4,9 +4,12 @@ import { getProject } from '../core/use-cases/projects.js';
 import { parsePositiveInt } from './flags.js';
 import { recordsTable, stateText } from './domain-text.js';
 import { waitForDomains } from './domain-wait.js';
+import { addRemoteDomain } from './domains-remote.js';
 
 export default async function domainsAdd(ctx: Context, args: string[], options: Record<string, unknown>): Promise<void> {
   const [domain = ''] = args;
+  const remote = ctx.remotePlatform() && (await ctx.operations()).remote;
+  if (remote) return addRemoteDomain(ctx, remote, domain, options);
   const { ports, domains } = await ctx.platform();
   const deps = { ...ports, ...(await domains()) };
   const www = options.redirectWww ? 'redirect' : options.withWww ? 'with' : 'none';

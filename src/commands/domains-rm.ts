@@ -1,9 +1,12 @@
 import type { Context } from '../cli/context.js';
 import { AnchorError } from '../core/errors.js';
 import { getDomain, removeDomain } from '../core/use-cases/domains.js';
+import { removeRemoteDomain } from './domains-remote.js';
 
 export default async function domainsRm(ctx: Context, args: string[]): Promise<void> {
   const [domain = ''] = args;
+  const ops = ctx.remotePlatform() && (await ctx.operations());
+  if (ops && ops.remote) return removeRemoteDomain(ctx, ops, ops.remote, domain);
   const { ports, domains } = await ctx.platform();
   const deps = { ...ports, ...(await domains()) };
   const { domain: found, project } = await getDomain(deps, { domain });

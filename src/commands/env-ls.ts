@@ -1,11 +1,10 @@
 import type { Context } from '../cli/context.js';
-import { HIDDEN_VALUE, listEnv } from '../core/use-cases/env.js';
+import { HIDDEN_VALUE } from '../core/use-cases/env.js';
 import { table } from './table.js';
 
 export default async function envLs(ctx: Context, args: string[]): Promise<void> {
   const [project = ''] = args;
-  const { ports } = await ctx.platform();
-  const vars = await listEnv(ports, { project });
+  const vars = await (await ctx.operations()).listEnv(project);
   ctx.ui.result(
     vars,
     () =>

@@ -1,6 +1,5 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { AnchorError } from '../core/errors.js';
-import { pullEnv } from '../core/use-cases/env.js';
 import type { Context } from '../cli/context.js';
 
 export default async function envPull(ctx: Context, args: string[], options: Record<string, unknown>): Promise<void> {
@@ -11,8 +10,7 @@ export default async function envPull(ctx: Context, args: string[], options: Rec
   }
   const path = ctx.resolvePath(file);
   const existing = readIfExists(path);
-  const { ports } = await ctx.platform();
-  const merged = await pullEnv(ports, { project, existing, target });
+  const merged = await (await ctx.operations()).pullEnv({ project, existing, target });
   const tmp = `${path}.anchor-tmp`;
   writeFileSync(tmp, merged.text, { mode: 0o600 });
   renameSync(tmp, path);

@@ -1,6 +1,5 @@
 import { AnchorError } from '../core/errors.js';
 import { parseTargets } from '../core/env-var.js';
-import { setEnv } from '../core/use-cases/env.js';
 import type { Context } from '../cli/context.js';
 
 export default async function envSet(ctx: Context, args: string[], options: Record<string, unknown>): Promise<void> {
@@ -15,7 +14,6 @@ export default async function envSet(ctx: Context, args: string[], options: Reco
     }
     value = await ctx.prompter.password(`Value for ${key}${secret ? ' (secret)' : ''}`, `${key}=VALUE`);
   }
-  const { ports } = await ctx.platform();
-  const result = await setEnv(ports, { project, key, value, secret, targets: parseTargets(options.target as string | undefined) });
+  const result = await (await ctx.operations()).setEnv({ project, key, value, secret, targets: parseTargets(options.target as string | undefined) });
   ctx.ui.result({ project, ...result }, () => `${ctx.ui.colors.green('✔')} ${result.created ? 'Set' : 'Updated'} ${result.key}${result.secret ? ' (secret)' : ''} for ${result.targets.join(' + ')} on "${project}". It applies from the next deployment.`);
 }

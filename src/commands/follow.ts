@@ -1,17 +1,16 @@
 import { AnchorError } from '../core/errors.js';
 import { isDiskFullReason } from '../core/failure-reasons.js';
-import type { Ports } from '../core/ports/index.js';
-import { followLogs } from '../core/use-cases/deployments.js';
+import type { LogTarget, PlatformOperations } from '../core/operations/platform-operations.js';
 import type { Context } from '../cli/context.js';
 
 /** Prints a deployment's log until it ends; a failed deployment is an error (non-zero exit). */
-export async function followDeployment(ctx: Context, ports: Pick<Ports, 'deployments' | 'logs' | 'clock'>, deploymentId: string, siteUrl: string, after = 0): Promise<void> {
+export async function followDeployment(ctx: Context, ops: Pick<PlatformOperations, 'followLogs'>, target: LogTarget, siteUrl: string, after = 0): Promise<void> {
+  const { deploymentId } = target;
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);
   try {
-    const end = await followLogs(ports, {
-      deploymentId,
+    const end = await ops.followLogs(target, {
       after,
       signal: abort.signal,
       onLines: (lines) => {

@@ -5,9 +5,12 @@ import { describeRepo, parseBuildSize, parseRepo } from '../core/project.js';
 import { addProject } from '../core/use-cases/projects.js';
 import { projectTokenFromFlags } from './github-token.js';
 import { resolveOwner } from '../core/use-cases/tokens.js';
+import { addRemoteProject } from './projects-remote.js';
 
 export default async function projectsAdd(ctx: Context, args: string[], options: Record<string, unknown>): Promise<void> {
   const [name = ''] = args;
+  const remote = ctx.remotePlatform() && (await ctx.operations()).remote;
+  if (remote) return addRemoteProject(ctx, remote, name, options);
   const buildSize = options.buildSize === undefined ? undefined : parseBuildSize(String(options.buildSize));
   const repo = parseRepo(String(options.repo), (p) => {
     const full = ctx.resolvePath(p);

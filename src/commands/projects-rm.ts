@@ -1,9 +1,12 @@
 import { AnchorError } from '../core/errors.js';
 import type { Context } from '../cli/context.js';
 import { getProject, removeProject } from '../core/use-cases/projects.js';
+import { removeRemoteProject } from './projects-remote.js';
 
 export default async function projectsRm(ctx: Context, args: string[]): Promise<void> {
   const [name = ''] = args;
+  const remote = ctx.remotePlatform() && (await ctx.operations()).remote;
+  if (remote) return removeRemoteProject(ctx, remote, name);
   const { config, ports, local } = await ctx.platform();
   await getProject(ports, name);
   const what = config.backend === 'aws' ? `, all its env vars and its AWS stack (functions, CloudFront distribution, site URL)` : ': its site, builds, env vars, logs and files';

@@ -2,9 +2,12 @@ import type { Context } from '../cli/context.js';
 import { siteUrl, webhookBaseUrl } from '../cli/platforms.js';
 import { describeRepo } from '../core/project.js';
 import { showProject } from '../core/use-cases/projects.js';
+import { showRemoteProject } from './projects-remote.js';
 
 export default async function projectsShow(ctx: Context, args: string[]): Promise<void> {
   const [name = ''] = args;
+  const remote = ctx.remotePlatform() && (await ctx.operations()).remote;
+  if (remote) return showRemoteProject(ctx, remote, name);
   const { config, ports } = await ctx.platform();
   const { project, live, webhook, hasGitHubToken } = await showProject(ports, { name, webhookBaseUrl: webhookBaseUrl(config) });
   const url = siteUrl(config, project.name);

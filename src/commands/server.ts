@@ -15,7 +15,7 @@ function parseIsolation(value: unknown): (typeof ISOLATIONS)[number] {
 }
 
 export default async function server(ctx: Context, _args: string[], options: Record<string, unknown>): Promise<void> {
-  const config = ctx.store.resolve(ctx.platformName);
+  const config = ctx.store.resolveHosted(ctx.platformName, 'server');
   if (config.backend !== 'local') {
     throw new AnchorError({ code: 'NOT_LOCAL_PLATFORM', kind: 'usage', message: `Platform "${config.name}" runs in AWS (${config.region}); "anchor server" runs a local platform.`, hint: 'Its webhooks, builds and sites run in your AWS account already; pick a local platform with --platform <name>.' });
   }

@@ -1,14 +1,9 @@
 import type { Context } from '../cli/context.js';
 import { DEFAULT_TOKEN_EXPIRY, parseScope } from '../core/api/token-format.js';
-import { createToken, resolveOwner } from '../core/use-cases/tokens.js';
 
 export default async function tokensCreate(ctx: Context, _args: string[], options: Record<string, unknown>): Promise<void> {
-  const platform = await ctx.platform();
-  const access = await platform.access();
-  const deps = { ...platform.ports, access };
-  const owner = await resolveOwner(deps, options.owner as string | undefined);
-  const { token, view } = await createToken(deps, {
-    ownerId: owner.id,
+  const { token, view } = await (await ctx.operations()).createToken({
+    owner: options.owner as string | undefined,
     name: String(options.name ?? ''),
     project: options.project as string | undefined,
     scope: parseScope(String(options.scope ?? 'read')),

@@ -1,13 +1,9 @@
 import type { Context } from '../cli/context.js';
-import { listTokens, resolveOwner } from '../core/use-cases/tokens.js';
 import { table } from './table.js';
 
 export default async function tokensLs(ctx: Context, _args: string[], options: Record<string, unknown>): Promise<void> {
-  const platform = await ctx.platform();
-  const deps = { ...platform.ports, access: await platform.access() };
-  // The operator on the platform's machine sees every owner's tokens unless they pick one.
-  const ownerId = options.owner === undefined ? null : (await resolveOwner(deps, String(options.owner))).id;
-  const tokens = await listTokens(deps, { ownerId });
+  // On the platform's machine: every owner's tokens unless one is picked; remotely: the token's owner's.
+  const tokens = await (await ctx.operations()).listTokens({ owner: options.owner === undefined ? undefined : String(options.owner) });
   const status = (t: (typeof tokens)[number]) => (t.revokedAt ? 'revoked' : t.expired ? 'expired' : 'active');
   ctx.ui.result(tokens, () =>
     tokens.length === 0

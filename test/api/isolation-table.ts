@@ -85,6 +85,7 @@ export function isolationCalls(routes: readonly Route[], seeded: TwoOwners): Arr
     'GET /api/v1/tokens': { status: 200, check: (json) => expect(json.items.map((t: { id: string }) => t.id)).toEqual([seeded.b.tokenId]) },
     'POST /api/v1/tokens': { status: 404, code: 'PROJECT_NOT_FOUND' },
     'DELETE /api/v1/tokens/{id}': { status: 404, code: 'TOKEN_NOT_FOUND' },
+    'GET /api/v1/deployments/{id}': { status: 404, code: 'DEPLOYMENT_NOT_FOUND' },
   };
   return routes.map((route) => {
     const key = `${route.method} ${route.path}`;

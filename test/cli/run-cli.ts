@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../src/cli/main.js';
 import { readCliEnv } from '../../src/cli/env.js';
@@ -16,7 +17,7 @@ export interface CliResult {
 export const BIN = fileURLToPath(new URL('../../bin/anchor.js', import.meta.url));
 
 /** Runs the real program in-process, with its own ANCHOR_HOME and captured output. */
-export async function runCli(args: string[], options: { home: string; env?: Record<string, string>; cwd?: string; tty?: boolean }): Promise<CliResult> {
+export async function runCli(args: string[], options: { home: string; env?: Record<string, string>; cwd?: string; tty?: boolean; stdin?: string }): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const env = readCliEnv({ HOME: options.home, PATH: process.env.PATH, ANCHOR_HOME: join(options.home, '.anchor'), ...options.env });
@@ -25,7 +26,7 @@ export async function runCli(args: string[], options: { home: string; env?: Reco
     {
       stdout: { write: (s: string) => (stdout += s) },
       stderr: { write: (s: string) => (stderr += s) },
-      stdin: null,
+      stdin: options.stdin === undefined ? null : Readable.from([options.stdin]),
       stdoutIsTTY: options.tty ?? false,
       stderrIsTTY: options.tty ?? false,
       stdinIsTTY: options.tty ?? false,

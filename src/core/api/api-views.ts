@@ -7,6 +7,8 @@ import type { ApiDeps } from './api-types.js';
 
 export interface ProjectView {
   name: string;
+  /** The id in the project's webhook URL; the same as `anchor projects ls` shows. */
+  id: string;
   repo: string;
   branch: string;
   url: string | null;
@@ -28,6 +30,9 @@ export interface DeploymentView {
   ref: string;
   message?: string;
   trigger: string;
+  /** Who pushed (trigger push), or the deployment rolled back from (trigger rollback). */
+  pusher?: string;
+  from?: string;
   createdAt: string;
   endedAt?: string;
   live: boolean;
@@ -42,6 +47,7 @@ export async function projectView(deps: Pick<ApiDeps, 'deployments' | 'siteUrl'>
   const liveDeployment = live ? await deps.deployments.get(live.deploymentId) : null;
   return {
     name: project.name,
+    id: project.id,
     repo: describeRepo(project.repo),
     branch: project.branch,
     url: deps.siteUrl(project.name),
@@ -63,6 +69,8 @@ export function deploymentView(deployment: Deployment, live: LivePointer | null)
     ref: deployment.ref,
     ...(deployment.commitMessage ? { message: deployment.commitMessage } : {}),
     trigger: deployment.trigger.kind,
+    ...(deployment.trigger.kind === 'push' && deployment.trigger.pusher ? { pusher: deployment.trigger.pusher } : {}),
+    ...(deployment.trigger.kind === 'rollback' ? { from: deployment.trigger.from } : {}),
     createdAt: deployment.createdAt,
     ...(end ? { endedAt: end.at } : {}),
     live: live?.deploymentId === deployment.id,

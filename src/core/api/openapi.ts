@@ -24,9 +24,9 @@ const SCHEMAS: Record<string, Schema> = {
   Scope: { type: 'string', enum: ['read', 'deploy', 'write', 'admin'] },
   Project: {
     type: 'object',
-    required: ['name', 'repo', 'branch', 'url', 'live', 'latest'],
+    required: ['name', 'id', 'repo', 'branch', 'url', 'live', 'latest'],
     properties: {
-      name: str, repo: str, branch: str, url: nullableStr,
+      name: str, id: str, repo: str, branch: str, url: nullableStr,
       live: { oneOf: [{ type: 'null' }, { type: 'object', properties: { deploymentId: str, commit: nullableStr, activatedAt: str } }] },
       latest: { oneOf: [{ type: 'null' }, { type: 'object', properties: { id: str, state: str, createdAt: str } }] },
     },
@@ -37,11 +37,12 @@ const SCHEMAS: Record<string, Schema> = {
     type: 'object',
     required: ['id', 'state', 'commit', 'ref', 'createdAt', 'live', 'phases'],
     properties: {
-      id: str, state: str, commit: nullableStr, ref: str, message: str, trigger: str, createdAt: str, endedAt: str, live: { type: 'boolean' },
+      id: str, state: str, commit: nullableStr, ref: str, message: str, trigger: str, pusher: str, from: str, createdAt: str, endedAt: str, live: { type: 'boolean' },
       phases: { type: 'array', items: { type: 'object', required: ['name', 'startedAt'], properties: { name: str, startedAt: str, endedAt: str, ms: { type: 'integer' } } } },
       error: { type: 'object', properties: { code: str, message: str } },
     },
   },
+  OwnedDeployment: { allOf: [ref('Deployment'), { type: 'object', required: ['project'], properties: { project: str } }] },
   DeployBody: { type: 'object', properties: { ref: str } },
   RollbackBody: { type: 'object', properties: { to: str } },
   Rollback: { type: 'object', required: ['live'], properties: { live: ref('Deployment'), from: str, flipMs: { type: 'integer' } } },
@@ -81,6 +82,7 @@ export const OPERATIONS: Record<string, Operation> = {
   [`POST ${P}/deployments`]: { summary: 'Deploy the branch head (or ref) now', scope: 'deploy', body: 'DeployBody', ok: [202, 'Deployment'] },
   [`GET ${P}/deployments/{id}`]: { summary: 'One deployment', scope: 'read', ok: [200, 'Deployment'] },
   [`POST ${P}/rollback`]: { summary: 'Point live back at a retained deployment (default: the previous one)', scope: 'deploy', body: 'RollbackBody', ok: [200, 'Rollback'] },
+  'GET /api/v1/deployments/{id}': { summary: 'One deployment by id alone, with its project (anchor deployments show, anchor logs <id>)', scope: 'read', ok: [200, 'OwnedDeployment'] },
   [`GET ${P}/deployments/{id}/logs`]: { summary: 'A page of log lines after cursor (default 200 lines, at most 1000)', scope: 'read', ok: [200, 'LogPage'], query: PAGED },
   [`GET ${P}/deployments/{id}/logs/stream`]: { summary: 'The log live as Server-Sent Events: line (id = seq), state, end; honours Last-Event-ID', scope: 'read', ok: [200, null] },
   [`GET ${P}/env`]: { summary: 'Env vars; secret values are null (write-only)', scope: 'read', ok: [200, 'EnvPage'] },

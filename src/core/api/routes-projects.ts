@@ -36,6 +36,21 @@ async function ownedDeployment(ctx: RouteContext) {
   return { project: p, deployment };
 }
 
+/**
+ * A deployment by id alone (the CLI's `deployments show <id>`): one of another owner's projects is
+ * not found, like one that does not exist, and the answer does not even echo the id.
+ */
+async function deploymentById(ctx: RouteContext) {
+  const id = ctx.params.id ?? '';
+  const deployment = /^d_[0-9a-z]{1,64}$/.test(id) ? await ctx.deps.deployments.get(id) : null;
+  const owner = deployment ? await ctx.deps.projects.getById(deployment.projectId) : null;
+  const owned = owner ? await ownedProject(ctx.deps, ctx.caller, owner.name).catch(() => null) : null;
+  if (!deployment || !owned) {
+    throw new AnchorError({ code: 'DEPLOYMENT_NOT_FOUND', kind: 'not-found', message: 'There is no deployment with that id among your projects.', hint: 'Run "anchor deployments ls <project>" to see a project\'s deployments.' });
+  }
+  return { project: owned, deployment };
+}
+
 const createProject = z.strictObject({ name: z.string().max(63), repo: z.string().min(1).max(512), branch: z.string().max(255).optional() });
 
 export const PROJECT_ROUTES: Route[] = [
@@ -122,6 +137,15 @@ export const PROJECT_ROUTES: Route[] = [
     handler: async (ctx) => {
       const { project: p, deployment } = await ownedDeployment(ctx);
       return jsonResponse(200, deploymentView(deployment, await ctx.deps.deployments.getLive(p.id)));
+    },
+  },
+  {
+    method: 'GET',
+    path: `${V1}/deployments/{id}`,
+    scope: 'read',
+    handler: async (ctx) => {
+      const { project: p, deployment } = await deploymentById(ctx);
+      return jsonResponse(200, { ...deploymentView(deployment, await ctx.deps.deployments.getLive(p.id)), project: p.name });
     },
   },
   {

@@ -1,0 +1,111 @@
+import type { Access } from '../ports/access.js';
+import type { Ports } from '../ports/index.js';
+import { describeRepo } from '../project.js';
+import { publicDeployment } from '../public-deployment.js';
+import { followLogs, listDeployments, resolveLogTarget, showDeployment } from '../use-cases/deployments.js';
+import { listEnv, pullEnv, removeEnv, setEnv } from '../use-cases/env.js';
+import { listProjects } from '../use-cases/projects.js';
+import { requestDeploy } from '../use-cases/request-deploy.js';
+import { rollback } from '../use-cases/rollback.js';
+import { createToken, listTokens, resolveOwner, revokeToken } from '../use-cases/tokens.js';
+import type { LogTarget, PlatformOperations, TokenInput } from './platform-operations.js';
+
+/** A backend's ports as the CLI holds them: the builder only where builds run (aws: CodeBuild keeps secret copies). */
+export type OperationPorts = Omit<Ports, 'builder'> & Partial<Pick<Ports, 'builder'>>;
+
+export interface PortOperationsOptions {
+  siteUrl(project: string): string | null;
+  /** True once a call found no running server to switch (local: the change applies when it starts). */
+  serverDeferred(): boolean;
+  access(): Promise<Access>;
+}
+
+/** The operations on a platform this machine holds: the core use cases over its ports, as the commands always did. */
+export class PortOperations implements PlatformOperations {
+  readonly remote = null;
+
+  constructor(
+    private readonly ports: OperationPorts,
+    private readonly options: PortOperationsOptions,
+  ) {}
+
+  async listProjects() {
+    const rows = await listProjects(this.ports);
+    return rows.map(({ project, live }) => ({ name: project.name, id: project.id, repo: describeRepo(project.repo), branch: project.branch, live }));
+  }
+
+  async siteUrl(project: string) {
+    return this.options.siteUrl(project);
+  }
+
+  async requestDeploy(input: { project: string; ref: string | undefined }) {
+    return requestDeploy(this.ports, input);
+  }
+
+  async listDeployments(input: { project: string; limit: number }) {
+    const listed = await listDeployments(this.ports, input);
+    return { ...listed, deployments: listed.deployments.map(publicDeployment) };
+  }
+
+  async showDeployment(input: { id: string; tail: number }) {
+    const shown = await showDeployment(this.ports, input);
+    return { ...shown, deployment: publicDeployment(shown.deployment) };
+  }
+
+  async resolveLogTarget(target: string): Promise<LogTarget> {
+    const deployment = await resolveLogTarget(this.ports, target);
+    const project = await this.ports.projects.getById(deployment.projectId);
+    return { deploymentId: deployment.id, project: project?.name ?? null, state: deployment.state };
+  }
+
+  async readLogs(target: LogTarget, page: { after: number; limit: number }) {
+    return this.ports.logs.read(target.deploymentId, page);
+  }
+
+  async followLogs(target: LogTarget, input: { after: number; signal: AbortSignal; onLines: Parameters<PlatformOperations['followLogs']>[1]['onLines'] }) {
+    const end = await followLogs(this.ports, { deploymentId: target.deploymentId, after: input.after, signal: input.signal, onLines: input.onLines });
+    return { state: end.state, reason: end.reason };
+  }
+
+  async rollback(input: { project: string; to: string | undefined }) {
+    const result = await rollback(this.ports, input);
+    return { ...result, serverDeferred: this.options.serverDeferred() };
+  }
+
+  async listEnv(project: string) {
+    return listEnv(this.ports, { project });
+  }
+
+  async setEnv(input: Parameters<PlatformOperations['setEnv']>[0]) {
+    return setEnv(this.ports, input);
+  }
+
+  async removeEnv(input: { project: string; key: string }) {
+    await removeEnv(this.ports, input);
+  }
+
+  async pullEnv(input: Parameters<PlatformOperations['pullEnv']>[0]) {
+    return pullEnv(this.ports, input);
+  }
+
+  async listTokens(input: { owner: string | undefined }) {
+    const deps = await this.accessDeps();
+    // The operator on the platform's machine sees every owner's tokens unless they pick one.
+    const ownerId = input.owner === undefined ? null : (await resolveOwner(deps, input.owner)).id;
+    return listTokens(deps, { ownerId });
+  }
+
+  async createToken(input: TokenInput) {
+    const deps = await this.accessDeps();
+    const owner = await resolveOwner(deps, input.owner);
+    return createToken(deps, { ownerId: owner.id, name: input.name, project: input.project, scope: input.scope, expires: input.expires });
+  }
+
+  async revokeToken(id: string) {
+    return revokeToken(await this.accessDeps(), { id, ownerId: null });
+  }
+
+  private async accessDeps() {
+    return { ...this.ports, access: await this.options.access() };
+  }
+}
