@@ -305,7 +305,7 @@ function platformApi(options: LocalServerOptions, local: LocalPlatform, ports: P
     {
       ...ports,
       access: local.access,
-      siteUrl: (project) => `http://${project}.localhost:${port()}`,
+      siteUrl: (project) => `http://${project.name}.localhost:${port()}`,
       get webhookBaseUrl() {
         return publicUrl ?? `http://${options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host}:${port()}`;
       },
