@@ -3,7 +3,7 @@ import type { Access } from '../../src/core/ports/access.js';
 import type { ApiDeps } from '../../src/core/api/api-types.js';
 import type { DashboardSource } from '../../src/core/dashboard/dashboard-response.js';
 import type { Clock } from '../../src/core/ports/system.js';
-import { projectSiteUrl } from '../../src/core/site-url.js';
+import { projectSiteUrl, recentDomains } from '../../src/core/site-url.js';
 import { artifactKey, platformFunctionName } from '../../src/adapters/aws/resource-names.js';
 
 /** CodeBuild's end, read the same way from its state-change event and from BatchGetBuilds (CodeBuildBuilder.status). */
@@ -113,11 +113,15 @@ export function onAwsApiDeps<E, R>(make: (deps: ApiDeps, dashboard: DashboardSou
     );
     const invoker = rollbacks;
     const { dashboard, siteUrls } = await openApiExtras(env, ports.clock);
+    let active: ReturnType<typeof recentDomains> | null = null;
     handler ??= make({
       ...ports,
       access,
       // The custom domain once active, else the stack's CloudFront address (core/site-url.ts).
-      siteUrl: async (project) => projectSiteUrl({ domains: await domains.then((d) => d.domains, () => null), defaultUrl: (p) => siteUrls.of(p.name) }, project),
+      siteUrl: async (project) => {
+        active ??= await domains.then((d) => recentDomains(d.domains, ports.clock), () => null);
+        return projectSiteUrl({ domains: active, defaultUrl: (p) => siteUrls.of(p.name) }, project);
+      },
       webhookBaseUrl: env.outputs.WebhookApiUrl ?? '',
       domains: () => domains,
       holdsStreams: false,

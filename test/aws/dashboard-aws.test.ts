@@ -21,7 +21,7 @@ import { S3DashboardSource } from '../../src/adapters/aws/s3-dashboard-source.js
 import { DEFAULT_API_LIMITS } from '../../src/core/api/api-router.js';
 import { API_ROUTES } from '../../src/core/api/api-routes.js';
 import type { ApiDeps } from '../../src/core/api/api-types.js';
-import { projectSiteUrl } from '../../src/core/site-url.js';
+import { projectSiteUrl, recentDomains } from '../../src/core/site-url.js';
 import { ApiClient, type ApiTransport } from '../api/api-client.js';
 import { runIsolationTable, seedTwoOwners, snapshotOfA, type TwoOwners } from '../api/isolation-table.js';
 import { buildDashboardInto } from '../browser/browser.js';
@@ -41,6 +41,7 @@ const SITE = 'https://d111111abcdef8.cloudfront.net';
 let dynamo: Emulator, s3: Emulator & { dir: string };
 let db: DynamoDBClient, s3Api: S3Client;
 let deps: ApiDeps;
+let memory: ReturnType<typeof memoryPorts>;
 let seeded: TwoOwners;
 let handler: ReturnType<typeof makeApiHandler>;
 let upload: DashboardUpload;
@@ -108,8 +109,9 @@ beforeAll(async () => {
   });
   const doc = documentClient(db);
   const envVars = new DynamoEnvVars({ doc, table: names.envVars });
-  const memory = memoryPorts({ start: new Date().toISOString() });
+  memory = memoryPorts({ start: new Date().toISOString() });
   const domains = new DynamoDomains({ doc, table: tables.domains! });
+  const active = recentDomains(domains, memory.clock);
   const siteUrls = new CloudFormationSiteUrls({ cloudformation: new CloudFormationClient({ region: TEST_REGION }), stage: 'dev', clock: memory.clock });
   deps = {
     ...memory,
@@ -118,7 +120,7 @@ beforeAll(async () => {
     envVars,
     access: new DynamoAccess({ doc, table: names.access }),
     // As infra/handlers/platform-ports.ts wires it.
-    siteUrl: (project) => projectSiteUrl({ domains, defaultUrl: (p) => siteUrls.of(p.name) }, project),
+    siteUrl: (project) => projectSiteUrl({ domains: active, defaultUrl: (p) => siteUrls.of(p.name) }, project),
     webhookBaseUrl: API_URL,
     domains: null,
     holdsStreams: false,
@@ -249,6 +251,8 @@ describe('a project\'s url in the API on aws', () => {
     const pending = (await domains.get('shop.example.com'))!;
     expect((await api.call('GET', '/api/v1/projects/alpha')).json.url).toBe(SITE);
     await domains.save({ ...pending, state: 'active', activeSince: new Date().toISOString() });
+    // The domains are read once per 30 s for every project's url, then the active one shows.
+    memory.clock.advance(30_000);
     expect((await api.call('GET', '/api/v1/projects/alpha')).json.url).toBe('https://shop.example.com');
   });
 
