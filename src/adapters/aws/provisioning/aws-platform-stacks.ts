@@ -168,7 +168,7 @@ export async function destroyPlatformStacks(
       await deps.buckets.remove(input.bootstrapBucket);
       removal.deletedBuckets.push(input.bootstrapBucket);
     } else {
-      removal.keptBuckets.push({ bucket: input.bootstrapBucket, objects: bootstrapObjects, why: others.length > 0 ? `handler code of other anchor stacks (${others.join(', ')})` : 'handler code for "anchor init --aws"' });
+      removal.keptBuckets.push({ bucket: input.bootstrapBucket, objects: bootstrapObjects, why: others.length > 0 ? `handler code and dashboard builds of other anchor stacks (${others.join(', ')})` : 'handler code and dashboard builds for "anchor init --aws"' });
     }
   }
   return removal;
