@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { ApiRouter, DEFAULT_API_LIMITS, type ApiLimits } from '../../src/core/api/api-router.js';
 import { API_ROUTES } from '../../src/core/api/api-routes.js';
 import type { ApiDeps, ApiResponse } from '../../src/core/api/api-types.js';
-import { dashboardResponse, type DashboardSource } from '../../src/core/dashboard/dashboard-response.js';
+import { dashboardResponse, type DashboardRequest, type DashboardSource } from '../../src/core/dashboard/dashboard-response.js';
+import { errorMessage } from '../../src/core/errors.js';
 import { onAwsApiDeps } from './platform-ports.js';
 
 /** The parts of an API Gateway HTTP API (payload 2.0) event the API reads. */
@@ -49,9 +50,7 @@ export function makeApiHandler(deps: ApiDeps, limits: ApiLimits = DEFAULT_API_LI
     if (event.cookies?.length) headers.cookie = event.cookies.join('; ');
     const method = event.requestContext.http.method.toUpperCase();
     if (event.rawPath !== '/api' && !event.rawPath.startsWith('/api/') && (method === 'GET' || method === 'HEAD')) {
-      const source = dashboard ?? { read: async () => null };
-      const answer = await dashboardResponse(source, { path: event.rawPath, method, acceptEncoding: headers['accept-encoding'], ifNoneMatch: headers['if-none-match'] }, NOT_UPLOADED);
-      return { statusCode: answer.status, headers: answer.headers, body: Buffer.from(answer.body).toString('base64'), isBase64Encoded: true };
+      return dashboardFile(deps, dashboard, { path: event.rawPath, method, acceptEncoding: headers['accept-encoding'], ifNoneMatch: headers['if-none-match'] });
     }
     const body = event.body === undefined || event.body === null ? null : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
     const answer = await router.handle({
@@ -65,6 +64,17 @@ export function makeApiHandler(deps: ApiDeps, limits: ApiLimits = DEFAULT_API_LI
     });
     return toResult(answer);
   };
+}
+
+/** A dashboard file from its build in S3; S3 failing is a 503 the browser may retry, logged here. */
+async function dashboardFile(deps: ApiDeps, dashboard: DashboardSource | null, request: DashboardRequest): Promise<ApiGatewayResult> {
+  try {
+    const answer = await dashboardResponse(dashboard ?? { read: async () => null }, request, NOT_UPLOADED);
+    return { statusCode: answer.status, headers: answer.headers, body: Buffer.from(answer.body).toString('base64'), isBase64Encoded: true };
+  } catch (error) {
+    deps.logger.error('dashboard file could not be read', { path: request.path, error: errorMessage(error) });
+    return { statusCode: 503, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'retry-after': '5' }, body: 'The dashboard could not be read just now; reload the page.\n' };
+  }
 }
 
 async function toResult(answer: ApiResponse): Promise<ApiGatewayResult> {

@@ -189,10 +189,13 @@ describe('the API function serves the dashboard from S3', () => {
     expect([api.statusCode, JSON.parse(api.body).code]).toEqual([404, 'ROUTE_NOT_FOUND']);
   });
 
-  it('says so when no dashboard was uploaded', async () => {
+  it('says so when no dashboard was uploaded, and answers 503 (not a crash) when S3 fails', async () => {
     const bare = makeApiHandler(deps, DEFAULT_API_LIMITS, null);
     const page = await bare({ rawPath: '/', headers: {}, requestContext: { http: { method: 'GET' } } });
     expect(Buffer.from(page.body, 'base64').toString('utf8')).toContain('anchor init --aws');
+    const gone = makeApiHandler(deps, DEFAULT_API_LIMITS, new S3DashboardSource({ s3: s3Api, bucket: 'no-such-bucket', prefix: upload.prefix }));
+    const failed = await gone({ rawPath: '/', headers: {}, requestContext: { http: { method: 'GET' } } });
+    expect([failed.statusCode, failed.headers['retry-after']]).toEqual([503, '5']);
   });
 });
 
