@@ -68,7 +68,7 @@ beforeEach(async () => {
   home = tempHome();
   bundles = join(home.dir, 'bundles');
   mkdirSync(bundles);
-  for (const name of ['webhook', 'orchestrator', 'deploy', 'domains']) writeFileSync(join(bundles, `${name}.zip`), zipFiles([{ name: 'index.mjs', data: Buffer.from(`export const handler = async () => '${name}';\n`) }]));
+  for (const name of ['webhook', 'orchestrator', 'deploy', 'domains', 'api']) writeFileSync(join(bundles, `${name}.zip`), zipFiles([{ name: 'index.mjs', data: Buffer.from(`export const handler = async () => '${name}';\n`) }]));
   aws = new FakeAwsControlPlane();
   account = new FakeAwsAccount(aws);
   restoreStore = mockProjectStore();
