@@ -5,7 +5,7 @@ import { build } from 'esbuild';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { brotliCompressSync, constants } from 'node:zlib';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -44,11 +44,18 @@ export async function buildDashboard(out = `${root}/dist/dashboard`) {
   const html = (await readFile(`${root}/dashboard/index.html`, 'utf8')).replace('%JS%', `/assets/${js}`).replace('%CSS%', `/assets/${css}`);
   await mkdir(out, { recursive: true });
   await writeFile(`${out}/index.html`, html);
-  return sizes([
-    { name: 'index.html', bytes: Buffer.from(html) },
-    { name: js, bytes: await readFile(`${out}/assets/${js}`) },
-    { name: css, bytes: await readFile(`${out}/assets/${css}`) },
-  ]);
+  const files = [
+    { name: 'index.html', path: `${out}/index.html`, bytes: Buffer.from(html) },
+    { name: js, path: `${out}/assets/${js}`, bytes: await readFile(`${out}/assets/${js}`) },
+    { name: css, path: `${out}/assets/${css}`, bytes: await readFile(`${out}/assets/${css}`) },
+  ];
+  // Precompressed copies beside each file: both backends send the one the browser takes (API
+  // Gateway compresses nothing, and a Lambda need not spend its time on it).
+  for (const file of files) {
+    await writeFile(`${file.path}.br`, brotliCompressSync(file.bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }));
+    await writeFile(`${file.path}.gz`, gzipSync(file.bytes, { level: 9 }));
+  }
+  return sizes(files);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

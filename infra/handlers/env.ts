@@ -11,6 +11,8 @@ export interface HandlerEnv {
   stage: string;
   /** The same names the CLI saves from the platform stack's outputs, so createAwsPorts sees one shape. */
   outputs: Partial<PlatformOutputs> & Record<string, string>;
+  /** The API function's dashboard build (bootstrap bucket, `dashboard/<sha256>/`); null elsewhere, or before one was uploaded. */
+  dashboard?: { bucket: string; prefix: string } | null;
 }
 
 /** HANDLER_ENV variable → platform stack output key holding the same value. */
@@ -49,5 +51,6 @@ export function readHandlerEnv(source: Record<string, string | undefined> = proc
   for (const [variable, output] of Object.entries(OUTPUT_OF)) outputs[output] = env[variable as keyof typeof HANDLER_ENV];
   // Only the API function is told where the webhook API is (its own routes are on it).
   if (source.ANCHOR_WEBHOOK_API_URL) outputs.WebhookApiUrl = source.ANCHOR_WEBHOOK_API_URL;
-  return { region: env.AWS_REGION, stage: env.ANCHOR_STAGE, outputs };
+  const dashboard = source.ANCHOR_DASHBOARD_BUCKET && source.ANCHOR_DASHBOARD_PREFIX ? { bucket: source.ANCHOR_DASHBOARD_BUCKET, prefix: source.ANCHOR_DASHBOARD_PREFIX } : null;
+  return { region: env.AWS_REGION, stage: env.ANCHOR_STAGE, outputs, dashboard };
 }

@@ -1,6 +1,9 @@
 import type { DomainPorts, Ports } from '../../src/core/ports/index.js';
 import type { Access } from '../../src/core/ports/access.js';
 import type { ApiDeps } from '../../src/core/api/api-types.js';
+import type { DashboardSource } from '../../src/core/dashboard/dashboard-response.js';
+import type { Clock } from '../../src/core/ports/system.js';
+import { projectSiteUrl, recentDomains } from '../../src/core/site-url.js';
 import { artifactKey, platformFunctionName } from '../../src/adapters/aws/resource-names.js';
 
 /** CodeBuild's end, read the same way from its state-change event and from BatchGetBuilds (CodeBuildBuilder.status). */
@@ -74,9 +77,28 @@ export function onAwsDomainPorts<E, R>(make: (ports: Ports & DomainPorts) => (ev
 }
 
 let rollbacks: Promise<import('../../src/adapters/aws/lambda-rollback-invoker.js').LambdaRollbackInvoker> | undefined;
+let apiExtras: Promise<{ dashboard: DashboardSource | null; siteUrls: { of(project: string): Promise<string | null> } }> | undefined;
 
-/** Like onAwsDomainPorts, with what the platform API needs: owners and tokens, where sites and webhooks are. */
-export function onAwsApiDeps<E, R>(make: (deps: ApiDeps) => (event: E) => Promise<R>): (event: E) => Promise<R> {
+/** The API function's own adapters: its dashboard build in S3, and the projects' CloudFront addresses (asked once per container). */
+function openApiExtras(env: HandlerContext, clock: Clock): NonNullable<typeof apiExtras> {
+  apiExtras ??= (async () => {
+    const [{ S3Client }, { CloudFormationClient }, { S3DashboardSource }, { CloudFormationSiteUrls }] = await Promise.all([
+      import('@aws-sdk/client-s3'),
+      import('@aws-sdk/client-cloudformation'),
+      import('../../src/adapters/aws/s3-dashboard-source.js'),
+      import('../../src/adapters/aws/cloudformation-site-urls.js'),
+    ]);
+    const dashboard = env.dashboard ? new S3DashboardSource({ s3: new S3Client({ region: env.region }), bucket: env.dashboard.bucket, prefix: env.dashboard.prefix }) : null;
+    return { dashboard, siteUrls: new CloudFormationSiteUrls({ cloudformation: new CloudFormationClient({ region: env.region }), stage: env.stage, clock }) };
+  })();
+  apiExtras.catch(() => {
+    apiExtras = undefined;
+  });
+  return apiExtras;
+}
+
+/** Like onAwsDomainPorts, with what the platform API needs: owners and tokens, where sites and webhooks are, and the dashboard's files. */
+export function onAwsApiDeps<E, R>(make: (deps: ApiDeps, dashboard: DashboardSource | null) => (event: E) => Promise<R>): (event: E) => Promise<R> {
   let handler: ((event: E) => Promise<R>) | undefined;
   return async (event) => {
     const { ports, access, env } = await platformPorts();
@@ -90,11 +112,16 @@ export function onAwsApiDeps<E, R>(make: (deps: ApiDeps) => (event: E) => Promis
       ([{ LambdaClient }, { LambdaRollbackInvoker }]) => new LambdaRollbackInvoker({ lambda: new LambdaClient({ region: env.region }), functionName: platformFunctionName(env.stage, 'deploy') }),
     );
     const invoker = rollbacks;
+    const { dashboard, siteUrls } = await openApiExtras(env, ports.clock);
+    let active: ReturnType<typeof recentDomains> | null = null;
     handler ??= make({
       ...ports,
       access,
-      // Project stacks' site URLs are in CloudFormation; the dashboard links the project's CloudFront host when it knows it.
-      siteUrl: () => null,
+      // The custom domain once active, else the stack's CloudFront address (core/site-url.ts).
+      siteUrl: async (project) => {
+        active ??= await domains.then((d) => recentDomains(d.domains, ports.clock), () => null);
+        return projectSiteUrl({ domains: active, defaultUrl: (p) => siteUrls.of(p.name) }, project);
+      },
       webhookBaseUrl: env.outputs.WebhookApiUrl ?? '',
       domains: () => domains,
       holdsStreams: false,
@@ -102,7 +129,7 @@ export function onAwsApiDeps<E, R>(make: (deps: ApiDeps) => (event: E) => Promis
       rollback: async (input) => (await invoker).rollback(input),
       // Removing a project deletes its stack: the CLI's job ("anchor projects rm"), not a request's.
       removeProject: null,
-    });
+    }, dashboard);
     return handler(event);
   };
 }

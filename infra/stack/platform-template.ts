@@ -28,6 +28,8 @@ export interface PlatformTemplateInput {
   nodeVersion?: number;
   /** The projects' distributions, each allowed to read its own assets prefix (the saved config's DistributionId outputs). */
   assetReaders?: readonly AssetReader[];
+  /** The dashboard build in the bootstrap bucket (`dashboard/<sha256>/`) the API function serves; none: it says the dashboard is not uploaded. */
+  dashboardPrefix?: string;
 }
 
 /** Outputs the CLI saves into the platform config: names only, so it can build the aws adapters. */
@@ -104,7 +106,7 @@ export function platformTemplate(input: PlatformTemplateInput): Template {
       ...storageResources(input.stage, input.assetReaders ?? []),
       ...pipelineResources(pipeline),
       ...domainResources(pipeline),
-      ...apiResources(pipeline),
+      ...apiResources({ ...pipeline, dashboardPrefix: input.dashboardPrefix }),
     },
     Outputs: Object.fromEntries(Object.entries(PLATFORM_OUTPUTS).map(([key, description]) => [key, { Description: description, Value: values[key as keyof typeof PLATFORM_OUTPUTS] }])),
   };

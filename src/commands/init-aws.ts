@@ -50,12 +50,13 @@ export default async function initAws(ctx: Context, options: Record<string, unkn
 
   const { colors } = ctx.ui;
   ctx.ui.result(
-    { platform: name, backend: 'aws', region, stage, account: identity.account, stack: result.stackName, action: result.action, outputs: result.outputs, handlers: { bucket: result.upload.bucket, uploaded: result.upload.uploaded, unchanged: result.upload.unchanged }, default: ctx.store.defaultName() === name },
+    { platform: name, backend: 'aws', region, stage, account: identity.account, stack: result.stackName, action: result.action, outputs: result.outputs, handlers: { bucket: result.upload.bucket, uploaded: result.upload.uploaded, unchanged: result.upload.unchanged }, dashboard: result.dashboard, default: ctx.store.defaultName() === name },
     () => [
       result.action === 'none'
         ? `${colors.green('✔')} No changes: platform "${name}" (stack ${result.stackName} in ${region}) is up to date.`
         : `${colors.green('✔')} ${result.action === 'create' ? 'Created' : 'Updated'} platform "${name}": stack ${result.stackName} in ${region} (account ${identity.account}).`,
       `  Webhooks: ${result.outputs.WebhookApiUrl ?? '?'}/webhook/<projectId>`,
+      result.dashboard ? `  Dashboard: ${result.outputs.WebhookApiUrl ?? '?'}/ (a sign-in link: anchor dashboard${isDefault ? '' : ` --platform ${name}`})` : '  Dashboard: not built here, so not uploaded (npm run build, then anchor init --aws again).',
       ...(isDefault ? ['  It is now the default platform.'] : [`  Use it with --platform ${name} or ANCHOR_PLATFORM=${name}.`]),
       '',
       'Next:',

@@ -61,6 +61,11 @@ async function deploy(deploymentId: string, revision: number, env: Record<string
   account.keyValueStores.get(KVS)!.set('shop', liveAssetValue('shop', deploymentId, ['favicon.ico']));
 }
 
+/** The manifest of every dashboard build in the bootstrap bucket, gone (a bucket emptied by hand). */
+function dropDashboardManifest(): void {
+  for (const bucket of aws.buckets.values()) for (const key of [...bucket.keys()]) if (key.startsWith('dashboard/') && key.endsWith('/manifest.json')) bucket.delete(key);
+}
+
 const failing = (checks: DoctorCheck[]) => checks.filter((c) => c.status === 'fail').map((c) => c.id);
 const check = (checks: DoctorCheck[], id: string) => checks.find((c) => c.id === id)!;
 
@@ -69,6 +74,9 @@ beforeEach(async () => {
   bundles = join(home.dir, 'bundles');
   mkdirSync(bundles);
   writeHandlerBundles(bundles);
+  // A built dashboard beside the handler zips: init uploads it and points the API function at it.
+  mkdirSync(join(bundles, 'dashboard'));
+  writeFileSync(join(bundles, 'dashboard', 'index.html'), '<!doctype html><div id=app></div>');
   aws = new FakeAwsControlPlane();
   account = new FakeAwsAccount(aws);
   restoreStore = mockProjectStore();
@@ -100,7 +108,7 @@ describe('anchor doctor on an aws platform', () => {
     expect(code, stderr).toBe(0);
     expect(checks.filter((c) => c.status === 'warn')).toEqual([]);
     expect(checks.map((c) => c.id)).toEqual(
-      expect.arrayContaining(['account', 'projects', 'platform-stack', 'buckets', 'deploy-role-list-artifacts', 'shop/stack', 'shop/server-live', 'shop/image-live', 'shop/server-invoke-mode', 'shop/image-invoke-mode', 'shop/server-architecture', 'shop/image-architecture', 'shop/env-budget', 'shop/distribution', 'shop/cache-key', 'shop/edge-function']),
+      expect.arrayContaining(['account', 'projects', 'platform-stack', 'buckets', 'deploy-role-list-artifacts', 'dashboard', 'shop/stack', 'shop/server-live', 'shop/image-live', 'shop/server-invoke-mode', 'shop/image-invoke-mode', 'shop/server-architecture', 'shop/image-architecture', 'shop/env-budget', 'shop/distribution', 'shop/cache-key', 'shop/edge-function']),
     );
     expect(check(checks, 'shop/server-live').message).toContain('deployment d_first');
     // Only reads: nothing was created, changed, published or deleted.
@@ -117,6 +125,14 @@ describe('anchor doctor on an aws platform', () => {
     expect(result.stdout).toMatch(/✖ anchor-dev-shop-server's URL invokes BUFFERED/);
     expect(result.stdout).toContain('→ Run "anchor projects add shop"');
     expect(result.stderr).toContain('shop/server-invoke-mode');
+  });
+
+  it('a platform whose dashboard was never built here: a warning that says how to upload it', async () => {
+    await deploy('d_first', 1);
+    account.functionMeta.get('anchor-dev-api')!.env['ANCHOR_DASHBOARD_PREFIX'] = '';
+    const { code, checks } = await doctor();
+    expect(code).toBe(0);
+    expect(check(checks, 'dashboard')).toMatchObject({ status: 'warn', message: expect.stringContaining('serves no dashboard build'), hint: expect.stringContaining('anchor init --aws') });
   });
 
   it('a project with nothing deployed yet is a warning, not a failure', async () => {
@@ -150,6 +166,7 @@ describe('anchor doctor on an aws platform', () => {
       ['a project stack stuck after a failed rollback', 'shop/stack', () => void (aws.stacks.get('anchor-dev-project-shop')!.status = 'UPDATE_ROLLBACK_FAILED'), /is UPDATE_ROLLBACK_FAILED, not a \*_COMPLETE state/],
       ['the platform stack rolled back at creation', 'platform-stack', () => void (aws.stacks.get('anchor-dev')!.status = 'ROLLBACK_COMPLETE'), /is ROLLBACK_COMPLETE/],
       ['an artifacts bucket deleted by hand', 'buckets', () => void aws.buckets.delete('anchor-dev-artifactsbucket-1a2b3c'), /anchor-dev-artifactsbucket-1a2b3c/],
+      ['the dashboard build the API function serves deleted from the bootstrap bucket', 'dashboard', () => dropDashboardManifest(), /serves the dashboard build s3:\/\/anchor-bootstrap-\d+-ap-southeast-1\/dashboard\/[0-9a-f]{64}\/, which is not there/],
     ];
 
     it.each(cases)('%s', async (_what, ids, breakIt, message) => {

@@ -62,7 +62,11 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium against anchor server',
     const page = await context.newPage();
     const downloaded: number[] = [];
     page.on('response', (r) => void r.body().then((b) => downloaded.push(b.length), () => undefined));
-    await page.goto(`${base}/`);
+    // The Content-Security-Policy lets the app do all it does: Chromium reports each refusal on the console.
+    const refused: string[] = [];
+    page.on('console', (m) => void (/Content Security Policy/i.test(m.text()) && refused.push(m.text())));
+    const first = await page.goto(`${base}/`);
+    expect(first?.headers()['content-security-policy']).toContain("script-src 'self'");
     await page.getByLabel('API token').waitFor();
     // index.html, script, stylesheet, the session check: everything the sign-in page costs.
     expect(downloaded.reduce((a, b) => a + b, 0)).toBeLessThan(60_000);
@@ -79,6 +83,7 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium against anchor server',
     await page.goto(`${base}/#code=${code}`);
     await page.getByRole('link', { name: 'shop', exact: true }).waitFor();
     expect(page.url()).toBe(`${base}/`);
+    expect(refused).toEqual([]);
     // The session is an HttpOnly cookie: the page's scripts cannot read it.
     expect(await page.evaluate('document.cookie')).toBe('');
     expect((await context.cookies()).find((c) => c.name === 'anchor_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });

@@ -48,7 +48,7 @@ export class FakeAwsAccount {
   readonly codebuild = mockClient(CodeBuildClient);
   readonly roles = new Map<string, FakeRole>();
   /** Per Lambda function: its architecture and role (the FakeLambda holds code, versions and alias). */
-  readonly functionMeta = new Map<string, { architectures: string[]; role: string }>();
+  readonly functionMeta = new Map<string, { architectures: string[]; role: string; env: Record<string, string> }>();
   /** Function URLs by function name. */
   readonly urls = new Map<string, { qualifier: string; invokeMode: string; authType: string }>();
   readonly buildProjects = new Map<string, { image: string; type: string }>();
@@ -85,7 +85,8 @@ export class FakeAwsAccount {
       if (!this.roles.has(name)) this.roles.set(name, { name, arn: r.getAtt(id, 'Arn'), policies });
     } else if (type === 'AWS::Lambda::Function') {
       const name = p.FunctionName as string;
-      if (!this.functionMeta.has(name)) this.functionMeta.set(name, { architectures: (p.Architectures as string[] | undefined) ?? ['x86_64'], role: p.Role as string });
+      const env = ((p.Environment as { Variables?: Record<string, string> } | undefined)?.Variables) ?? {};
+      if (!this.functionMeta.has(name)) this.functionMeta.set(name, { architectures: (p.Architectures as string[] | undefined) ?? ['x86_64'], role: p.Role as string, env });
       if (r.has(`${id.replace(/Function$/, '')}PlaceholderVersion`) && !this.aws.lambda.functions.has(name)) this.addSiteFunction(name);
     } else if (type === 'AWS::Lambda::Url') {
       const name = functionNameOf(p.TargetFunctionArn as string);
@@ -134,7 +135,8 @@ export class FakeAwsAccount {
       if (!meta) throw new ResourceNotFoundException({ message: `Function not found: ${name}`, $metadata: {} });
       const fn = this.aws.lambda.functions.get(name);
       const base = { FunctionName: name, Role: meta.role, Architectures: meta.architectures };
-      if (!fn) return { Configuration: { ...base, Version: '$LATEST' } };
+      // A platform function (its code is the stack's, not in the fake Lambda): its template environment.
+      if (!fn) return { Configuration: { ...base, Version: '$LATEST', Environment: { Variables: meta.env } } };
       const wanted = input.Qualifier === 'live' ? fn.alias.FunctionVersion : (input.Qualifier ?? '$LATEST');
       if (wanted === '$LATEST') return { Configuration: { ...base, Version: '$LATEST', Description: '', Environment: { Variables: fn.config.env } } };
       const version = fn.versions.find((v) => v.Version === wanted);

@@ -2,6 +2,7 @@ import type { Access } from '../ports/access.js';
 import type { Rollback } from '../use-cases/rollback.js';
 import type { DomainPorts, Ports } from '../ports/index.js';
 import type { Caller } from './owned-project.js';
+import type { Project } from '../project.js';
 import type { TokenScope } from './token-format.js';
 
 /** One HTTP request to the platform API, as the local server or API Gateway (payload v2) hands it over. */
@@ -33,8 +34,8 @@ export interface ApiResponse {
 /** What the API runs on: a backend's ports (the builder stays in the worker), owners and tokens, and where things are. */
 export type ApiDeps = Omit<Ports, 'builder'> & {
   access: Access;
-  /** The public URL of a project's site, when the backend knows it. */
-  siteUrl(project: string): string | null;
+  /** The public URL of a project's site, when the backend knows it (core/site-url.ts: its active custom domain first). */
+  siteUrl(project: Project): string | null | Promise<string | null>;
   /** Where GitHub sends a new project's pushes. */
   webhookBaseUrl: string;
   /** Custom domains' ports; null where the backend serves none to the API. */

@@ -43,14 +43,14 @@ export interface DeploymentView {
 const ENDS = ['live', 'failed', 'superseded', 'cancelled'];
 
 export async function projectView(deps: Pick<ApiDeps, 'deployments' | 'siteUrl'>, project: Project): Promise<ProjectView> {
-  const [live, [latest]] = await Promise.all([deps.deployments.getLive(project.id), deps.deployments.listByProject(project.id, { limit: 1 })]);
+  const [live, [latest], url] = await Promise.all([deps.deployments.getLive(project.id), deps.deployments.listByProject(project.id, { limit: 1 }), deps.siteUrl(project)]);
   const liveDeployment = live ? await deps.deployments.get(live.deploymentId) : null;
   return {
     name: project.name,
     id: project.id,
     repo: describeRepo(project.repo),
     branch: project.branch,
-    url: deps.siteUrl(project.name),
+    url,
     live: live ? { deploymentId: live.deploymentId, commit: liveDeployment?.commitSha ?? null, activatedAt: live.at } : null,
     latest: latest ? { id: latest.id, state: latest.state, createdAt: latest.createdAt } : null,
   };

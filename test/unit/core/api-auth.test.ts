@@ -14,7 +14,7 @@ let access: MemoryAccess;
 let ownerId: string;
 
 function router(limits: Partial<ApiLimits> = {}): ApiRouter {
-  const deps: ApiDeps = { ...ports, access, siteUrl: (p) => `https://${p}.example.com`, webhookBaseUrl: 'https://anchor.example.com', domains: null, holdsStreams: true, rollback: null, removeProject: null };
+  const deps: ApiDeps = { ...ports, access, siteUrl: (p) => `https://${p.name}.example.com`, webhookBaseUrl: 'https://anchor.example.com', domains: null, holdsStreams: true, rollback: null, removeProject: null };
   return new ApiRouter(deps, API_ROUTES, { ...DEFAULT_API_LIMITS, ...limits });
 }
 

@@ -8,6 +8,7 @@ import { projectTemplate } from '../../../../infra/stack/project-template.js';
 import { domainParameterValues } from '../../../../infra/stack/project-domains.js';
 import type { CloudFormationStacks, StackEvent } from './cloudformation-stacks.js';
 import type { HandlerZip, S3HandlerUploader, UploadReport } from './handler-uploader.js';
+import type { DashboardUpload } from './dashboard-uploader.js';
 import type { S3BucketRemover } from './s3-bucket-remover.js';
 
 /** CreateChangeSet takes at most this much TemplateBody; a larger template goes through the bootstrap bucket. */
@@ -42,12 +43,14 @@ export interface PlatformDeployment {
   action: 'create' | 'update' | 'none';
   outputs: Record<string, string>;
   upload: UploadReport;
+  /** The dashboard build the API function serves; null when none was built here. */
+  dashboard: DashboardUpload | null;
 }
 
 /** `anchor init --aws`: handler zips to the bootstrap bucket, then the platform stack by change set. */
 export async function deployPlatformStack(
-  deps: { stacks: CloudFormationStacks; uploader: S3HandlerUploader; bundle: () => ReturnType<typeof bundlePlatformHandlers> },
-  input: { stage: string; progress: Progress; template?: Omit<PlatformTemplateInput, 'stage' | 'handlerBucket' | 'handlerKeys'> },
+  deps: { stacks: CloudFormationStacks; uploader: S3HandlerUploader; bundle: () => ReturnType<typeof bundlePlatformHandlers>; dashboard?: () => Promise<DashboardUpload | null> },
+  input: { stage: string; progress: Progress; template?: Omit<PlatformTemplateInput, 'stage' | 'handlerBucket' | 'handlerKeys' | 'dashboardPrefix'> },
 ): Promise<PlatformDeployment> {
   input.progress.step('Bundling the platform handlers');
   const bundles = await deps.bundle();
@@ -58,7 +61,9 @@ export async function deployPlatformStack(
   } finally {
     await bundles.cleanup();
   }
-  const template = platformTemplate({ ...input.template, stage: input.stage, handlerBucket: upload.bucket, handlerKeys: upload.keys as PlatformTemplateInput['handlerKeys'] });
+  // Before the stack: the API function the stack updates serves the build its environment names.
+  const dashboard = (await deps.dashboard?.()) ?? null;
+  const template = platformTemplate({ ...input.template, stage: input.stage, handlerBucket: upload.bucket, handlerKeys: upload.keys as PlatformTemplateInput['handlerKeys'], ...(dashboard ? { dashboardPrefix: dashboard.prefix } : {}) });
   const stackName = platformStackName(input.stage);
   input.progress.step(`Deploying stack ${stackName}`);
   const result = await deps.stacks.deploy({
@@ -67,7 +72,7 @@ export async function deployPlatformStack(
     tags: { 'anchor:stage': input.stage, 'anchor:stack': 'platform' },
     onEvent: input.progress.event,
   });
-  return { stackName, action: result.action, outputs: result.outputs, upload };
+  return { stackName, action: result.action, outputs: result.outputs, upload, dashboard };
 }
 
 /** `anchor projects add` on aws: the project's functions, CloudFront and asset pointer. */
@@ -162,7 +167,7 @@ export async function destroyPlatformStacks(
       await deps.buckets.remove(input.bootstrapBucket);
       removal.deletedBuckets.push(input.bootstrapBucket);
     } else {
-      removal.keptBuckets.push({ bucket: input.bootstrapBucket, objects: bootstrapObjects, why: others.length > 0 ? `handler code of other anchor stacks (${others.join(', ')})` : 'handler code for "anchor init --aws"' });
+      removal.keptBuckets.push({ bucket: input.bootstrapBucket, objects: bootstrapObjects, why: others.length > 0 ? `handler code and dashboard builds of other anchor stacks (${others.join(', ')})` : 'handler code and dashboard builds for "anchor init --aws"' });
     }
   }
   return removal;

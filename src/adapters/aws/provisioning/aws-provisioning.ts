@@ -7,6 +7,7 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { PutBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { STSClient } from '@aws-sdk/client-sts';
+import { join } from 'node:path';
 import { AnchorError, errorMessage } from '../../../core/errors.js';
 import { assertProjectName } from '../../../core/project.js';
 import { sub } from '../../../../infra/stack/cfn.js';
@@ -17,6 +18,8 @@ import { assertProjectFitsAws, assertStage, projectStackName } from '../resource
 import { bundlePlatformHandlers, deployPlatformStack, deployProjectStack, destroyPlatformStacks, type PlatformDeployment, type PlatformRemoval, type Progress } from './aws-platform-stacks.js';
 import { CloudFormationStacks } from './cloudformation-stacks.js';
 import { S3HandlerUploader } from './handler-uploader.js';
+import { readDashboardBuild, S3DashboardUploader, type DashboardUpload } from './dashboard-uploader.js';
+import { dashboardDir } from '../../../lib/dashboard-dir.js';
 import { liveVersionParameters } from './lambda-live-versions.js';
 import { S3BucketRemover } from './s3-bucket-remover.js';
 import { removeProjectData, type ProjectDataBuckets, type RemovedProjectData } from './project-data-remover.js';
@@ -96,7 +99,17 @@ export class AwsProvisioning {
     // The stage's origin secret (CloudFront → Function URLs), made once; never replaced here.
     input.progress.step(`Checking the origin secret ${originSecretParameter(input.stage)}`);
     await ensureOriginSecret(await this.clients.ssm(), input.stage);
-    const result = await deployPlatformStack({ stacks: await this.stacks(), uploader, bundle: () => bundlePlatformHandlers(this.options.handlerBundles) }, { stage: input.stage, progress: input.progress, template: { assetReaders: assetReadersOf(input.projects ?? {}) } });
+    const s3 = await this.clients.s3();
+    const dashboard = async (): Promise<DashboardUpload | null> => {
+      const build = await readDashboardBuild(this.dashboardDir());
+      if (!build) {
+        input.progress.step('The dashboard is not built here (no dist/dashboard/): the platform will say so on its page; run "npm run build", then "anchor init --aws" again');
+        return null;
+      }
+      input.progress.step(`Uploading the dashboard to s3://${uploader.bucket}/${build.prefix}`);
+      return new S3DashboardUploader({ s3, bucket: uploader.bucket }).upload(build);
+    };
+    const result = await deployPlatformStack({ stacks: await this.stacks(), uploader, bundle: () => bundlePlatformHandlers(this.options.handlerBundles), dashboard }, { stage: input.stage, progress: input.progress, template: { assetReaders: assetReadersOf(input.projects ?? {}) } });
     return { ...result, bootstrapBucket: uploader.bucket, account: identity.account };
   }
 
@@ -182,7 +195,8 @@ export class AwsProvisioning {
     const bundles = await bundlePlatformHandlers(this.options.handlerBundles);
     try {
       const handlerKeys = Object.fromEntries(bundles.zips.map((zip) => [zip.name, `handlers/${zip.sha256}/${zip.name}.zip`])) as PlatformTemplateInput['handlerKeys'];
-      return JSON.stringify(platformTemplate({ stage, handlerBucket: sub('anchor-bootstrap-${AWS::AccountId}-${AWS::Region}'), handlerKeys }), null, 2);
+      const dashboard = await readDashboardBuild(this.dashboardDir());
+      return JSON.stringify(platformTemplate({ stage, handlerBucket: sub('anchor-bootstrap-${AWS::AccountId}-${AWS::Region}'), handlerKeys, ...(dashboard ? { dashboardPrefix: dashboard.prefix } : {}) }), null, 2);
     } finally {
       await bundles.cleanup();
     }
@@ -192,6 +206,11 @@ export class AwsProvisioning {
   projectTemplate(stage: string, project: string): string {
     this.assertProject(stage, project);
     return JSON.stringify(printableProjectTemplate(stage, project), null, 2);
+  }
+
+  /** The built dashboard: beside prebuilt handler zips (`<dir>/dashboard/`, a packaged CLI, CI, tests) when given, else dist/dashboard/. */
+  private dashboardDir(): string {
+    return this.options.handlerBundles ? join(this.options.handlerBundles, 'dashboard') : dashboardDir();
   }
 
   private async stacks(): Promise<CloudFormationStacks> {

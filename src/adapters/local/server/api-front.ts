@@ -27,7 +27,7 @@ export class ApiFront {
       return true;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-    await this.options.dashboard.serve(url.pathname, req.method, res);
+    await this.options.dashboard.serve(url.pathname, req.method, res, { acceptEncoding: header(req.headers['accept-encoding']), ifNoneMatch: header(req.headers['if-none-match']) });
     return true;
   }
 
@@ -71,6 +71,10 @@ export class ApiFront {
       res.end();
     }
   }
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
 }
 
 function write(res: ServerResponse, answer: ApiResponse): void {

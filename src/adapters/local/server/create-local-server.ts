@@ -265,7 +265,7 @@ function platformApi(options: LocalServerOptions, local: LocalPlatform, ports: P
     {
       ...ports,
       access: local.access,
-      siteUrl: (project) => localSiteUrl(project, port()),
+      siteUrl: (project) => localSiteUrl(project.name, port()),
       get webhookBaseUrl() {
         return platformUrl(options, port());
       },

@@ -1,13 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
-import { join, normalize } from 'node:path';
-import { contentType } from '../../../core/asset-headers.js';
+import { join } from 'node:path';
+import { dashboardResponse, type DashboardSource } from '../../../core/dashboard/dashboard-response.js';
 import { realPathInside } from '../../../lib/real-path-inside.js';
-
-/** A file whose name carries its content hash (Vite's `assets/index-B4x9kQ2a.js`) never changes. */
-export function isHashedAsset(urlPath: string): boolean {
-  return urlPath.startsWith('/assets/') || /[.-][0-9A-Za-z_]{8,}\.[0-9a-z]+$/.test(urlPath.slice(urlPath.lastIndexOf('/') + 1));
-}
 
 const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>anchor</title>
 <p>The anchor dashboard is not built on this machine (no dist/dashboard/ folder).</p>
@@ -15,52 +10,24 @@ const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>anchor</title>
 `;
 
 /**
- * The dashboard's static folder (dist/dashboard/), served on the platform host: its files with
- * their content type, hashed assets cached for good, and index.html for every other path (the
- * app routes in the browser). No folder: a plain page that says so.
+ * The dashboard's static folder (dist/dashboard/), served on the platform host by the same rules
+ * as on aws (core/dashboard/dashboard-response.ts): content type, CSP, cache policy, the
+ * precompressed copy the browser takes. No folder: a plain page that says so.
  */
-export class DashboardFiles {
+export class DashboardFiles implements DashboardSource {
   constructor(private readonly dir: string) {}
 
-  async serve(urlPath: string, method: string, res: ServerResponse): Promise<void> {
-    const headers = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' };
-    const file = await this.find(urlPath);
-    if (file === 'no-folder') {
-      res.writeHead(200, { ...headers, 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(NOT_BUILT) });
-      res.end(method === 'HEAD' ? undefined : NOT_BUILT);
-      return;
-    }
-    if (file === null) {
-      res.writeHead(404, { ...headers, 'content-type': 'text/plain; charset=utf-8' }).end('Not found.\n');
-      return;
-    }
-    const body = await readFile(file.path);
-    const cache = file.fallback || !isHashedAsset(urlPath) ? 'no-cache' : 'public, max-age=31536000, immutable';
-    res.writeHead(200, { ...headers, 'content-type': contentType(file.path), 'cache-control': cache, 'content-length': body.length });
-    res.end(method === 'HEAD' ? undefined : body);
+  async serve(urlPath: string, method: string, res: ServerResponse, headers: { acceptEncoding?: string | undefined; ifNoneMatch?: string | undefined } = {}): Promise<void> {
+    const answer = await dashboardResponse(this, { path: urlPath, method, ...headers }, NOT_BUILT);
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.body.length > 0 ? answer.body : undefined);
   }
 
-  private async find(urlPath: string): Promise<{ path: string; fallback: boolean } | null | 'no-folder'> {
-    const index = join(this.dir, 'index.html');
-    if (!(await isFile(index))) return 'no-folder';
-    let decoded: string;
-    try {
-      decoded = decodeURIComponent(urlPath);
-    } catch {
-      return null;
-    }
-    if (decoded.includes('\0')) return null;
-    const wanted = join(this.dir, normalize(decoded).replace(/^(\.\.(\/|$))+/, ''));
-    if (decoded !== '/' && (await isFile(wanted))) {
-      const inside = await realPathInside(this.dir, wanted);
-      if (inside) return { path: inside, fallback: false };
-    }
-    // An asset that is not there is a 404 (a stale page asking for an old bundle), not the app.
-    if (isHashedAsset(decoded)) return null;
-    return { path: index, fallback: true };
+  /** A regular file inside the folder (a symlink out of it is not), else null. */
+  async read(name: string): Promise<Uint8Array | null> {
+    const wanted = join(this.dir, name);
+    if (!((await stat(wanted).catch(() => null))?.isFile() ?? false)) return null;
+    const inside = await realPathInside(this.dir, wanted);
+    return inside ? readFile(inside) : null;
   }
-}
-
-async function isFile(path: string): Promise<boolean> {
-  return (await stat(path).catch(() => null))?.isFile() ?? false;
 }

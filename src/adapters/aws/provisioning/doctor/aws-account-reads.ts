@@ -4,12 +4,12 @@ import { GetKeyCommand, type CloudFrontKeyValueStoreClient } from '@aws-sdk/clie
 import { BatchGetProjectsCommand, type CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { GetRolePolicyCommand, ListRolePoliciesCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { GetFunctionCommand, GetFunctionUrlConfigCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { HeadBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { errorMessage } from '../../../../core/errors.js';
 import type { FunctionKind } from '../../../../core/opennext-output.js';
 import { platformFunctionName, platformStackName, projectResourceName, projectStackName } from '../../resource-names.js';
 import { parsePolicyDocument, type PolicyStatement } from './iam-policy.js';
-import { awsErrorNamed } from '../../aws-errors.js';
+import { awsErrorNamed, isS3NotFound } from '../../aws-errors.js';
 
 /**
  * What `anchor doctor` reads of an aws platform, with read-only calls only (README lists the
@@ -78,8 +78,18 @@ export interface ProjectRead {
   edgeFunction: Read<EdgeFunctionRead>;
 }
 
+/** The dashboard build the API function serves (its environment) and whether that build's manifest is in the bucket. */
+export interface DashboardRead {
+  functionName: string;
+  bucket: string;
+  /** '' when none was uploaded. */
+  prefix: string;
+  manifest: boolean;
+}
+
 export interface PlatformRead {
   stack: Read<StackRead>;
+  dashboard: Read<DashboardRead>;
   buckets: Record<string, Read<true>>;
   buildImage: Read<{ image: string; type: string }>;
   deployRole: Read<{ arn: string; statements: PolicyStatement[] }>;
@@ -111,11 +121,26 @@ export async function readPlatform(clients: AccountClients, platform: PlatformTo
   for (const [project, projectOutputs] of Object.entries(platform.projects)) projects.push(await readProject(clients, platform.stage, project, projectOutputs));
   return {
     stack: await read(() => readStack(clients.cloudFormation, platformStackName(platform.stage))),
+    dashboard: await read(() => readDashboard(clients, platformFunctionName(platform.stage, 'api'))),
     buckets,
     buildImage: await read(() => readBuildImage(clients.codeBuild, outputs['BuildProjectName'] ?? `anchor-${platform.stage}-build`)),
     deployRole: await read(() => readFunctionRole(clients, outputs['DeployFunctionName'] ?? platformFunctionName(platform.stage, 'deploy'))),
     projects,
   };
+}
+
+async function readDashboard(clients: AccountClients, functionName: string): Promise<DashboardRead> {
+  const env = (await clients.lambda.send(new GetFunctionCommand({ FunctionName: functionName }))).Configuration?.Environment?.Variables ?? {};
+  const bucket = env['ANCHOR_DASHBOARD_BUCKET'] ?? '';
+  const prefix = env['ANCHOR_DASHBOARD_PREFIX'] ?? '';
+  if (!bucket || !prefix) return { functionName, bucket, prefix: '', manifest: false };
+  try {
+    await clients.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `${prefix}manifest.json` }));
+    return { functionName, bucket, prefix, manifest: true };
+  } catch (error) {
+    if (isS3NotFound(error)) return { functionName, bucket, prefix, manifest: false };
+    throw error;
+  }
 }
 
 async function readStack(cfn: CloudFormationClient, name: string): Promise<StackRead> {

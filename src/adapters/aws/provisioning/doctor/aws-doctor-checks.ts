@@ -15,6 +15,7 @@ export function awsDoctorChecks(read: PlatformRead, platform: { stage: string; a
     stackCheck('platform-stack', read.stack, `anchor init --aws --stage ${platform.stage}`),
     bucketsCheck(read.buckets),
     deployRoleCheck(read.deployRole, platform.artifactsBucket),
+    dashboardCheck(read.dashboard),
     ...read.projects.flatMap((project) => projectChecks(project, read.buildImage)),
   ];
 }
@@ -60,6 +61,16 @@ function deployRoleCheck(role: PlatformRead['deployRole'], artifactsBucket: stri
     message: `The deploy role ${role.value.arn} ${why}: S3 answers 403 for a missing artifact, and retention fails on every deploy.`,
     hint: 'Run "anchor init --aws" again: the platform template grants it.',
   };
+}
+
+function dashboardCheck(dashboard: PlatformRead['dashboard']): DoctorCheck {
+  const id = 'dashboard';
+  if ('error' in dashboard) return unread(id, "the API function's dashboard build", dashboard, 'lambda:GetFunction on the API function and s3:GetObject on dashboard/* of the bootstrap bucket');
+  const { functionName, bucket, prefix, manifest } = dashboard.value;
+  const rerun = 'Run "npm run build" in anchor\'s folder, then "anchor init --aws" again: it uploads the dashboard and points the API function at it.';
+  if (prefix === '') return { id, status: 'warn', message: `${functionName} serves no dashboard build: its page says none was uploaded.`, hint: rerun };
+  if (!manifest) return { id, status: 'fail', message: `${functionName} serves the dashboard build s3://${bucket}/${prefix}, which is not there (no manifest.json): the dashboard answers 503.`, hint: rerun };
+  return { id, status: 'ok', message: `${functionName} serves the dashboard build s3://${bucket}/${prefix}.` };
 }
 
 function projectChecks(project: ProjectRead, buildImage: PlatformRead['buildImage']): DoctorCheck[] {
