@@ -4,10 +4,27 @@
 // ordinary packages, loaded on demand. The handler child is a bundle of its own, one file that
 // shares no chunk with the CLI: anchor server copies it where every project's sandbox can read it.
 import { build } from 'esbuild';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * commander loads node:child_process (and with it net, dgram and the stream machinery) at start,
+ * for executable subcommands, which anchor has none of: it is required when first used instead.
+ * Every command's start pays for the eager load (`npm run bench -- startup` measures it).
+ */
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const eager = "const childProcess = require('node:child_process');";
+      if (!source.includes(eager)) throw new Error(`${args.path}: commander no longer loads child_process as expected; update scripts/bundle-cli.mjs`);
+      return { contents: source.replace(eager, "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };"), loader: 'js' };
+    });
+  },
+};
 await rm(`${root}/dist/cli`, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
@@ -24,6 +41,7 @@ await build({
   minify: true,
   keepNames: false,
   logLevel: 'warning',
+  plugins: [lazyChildProcess],
 });
 await build({
   absWorkingDir: root,
