@@ -23,12 +23,9 @@ if (want('pipeline')) results.pipeline = await (await import('./pipeline.mjs')).
 if (want('idle')) results.idle = await (await import('./scale-to-zero.mjs')).benchScaleToZero();
 if (want('aws')) {
   try {
-    const s3 = await (await import('./s3-publish.mjs')).benchS3Publish();
-    results.s3 = s3;
-    process.stdout.write(`\nS3 publish of ${s3.files} static files to s3rver (baseline: one PutObject after another)\n`);
-    line('one by one (baseline)', `${s3.sequentialMs} ms`);
-    line(`S3StaticHost, ${s3.concurrency} at once (incl. reading the artifact zip)`, `${s3.publishMs} ms`, `${ratio(s3.sequentialMs, s3.publishMs)} faster`);
-    line('second publish of the same build: uploaded / skipped', `${s3.secondPublish.uploaded} / ${s3.secondPublish.skipped}`, `content-hashed files uploaded again: ${s3.secondPublish.hashedUploadedAgain} (goal 0)`);
+    const { benchS3Publish, printS3Publish } = await import('./s3-publish.mjs');
+    results.s3 = await benchS3Publish();
+    printS3Publish(results.s3, { line, ratio });
   } catch (error) {
     process.stdout.write(`\nS3 publish: not measured (${error.message})\n`);
   }

@@ -1,7 +1,7 @@
 // `anchor --help` and `anchor projects ls --json`, against `node -e 0`, in the same run. The three
 // commands are run in turn, 31 rounds, so a noisy moment of the machine hits all of them alike.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,8 +21,11 @@ export async function benchStartup() {
   try {
     time([BIN, 'init', '--local']);
     time([BIN, 'projects', 'add', 'shop', '--repo', 'acme/shop']);
-    const cases = { node: ['-e', '0'], help: [BIN, '--help'], ls: [BIN, 'projects', 'ls', '--json'] };
-    const runs = { node: [], help: [], ls: [] };
+    // An empty ES module: what Node's ESM loader alone adds to any ESM entry such as bin/anchor.js.
+    const empty = join(home, 'empty.mjs');
+    writeFileSync(empty, '');
+    const cases = { node: ['-e', '0'], esm: [empty], help: [BIN, '--help'], ls: [BIN, 'projects', 'ls', '--json'] };
+    const runs = { node: [], esm: [], help: [], ls: [] };
     for (let round = 0; round < ROUNDS + 1; round++) {
       for (const [name, args] of Object.entries(cases)) {
         const ms = time(args);
@@ -30,13 +33,15 @@ export async function benchStartup() {
       }
     }
     const node = median(runs.node);
+    const esm = median(runs.esm);
     const help = median(runs.help);
     const ls = median(runs.ls);
     process.stdout.write(`\nCLI start-up (median of ${ROUNDS} interleaved runs; baseline: node -e 0)\n`);
     line('node -e 0 (baseline)', `${node.toFixed(0)} ms`);
-    line('anchor --help', `${help.toFixed(0)} ms`, `${ratio(help, node)}  (goal ≤ 1.5×)`);
-    line('anchor projects ls --json', `${ls.toFixed(0)} ms`, `${ratio(ls, node)}  (goal ≤ 1.5×)`);
-    return { nodeMs: node, helpMs: help, lsMs: ls };
+    line('node empty.mjs (the ESM loader alone)', `${esm.toFixed(0)} ms`, ratio(esm, node));
+    line('anchor --help', `${help.toFixed(0)} ms`, `${ratio(help, node)}  (goal ≤ 1.3×; was 1.40×)`);
+    line('anchor projects ls --json', `${ls.toFixed(0)} ms`, `${ratio(ls, node)}  (goal ≤ 1.3×; was 1.53×)`);
+    return { nodeMs: node, esmMs: esm, helpMs: help, lsMs: ls };
   } finally {
     rmSync(home, { recursive: true, force: true });
   }

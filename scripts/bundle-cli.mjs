@@ -4,12 +4,35 @@
 // ordinary packages, loaded on demand. The handler child is a bundle of its own, one file that
 // shares no chunk with the CLI: anchor server copies it where every project's sandbox can read it.
 import { build } from 'esbuild';
-import { rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * commander loads node:child_process (and with it net, dgram and the stream machinery) at start,
+ * for executable subcommands, which anchor has none of: it is required when first used instead.
+ * Every command's start pays for the eager load (`npm run bench -- startup` measures it).
+ */
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const eager = "const childProcess = require('node:child_process');";
+      if (!source.includes(eager)) throw new Error(`${args.path}: commander no longer loads child_process as expected; update scripts/bundle-cli.mjs`);
+      return { contents: source.replace(eager, "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };"), loader: 'js' };
+    });
+  },
+};
+// Bundled CommonJS (better-sqlite3, commander) calls require() for Node built-ins, through esbuild's
+// __require in the runtime chunk. Only the files whose code uses require get one: createRequire in
+// each of the ~20 chunks `projects ls` loads cost it a fifth of its start (`npm run bench -- startup`).
+const REQUIRE = "import { createRequire as __anchorRequire } from 'node:module'; const require = __anchorRequire(import.meta.url);\n";
+const usesRequire = (code) => /(^|[^\w$.])require([^\w$]|$)/.test(code);
+
 await rm(`${root}/dist/cli`, { recursive: true, force: true });
-await build({
+const cli = await build({
   absWorkingDir: root,
   entryPoints: { main: 'src/cli/main.ts' },
   outdir: 'dist/cli',
@@ -18,13 +41,15 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['@aws-sdk/*', '@aws/*', 'execa', '@octokit/*', 'ora', '@clack/*', 'dotenv', 'zod', 'esbuild'],
-  // Bundled CommonJS (better-sqlite3, commander) calls require() for Node built-ins.
-  banner: { js: "import { createRequire as __anchorRequire } from 'node:module'; const require = __anchorRequire(import.meta.url);" },
+  external: ['@aws-sdk/*', '@aws/*', '@smithy/*', 'execa', '@octokit/*', 'ora', '@clack/*', 'dotenv', 'zod', 'esbuild'],
   minify: true,
   keepNames: false,
   logLevel: 'warning',
+  plugins: [lazyChildProcess],
+  write: false,
 });
+await mkdir(`${root}/dist/cli`, { recursive: true });
+for (const file of cli.outputFiles) await writeFile(file.path, usesRequire(file.text) ? REQUIRE + file.text : file.text);
 await build({
   absWorkingDir: root,
   entryPoints: { 'handler-child': 'src/adapters/local/runtime/handler-child.ts' },

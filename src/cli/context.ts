@@ -94,7 +94,7 @@ export class Context {
     }
     const { createLocalPorts } = await import('../adapters/local/create-local-ports.js');
     const local = createLocalPorts({ dir: config.dir, baseEnv: this.env.baseEnv, githubToken: options.githubToken ?? this.env.githubToken, githubApiUrl: this.env.githubApiUrl });
-    const domains = async () => (await import('../adapters/local/create-local-ports.js')).createLocalDomainPorts(local, { publicUrl: config.server.publicUrl ?? null, listenHost: config.server.host, dnsServers: this.env.dnsServers });
+    const domains = async () => (await import('../adapters/local/create-local-domain-ports.js')).createLocalDomainPorts(local, { publicUrl: config.server.publicUrl ?? null, listenHost: config.server.host, dnsServers: this.env.dnsServers });
     const opened: OpenPlatform = { config, ports: local.ports, serverDeferred: local.serverDeferred, local, domains, access: async () => local.access, close: local.close };
     this.opened = opened;
     return opened;

@@ -2,14 +2,15 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudFrontKeyValueStoreClient, ConflictException, DescribeKeyValueStoreCommand, PutKeyCommand } from '@aws-sdk/client-cloudfront-keyvaluestore';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { S3Artifacts } from '../../src/adapters/aws/s3-artifacts.js';
 import { S3StaticHost } from '../../src/adapters/aws/s3-static-host.js';
 import { listZip, readZipEntry } from '../../src/adapters/aws/zip-archive.js';
 import type { ArtifactInfo } from '../../src/core/ports/artifacts.js';
-import { createBucket, s3Client, startS3rver, TEST_CREDENTIALS, type Emulator } from './emulators.js';
+import { createBucket, s3Client, startS3rver, TEST_CREDENTIALS, TEST_REGION, type Emulator } from './emulators.js';
+import { startS3Proxy } from './s3-proxy.js';
 
 let s3: Emulator;
 let api: S3Client;
@@ -123,6 +124,44 @@ describe('S3StaticHost on s3rver', () => {
       { KvsARN: KVS_ARN, Key: 'shop', Value: value, IfMatch: 'etag-1' },
       { KvsARN: KVS_ARN, Key: 'shop', Value: value, IfMatch: 'etag-2' },
     ]);
+  });
+
+  it('a refused upload fails the publish with S3\'s reason, writes no own-static list and flips nothing; publishing again completes it', async () => {
+    let refusing = true;
+    const proxy = await startS3Proxy(s3.endpoint, (req) => (refusing && req.method === 'PUT' && req.path.endsWith('/robots.txt') ? { status: 403, code: 'AccessDenied', message: 'Access Denied' } : null));
+    const client = new S3Client({ endpoint: proxy.endpoint, region: TEST_REGION, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const kvs = kvsClient();
+    const h = new S3StaticHost({ s3: client, assetsBucket, kvs: kvs.client, keyValueStoreArn: async () => KVS_ARN, concurrency: 4, multipartBytes: 5 * 1024 * 1024 });
+    const listed = async () => ((await api.send(new ListObjectsV2Command({ Bucket: assetsBucket, Prefix: 'shop/d_4/' }))).Contents ?? []).map((o) => o.Key);
+    try {
+      await expect(h.publish('shop', 'd_4', artifact)).rejects.toMatchObject({ code: 'ASSET_UPLOAD_FAILED', message: `Uploading s3://${assetsBucket}/shop/d_4/robots.txt failed: 403 AccessDenied: Access Denied` });
+      expect(await listed()).not.toContain('shop/d_4/.anchor/own-static.json');
+      expect(kvs.mock.commandCalls(PutKeyCommand)).toHaveLength(0);
+
+      refusing = false;
+      const again = await h.publish('shop', 'd_4', artifact);
+      expect(again.uploaded + again.skipped).toBe(6);
+      expect(await listed()).toEqual(expect.arrayContaining(['shop/d_4/robots.txt', 'shop/d_4/.anchor/own-static.json']));
+    } finally {
+      client.destroy();
+      await proxy.close();
+    }
+  });
+
+  it('a refused part of a multipart upload fails the publish, naming the file', async () => {
+    const proxy = await startS3Proxy(s3.endpoint, (req) => (req.method === 'PUT' && req.path.includes('partNumber=') ? { status: 500, code: 'InternalError', message: 'part refused' } : null));
+    const client = new S3Client({ endpoint: proxy.endpoint, region: TEST_REGION, forcePathStyle: true, maxAttempts: 1, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const h = new S3StaticHost({ s3: client, assetsBucket, kvs: kvsClient().client, keyValueStoreArn: async () => KVS_ARN, concurrency: 4, multipartBytes: 5 * 1024 * 1024 });
+    try {
+      await expect(h.publish('shop', 'd_5', artifact)).rejects.toMatchObject({ code: 'ASSET_UPLOAD_FAILED', message: expect.stringMatching(new RegExp(`^Uploading s3://${assetsBucket}/shop/d_5/_next/static/media/hero-5e6f7a.bin \\(6.0 MiB, in parts\\) failed: `)) });
+      // (s3rver answers the SDK's AbortMultipartUpload with MethodNotAllowed, so the reason shown there is the abort's.)
+      const listed = ((await api.send(new ListObjectsV2Command({ Bucket: assetsBucket, Prefix: 'shop/d_5/' }))).Contents ?? []).map((o) => o.Key);
+      expect(listed).not.toContain('shop/d_5/_next/static/media/hero-5e6f7a.bin');
+      expect(listed).not.toContain('shop/d_5/.anchor/own-static.json');
+    } finally {
+      client.destroy();
+      await proxy.close();
+    }
   });
 
   it('refuses, before uploading anything, a deployment whose public names do not fit the KeyValueStore', async () => {

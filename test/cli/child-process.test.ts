@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, runBin, tempHome } from './run-cli.js';
@@ -63,5 +63,38 @@ describe('bin/anchor as a real process', () => {
     expect(ls.code).toBe(0);
     expect(ls.loaded.some((m) => m.includes('better-sqlite3'))).toBe(true);
     expect(execFileSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' })).toContain('Usage: anchor');
+  });
+
+  it('starts without the Node modules a command does not use: --help no child_process, projects ls no HTTP, TLS or DNS, and both answer as before', async () => {
+    await runBin(['init', '--local'], { home: home.dir });
+    await runBin(['projects', 'add', 'lazy', '--repo', 'acme/lazy'], { home: home.dir });
+    // The Node built-ins a real `anchor <args>` process loaded, printed as it exits (process.moduleLoadList).
+    // (net is loaded either way here: stdout is a pipe.)
+    const preload = `process.on('exit', () => require('node:fs').writeSync(2, '\\n@@' + JSON.stringify(process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)))));`;
+    const run = async (args: string[]) => {
+      const env = { PATH: process.env.PATH ?? '', HOME: home.dir, ANCHOR_HOME: join(home.dir, '.anchor') };
+      const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve) => {
+        const child = execFile(process.execPath, ['-r', join(home.dir, 'builtins.cjs'), BIN, ...args], { encoding: 'utf8', env }, (error, out, err) => resolve({ stdout: out, stderr: err, code: error ? (error as { code?: number }).code ?? 1 : 0 }));
+        child.stdin?.end();
+      });
+      const marker = stderr.lastIndexOf('\n@@');
+      return { stdout, code, builtins: JSON.parse(stderr.slice(marker + 3)) as string[] };
+    };
+    writeFileSync(join(home.dir, 'builtins.cjs'), preload);
+
+    const help = await run(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: anchor /);
+    expect(help.stdout).toContain('projects');
+    expect(help.builtins.filter((m) => ['child_process', 'http', 'https', 'tls', 'crypto'].includes(m))).toEqual([]);
+
+    const ls = await run(['projects', 'ls', '--json']);
+    expect(ls.code).toBe(0);
+    expect(JSON.parse(ls.stdout)).toEqual([expect.objectContaining({ name: 'lazy', repo: 'acme/lazy', branch: 'main' })]);
+    expect(ls.builtins.filter((m) => ['child_process', 'http', 'https', 'tls', 'dns/promises', '_http_server'].includes(m))).toEqual([]);
+
+    const unknown = await run(['projects', 'show', 'ghost', '--json']);
+    expect(unknown.code).toBe(3);
+    expect(JSON.parse(unknown.stdout)).toMatchObject({ error: { code: 'PROJECT_NOT_FOUND' } });
   });
 });

@@ -1,5 +1,5 @@
 import { DescribeKeyValueStoreCommand, GetKeyCommand, PutKeyCommand, type CloudFrontKeyValueStoreClient } from '@aws-sdk/client-cloudfront-keyvaluestore';
-import { CopyObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { assetPrefix, liveAssetValue } from './resource-names.js';
 import { bundleReport } from '../../core/opennext-output.js';
@@ -7,6 +7,7 @@ import type { ArtifactInfo, PublishStats, StaticHost } from '../../core/ports/in
 import { cacheControl, contentType } from '../../core/asset-headers.js';
 import { AnchorError } from '../../core/errors.js';
 import { mapLimited } from '../../lib/map-limited.js';
+import { S3ObjectPuts, type ObjectHeaders } from './s3-object-puts.js';
 import { deletePrefix } from './s3-prefix.js';
 import { downloadZip, listZipAt } from './s3-zip.js';
 import { seedTagCache, TAG_SEED_FILE } from './dynamo-tag-seed.js';
@@ -25,13 +26,14 @@ export interface S3StaticHostOptions {
   tagCache?: { dynamodb: DynamoDBClient; table(project: string): string };
   /** The project's KeyValueStore (a project stack output). */
   keyValueStoreArn(project: string): Promise<string>;
-  /** Uploads in flight at once (default 16). */
+  /** Uploads in flight at once (default 64, chosen by `npm run bench -- aws`: see README). */
   concurrency?: number;
   /** Files from this size go up as multipart uploads (default 8 MiB). */
   multipartBytes?: number;
 }
 
 const MIB = 1024 * 1024;
+const CONCURRENCY = 64;
 /** Under a deployment's prefix: the list of `_next/static/` files its own build made (not those carried in). */
 const OWN_STATIC = '.anchor/own-static.json';
 const STATIC = '_next/static/';
@@ -47,6 +49,11 @@ const KVS_ATTEMPTS = 5;
 export class S3StaticHost implements StaticHost {
   constructor(private readonly options: S3StaticHostOptions) {}
 
+  /** Uploads (and copies) in flight at once. */
+  get concurrency(): number {
+    return this.options.concurrency ?? CONCURRENCY;
+  }
+
   async publish(projectName: string, deploymentId: string, artifact: ArtifactInfo): Promise<PublishStats> {
     const zip = await downloadZip(this.options.s3, artifact.location);
     const entries = listZip(zip).filter((e) => e.kind === 'file');
@@ -58,6 +65,7 @@ export class S3StaticHost implements StaticHost {
     if (assets.length === 0) throw new AnchorError({ code: 'ASSETS_MISSING', kind: 'external', message: `the build output has no assets directory (${artifact.location})` });
     const present = await this.listSizes(this.options.assetsBucket, `${prefix}/`);
     const stats: PublishStats = { files: assets.length, uploaded: 0, skipped: 0 };
+        const puts = new S3ObjectPuts(this.options.s3, this.concurrency);
     const jobs: (() => Promise<void>)[] = assets.map((entry) => async () => {
       const path = entry.name.slice('assets/'.length);
       const key = `${prefix}/${path}`;
@@ -65,7 +73,7 @@ export class S3StaticHost implements StaticHost {
         stats.skipped += 1;
         return;
       }
-      await this.put(this.options.assetsBucket, key, readZipEntry(zip, entry), { ContentType: contentType(path), CacheControl: cacheControl(`/${path}`) });
+      await this.put(puts, this.options.assetsBucket, key, readZipEntry(zip, entry), { ContentType: contentType(path), CacheControl: cacheControl(`/${path}`) });
       stats.uploaded += 1;
     });
     const { cacheBucket } = this.options;
@@ -73,15 +81,19 @@ export class S3StaticHost implements StaticHost {
       const seeded = await this.listSizes(cacheBucket, `${projectName}/`);
       for (const entry of entries.filter((e) => e.name.startsWith('cache/'))) {
         const key = `${projectName}/${entry.name.slice('cache/'.length)}`;
-        if (!seeded.has(key)) jobs.push(() => this.put(cacheBucket, key, readZipEntry(zip, entry), { ContentType: contentType(key) }));
+        if (!seeded.has(key)) jobs.push(() => this.put(puts, cacheBucket, key, readZipEntry(zip, entry), { ContentType: contentType(key) }));
       }
     }
     const seed = entries.find((e) => e.name === TAG_SEED_FILE);
     const { tagCache } = this.options;
     if (tagCache && seed) jobs.push(async () => void (await seedTagCache(tagCache.dynamodb, tagCache.table(projectName), readZipEntry(zip, seed).toString('utf8'))));
-    await mapLimited(jobs, this.options.concurrency ?? 16, (job) => job());
-    const own = assets.map((e) => e.name.slice('assets/'.length)).filter((path) => path.startsWith(STATIC));
-    await this.put(this.options.assetsBucket, `${prefix}/${OWN_STATIC}`, Buffer.from(JSON.stringify(own)), { ContentType: 'application/json', CacheControl: 'no-store' });
+    try {
+      await mapLimited(jobs, this.concurrency, (job) => job());
+      const own = assets.map((e) => e.name.slice('assets/'.length)).filter((path) => path.startsWith(STATIC));
+      await this.put(puts, this.options.assetsBucket, `${prefix}/${OWN_STATIC}`, Buffer.from(JSON.stringify(own)), { ContentType: 'application/json', CacheControl: 'no-store' });
+    } finally {
+      puts.close();
+    }
     return stats;
   }
 
@@ -172,7 +184,7 @@ export class S3StaticHost implements StaticHost {
     const own = await this.ownStatic(fromPrefix);
     const present = await this.listSizes(bucket, `${toPrefix}/${STATIC}`);
     const missing = own.filter((path) => path.startsWith(STATIC) && !path.includes('..') && !present.has(`${toPrefix}/${path}`));
-    await mapLimited(missing, this.options.concurrency ?? 16, async (path) => {
+    await mapLimited(missing, this.concurrency, async (path) => {
       try {
         await this.options.s3.send(new CopyObjectCommand({ Bucket: bucket, Key: `${toPrefix}/${path}`, CopySource: `${bucket}/${encodeURIComponent(`${fromPrefix}/${path}`).replace(/%2F/g, '/')}` }));
       } catch (error) {
@@ -218,13 +230,25 @@ export class S3StaticHost implements StaticHost {
     return sizes;
   }
 
-  private async put(bucket: string, key: string, body: Buffer, headers: { ContentType: string; CacheControl?: string }): Promise<void> {
-    const params = { Bucket: bucket, Key: key, Body: body, ...headers };
-    if (body.length >= (this.options.multipartBytes ?? 8 * MIB)) {
-      await new Upload({ client: this.options.s3, params, partSize: Math.max(5 * MIB, this.options.multipartBytes ?? 8 * MIB), queueSize: 2 }).done();
+  /** Small files as signed PUTs on kept-alive connections (S3ObjectPuts); big ones as the SDK's multipart upload. */
+  private async put(puts: S3ObjectPuts, bucket: string, key: string, body: Buffer, headers: ObjectHeaders): Promise<void> {
+    if (body.length < (this.options.multipartBytes ?? 8 * MIB)) {
+      await puts.put(bucket, key, body, headers);
       return;
     }
-    await this.options.s3.send(new PutObjectCommand(params));
+    const params = { Bucket: bucket, Key: key, Body: body, ...headers };
+    try {
+      await new Upload({ client: this.options.s3, params, partSize: Math.max(5 * MIB, this.options.multipartBytes ?? 8 * MIB), queueSize: 2 }).done();
+    } catch (error) {
+      throw new AnchorError({
+        code: 'ASSET_UPLOAD_FAILED',
+        kind: 'external',
+        message: `Uploading s3://${bucket}/${key} (${(body.length / MIB).toFixed(1)} MiB, in parts) failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+        hint: 'Nothing went live. Check the bucket exists and the deploy role may write to it, then redeploy.',
+        details: { bucket, key },
+        cause: error,
+      });
+    }
   }
 }
 

@@ -1,15 +1,7 @@
-import { dirname, join } from 'node:path';
-import type { DomainPorts, Ports } from '../../core/ports/index.js';
+import { join } from 'node:path';
+import type { Ports } from '../../core/ports/index.js';
 import type { RepoHooks, RepoStatuses } from '../../core/ports/index.js';
 import { lazyRepoStatuses } from '../github/lazy-repo-statuses.js';
-import { NodeDnsLookup } from '../system/node-dns-lookup.js';
-import { SqliteDomains } from './store/sqlite-domains.js';
-import { AcmeCertificates } from './tls/acme-certificates.js';
-import { CertificateFiles } from './tls/certificate-files.js';
-import { tlsPaths } from './tls/domain-serving.js';
-import { LocalSiteProbe } from './tls/https-probe.js';
-import { LocalDomainRouting } from './tls/local-domain-routing.js';
-import { ServingFile } from './tls/serving-file.js';
 import { RandomIds } from '../system/random-ids.js';
 import { StreamLogger } from '../system/stream-logger.js';
 import { SystemClock } from '../system/system-clock.js';
@@ -140,31 +132,5 @@ export function createLocalPorts(options: LocalPlatformOptions): LocalPlatform {
     close: async () => {
       db.close();
     },
-  };
-}
-
-/**
- * Custom domains as a CLI process sees them: the store, the certificates on disk (read only:
- * `anchor server` obtains and renews them), what the running server serves (tls/serving.json),
- * public DNS and an HTTPS probe.
- */
-export function createLocalDomainPorts(local: LocalPlatform, options: { publicUrl: string | null; listenHost: string; dnsServers?: string[] | undefined }): DomainPorts {
-  const paths = tlsPaths(dirname(local.paths.database));
-  const files = new CertificateFiles(paths.certificates);
-  const serving = new ServingFile(paths.serving, files);
-  const dns = new NodeDnsLookup({ servers: options.dnsServers });
-  return {
-    domains: new SqliteDomains(local.db),
-    certificates: new AcmeCertificates({ files, issuer: null, clock: local.ports.clock, logger: local.ports.logger }),
-    routing: new LocalDomainRouting({ publicUrl: options.publicUrl, listenHost: options.listenHost, dns, serving }),
-    dns,
-    dnsZone: null,
-    probe: new LocalSiteProbe({
-      dns,
-      httpsPort: () => {
-        const https = serving.https();
-        return 'port' in https ? https.port : null;
-      },
-    }),
   };
 }

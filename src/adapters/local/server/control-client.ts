@@ -1,4 +1,3 @@
-import { request } from 'node:http';
 import { AnchorError, type ErrorKind } from '../../../core/errors.js';
 
 /** `reached: false` when no server listens on the socket (none runs, or one died). */
@@ -6,8 +5,12 @@ export type ControlAnswer<T> = { reached: false } | { reached: true; value: T };
 
 const KIND: Record<number, ErrorKind> = { 400: 'usage', 404: 'not-found', 409: 'conflict', 403: 'auth' };
 
-/** Calls an action of a running server's control socket (control-socket.ts). */
-export function callControl<T>(socketPath: string, action: string, body: unknown, timeoutMs = 120_000): Promise<ControlAnswer<T>> {
+/**
+ * Calls an action of a running server's control socket (control-socket.ts). node:http loads on
+ * the first call: `projects ls` and the other commands that never call the server start without it.
+ */
+export async function callControl<T>(socketPath: string, action: string, body: unknown, timeoutMs = 120_000): Promise<ControlAnswer<T>> {
+  const { request } = await import('node:http');
   const text = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(

@@ -32,7 +32,7 @@ import { API_ROUTES } from '../../../core/api/api-routes.js';
 import { dashboardDir } from '../../../lib/dashboard-dir.js';
 import { ApiFront } from './api-front.js';
 import { DashboardFiles } from './dashboard-files.js';
-import { createLocalDomainPorts } from '../create-local-ports.js';
+import { createLocalDomainPorts } from '../create-local-domain-ports.js';
 import { createDomainServing, DEFAULT_DOMAIN_OPTIONS, type DomainServing, type LocalDomainOptions } from '../tls/domain-serving.js';
 
 export interface LocalServerOptions extends LocalPlatformOptions {
