@@ -12,6 +12,7 @@ import { plural } from '../../../lib/plural.js';
 import { storageTrouble } from '../../../lib/storage-errors.js';
 import { BuildFailure, BuildStopped, stepFailureReason } from './build-failure.js';
 import { ProjectBuildCache } from './build-cache.js';
+import { openNextCommand } from './packaging-cache.js';
 import { BuildProcesses, killOrphans, type Execa, type StepResult } from './build-processes.js';
 import { checkoutCommit, redactUrl, tokenForGit } from './git-checkout.js';
 import { PackageStoreInstalls, type StoreAdd } from './package-store-installs.js';
@@ -362,7 +363,8 @@ export class ProcessBuilder implements Builder {
     log(RECIPE_LOG.build);
     const env = { ...buildEnv, PATH: [...binDirs, buildEnv.PATH ?? ''].join(delimiter) };
     const buildStarted = Date.now();
-    const built = await step('OpenNext build', openNext, [...OPEN_NEXT_BUILD.args], appDir, env);
+    const command = await openNextCommand({ openNext, cache, scratch, path: env.PATH ?? '', log, handOver: (path, options) => sandbox.handOver(path, options) });
+    const built = await step('OpenNext build', command.file, command.args, appDir, env);
     if (built.exitCode !== 0) throw new BuildFailure(stepFailureReason('OpenNext build', built));
     log(`▸ Built in ${seconds(buildStarted)}`);
 
