@@ -67,11 +67,12 @@ describe('a real Next.js app through the local pipeline', () => {
     const log2 = await platform.logText(d2);
     expect(log2).toMatch(/Installing \d+ packages from the build cache's package store/);
     expect(log2).not.toContain('Installing with npm ci');
-    // Same lockfile: OpenNext's code patches and the image function's sharp came from the packaging cache.
+    // Same lockfile: OpenNext's code patches (Next's own files) and the image function's sharp came
+    // from the packaging cache; only the app's code the change touched was patched again.
     const packaging = PACKAGING_SUMMARY.exec(log2.split('\n').find((line) => PACKAGING_SUMMARY.test(line)) ?? '');
     expect(packaging, log2).not.toBeNull();
     expect(Number(packaging?.[2])).toBeGreaterThan(10);
-    expect(Number(packaging?.[3])).toBe(0);
+    expect(Number(packaging?.[3])).toBeLessThan(Number(packaging?.[2]) / 10);
     expect(log2).toContain('sharp@0.35.5 reused');
     // The reused build serves like the first one: pages, routes, the image function, static files.
     const changed = await platform.site('/');
