@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLocalPorts } from '../dist/src/adapters/local/create-local-ports.js';
-import { templatesDir } from '../dist/src/adapters/local/build/templates-dir.js';
+import { templatesDir } from '../dist/src/lib/templates-dir.js';
 import { signPayload } from '../dist/src/core/webhook-signature.js';
 import { PACKAGING_DRIVER, PACKAGING_SUMMARY } from '../dist/src/core/build-recipe.js';
 import { anchorCli, line, load, now, ratio, startAnchorServer, stopProcess } from './measure.mjs';
