@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { ARTIFACT_ZIP, artifactFolder, FUNCTION_ZIPS, REVALIDATION_ZIP } from '../../src/adapters/aws/resource-names.js';
-import { BUILD_ENV, DEFAULT_CONFIG_FILE, installCommand, LOCKFILES, OPEN_NEXT_BUILD, OPEN_NEXT_CONFIG_NAMES, OUTPUT_CHECKS, RECIPE_LOG, YARN_BERRY_MARKER, type PackageManagerName } from '../../src/core/build-recipe.js';
+import { BUILD_ENV, DEFAULT_CONFIG_FILE, installCommand, LOCKFILES, OPEN_NEXT_CONFIG_NAMES, OUTPUT_CHECKS, RECIPE_LOG, YARN_BERRY_MARKER, type PackageManagerName } from '../../src/core/build-recipe.js';
 import { GIT_CREDENTIAL_ARGS, GIT_TOKEN_VARIABLE } from '../../src/core/git-credentials.js';
 import { defaultOpenNextConfigPath } from '../../src/lib/templates-dir.js';
 import { ORIGIN_GUARD_FILE } from '../../src/core/origin-guard-wire.js';
+import { BUILD_CACHE_DIR, BUILD_CACHE_PATHS, CACHE_STEPS, PACKAGING_STEP, writeDriver } from './buildspec-cache.js';
 import { FUNCTION_WRAPPER, invokeModeOf, OPEN_NEXT_LAYOUT } from '../../src/core/opennext-output.js';
 import { originGuardCode } from './origin-guard.js';
 
@@ -63,13 +64,6 @@ function defaultConfig(text: string): string {
   return `if ${none}; then echo ${quote(RECIPE_LOG.defaultConfig)}; echo '${Buffer.from(text).toString('base64')}' | base64 -d > ${DEFAULT_CONFIG_FILE}; fi`;
 }
 
-/** Recipe step 3: open-next from the app's or a parent's node_modules/.bin (workspaces hoist), as locally. */
-const OPEN_NEXT_STEP = [
-  `anchor_bins=""; anchor_dir="$PWD"; while :; do anchor_bins="$anchor_bins:$anchor_dir/node_modules/.bin"; if [ "$anchor_dir" = "$ANCHOR_REPO_DIR" ] || [ "$anchor_dir" = / ]; then break; fi; anchor_dir="$(dirname "$anchor_dir")"; done`,
-  `echo ${quote(RECIPE_LOG.build)}`,
-  `PATH="\${anchor_bins#:}:$PATH" ${OPEN_NEXT_BUILD.bin} ${OPEN_NEXT_BUILD.args.join(' ')}`,
-].join('; ');
-
 /** Recipe step 4. */
 const OUTPUT_CHECK_STEPS = OUTPUT_CHECKS.map((check) => `[ -${check.kind === 'directory' ? 'd' : 'f'} ${check.path} ] || { echo ${quote(RECIPE_LOG.failed(check.failure))}; exit 1; }`);
 
@@ -121,9 +115,12 @@ export function buildspec(input: BuildspecInput): string {
     version: '0.2',
     env: {
       shell: 'bash',
-      variables: { ...BUILD_ENV, ANCHOR_IMAGE_ARCH: input.functionArch },
+      variables: { ...BUILD_ENV, ANCHOR_IMAGE_ARCH: input.functionArch, ANCHOR_BUILD_CACHE: BUILD_CACHE_DIR },
       'exported-variables': ['ANCHOR_COMMIT_SHA', 'ANCHOR_COMMIT_MESSAGE'],
     },
+    // CodeBuild's S3 cache, in the project's own folder (StartBuild's cacheOverride, CodeBuildBuilder):
+    // restored before the build, saved after it.
+    cache: { paths: [...BUILD_CACHE_PATHS] },
     phases: {
       install: {
         'runtime-versions': { nodejs: String(input.nodeVersion) },
@@ -148,8 +145,11 @@ export function buildspec(input: BuildspecInput): string {
           'cd "$CODEBUILD_SRC_DIR/repo/${ANCHOR_ROOT:-.}"',
           installByLockfile(),
           defaultConfig(config),
-          OPEN_NEXT_STEP,
+          writeDriver(),
+          CACHE_STEPS.restoreNext,
+          PACKAGING_STEP,
           ...OUTPUT_CHECK_STEPS,
+          CACHE_STEPS.saveNext,
           ...ZIP_AND_UPLOAD,
           'echo "anchor: artifact uploaded"',
         ],

@@ -139,6 +139,10 @@ export function pipelineResources(input: PipelineInput): Record<string, Resource
         ServiceRole: getAtt('BuildRole', 'Arn'),
         Source: { Type: 'NO_SOURCE', BuildSpec: buildspec({ nodeVersion: input.nodeVersion, functionArch: buildImageArch(input.buildImage) }) },
         Artifacts: { Type: 'NO_ARTIFACTS' },
+        // The buildspec's cache paths go to S3; every build names its project's own folder
+        // (StartBuild cacheOverride, build-cache/<project>), which only that project's build role
+        // may read and write. This default folder is used by no build.
+        Cache: { Type: 'S3', Location: sub('${ArtifactsBucket}/build-cache/_unused') },
         Environment: {
           Type: buildImageArch(input.buildImage) === 'arm64' ? 'ARM_CONTAINER' : 'LINUX_CONTAINER',
           ComputeType: input.buildComputeType,

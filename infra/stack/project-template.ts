@@ -1,7 +1,7 @@
 import { AnchorError } from '../../src/core/errors.js';
 import { FUNCTION_TIMEOUT_SECONDS } from '../../src/core/function-limits.js';
 import { LOG_RETENTION_DAYS, allow, domainOfUrl, getAtt, join, logGroup, ref, serviceRole, sub, type CfnValue, type Resource, type Template } from './cfn.js';
-import { artifactFolder, assertProjectFitsAws, assertStage, buildLogGroupName, githubTokenParameter, projectResourceName } from '../../src/adapters/aws/resource-names.js';
+import { artifactFolder, buildCacheFolder, assertProjectFitsAws, assertStage, buildLogGroupName, githubTokenParameter, projectResourceName } from '../../src/adapters/aws/resource-names.js';
 import { DEFAULT_BEHAVIOURS, MAX_BEHAVIOURS, sortBehaviours, type Behaviour, type Origin } from './project-behaviours.js';
 import { edgeFunctionCode, placeholderCode } from './project-code.js';
 import { FUNCTION_WRAPPER, invokeModeOf } from '../../src/core/opennext-output.js';
@@ -228,6 +228,9 @@ export function projectTemplate(input: ProjectTemplateInput): Template {
           build: [
             allow(['logs:CreateLogStream', 'logs:PutLogEvents'], [sub(`arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:${buildLogGroupName(stage)}:*`)], 'WriteBuildLogs'),
             allow(['s3:PutObject'], [sub(`arn:\${AWS::Partition}:s3:::${platform.artifactsBucket}/${artifactFolder(project, '*')}`)], 'WriteOwnArtifacts'),
+            // CodeBuild's cache of this project's builds (StartBuild's cacheOverride), and no other project's.
+            allow(['s3:GetObject', 's3:PutObject'], [sub(`arn:\${AWS::Partition}:s3:::${platform.artifactsBucket}/${buildCacheFolder(project)}/*`)], 'OwnBuildCache'),
+            allow(['s3:GetBucketLocation', 's3:GetBucketAcl'], [sub(`arn:\${AWS::Partition}:s3:::${platform.artifactsBucket}`)], 'FindBuildCacheBucket'),
             allow(['ssm:GetParameters'], [sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/anchor/${stage}/${project}/env/*`)], 'ReadOwnSecrets'),
             // Its GitHub token (a private repository's clone), and no other project's.
             allow(['ssm:GetParameters'], [sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${githubTokenParameter(stage, project)}`)], 'ReadOwnGitHubToken'),

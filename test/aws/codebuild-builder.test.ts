@@ -12,7 +12,7 @@ function builder() {
   const cb = mockClient(codebuild);
   cb.on(StartBuildCommand).resolves({ build: { id: 'anchor-dev-build:5f0c2a9e-1b2c-4d3e-8f90-123456789abc' } });
   const ssm = mockSsm();
-  const b = new CodeBuildBuilder({ codebuild, ssm: ssm.client, stage: 'dev', buildProject: 'anchor-dev-build', logGroup: '/anchor/dev/builds', artifactLocation: (project, id) => `s3://anchor-dev-artifacts/builds/${project}/${id}/open-next.zip` });
+  const b = new CodeBuildBuilder({ codebuild, ssm: ssm.client, stage: 'dev', buildProject: 'anchor-dev-build', logGroup: '/anchor/dev/builds', artifactLocation: (project, id) => `s3://anchor-dev-artifacts/builds/${project}/${id}/open-next.zip`, cacheLocation: (project) => `anchor-dev-artifacts/build-cache/${project}` });
   return { b, cb, ssm };
 }
 
@@ -51,6 +51,8 @@ describe('CodeBuildBuilder', () => {
     expect(input).toMatchObject({
       projectName: 'anchor-dev-build',
       serviceRoleOverride: 'anchor-dev-shop-build',
+      // The project's own CodeBuild cache, never another project's.
+      cacheOverride: { type: 'S3', location: 'anchor-dev-artifacts/build-cache/shop' },
       logsConfigOverride: { cloudWatchLogs: { status: 'ENABLED', groupName: '/anchor/dev/builds', streamName: 'd_01J9' } },
     });
     expect(ssm.parameters.get('/anchor/dev/shop/env/DB_PASSWORD')).toEqual({ value: 'hunter2-very-secret', type: 'SecureString' });

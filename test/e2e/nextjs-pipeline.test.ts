@@ -1,6 +1,7 @@
 import { cpSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PACKAGING_SUMMARY } from '../../src/core/build-recipe.js';
 import { setEnv } from '../../src/core/use-cases/env.js';
 import { rollback } from '../../src/core/use-cases/rollback.js';
 import { templatesDir } from '../../src/lib/templates-dir.js';
@@ -66,9 +67,24 @@ describe('a real Next.js app through the local pipeline', () => {
     const log2 = await platform.logText(d2);
     expect(log2).toMatch(/Installing \d+ packages from the build cache's package store/);
     expect(log2).not.toContain('Installing with npm ci');
+    // Same lockfile: OpenNext's code patches (Next's own files) and the image function's sharp came
+    // from the packaging cache; only the app's code the change touched was patched again.
+    const packaging = PACKAGING_SUMMARY.exec(log2.split('\n').find((line) => PACKAGING_SUMMARY.test(line)) ?? '');
+    expect(packaging, log2).not.toBeNull();
+    expect(Number(packaging?.[2])).toBeGreaterThan(10);
+    expect(Number(packaging?.[3])).toBeLessThan(Number(packaging?.[2]) / 10);
+    expect(log2).toContain('sharp@0.35.5 reused');
+    // The reused build serves like the first one: pages, routes, the image function, static files.
     const changed = await platform.site('/');
+    expect(changed.status).toBe(200);
     expect(text(changed.body, 'version')).toBe('version: v2');
     expect(text(changed.body, 'greeting')).toBe('Hello again');
+    expect((await platform.site('/api/back-home')).headers.location).toBe(`http://site.localhost:${platform.server.port}/`);
+    const image2 = await platform.site('/_next/image?url=%2Fanchor.png&w=64&q=75', { accept: 'image/webp' });
+    expect(image2.status).toBe(200);
+    expect(image2.headers['content-type']).toMatch(/^image\//);
+    const script2 = /src="(\/_next\/static\/[^"]+\.js)"/.exec(changed.body)?.[1] ?? '';
+    expect((await platform.site(script2)).status).toBe(200);
 
     await rollback(platform.server.ports, { project: 'site' });
     const rolledBack = await platform.site('/');

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ORIGIN_GUARD_FILE, ORIGIN_GUARD_HANDLER } from '../../src/core/origin-guard-wire.js';
 import { originGuardCode } from '../../infra/stack/origin-guard.js';
 import { buildspec } from '../../infra/stack/buildspec.js';
+import { templatesDir } from '../../src/lib/templates-dir.js';
 import { artifactKey, functionCodeKey } from '../../src/adapters/aws/resource-names.js';
 
 /**
@@ -56,6 +57,8 @@ function setup(lockfile: string, options = { imageFunction: true }) {
       'mkdir -p .open-next/assets .open-next/server-functions/default/node_modules/next',
       'cp page.txt .open-next/assets/page.txt',
       "echo '{}' > .open-next/open-next.output.json",
+      // Next's own cache, kept for the next build: each build adds its line.
+      'mkdir -p .next/cache && cat page.txt >> .next/cache/builds',
       'echo "export const handler = () => 1; // built from $(cat page.txt)" > .open-next/server-functions/default/index.mjs',
       "echo '{}' > .open-next/server-functions/default/node_modules/next/package.json",
       ...(options.imageFunction
@@ -75,10 +78,42 @@ function runBuildspec(env: Record<string, string>, bin: string, cwd: string): st
   const spec = JSON.parse(buildspec({ nodeVersion: 22, functionArch: 'arm64' })) as { env: { variables: Record<string, string> }; phases: Record<string, { commands?: string[] }> };
   const commands = ['pre_build', 'build'].flatMap((phase) => spec.phases[phase]?.commands ?? []);
   const script = ['set -e', ...commands, 'echo "SHA=$ANCHOR_COMMIT_SHA"', 'echo "MESSAGE=$ANCHOR_COMMIT_MESSAGE"'].join('\n');
-  return execFileSync('bash', ['-c', script], { cwd, encoding: 'utf8', env: { ...process.env, ...spec.env.variables, ...env, PATH: `${bin}:${process.env.PATH}` } });
+  // CodeBuild's cache (restored where BUILD_CACHE_PATHS say) stands beside the build's folder here.
+  const cache = { ANCHOR_BUILD_CACHE: join(cwd, '..', 'anchor-cache') };
+  return execFileSync('bash', ['-c', script], { cwd, encoding: 'utf8', env: { ...process.env, ...spec.env.variables, ...cache, ...env, PATH: `${bin}:${process.env.PATH}` } });
 }
 
 describe('embedded buildspec', () => {
+  it('keeps npm’s cache, .next/cache and the packaging cache in CodeBuild’s cache, and the next build starts from them', () => {
+    const spec = JSON.parse(buildspec({ nodeVersion: 22, functionArch: 'arm64' })) as { cache: { paths: string[] }; env: { variables: Record<string, string> } };
+    expect(spec.cache.paths).toEqual(['/root/.npm/**/*', '/root/.anchor-cache/**/*']);
+    expect(spec.cache.paths).toContain(`${spec.env.variables.ANCHOR_BUILD_CACHE}/**/*`);
+
+    const { root, first, bin } = setup('package-lock.json');
+    const build = (deploymentId: string, commit: string) => {
+      const src = join(root, `src-${deploymentId}`);
+      mkdirSync(src);
+      const output = runBuildspec(
+        { CODEBUILD_SRC_DIR: src, ANCHOR_BUILD_CACHE: join(root, 'cache'), ANCHOR_REPO_URL: `file://${join(root, 'repo')}`, ANCHOR_REF: 'main', ANCHOR_COMMIT: commit, ANCHOR_ROOT: 'site', ANCHOR_PROJECT: 'shop', ANCHOR_DEPLOYMENT_ID: deploymentId, ARTIFACTS_BUCKET: 'artifacts' },
+        bin,
+        src,
+      );
+      return { src, output };
+    };
+    const one = build('d_01', first);
+    expect(one.output).not.toContain('Restored .next/cache');
+    // The driver is the template's, byte for byte; this app has no @opennextjs/aws, so it runs open-next build and says why.
+    expect(readFileSync(join(one.src, 'anchor-packaging', 'open-next-build.mjs'), 'utf8')).toBe(readFileSync(join(templatesDir(), 'open-next-build.mjs'), 'utf8'));
+    expect(readFileSync(join(one.src, 'anchor-packaging', 'open-next-server-bundle.mjs'), 'utf8')).toBe(readFileSync(join(templatesDir(), 'open-next-server-bundle.mjs'), 'utf8'));
+    expect(one.output).toContain('▸ Packaging cache not used (@opennextjs/aws not found from the app): full OpenNext build');
+    expect(readFileSync(join(root, 'cache', 'next', 'builds'), 'utf8')).toBe('first');
+
+    const two = build('d_02', git(join(root, 'repo'), 'rev-parse', 'HEAD'));
+    expect(two.output).toContain('▸ Restored .next/cache from the previous build');
+    // The second build ran on the first one's .next/cache, and left both for the third.
+    expect(readFileSync(join(root, 'cache', 'next', 'builds'), 'utf8')).toBe('firstsecond');
+  });
+
   it('clones at the pushed commit, installs by the lockfile, builds with open-next and uploads the artifact under the deployment’s key', () => {
     const { root, first, bin, calls } = setup('package-lock.json');
     const src = join(root, 'codebuild-src');

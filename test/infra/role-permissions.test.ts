@@ -244,6 +244,21 @@ describe('platform roles against the calls their adapters make', () => {
     for (const [role, call] of deny) expect(allows(template, statementsOf(template, role), call), `${role}: ${call.action} on ${call.resource}`).toBe(false);
   });
 
+  it('a project\'s build role reads and writes its own CodeBuild cache and no other project\'s', () => {
+    const project = projectTemplate({
+      stage: STAGE,
+      project: 'shop',
+      platform: { artifactsBucket: 'anchor-dev-artifacts', assetsBucket: 'anchor-dev-assets', cacheBucket: 'anchor-dev-cache' },
+    });
+    const statements = statementsOf(project, 'BuildRole');
+    const key = (path: string) => `arn:aws:s3:::anchor-dev-artifacts/${path}`;
+    for (const action of ['s3:GetObject', 's3:PutObject']) {
+      expect(allows(project, statements, { action, resource: key('build-cache/shop/abc/npm.zip') }), `${action} own cache`).toBe(true);
+      expect(allows(project, statements, { action, resource: key('build-cache/other/abc/npm.zip') }), `${action} another project's cache`).toBe(false);
+      expect(allows(project, statements, { action, resource: key('build-cache/shopping/abc/npm.zip') }), `${action} a project named like it`).toBe(false);
+    }
+  });
+
   it('a build role, platform or project, still allows no Lambda call at all', () => {
     const project = projectTemplate({
       stage: STAGE,

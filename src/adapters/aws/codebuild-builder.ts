@@ -19,6 +19,11 @@ export interface CodeBuildBuilderOptions {
   logGroup: string;
   /** Where the buildspec uploads a deployment's output (s3://<artifacts>/<artifactKey>): an ended build's `status` names it. */
   artifactLocation(project: string, deploymentId: string): string;
+  /**
+   * The project's own CodeBuild cache, `<bucket>/<prefix>` (StartBuild's cacheOverride): each
+   * project's builds restore and save only theirs. Without, builds use the CodeBuild project's.
+   */
+  cacheLocation?(project: string): string;
   /** Pass each project's own build role (project stack) as serviceRoleOverride (default true). */
   perProjectRole?: boolean;
 }
@@ -71,6 +76,7 @@ export class CodeBuildBuilder implements Builder {
         environmentVariablesOverride: variables,
         ...(this.options.perProjectRole === false ? {} : { serviceRoleOverride: projectResourceName(this.options.stage, request.projectName, 'build') }),
         logsConfigOverride: { cloudWatchLogs: { status: 'ENABLED', groupName: this.options.logGroup, streamName: request.deploymentId } },
+        ...(this.options.cacheLocation ? { cacheOverride: { type: 'S3', location: this.options.cacheLocation(request.projectName) } } : {}),
         ...(request.buildSize ? { computeTypeOverride: COMPUTE_TYPES[request.buildSize] } : {}),
         idempotencyToken: `${request.deploymentId}`.slice(0, 64),
       }),

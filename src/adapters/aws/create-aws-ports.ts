@@ -7,7 +7,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { artifactKey, projectStackName, tagTableName } from './resource-names.js';
+import { artifactKey, buildCacheFolder, projectStackName, tagTableName } from './resource-names.js';
 import { AnchorError } from '../../core/errors.js';
 import { DeploymentReporter } from '../../core/deployment-reporter.js';
 import type { Builder, Ports, RepoHooks, RepoStatuses } from '../../core/ports/index.js';
@@ -117,7 +117,7 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
     envVars,
     deliveries: new DynamoDeliveries({ doc, table: outputs.DeliveriesTableName }),
     queue: new SqsJobQueue({ sqs: c.sqs, queueUrl: outputs.BuildQueueUrl }),
-    builder: new CodeBuildBuilder({ codebuild: c.codebuild, ssm: c.ssm, stage: options.stage, buildProject: outputs.BuildProjectName, logGroup: outputs.BuildLogGroupName, artifactLocation: (project, id) => `s3://${outputs.ArtifactsBucketName}/${artifactKey(project, id)}` }),
+    builder: new CodeBuildBuilder({ codebuild: c.codebuild, ssm: c.ssm, stage: options.stage, buildProject: outputs.BuildProjectName, logGroup: outputs.BuildLogGroupName, artifactLocation: (project, id) => `s3://${outputs.ArtifactsBucketName}/${artifactKey(project, id)}`, cacheLocation: (project) => `${outputs.ArtifactsBucketName}/${buildCacheFolder(project)}` }),
     logs: buildLogs,
     artifacts: new S3Artifacts({ s3: c.s3, bucket: outputs.ArtifactsBucketName, projectOf }),
     staticHost: new S3StaticHost({

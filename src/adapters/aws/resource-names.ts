@@ -68,6 +68,11 @@ export const projectResourceName = (stage: string, project: string, suffix: Proj
  */
 export const artifactFolder = (project: string, deploymentId: string): string => `builds/${project}/${deploymentId}`;
 export const ARTIFACT_ZIP = 'open-next.zip';
+/**
+ * A project's CodeBuild cache (npm's cache, .next/cache, the OpenNext packaging cache), in the
+ * artifacts bucket: StartBuild's cacheOverride names it, and only the project's build role may use it.
+ */
+export const buildCacheFolder = (project: string): string => `build-cache/${project}`;
 export const FUNCTION_ZIPS = { server: 'server.zip', image: 'image.zip' } as const;
 /** The ISR revalidation consumer's code (`.open-next/revalidation-function`), beside the others. */
 export const REVALIDATION_ZIP = 'revalidation.zip';

@@ -6,6 +6,7 @@ import { errorMessage } from '../../../core/errors.js';
 import { BUILD_ENV, DEFAULT_CONFIG_FILE, OPEN_NEXT_BUILD, OPEN_NEXT_CONFIG_NAMES, OUTPUT_CHECKS, RECIPE_LOG } from '../../../core/build-recipe.js';
 import { BuildFailure, BuildStopped, stepFailureReason } from './build-failure.js';
 import { ProjectBuildCache } from './build-cache.js';
+import { openNextCommand } from './packaging-cache.js';
 import type { BuildProcesses, StepResult } from './build-processes.js';
 import { checkoutCommit, redactUrl, tokenForGit } from './git-checkout.js';
 import type { PackageStoreInstalls, StoreAdd } from './package-store-installs.js';
@@ -190,7 +191,8 @@ export async function openNextBuild(ctx: StepsContext, appDir: string, cache: Pr
   write(RECIPE_LOG.build);
   const env = { ...buildEnv, PATH: [...binDirs, buildEnv.PATH ?? ''].join(delimiter) };
   const buildStarted = Date.now();
-  const built = await step('OpenNext build', openNext, [...OPEN_NEXT_BUILD.args], appDir, env);
+  const command = await openNextCommand({ openNext, cache, scratch: ctx.scratch, path: env.PATH ?? '', log: write, handOver: (path, options) => sandbox.handOver(path, options) });
+  const built = await step('OpenNext build', command.file, command.args, appDir, env);
   if (built.exitCode !== 0) throw new BuildFailure(stepFailureReason('OpenNext build', built));
   write(`▸ Built in ${seconds(buildStarted)}`);
 
