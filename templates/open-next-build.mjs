@@ -1,33 +1,37 @@
 #!/usr/bin/env node
-// anchor's OpenNext build driver: `open-next build`, with what repeats between two pushes reused.
+// anchor's OpenNext build: `open-next build` itself, with what repeats between two pushes reused.
 //
 // Run from the app's directory, in place of `open-next build`:
 //   node open-next-build.mjs --cache <dir>     (the project's packaging cache; without it: no reuse)
 //
-// It runs OpenNext's own build steps, imported from the app's @opennextjs/aws, in OpenNext's order
-// (dist/build.js). Two steps do the same work on identical inputs at every push; their results are
-// kept in the cache, keyed by content, and put back instead of redone:
-// - the code patches OpenNext applies to Next.js's own files in the server function (ast-grep, the
-//   longest step after `next build`): per file, keyed by the file's content, the patches whose
-//   path filter matched it, and the OpenNext and Next.js versions and bundler they depend on;
-// - the image function's `npm install sharp@…` (OpenNext runs `npm install` in a temp folder): keyed
-//   by its exact arguments, npm's and Node's versions, and kept only for exact package versions.
-// OpenNext itself is not changed. The patch step's reuse rests on what the patches read (only the
-// file's code): that was checked for the versions in CHECKED; any other version, or a config this
-// driver does not reproduce, runs `open-next build` unchanged and says so in one line.
+// It runs the app's own OpenNext CLI (@opennextjs/aws's dist/index.js, `build`), unchanged and in
+// this process. Two of its steps do the same work on identical inputs at every push; their results
+// are kept in the cache, keyed by content, and put back instead of redone:
+// - the code patches OpenNext applies to Next.js's own files in each server function (ast-grep, the
+//   longest step after `next build`). A module hook (open-next-hooks.mjs) hands OpenNext's server
+//   bundler a codePatcher module whose applyCodePatches first looks each file up by its content,
+//   the patches that apply to it and the OpenNext/Next.js versions and bundler, and gives OpenNext's
+//   own applyCodePatches only the files it has not seen (open-next-patch-cache.mjs);
+// - the image function's `npm install sharp@…` (OpenNext runs `npm install` in a temp folder): an
+//   `npm` first on PATH serves it from the cache, keyed by its exact arguments, npm's and Node's
+//   versions, and only for exact package versions; every other npm command goes to the real npm.
+// OpenNext's files are not changed or copied. Reusing a patched file rests on what the patches read
+// (only the file's code, for the versions in CHECKED); any other version runs `open-next build`
+// unchanged and says so in one line.
 //
 // The cache is the project's own (a build cannot reach another project's), bounded in size
 // (oldest entries go first), and an entry that cannot be read is a miss, never an error.
 import { createHash, randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, register } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { isDir, readIfFile, readJson, touch } from './open-next-cache-files.mjs';
 
-/** OpenNext versions whose build steps and patches were read for this driver. */
+/** OpenNext versions whose patches were read: each is a function of the file's code alone. */
 const CHECKED = new Set(['4.1.16']);
-const FORMAT = 'anchor-pack-1';
+const FORMAT = 'anchor-pack-2';
 /** Above this, the oldest entries are removed after the build. */
 const MAX_CACHE_BYTES = 400 * 1024 * 1024;
 const say = (line) => console.log(`▸ ${line}`);
@@ -38,165 +42,73 @@ const cacheDir = args[0] === '--cache' && args[1] ? path.resolve(args[1]) : null
 await main();
 
 async function main() {
-  const appDir = process.cwd();
-  const req = createRequire(path.join(appDir, 'package.json'));
-  let buildJs;
+  const req = createRequire(path.join(process.cwd(), 'package.json'));
+  let distDir;
   try {
-    buildJs = req.resolve('@opennextjs/aws/build.js');
+    distDir = path.dirname(fs.realpathSync(req.resolve('@opennextjs/aws/build.js')));
   } catch {
     return fullBuild('@opennextjs/aws not found from the app');
   }
-  const distDir = path.dirname(buildJs);
   const version = readJson(path.join(distDir, '..', 'package.json'))?.version;
   if (cacheDir === null) return fullBuild('no cache directory given');
   if (!CHECKED.has(version)) return fullBuild(`OpenNext ${version} is not a version anchor has checked (${[...CHECKED].join(', ')})`);
-  const config = await import(pathToFileURL(path.join(distDir, 'build', 'compileConfig.js')).href);
-  const { config: openNextConfig, buildDir } = await config.compileOpenNextConfig(path.join(appDir, 'open-next.config.ts'), {});
-  const why = unsupported(openNextConfig);
-  if (why !== null) return fullBuild(why, { buildDir });
-  fs.mkdirSync(cacheDir, { recursive: true });
-  await build(distDir, version, openNextConfig, buildDir);
-  prune(cacheDir);
+  if (typeof register !== 'function') return fullBuild(`Node ${process.version} has no module hooks`);
+  fs.mkdirSync(path.join(cacheDir, 'patches'), { recursive: true });
+  register('./open-next-hooks.mjs', import.meta.url, {
+    data: { bundler: pathToFileURL(path.join(distDir, 'build', 'createServerBundle.js')).href, cache: new URL('./open-next-patch-cache.mjs', import.meta.url).href },
+  });
+  Object.assign(process.env, { ANCHOR_PACK_CACHE: cacheDir, ANCHOR_PACK_KEY: `${FORMAT}:${version}` });
+  const npm = npmShimOnPath();
+  const started = Date.now();
+  process.on('exit', (code) => {
+    const patches = globalThis.__anchorPatchCache;
+    const installs = npm.done();
+    if (code === 0 && patches) {
+      say(`Packaging cache: code patches ${(patches.ms / 1000).toFixed(1)} s (${patches.reused} files reused, ${patches.patched} patched); image function dependencies ${installs.seconds.toFixed(1)} s (${installs.lines.length === 0 ? 'none installed' : installs.lines.join('; ')})`);
+    } else if (code === 0) {
+      say(`Packaging cache: no code patches ran (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    }
+    if (code === 0) prune(cacheDir);
+  });
+  const cli = path.join(distDir, 'index.js');
+  process.argv = [process.argv[0], cli, 'build'];
+  await import(pathToFileURL(cli).href);
 }
 
-/** What this driver does not reproduce (it only transcribes OpenNext's path for one default server function). */
-function unsupported(config) {
-  if (Object.keys(config.functions ?? {}).length > 0) return 'the OpenNext config splits the server into several functions';
-  if (config.default?.runtime !== undefined && config.default.runtime !== 'node') return `the server function's runtime is ${config.default.runtime}`;
-  if (config.default?.experimentalBundledNextServer) return 'the config bundles the Next server (experimentalBundledNextServer)';
-  return null;
-}
-
-function fullBuild(reason, { buildDir } = {}) {
-  if (buildDir) fs.rmSync(buildDir, { recursive: true, force: true });
+function fullBuild(reason) {
   say(`Packaging cache not used (${reason}): full OpenNext build`);
   const result = spawnSync('open-next', ['build'], { stdio: 'inherit' });
   if (result.error) console.error(String(result.error));
   process.exitCode = result.status ?? 1;
 }
 
-async function build(distDir, version, config, buildDir) {
-  const load = (file) => import(pathToFileURL(path.join(distDir, file)).href);
-  const helper = await load('build/helper.js');
-  const { buildNextjsApp, setStandaloneBuildMode } = await load('build/buildNextApp.js');
-  const { printHeader } = await load('build/utils.js');
-  const { default: logger } = await load('logger.js');
-  const { patchOriginalNextConfig } = await load('build/patch/patches/index.js');
-  const { compileCache } = await load('build/compileCache.js');
-  const { createMiddleware } = await load('build/createMiddleware.js');
-  const { createCacheAssets, createStaticAssets } = await load('build/createAssets.js');
-  const { compileTagCacheProvider } = await load('build/compileTagCacheProvider.js');
-  const { createRevalidationBundle } = await load('build/createRevalidationBundle.js');
-  const { createImageOptimizationBundle } = await load('build/createImageOptimizationBundle.js');
-  const { createWarmerBundle } = await load('build/createWarmerBundle.js');
-  const { generateOutput } = await load('build/generateOutput.js');
-  const { createServerBundle } = await import('./open-next-server-bundle.mjs');
-
-  // dist/build.js of OpenNext, step by step.
-  const options = helper.normalizeOptions(config, distDir + path.sep, buildDir);
-  logger.setLevel(options.debug ? 'debug' : 'info');
-  helper.checkRunningInsideNextjsApp(options);
-  helper.printNextjsVersion(options);
-  helper.printOpenNextVersion(options);
-  helper.checkNextVersionSupport(options.nextVersion, false);
-  printHeader('Building Next.js app');
-  setStandaloneBuildMode(options);
-  helper.initOutputDir(options);
-  buildNextjsApp(options);
-  printHeader('Generating bundle');
-  await patchOriginalNextConfig(options);
-  compileCache(options);
-  await createMiddleware(options);
-  createStaticAssets(options);
-  if (config.dangerous?.disableIncrementalCache !== true) {
-    const { useTagCache } = createCacheAssets(options);
-    if (useTagCache) await compileTagCacheProvider(options);
-  }
-  const patched = patchCache(version, options);
-  await createServerBundle(options, distDir, patched.apply);
-  await createRevalidationBundle(options);
-  const deps = await withNpmShim(() => createImageOptimizationBundle(options));
-  await createWarmerBundle(options);
-  await generateOutput(options);
-  logger.info('OpenNext build complete.');
-  say(`Packaging cache: code patches ${patched.summary()}; image function dependencies ${deps}`);
-}
-
 /**
- * OpenNext's applyCodePatches, with each file's result reused when its inputs are the same: the
- * patches whose path filter matches it and its content (the patches of a checked OpenNext version
- * read nothing else: each is `createPatchCode(rule)`, a function of the code alone; the rules
- * depend on the OpenNext and Next.js versions and, for one, the bundler).
+ * Puts an `npm` first on PATH that serves OpenNext's dependency installs (in its
+ * `open-next-install-*` temp folders) from the cache; returns how to read what it did.
  */
-function patchCache(version, options) {
-  const dir = path.join(cacheDir, 'patches');
-  fs.mkdirSync(dir, { recursive: true });
-  let reused = 0, patchedNow = 0, seconds = 0;
-  const apply = async (applyCodePatches, helper, isVersionInRange, tracedFiles, manifests, codePatcher) => {
-    const started = Date.now();
-    const patches = codePatcher.flatMap(({ patches: list }) => list.filter(({ versions }) => isVersionInRange(options.nextVersion, versions)));
-    const base = [FORMAT, version, options.nextVersion, helper.getBundlerRuntime(options)].join('\0');
-    const misses = [];
-    const keys = new Map();
-    for (const file of tracedFiles) {
-      const matched = patches.flatMap((patch, i) => (file.match(patch.pathFilter) ? [i] : []));
-      if (matched.length === 0) continue;
-      const content = fs.readFileSync(file);
-      const key = createHash('sha256').update(base).update('\0').update(matched.join(',')).update('\0').update(content).digest('hex');
-      const entry = path.join(dir, key);
-      const saved = readIfFile(entry);
-      if (saved !== null) {
-        fs.writeFileSync(file, saved);
-        touch(entry);
-        reused += 1;
-      } else {
-        misses.push(file);
-        keys.set(file, entry);
-      }
-    }
-    if (misses.length > 0) await applyCodePatches(options, misses, manifests, codePatcher);
-    for (const file of misses) writeEntry(keys.get(file), fs.readFileSync(file));
-    patchedNow += misses.length;
-    seconds += (Date.now() - started) / 1000;
-  };
-  return { apply, summary: () => `${seconds.toFixed(1)} s (${reused} files reused, ${patchedNow} patched)` };
-}
-
-/**
- * Runs `step` with an `npm` first on PATH that serves OpenNext's dependency installs (in its
- * `open-next-install-*` temp folders) from the cache; every other npm command goes to the real npm.
- */
-async function withNpmShim(step) {
+function npmShimOnPath() {
   const realNpm = findOnPath('npm', process.env.PATH ?? '');
-  if (realNpm === null) {
-    await step();
-    return 'not cached (npm not found on PATH)';
-  }
+  if (realNpm === null) return { done: () => ({ seconds: 0, lines: ['not cached: npm not found on PATH'] }) };
   const shimDir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', 'anchor-npm-shim-'));
   const status = path.join(shimDir, 'status');
-  const shim = path.join(shimDir, 'npm');
-  fs.writeFileSync(shim, `#!/bin/sh\nexec "${process.execPath}" "${import.meta.filename}" --npm-shim "$@"\n`, { mode: 0o755 });
-  const saved = { PATH: process.env.PATH, ANCHOR_REAL_NPM: process.env.ANCHOR_REAL_NPM, ANCHOR_NPM_STATUS: process.env.ANCHOR_NPM_STATUS, ANCHOR_PACK_CACHE: process.env.ANCHOR_PACK_CACHE };
-  Object.assign(process.env, { PATH: `${shimDir}${path.delimiter}${process.env.PATH ?? ''}`, ANCHOR_REAL_NPM: realNpm, ANCHOR_NPM_STATUS: status, ANCHOR_PACK_CACHE: cacheDir });
-  const started = Date.now();
-  try {
-    await step();
-  } finally {
-    for (const [key, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  }
-  const lines = (readIfFile(status)?.toString('utf8') ?? '').trim();
-  fs.rmSync(shimDir, { recursive: true, force: true });
-  return `${((Date.now() - started) / 1000).toFixed(1)} s (${lines === '' ? 'none installed' : lines.split('\n').join('; ')})`;
+  fs.writeFileSync(path.join(shimDir, 'npm'), `#!/bin/sh\nexec "${process.execPath}" "${import.meta.filename}" --npm-shim "$@"\n`, { mode: 0o755 });
+  Object.assign(process.env, { PATH: `${shimDir}${path.delimiter}${process.env.PATH ?? ''}`, ANCHOR_REAL_NPM: realNpm, ANCHOR_NPM_STATUS: status });
+  return {
+    done() {
+      const lines = (readIfFile(status)?.toString('utf8') ?? '').trim().split('\n').filter(Boolean);
+      fs.rmSync(shimDir, { recursive: true, force: true });
+      const seconds = lines.reduce((sum, line) => sum + Number(/ in ([\d.]+) s$/.exec(line)?.[1] ?? 0), 0);
+      return { seconds, lines };
+    },
+  };
 }
 
 /** The `npm` OpenNext's installDependencies runs: `npm install --os=… --cpu=… --libc=… pkg@x.y.z …`. */
 function npmShim(npmArgs) {
   const realNpm = process.env.ANCHOR_REAL_NPM;
   const cache = process.env.ANCHOR_PACK_CACHE;
-  const report = (line) => fs.appendFileSync(process.env.ANCHOR_NPM_STATUS, `${line}\n`);
+  const started = Date.now();
+  const report = (line) => fs.appendFileSync(process.env.ANCHOR_NPM_STATUS, `${line} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   const real = () => spawnSync(realNpm, npmArgs, { stdio: 'inherit' }).status ?? 1;
   const ours = path.basename(process.cwd()).startsWith('open-next-install-') && npmArgs[0] === 'install';
   if (!ours || !cache) return real();
@@ -257,17 +169,6 @@ function findOnPath(name, pathValue) {
   return null;
 }
 
-/** Written whole under another name, then renamed: a reader never sees half an entry. */
-function writeEntry(entry, content) {
-  const temp = `${entry}.new-${randomBytes(4).toString('hex')}`;
-  try {
-    fs.writeFileSync(temp, content);
-    fs.renameSync(temp, entry);
-  } catch {
-    fs.rmSync(temp, { force: true });
-  }
-}
-
 /** Removes the least recently used entries while the cache is over MAX_CACHE_BYTES. */
 function prune(dir) {
   const entries = [];
@@ -303,31 +204,3 @@ function safeList(dir) {
   }
 }
 
-function touch(file) {
-  const now = new Date();
-  try {
-    fs.utimesSync(file, now, now);
-  } catch {
-    // Only the eviction order depends on it.
-  }
-}
-
-function readIfFile(file) {
-  try {
-    return fs.lstatSync(file).isFile() ? fs.readFileSync(file) : null;
-  } catch {
-    return null;
-  }
-}
-
-function isDir(dir) {
-  return fs.lstatSync(dir, { throwIfNoEntry: false })?.isDirectory() === true;
-}
-
-function readJson(file) {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch {
-    return null;
-  }
-}

@@ -58,13 +58,13 @@ export const DEFAULT_CONFIG_FILE = 'open-next.config.ts';
 export const OPEN_NEXT_BUILD = { bin: 'open-next', args: ['build'] } as const;
 
 /**
- * anchor's OpenNext build driver (templates/open-next-build.mjs and the module it imports): runs
- * `open-next build`'s steps with the code patches and the image function's install reused from
- * the project's packaging cache when their inputs are the same; with an OpenNext or a config it
- * does not know, it runs `open-next build` unchanged and says so. Both files go side by side into
- * the build; it runs as `node <driver> --cache <dir>` from the app's directory.
+ * anchor's OpenNext build driver (templates/open-next-build.mjs and the modules it loads): runs the
+ * app's own `open-next build` in-process, with the code patches and the image function's install
+ * reused from the project's packaging cache when their inputs are the same; with an OpenNext
+ * version it does not know, it runs `open-next build` as a child and says so. The files go side by
+ * side into the build; it runs as `node <driver> --cache <dir>` from the app's directory.
  */
-export const PACKAGING_DRIVER = { files: ['open-next-build.mjs', 'open-next-server-bundle.mjs'], main: 'open-next-build.mjs', cacheEntry: 'opennext' } as const;
+export const PACKAGING_DRIVER = { files: ['open-next-build.mjs', 'open-next-hooks.mjs', 'open-next-patch-cache.mjs', 'open-next-cache-files.mjs'], main: 'open-next-build.mjs', cacheEntry: 'opennext' } as const;
 /** The driver's summary line in a build log, when it reused or filled the cache. */
 export const PACKAGING_SUMMARY = /^▸ Packaging cache: code patches ([\d.]+) s \((\d+) files reused, (\d+) patched\); image function dependencies ([\d.]+) s/;
 

@@ -7,6 +7,7 @@ import { ORIGIN_GUARD_FILE, ORIGIN_GUARD_HANDLER } from '../../src/core/origin-g
 import { originGuardCode } from '../../infra/stack/origin-guard.js';
 import { buildspec } from '../../infra/stack/buildspec.js';
 import { templatesDir } from '../../src/lib/templates-dir.js';
+import { PACKAGING_DRIVER } from '../../src/core/build-recipe.js';
 import { artifactKey, functionCodeKey } from '../../src/adapters/aws/resource-names.js';
 
 /**
@@ -103,8 +104,7 @@ describe('embedded buildspec', () => {
     const one = build('d_01', first);
     expect(one.output).not.toContain('Restored .next/cache');
     // The driver is the template's, byte for byte; this app has no @opennextjs/aws, so it runs open-next build and says why.
-    expect(readFileSync(join(one.src, 'anchor-packaging', 'open-next-build.mjs'), 'utf8')).toBe(readFileSync(join(templatesDir(), 'open-next-build.mjs'), 'utf8'));
-    expect(readFileSync(join(one.src, 'anchor-packaging', 'open-next-server-bundle.mjs'), 'utf8')).toBe(readFileSync(join(templatesDir(), 'open-next-server-bundle.mjs'), 'utf8'));
+    for (const file of PACKAGING_DRIVER.files) expect(readFileSync(join(one.src, 'anchor-packaging', file), 'utf8')).toBe(readFileSync(join(templatesDir(), file), 'utf8'));
     expect(one.output).toContain('▸ Packaging cache not used (@opennextjs/aws not found from the app): full OpenNext build');
     expect(readFileSync(join(root, 'cache', 'next', 'builds'), 'utf8')).toBe('first');
 

@@ -6,6 +6,8 @@ import { templatesDir } from '../../../lib/templates-dir.js';
 import type { ProjectBuildCache } from './build-cache.js';
 import { findExecutable } from './package-manager.js';
 
+/** The driver's folder in a build's scratch dir (removed with the clone once the build ends). */
+export const PACKAGING_DIR = 'packaging';
 
 export interface OpenNextCommandInput {
   /** The app's `open-next` executable: what runs when the cache cannot be used. */
@@ -31,7 +33,7 @@ export async function openNextCommand(input: OpenNextCommandInput): Promise<{ fi
     input.log('▸ Packaging cache not used (no build cache): full OpenNext build');
     return plain;
   }
-  const driverDir = join(input.scratch, 'packaging');
+  const driverDir = join(input.scratch, PACKAGING_DIR);
   try {
     await mkdir(driverDir, { recursive: true });
     for (const file of PACKAGING_DRIVER.files) await copyFile(join(templatesDir(), file), join(driverDir, file));
