@@ -12,7 +12,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLocalPorts } from '../dist/src/adapters/local/create-local-ports.js';
-import { templatesDir } from '../dist/src/adapters/local/build/templates-dir.js';
+import { templatesDir } from '../dist/src/lib/templates-dir.js';
 import { addProject } from '../dist/src/core/use-cases/projects.js';
 import { deployBuilt } from '../dist/src/core/use-cases/deploy.js';
 import { anchorCli, line, median, now, ratio, startAnchorServer, stopProcess } from './measure.mjs';

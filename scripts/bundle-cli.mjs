@@ -41,7 +41,7 @@ const cli = await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['@aws-sdk/*', '@aws/*', '@smithy/*', 'execa', '@octokit/*', 'ora', '@clack/*', 'dotenv', 'zod', 'esbuild'],
+  external: ['@aws-sdk/*', '@aws/*', '@smithy/*', 'execa', '@octokit/*', 'ora', '@clack/*', 'zod', 'esbuild'],
   minify: true,
   keepNames: false,
   logLevel: 'warning',
