@@ -14,6 +14,16 @@ async function withLive(): Promise<{ p: MemoryPlatform; live: string }> {
 }
 
 describe('a build job to its end, on the fakes', () => {
+  it('files the artifact under the deployment\'s own project, which every later step names again', async () => {
+    const p = await memoryPlatform('blog');
+
+    const d = await deploy(p, sha('first'));
+
+    expect(d.state).toBe('live');
+    expect(await p.ports.artifacts.get({ projectName: 'blog', deploymentId: d.id })).toMatchObject({ deploymentId: d.id });
+    expect(await p.ports.artifacts.get({ projectName: 'shop', deploymentId: d.id })).toBeNull();
+  });
+
   it('a build that fails: failed with the build\'s reason and commit, live untouched', async () => {
     const { p, live } = await withLive();
 
