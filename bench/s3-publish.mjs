@@ -75,7 +75,7 @@ export async function benchS3Publish({ files = 1000, rounds = 3, concurrencies =
     const paths = await writeSite(site, files);
     const bodies = new Map(await Promise.all(paths.map(async (path) => [path, await readFile(join(site, 'assets', path))])));
     for (const bucket of ['artifacts', 'baseline', 'sdk', 'assets']) await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    const artifact = await new S3Artifacts({ s3, bucket: 'artifacts', projectOf: async () => 'bench' }).store('d_bench', { kind: 'directory', path: site });
+    const artifact = await new S3Artifacts({ s3, bucket: 'artifacts' }).store({ projectName: 'bench', deploymentId: 'd_bench' }, { kind: 'directory', path: site });
     const put = (bucket, prefix) => (path) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/${path}`, Body: bodies.get(path), ContentType: 'application/octet-stream' }));
     const time = async (work) => {
       const started = performance.now();

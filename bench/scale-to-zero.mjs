@@ -135,7 +135,7 @@ export async function benchScaleToZero() {
       const at = new Date().toISOString();
       const id = ports.ids.next('d');
       await ports.deployments.create({ id, projectId: project.id, state: 'built', commitSha: null, commitMessage: null, ref: 'main', trigger: { kind: 'manual', ref: 'main' }, transitions: [{ state: 'built', at }], reason: null, buildId: null, runtimeEnv: null, createdAt: at });
-      await ports.artifacts.store(id, join(app, '.open-next'));
+      await ports.artifacts.store({ projectName: project.name, deploymentId: id }, { kind: 'directory', path: join(app, '.open-next') });
       if (!(await deployBuilt(ports, id))) throw new Error(`site${i} did not go live: ${(await ports.deployments.get(id)).reason}`);
       deployments.push({ name: `site${i}`, id });
     }

@@ -5,7 +5,7 @@ import { readRuntimeLogs, resolveRuntimeLogTarget } from '../core/use-cases/runt
 /** `anchor logs <project | deploymentId> --runtime [--follow]`: what the site's functions printed. */
 export async function runtimeLogs(ctx: Context, target: string, follow: boolean): Promise<void> {
   const { ports } = await ctx.platform();
-  const deployment = await resolveRuntimeLogTarget(ports, target);
+  const { deployment, ref } = await resolveRuntimeLogTarget(ports, target);
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   let printed = 0;
@@ -16,7 +16,7 @@ export async function runtimeLogs(ctx: Context, target: string, follow: boolean)
   }
   try {
     await readRuntimeLogs(ports, {
-      deploymentId: deployment.id,
+      ref,
       ...(follow ? { follow: { signal: abort.signal } } : {}),
       onLines: (lines) => {
         printed += lines.length;

@@ -54,6 +54,15 @@ export interface Transition {
   at: string;
 }
 
+/**
+ * Which deployment, with the name of the project it belongs to: what a port needs when the
+ * backend files things per project (S3 keys, log groups), so no adapter looks the project up again.
+ */
+export interface DeploymentRef {
+  projectName: string;
+  deploymentId: string;
+}
+
 export interface Deployment {
   id: string;
   projectId: string;

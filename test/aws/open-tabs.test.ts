@@ -37,14 +37,14 @@ beforeAll(async () => {
   api = s3Client(s3.endpoint);
   scratch = await mkdtemp(join(tmpdir(), 'anchor-open-tabs-'));
   const bucket = await createBucket(api, 'artifacts');
-  const store = new S3Artifacts({ s3: api, bucket, projectOf: async () => 'shop' });
+  const store = new S3Artifacts({ s3: api, bucket });
   for (const [id, files] of Object.entries(builds)) {
     const dir = join(scratch, id);
     for (const [path, content] of Object.entries({ 'open-next.output.json': '{}', 'server-functions/default/index.mjs': 'export const handler = () => 1;', ...files })) {
       await mkdir(join(dir, path, '..'), { recursive: true });
       await writeFile(join(dir, path), content);
     }
-    artifacts[id] = await store.store(id, { kind: 'directory', path: dir });
+    artifacts[id] = await store.store({ projectName: 'shop', deploymentId: id }, { kind: 'directory', path: dir });
   }
 });
 

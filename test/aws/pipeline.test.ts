@@ -284,7 +284,7 @@ describe('the pipeline on the aws adapters', () => {
     // The ISR cache each build seeded, under its Next build id: d2's goes, d1's stays for d3 that shares it.
     expect(await objects('CacheBucketName', 'shop/2222222/')).toBe(0);
     expect([await objects('CacheBucketName', 'shop/1111111/'), await objects('CacheBucketName', 'shop/4444444/')]).toEqual([1, 1]);
-    expect([await ports.artifacts.get(d1), await ports.artifacts.get(d2)]).toEqual([null, null]);
+    expect([await ports.artifacts.get({ projectName: 'shop', deploymentId: d1 }), await ports.artifacts.get({ projectName: 'shop', deploymentId: d2 })]).toEqual([null, null]);
     expect(livePrefix(w.kvs, 'shop')).toBe(`shop/${d4}`);
     // What was kept is what rollback promises: d3 comes back, publishing nothing new.
     expect((await rollback(ports, { project: 'shop' })).to).toBe(d3);
@@ -298,7 +298,7 @@ describe('the pipeline on the aws adapters', () => {
     const never = JSON.parse(accepted.body).deploymentId as string;
     await ports.deployments.transition(never, ['queued'], 'failed', new Date().toISOString(), { reason: 'gave up' });
 
-    expect(await ports.artifacts.get(never)).toBeNull();
+    expect(await ports.artifacts.get({ projectName: 'shop', deploymentId: never })).toBeNull();
     await expect(applyRetention(ports, 'p_shop', 0)).resolves.toEqual([]);
   });
 });

@@ -43,7 +43,7 @@ beforeAll(async () => {
     await writeFile(join(scratch, path), content);
   }
   artifactsBucket = await createBucket(api, 'artifacts');
-  artifact = await new S3Artifacts({ s3: api, bucket: artifactsBucket, projectOf: async () => 'shop' }).store('d_1', { kind: 'directory', path: scratch });
+  artifact = await new S3Artifacts({ s3: api, bucket: artifactsBucket }).store({ projectName: 'shop', deploymentId: 'd_1' }, { kind: 'directory', path: scratch });
 });
 
 afterAll(async () => {
@@ -169,7 +169,7 @@ describe('S3StaticHost on s3rver', () => {
     const crowded = await mkdtemp(join(tmpdir(), 'anchor-crowded-'));
     await mkdir(join(crowded, 'assets'), { recursive: true });
     for (let i = 0; i < 60; i++) await writeFile(join(crowded, 'assets', `a-rather-long-public-file-name-${i}.txt`), 'x');
-    const stored = await new S3Artifacts({ s3: api, bucket: artifactsBucket, projectOf: async () => 'shop' }).store('d_3', { kind: 'directory', path: crowded });
+    const stored = await new S3Artifacts({ s3: api, bucket: artifactsBucket }).store({ projectName: 'shop', deploymentId: 'd_3' }, { kind: 'directory', path: crowded });
     await rm(crowded, { recursive: true, force: true });
 
     await expect(h.publish('shop', 'd_3', stored)).rejects.toThrow(/public\/ folder has 60 top-level/);
@@ -181,8 +181,8 @@ describe('S3StaticHost on s3rver', () => {
 describe('S3Artifacts on s3rver: the function zips beside the artifact', () => {
   it('stores each function’s bundle as its own zip (index.mjs at the root) next to the artifact, and retention removes all of them', async () => {
     const bucket = await createBucket(api, 'artifacts');
-    const artifacts = new S3Artifacts({ s3: api, bucket, projectOf: async () => 'shop' });
-    const stored = await artifacts.store('d_9', { kind: 'directory', path: scratch });
+    const artifacts = new S3Artifacts({ s3: api, bucket });
+    const stored = await artifacts.store({ projectName: 'shop', deploymentId: 'd_9' }, { kind: 'directory', path: scratch });
     expect(stored.location).toBe(`s3://${bucket}/builds/shop/d_9/open-next.zip`);
 
     const zip = async (key: string) => {
@@ -194,8 +194,19 @@ describe('S3Artifacts on s3rver: the function zips beside the artifact', () => {
     // This build has no image optimisation function: no image zip, rather than an empty one.
     await expect(api.send(new HeadObjectCommand({ Bucket: bucket, Key: 'builds/shop/d_9/image.zip' }))).rejects.toThrow();
 
-    await artifacts.remove('d_9');
-    expect(await artifacts.get('d_9')).toBeNull();
+    await artifacts.remove({ projectName: 'shop', deploymentId: 'd_9' });
+    expect(await artifacts.get({ projectName: 'shop', deploymentId: 'd_9' })).toBeNull();
     await expect(api.send(new HeadObjectCommand({ Bucket: bucket, Key: 'builds/shop/d_9/server.zip' }))).rejects.toThrow();
+  });
+
+  it('files an artifact under the project the caller names, looking nothing up', async () => {
+    const bucket = await createBucket(api, 'artifacts');
+    const artifacts = new S3Artifacts({ s3: api, bucket });
+
+    const stored = await artifacts.store({ projectName: 'blog', deploymentId: 'd_7' }, { kind: 'directory', path: scratch });
+
+    expect(stored.location).toBe(`s3://${bucket}/builds/blog/d_7/open-next.zip`);
+    expect(await artifacts.get({ projectName: 'blog', deploymentId: 'd_7' })).toEqual(stored);
+    expect(await artifacts.get({ projectName: 'shop', deploymentId: 'd_7' })).toBeNull();
   });
 });

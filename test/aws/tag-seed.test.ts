@@ -36,7 +36,7 @@ beforeAll(async () => {
   for (const part of ['assets', 'dynamodb-provider', 'open-next.output.json']) cpSync(join(openNextDir, part), join(scratch, part), { recursive: true });
   seed = JSON.parse(readFileSync(join(scratch, TAG_SEED_FILE), 'utf8')) as typeof seed;
   const bucket = await createBucket(api, 'artifacts');
-  artifact = await new S3Artifacts({ s3: api, bucket, projectOf: async () => 'shop' }).store('d_1', { kind: 'directory', path: scratch });
+  artifact = await new S3Artifacts({ s3: api, bucket }).store({ projectName: 'shop', deploymentId: 'd_1' }, { kind: 'directory', path: scratch });
 }, 600_000);
 
 afterAll(async () => {

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ArtifactInfo, Artifacts } from '../../src/core/ports/artifacts.js';
+import type { ArtifactInfo, Artifacts, DeploymentRef } from '../../src/core/ports/artifacts.js';
 
 export interface ArtifactsSubject {
   artifacts: Artifacts;
@@ -29,6 +29,11 @@ export async function writeSampleOutput(dir: string, marker = 'v1'): Promise<num
   return bytes;
 }
 
+/** A deployment of the project every case stores under. */
+function shop(deploymentId: string): DeploymentRef {
+  return { projectName: 'shop', deploymentId };
+}
+
 export function describeArtifactsContract(name: string, makeAdapter: () => Promise<ArtifactsSubject>): void {
   describe(`Artifacts contract: ${name}`, () => {
     let s: ArtifactsSubject;
@@ -45,26 +50,26 @@ export function describeArtifactsContract(name: string, makeAdapter: () => Promi
     it('keeps a build\'s output after the build\'s scratch dir is gone, and reports its size', async () => {
       const bytes = await writeSampleOutput(join(scratch, '.open-next'));
 
-      const info = await s.artifacts.store('d_1', { kind: 'directory', path: join(scratch, '.open-next') });
+      const info = await s.artifacts.store(shop('d_1'), { kind: 'directory', path: join(scratch, '.open-next') });
       await rm(scratch, { recursive: true, force: true });
 
       expect(info).toMatchObject({ deploymentId: 'd_1', bytes });
       expect(await s.readFile(info, 'server-functions/default/index.mjs')).toBe("export const handler = () => 'v1';");
       expect(await s.readFile(info, 'assets/_next/static/chunks/main-abc123.js')).toBe('console.log("main")');
-      expect(await s.artifacts.get('d_1')).toEqual(info);
+      expect(await s.artifacts.get(shop('d_1'))).toEqual(info);
     });
 
     it('answers null for a deployment without an artifact', async () => {
-      expect(await s.artifacts.get('d_none')).toBeNull();
+      expect(await s.artifacts.get(shop('d_none'))).toBeNull();
     });
 
     it('replaces an artifact stored again for the same deployment', async () => {
       await writeSampleOutput(join(scratch, 'first'), 'first');
       await writeFile(join(scratch, 'first', 'stale.txt'), 'only in the first');
       await writeSampleOutput(join(scratch, 'second'), 'second');
-      await s.artifacts.store('d_1', { kind: 'directory', path: join(scratch, 'first') });
+      await s.artifacts.store(shop('d_1'), { kind: 'directory', path: join(scratch, 'first') });
 
-      const info = await s.artifacts.store('d_1', { kind: 'directory', path: join(scratch, 'second') });
+      const info = await s.artifacts.store(shop('d_1'), { kind: 'directory', path: join(scratch, 'second') });
 
       expect(await s.readFile(info, 'server-functions/default/index.mjs')).toBe("export const handler = () => 'second';");
       expect(await s.readFile(info, 'stale.txt')).toBeNull();
@@ -73,18 +78,18 @@ export function describeArtifactsContract(name: string, makeAdapter: () => Promi
     it('reports the server bundle\'s size and whether the image function has sharp', async () => {
       await writeSampleOutput(join(scratch, 'out'));
       const serverBytes = Buffer.byteLength("export const handler = () => 'v1';") + Buffer.byteLength('module.exports = 1;');
-      const without = await s.artifacts.store('d_1', { kind: 'directory', path: join(scratch, 'out') });
+      const without = await s.artifacts.store(shop('d_1'), { kind: 'directory', path: join(scratch, 'out') });
 
       expect(await s.artifacts.inspect(without)).toEqual({ serverBundleBytes: serverBytes, imageHasSharp: false, hasServerFunction: true, nativePackages: [], wrappers: {}, publicNames: ['favicon.ico'] });
 
       await mkdir(join(scratch, 'out', 'image-optimization-function', 'node_modules', 'sharp'), { recursive: true });
       await writeFile(join(scratch, 'out', 'image-optimization-function', 'node_modules', 'sharp', 'package.json'), '{"name":"sharp"}');
-      const withSharp = await s.artifacts.store('d_2', { kind: 'directory', path: join(scratch, 'out') });
+      const withSharp = await s.artifacts.store(shop('d_2'), { kind: 'directory', path: join(scratch, 'out') });
       expect((await s.artifacts.inspect(withSharp)).imageHasSharp).toBe(true);
 
       await mkdir(join(scratch, 'assets-only', 'assets'), { recursive: true });
       await writeFile(join(scratch, 'assets-only', 'assets', 'a.txt'), 'a');
-      const assetsOnly = await s.artifacts.store('d_3', { kind: 'directory', path: join(scratch, 'assets-only') });
+      const assetsOnly = await s.artifacts.store(shop('d_3'), { kind: 'directory', path: join(scratch, 'assets-only') });
       expect(await s.artifacts.inspect(assetsOnly)).toMatchObject({ serverBundleBytes: 0, imageHasSharp: false, hasServerFunction: false, publicNames: ['a.txt'] });
     });
 
@@ -98,7 +103,7 @@ export function describeArtifactsContract(name: string, makeAdapter: () => Promi
       const manifest = { origins: { default: { bundle: '.open-next/server-functions/default', wrapper: 'aws-lambda-streaming' }, imageOptimizer: { bundle: '.open-next/image-optimization-function', wrapper: 'aws-lambda' } } };
       await writeFile(join(scratch, 'out', 'open-next.output.json'), JSON.stringify(manifest));
 
-      const report = await s.artifacts.inspect(await s.artifacts.store('d_1', { kind: 'directory', path: join(scratch, 'out') }));
+      const report = await s.artifacts.inspect(await s.artifacts.store(shop('d_1'), { kind: 'directory', path: join(scratch, 'out') }));
 
       expect(report.nativePackages).toEqual([
         { path: 'image-optimization-function/node_modules/@img/sharp-linux-arm64', arch: 'arm64' },
@@ -109,14 +114,14 @@ export function describeArtifactsContract(name: string, makeAdapter: () => Promi
 
     it('removes an artifact, leaving the others', async () => {
       await writeSampleOutput(join(scratch, 'out'));
-      await s.artifacts.store('d_1', { kind: 'directory', path: join(scratch, 'out') });
-      const kept = await s.artifacts.store('d_2', { kind: 'directory', path: join(scratch, 'out') });
+      await s.artifacts.store(shop('d_1'), { kind: 'directory', path: join(scratch, 'out') });
+      const kept = await s.artifacts.store(shop('d_2'), { kind: 'directory', path: join(scratch, 'out') });
 
-      await s.artifacts.remove('d_1');
-      await s.artifacts.remove('d_1');
+      await s.artifacts.remove(shop('d_1'));
+      await s.artifacts.remove(shop('d_1'));
 
-      expect(await s.artifacts.get('d_1')).toBeNull();
-      expect(await s.artifacts.get('d_2')).toEqual(kept);
+      expect(await s.artifacts.get(shop('d_1'))).toBeNull();
+      expect(await s.artifacts.get(shop('d_2'))).toEqual(kept);
     });
   });
 }

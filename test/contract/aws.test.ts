@@ -107,7 +107,7 @@ describe('JobQueue (send): SqsJobQueue', () => {
 describeArtifactsContract('S3Artifacts', async () => {
   const bucket = await createBucket(s3Api, 'artifacts');
   return {
-    artifacts: new S3Artifacts({ s3: s3Api, bucket, projectOf: async () => 'shop' }),
+    artifacts: new S3Artifacts({ s3: s3Api, bucket }),
     readFile: async (info, path) => {
       const zip = await downloadZip(s3Api, info.location);
       const entry = listZip(zip).find((e) => e.name === path && e.kind === 'file');
@@ -129,7 +129,7 @@ describeSecretBoxContract('SsmSecretBox (aws-sdk-client-mock)', async () => {
 
 describeStaticHostContract('S3StaticHost (s3rver; KeyValueStore through aws-sdk-client-mock)', async () => {
   const [artifactsBucket, assetsBucket] = [await createBucket(s3Api, 'artifacts'), await createBucket(s3Api, 'assets')];
-  const artifacts = new S3Artifacts({ s3: s3Api, bucket: artifactsBucket, projectOf: async () => 'shop' });
+  const artifacts = new S3Artifacts({ s3: s3Api, bucket: artifactsBucket });
   const kvs = mockKeyValueStore('arn:aws:cloudfront::111122223333:key-value-store/contract');
   const object = async (key: string) => {
     const found = await s3Api.send(new GetObjectCommand({ Bucket: assetsBucket, Key: key })).catch(() => null);
@@ -137,7 +137,7 @@ describeStaticHostContract('S3StaticHost (s3rver; KeyValueStore through aws-sdk-
   };
   return {
     host: new S3StaticHost({ s3: s3Api, assetsBucket, kvs: kvs.client, keyValueStoreArn: async () => 'arn:aws:cloudfront::111122223333:key-value-store/contract' }),
-    store: (deploymentId, dir) => artifacts.store(deploymentId, { kind: 'directory', path: dir }),
+    store: (deploymentId, dir) => artifacts.store({ projectName: 'shop', deploymentId }, { kind: 'directory', path: dir }),
     published: (project, deploymentId, path) => object(`${assetPrefix(project, deploymentId)}/${path}`),
     // What the CloudFront Function does: the project's live prefix from the KeyValueStore value (liveAssetValue), then the object under it.
     served: async (project, path) => {

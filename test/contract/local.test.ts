@@ -93,9 +93,9 @@ describeStaticHostContract(
     const artifacts = new FileArtifacts(join(dir, 'artifacts'));
     return {
       host: new FileStaticHost(),
-      store: (deploymentId, outputDir) => artifacts.store(deploymentId, { kind: 'directory', path: outputDir }),
+      store: (deploymentId, outputDir) => artifacts.store({ projectName: 'shop', deploymentId }, { kind: 'directory', path: outputDir }),
       published: async (_project, deploymentId, path) => {
-        const info = await artifacts.get(deploymentId);
+        const info = await artifacts.get({ projectName: 'shop', deploymentId });
         return info ? readFile(join(info.location, 'assets', path), 'utf8').catch(() => null) : null;
       },
       served: async () => null,

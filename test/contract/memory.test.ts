@@ -61,7 +61,7 @@ describeStaticHostContract('MemoryStaticHost', async () => {
   const host = new MemoryStaticHost(artifacts);
   return {
     host,
-    store: (deploymentId, dir) => artifacts.store(deploymentId, { kind: 'directory', path: dir }),
+    store: (deploymentId, dir) => artifacts.store({ projectName: 'shop', deploymentId }, { kind: 'directory', path: dir }),
     published: async (project, deploymentId, path) => host.published(project, deploymentId, path),
     served: async (project, path) => host.served(project, path),
     cleanup: nothingToClean,
@@ -77,7 +77,7 @@ describeFunctionHostContract('MemoryFunctionHost', async () => {
     artifact: async (_project, deploymentId, options = {}) => {
       outputs.write(`memory://outputs/${deploymentId}`, openNextOutput(deploymentId));
       if (options.smokeStatus !== undefined) host.answerSmoke(deploymentId, options.smokeStatus);
-      return artifacts.store(deploymentId, { kind: 'directory', path: `memory://outputs/${deploymentId}` });
+      return artifacts.store({ projectName: 'shop', deploymentId }, { kind: 'directory', path: `memory://outputs/${deploymentId}` });
     },
     serving: async (project) => host.serving(project),
     envOf: async (version, name) => host.envOf(version.deploymentId)?.[name],

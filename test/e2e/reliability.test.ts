@@ -66,10 +66,10 @@ describe('a failure never takes the live site down', () => {
     const old = await platform.server.ports.deployments.create({ id: 'd_0old', projectId: platform.project.id, state: 'queued', commitSha: null, commitMessage: null, ref: 'main', trigger: { kind: 'manual', ref: 'main' }, transitions: [{ state: 'queued', at: new Date().toISOString() }], reason: null, buildId: null, runtimeEnv: null, createdAt: new Date().toISOString() });
     const v2 = await deploy({ version: 'v2' });
     expect(await platform.waitFor(v2, ['live', 'failed'])).toBe('live');
-    const artifact = await platform.server.ports.artifacts.get(v2);
+    const artifact = await platform.server.ports.artifacts.get({ projectName: 'shop', deploymentId: v2 });
     await platform.server.ports.deployments.transition(old.id, ['queued'], 'building', new Date().toISOString());
     await platform.server.ports.deployments.transition(old.id, ['building'], 'built', new Date().toISOString());
-    await platform.server.ports.artifacts.store(old.id, { kind: 'directory', path: artifact?.location ?? '' });
+    await platform.server.ports.artifacts.store({ projectName: 'shop', deploymentId: old.id }, { kind: 'directory', path: artifact?.location ?? '' });
 
     expect(await deployBuilt(platform.server.ports, old.id)).toBe(false);
 
@@ -151,7 +151,7 @@ describe('secrets and rollback', () => {
     const v1 = await liveV1();
     const v2 = await deploy({ version: 'v2' });
     await platform.waitFor(v2, ['live']);
-    await platform.server.ports.artifacts.remove(v1);
+    await platform.server.ports.artifacts.remove({ projectName: 'shop', deploymentId: v1 });
     await expect(rollback(platform.server.ports, { project: 'shop', to: v1 })).rejects.toMatchObject({ code: 'NOT_RETAINED', hint: expect.stringContaining('anchor deploy shop --ref') });
     expect((await platform.site('/')).body).toContain('<h1>v2</h1>');
   });

@@ -155,7 +155,7 @@ describe('the reconciler (every 10 minutes)', () => {
 
   it('deploys a deployment left `built` (its deploy invocation died) from its stored output', async () => {
     const id = await building();
-    await ports.artifacts.store(id, { kind: 'directory', path: openNextOutput() });
+    await ports.artifacts.store({ projectName: 'shop', deploymentId: id }, { kind: 'directory', path: openNextOutput() });
     await ports.deployments.transition(id, ['building'], 'built', clock.now().toISOString(), { commitSha: SHA });
     clock.advance(BUILD_TIMEOUT_MS + 1);
 

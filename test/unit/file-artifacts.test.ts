@@ -24,7 +24,7 @@ describe('FileArtifacts (local only)', () => {
     await symlink(join(server, 'index.mjs'), join(server, 'absolute-inside.mjs'));
 
     const artifacts = new FileArtifacts(join(dir, 'artifacts'));
-    const info = await artifacts.store('d_1', { kind: 'directory', path: out });
+    const info = await artifacts.store({ projectName: 'shop', deploymentId: 'd_1' }, { kind: 'directory', path: out });
     await rm(scratch, { recursive: true, force: true });
 
     const copy = join(info.location, 'server-functions', 'default');
@@ -42,8 +42,8 @@ describe('FileArtifacts (local only)', () => {
     await symlink(platformKey, join(out, 'assets', 'key.txt'));
 
     const artifacts = new FileArtifacts(join(dir, 'artifacts'));
-    await expect(artifacts.store('d_1', { kind: 'directory', path: out })).rejects.toMatchObject({ code: 'OUTPUT_LINKS_OUT', kind: 'failed', message: expect.stringContaining('assets/key.txt') });
-    expect(await artifacts.get('d_1')).toBeNull();
+    await expect(artifacts.store({ projectName: 'shop', deploymentId: 'd_1' }, { kind: 'directory', path: out })).rejects.toMatchObject({ code: 'OUTPUT_LINKS_OUT', kind: 'failed', message: expect.stringContaining('assets/key.txt') });
+    expect(await artifacts.get({ projectName: 'shop', deploymentId: 'd_1' })).toBeNull();
   });
 
   it('refuses a link that only seems to stay inside: through another link it leads out', async () => {
@@ -54,16 +54,16 @@ describe('FileArtifacts (local only)', () => {
     // Read as written, p/q/s/../.. is p; followed, it is a/../.. : the folder above the output.
     await symlink('s/../..', join(out, 'p', 'q', 'up'));
 
-    await expect(new FileArtifacts(join(dir, 'artifacts')).store('d_1', { kind: 'directory', path: out })).rejects.toMatchObject({ code: 'OUTPUT_LINKS_OUT', message: expect.stringContaining('p/q/up') });
+    await expect(new FileArtifacts(join(dir, 'artifacts')).store({ projectName: 'shop', deploymentId: 'd_1' }, { kind: 'directory', path: out })).rejects.toMatchObject({ code: 'OUTPUT_LINKS_OUT', message: expect.stringContaining('p/q/up') });
   });
 
   it('reports a missing build output as a failed build, not a crash', async () => {
-    const error = await new FileArtifacts(join(dir, 'artifacts')).store('d_1', { kind: 'directory', path: join(dir, 'nope') }).catch((e: unknown) => e);
+    const error = await new FileArtifacts(join(dir, 'artifacts')).store({ projectName: 'shop', deploymentId: 'd_1' }, { kind: 'directory', path: join(dir, 'nope') }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'BUILD_OUTPUT_MISSING', kind: 'failed' });
   });
 
   it('refuses ids that would leave its directory', async () => {
     const artifacts = new FileArtifacts(join(dir, 'artifacts'));
-    await expect(artifacts.get('../etc')).rejects.toMatchObject({ code: 'DEPLOYMENT_ID_INVALID' });
+    await expect(artifacts.get({ projectName: 'shop', deploymentId: '../etc' })).rejects.toMatchObject({ code: 'DEPLOYMENT_ID_INVALID' });
   });
 });

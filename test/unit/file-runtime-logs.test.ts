@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileRuntimeLogs } from '../../src/adapters/local/store/file-runtime-logs.js';
-import type { RuntimeLogLine } from '../../src/core/ports/runtime-logs.js';
+import type { DeploymentRef, RuntimeLogLine } from '../../src/core/ports/runtime-logs.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -16,6 +16,11 @@ afterEach(async () => {
 const line = (n: number): RuntimeLogLine => ({ at: new Date(n).toISOString(), source: 'server', stream: 'stdout', text: `line ${n} ${'x'.repeat(40)}` });
 const numbers = (lines: RuntimeLogLine[]) => lines.map((l) => Number(l.text.split(' ')[1]));
 
+/** Locally a runtime log is filed by deployment id; the project name rides along. */
+function ref(deploymentId: string): DeploymentRef {
+  return { projectName: 'shop', deploymentId };
+}
+
 describe('FileRuntimeLogs (local)', () => {
   it('keeps at most two files of the newest lines, whatever a site prints', async () => {
     const logs = new FileRuntimeLogs(dir, { fileBytes: 2000, pendingBytes: 1024 * 1024, batchMs: 5 });
@@ -27,7 +32,7 @@ describe('FileRuntimeLogs (local)', () => {
     const files = await readdir(dir);
     expect(files.sort()).toEqual(['d_1.1.jsonl', 'd_1.jsonl']);
     for (const file of files) expect((await stat(join(dir, file))).size).toBeLessThanOrEqual(2000);
-    const kept = numbers((await logs.read('d_1')).lines);
+    const kept = numbers((await logs.read(ref('d_1'))).lines);
     expect(kept.at(-1)).toBe(500);
     expect(kept[0]).toBeGreaterThan(1);
     // Oldest first, nothing missing in between.
@@ -43,7 +48,7 @@ describe('FileRuntimeLogs (local)', () => {
       logs.write('d_1', line(n));
       if (n % 10 === 0) {
         await logs.flush();
-        const read = await reader.read('d_1', cursor);
+        const read = await reader.read(ref('d_1'), cursor);
         seen = [...seen, ...numbers(read.lines)];
         cursor = read.cursor;
       }
@@ -56,7 +61,7 @@ describe('FileRuntimeLogs (local)', () => {
     const logs = new FileRuntimeLogs(dir, { fileBytes: 1024 * 1024, pendingBytes: 500, batchMs: 1000 });
     for (let n = 1; n <= 100; n++) logs.write('d_1', line(n));
     await logs.flush();
-    const lines = (await logs.read('d_1')).lines;
+    const lines = (await logs.read(ref('d_1'))).lines;
     expect(lines.length).toBeLessThan(100);
     expect(lines.at(-1)).toMatchObject({ source: 'anchor', text: expect.stringMatching(/^\d+ lines were dropped: the site printed faster than they could be stored\.$/) });
   });
@@ -65,9 +70,9 @@ describe('FileRuntimeLogs (local)', () => {
     const logs = new FileRuntimeLogs(dir, { fileBytes: 500, pendingBytes: 1024 * 1024, batchMs: 5 });
     for (let n = 1; n <= 30; n++) logs.write('d_1', line(n));
     await logs.flush();
-    await logs.remove('d_1');
+    await logs.remove(ref('d_1'));
     expect(await readdir(dir)).toEqual([]);
-    expect((await logs.read('d_2')).lines).toEqual([]);
-    await expect(logs.read('../etc/passwd')).rejects.toMatchObject({ code: 'DEPLOYMENT_ID_INVALID' });
+    expect((await logs.read(ref('d_2'))).lines).toEqual([]);
+    await expect(logs.read(ref('../etc/passwd'))).rejects.toMatchObject({ code: 'DEPLOYMENT_ID_INVALID' });
   });
 });

@@ -256,7 +256,7 @@ if (process.env.LINK_TO) fs.symlinkSync(process.env.LINK_TO, '.open-next/server-
       const fine = await sandboxed.builder.start(request({ deploymentId: 'd_fine' }));
       const built = await fine.ended;
       expect(built.ok, JSON.stringify(built)).toBe(true);
-      const stored = await artifacts.store('d_fine', { kind: 'directory', path: outputDir(built) });
+      const stored = await artifacts.store({ projectName: 'shop', deploymentId: 'd_fine' }, { kind: 'directory', path: outputDir(built) });
       expect(readFileSync(join(stored.location, 'server-functions', 'default', 'shared.js'), 'utf8')).toBe('shared from the repo');
 
       if (!sandboxAvailable) return;
@@ -264,8 +264,8 @@ if (process.env.LINK_TO) fs.symlinkSync(process.env.LINK_TO, '.open-next/server-
       const stealing = await sandboxed.builder.start(request({ deploymentId: 'd_steal', env: { LINK_TO: secret } }));
       const end = await stealing.ended;
       expect(end.ok).toBe(true);
-      await expect(artifacts.store('d_steal', { kind: 'directory', path: outputDir(end) })).rejects.toMatchObject({ code: 'OUTPUT_LINKS_OUT' });
-      expect(await artifacts.get('d_steal')).toBeNull();
+      await expect(artifacts.store({ projectName: 'shop', deploymentId: 'd_steal' }, { kind: 'directory', path: outputDir(end) })).rejects.toMatchObject({ code: 'OUTPUT_LINKS_OUT' });
+      expect(await artifacts.get({ projectName: 'shop', deploymentId: 'd_steal' })).toBeNull();
     } finally {
       await sandboxed.close();
     }

@@ -108,7 +108,7 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
   const projects = new DynamoProjects({ doc, table: outputs.ProjectsTableName, envVars });
   const deployments = new DynamoDeployments({ doc, table: outputs.DeploymentsTableName });
 
-  const { projectOf, stackOutput } = lookups(c, options.stage, { projects, deployments });
+  const stackOutput = stackOutputs(c, options.stage);
 
   const buildLogs = new CloudWatchBuildLogs({ logs: c.logs, group: outputs.BuildLogGroupName });
   const ports: AwsPlatform['ports'] = {
@@ -119,7 +119,7 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
     queue: new SqsJobQueue({ sqs: c.sqs, queueUrl: outputs.BuildQueueUrl }),
     builder: new CodeBuildBuilder({ codebuild: c.codebuild, ssm: c.ssm, stage: options.stage, buildProject: outputs.BuildProjectName, logGroup: outputs.BuildLogGroupName, artifactLocation: (project, id) => `s3://${outputs.ArtifactsBucketName}/${artifactKey(project, id)}`, cacheLocation: (project) => `${outputs.ArtifactsBucketName}/${buildCacheFolder(project)}` }),
     logs: buildLogs,
-    artifacts: new S3Artifacts({ s3: c.s3, bucket: outputs.ArtifactsBucketName, projectOf }),
+    artifacts: new S3Artifacts({ s3: c.s3, bucket: outputs.ArtifactsBucketName }),
     staticHost: new S3StaticHost({
       s3: c.s3,
       assetsBucket: outputs.AssetsBucketName,
@@ -139,7 +139,7 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
       originSecrets: (project) => acceptedOriginSecrets(c.ssm, options.stage, project),
     }),
     functionStates: new LambdaFunctionStates(),
-    runtimeLogs: new LambdaRuntimeLogs({ stage: options.stage, projectOf }),
+    runtimeLogs: new LambdaRuntimeLogs({ stage: options.stage }),
     secrets: new SsmSecretBox({ ssm: c.ssm, path: `/anchor/${options.stage}/secrets/` }),
     repoHooks: lazyRepoHooks(options),
     repoTokens: new SsmRepoTokens({ ssm: c.ssm, stage: options.stage }),
@@ -160,19 +160,8 @@ export async function createAwsPorts(options: AwsPlatformOptions): Promise<AwsPl
   };
 }
 
-/** What the adapters look up about a project, each read once and kept: its name from a deployment, its stack's outputs. */
-function lookups(c: AwsPortClients, stage: string, stores: { projects: DynamoProjects; deployments: DynamoDeployments }) {
-  const { projects, deployments } = stores;
-  const projectNames = new Map<string, string>();
-  const projectOf = async (deploymentId: string): Promise<string | null> => {
-    const known = projectNames.get(deploymentId);
-    if (known) return known;
-    const deployment = await deployments.get(deploymentId);
-    const project = deployment ? await projects.getById(deployment.projectId) : null;
-    if (project) projectNames.set(deploymentId, project.name);
-    return project?.name ?? null;
-  };
-  // A project stack's outputs do not change while it lives: each is read once (a failed read again).
+/** A project stack's outputs, as the adapters need them: they do not change while it lives, so each is read once (a failed read again). */
+function stackOutputs(c: AwsPortClients, stage: string) {
   const outputs = new Map<string, Promise<string>>();
   const stackOutput = (project: string, key: 'KeyValueStoreArn' | 'SiteUrl'): Promise<string> => {
     const id = `${project}\n${key}`;
@@ -184,7 +173,7 @@ function lookups(c: AwsPortClients, stage: string, stores: { projects: DynamoPro
     }
     return value;
   };
-  return { projectOf, stackOutput };
+  return stackOutput;
 }
 
 /** With `reporting`, every state change is reported on GitHub in the background; returns how to wait for what is left. */

@@ -1,5 +1,5 @@
 import { AnchorError } from '../../core/errors.js';
-import type { RuntimeLogLine, RuntimeLogs } from '../../core/ports/runtime-logs.js';
+import type { DeploymentRef, RuntimeLogLine, RuntimeLogs } from '../../core/ports/runtime-logs.js';
 import { projectResourceName } from './resource-names.js';
 
 /**
@@ -7,10 +7,10 @@ import { projectResourceName } from './resource-names.js';
  * read yet: `read` says where to look instead of pretending the log is empty.
  */
 export class LambdaRuntimeLogs implements RuntimeLogs {
-  constructor(private readonly options: { stage: string; projectOf: (deploymentId: string) => Promise<string | null> }) {}
+  constructor(private readonly options: { stage: string }) {}
 
-  async read(deploymentId: string): Promise<{ lines: RuntimeLogLine[]; cursor: string }> {
-    const project = (await this.options.projectOf(deploymentId)) ?? '<project>';
+  async read(ref: DeploymentRef): Promise<{ lines: RuntimeLogLine[]; cursor: string }> {
+    const project = ref.projectName;
     const group = `/aws/lambda/${projectResourceName(this.options.stage, project, 'server')}`;
     throw new AnchorError({
       code: 'RUNTIME_LOGS_NOT_ON_AWS',

@@ -5,8 +5,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { artifactKey, FUNCTION_ZIPS, functionCodeKeyBeside } from './resource-names.js';
 import { zipFiles } from '../../lib/zip-files.js';
 import { AnchorError } from '../../core/errors.js';
-import { deploymentNotFound } from '../../core/domain-errors.js';
-import type { ArtifactInfo, Artifacts, BuildOutput, BundleReport } from '../../core/ports/artifacts.js';
+import type { ArtifactInfo, Artifacts, BuildOutput, BundleReport, DeploymentRef } from '../../core/ports/artifacts.js';
 import { bundleReport, OPEN_NEXT_LAYOUT, parseManifest } from '../../core/opennext-output.js';
 import { listZipAt, parseS3Location, readEntryAt } from './s3-zip.js';
 import { isS3NotFound } from './aws-errors.js';
@@ -14,8 +13,6 @@ import { isS3NotFound } from './aws-errors.js';
 export interface S3ArtifactsOptions {
   s3: S3Client;
   bucket: string;
-  /** The project a deployment belongs to: artifact keys are `builds/<project>/<deploymentId>/open-next.zip` (names.ts). */
-  projectOf(deploymentId: string): Promise<string | null>;
 }
 
 
@@ -25,13 +22,15 @@ const BYTES_META = 'anchor-bytes';
 /**
  * A deployment's OpenNext output as the zip of `.open-next/` in the artifacts bucket. On AWS the
  * build uploads it itself (an `uploaded` output), so `store` only checks it is there and measures
- * it; a `directory` (the CLI, tests) is zipped and uploaded.
+ * it; a `directory` (the CLI, tests) is zipped and uploaded. Keys are
+ * `builds/<project>/<deploymentId>/open-next.zip` (resource-names.ts `artifactKey`).
  * `bytes` is the unzipped size, as on the local backend. `inspect` lists the zip with ranged reads.
  */
 export class S3Artifacts implements Artifacts {
   constructor(private readonly options: S3ArtifactsOptions) {}
 
-  async store(deploymentId: string, output: BuildOutput): Promise<ArtifactInfo> {
+  async store(ref: DeploymentRef, output: BuildOutput): Promise<ArtifactInfo> {
+    const { deploymentId } = ref;
     if (output.kind === 'uploaded') {
       const info = await this.measure(deploymentId, output.location);
       if (!info) {
@@ -44,10 +43,10 @@ export class S3Artifacts implements Artifacts {
       }
       return info;
     }
-    const location = await this.location(deploymentId, true);
+    const location = this.location(ref);
     const files = await collectFiles(output.path);
     const bytes = files.reduce((sum, f) => sum + f.data.length, 0);
-    const { bucket, key } = parseS3Location(location as string);
+    const { bucket, key } = parseS3Location(location);
     // As the buildspec does: each function's own zip beside the artifact, the artifact last.
     for (const kind of Object.keys(FUNCTION_ZIPS) as (keyof typeof FUNCTION_ZIPS)[]) {
       const dir = OPEN_NEXT_LAYOUT[kind];
@@ -55,12 +54,11 @@ export class S3Artifacts implements Artifacts {
       if (inside.length > 0) await this.upload(bucket, functionCodeKeyBeside(key, kind), zipFiles(inside));
     }
     await this.upload(bucket, key, zipFiles(files), { [BYTES_META]: String(bytes) });
-    return { deploymentId, location: location as string, bytes };
+    return { deploymentId, location, bytes };
   }
 
-  async get(deploymentId: string): Promise<ArtifactInfo | null> {
-    const location = await this.location(deploymentId, false);
-    return location ? this.measure(deploymentId, location) : null;
+  async get(ref: DeploymentRef): Promise<ArtifactInfo | null> {
+    return this.measure(ref.deploymentId, this.location(ref));
   }
 
   async inspect(artifact: ArtifactInfo): Promise<BundleReport> {
@@ -70,10 +68,8 @@ export class S3Artifacts implements Artifacts {
     return bundleReport(entries.filter((e) => e.kind === 'file').map((e) => ({ name: e.name, size: e.size })), manifest);
   }
 
-  async remove(deploymentId: string): Promise<void> {
-    const location = await this.location(deploymentId, false);
-    if (!location) return;
-    const { bucket, key } = parseS3Location(location);
+  async remove(ref: DeploymentRef): Promise<void> {
+    const { bucket, key } = parseS3Location(this.location(ref));
     for (const kind of Object.keys(FUNCTION_ZIPS) as (keyof typeof FUNCTION_ZIPS)[]) await this.options.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: functionCodeKeyBeside(key, kind) }));
     await this.options.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
   }
@@ -94,13 +90,8 @@ export class S3Artifacts implements Artifacts {
     }
   }
 
-  private async location(deploymentId: string, required: boolean): Promise<string | null> {
-    const project = await this.options.projectOf(deploymentId);
-    if (!project) {
-      if (!required) return null;
-      throw deploymentNotFound(deploymentId);
-    }
-    return `s3://${this.options.bucket}/${artifactKey(project, deploymentId)}`;
+  private location(ref: DeploymentRef): string {
+    return `s3://${this.options.bucket}/${artifactKey(ref.projectName, ref.deploymentId)}`;
   }
 }
 

@@ -51,7 +51,7 @@ export async function removeLocalProject(ctx: ProjectRemovalContext, projectId: 
     await ctx.running.removeOwnFiles(project);
   }
   for (const deployment of deployments) {
-    await ctx.ports.artifacts.remove(deployment.id);
+    await ctx.ports.artifacts.remove({ projectName: project.name, deploymentId: deployment.id });
     await rm(join(ctx.platformDir, 'logs', `${deployment.id}.jsonl`), { force: true });
     await rm(join(ctx.platformDir, 'runtime', deployment.id), { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
+import type { DeploymentRef } from '../deployment.js';
 import type { BundleReport } from '../opennext-output.js';
 
-export type { BundleReport };
+export type { BundleReport, DeploymentRef };
 
 export interface ArtifactInfo {
   deploymentId: string;
@@ -17,11 +18,12 @@ export type BuildOutput = { kind: 'directory'; path: string } | { kind: 'uploade
 
 /**
  * Contract: `store` copies a finished build's output so it outlives the build's scratch dir;
- * `get` returns null once an artifact is no longer retained.
+ * `get` returns null once an artifact is no longer retained. Each call names the deployment with
+ * its project (a backend may file artifacts per project); `remove` of one not stored does nothing.
  */
 export interface Artifacts {
   inspect(artifact: ArtifactInfo): Promise<BundleReport>;
-  store(deploymentId: string, output: BuildOutput): Promise<ArtifactInfo>;
-  get(deploymentId: string): Promise<ArtifactInfo | null>;
-  remove(deploymentId: string): Promise<void>;
+  store(ref: DeploymentRef, output: BuildOutput): Promise<ArtifactInfo>;
+  get(ref: DeploymentRef): Promise<ArtifactInfo | null>;
+  remove(ref: DeploymentRef): Promise<void>;
 }

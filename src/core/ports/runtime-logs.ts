@@ -1,3 +1,7 @@
+import type { DeploymentRef } from '../deployment.js';
+
+export type { DeploymentRef };
+
 /** One line a site's function printed, or one anchor wrote about it (a crash, a restart). */
 export interface RuntimeLogLine {
   at: string;
@@ -13,6 +17,6 @@ export interface RuntimeLogLine {
  * absent) and the cursor to pass next time; following is calling it again.
  */
 export interface RuntimeLogs {
-  read(deploymentId: string, cursor?: string): Promise<{ lines: RuntimeLogLine[]; cursor: string }>;
-  remove(deploymentId: string): Promise<void>;
+  read(ref: DeploymentRef, cursor?: string): Promise<{ lines: RuntimeLogLine[]; cursor: string }>;
+  remove(ref: DeploymentRef): Promise<void>;
 }

@@ -29,7 +29,7 @@ export async function deployBuilt(deps: DeployDeps, deploymentId: string): Promi
   let version: FunctionVersion | null = null;
   try {
     if (!project) throw new DeployStepError('Its project was removed.');
-    const artifact = await step(deps.artifacts.get(deploymentId), 'The build output is missing');
+    const artifact = await step(deps.artifacts.get({ projectName: project.name, deploymentId }), 'The build output is missing');
     if (!artifact) throw new DeployStepError('The build output is no longer stored; deploy again to rebuild it.');
     await checkBundle(deps, artifact);
     // The env this deployment runs with is kept with it (secrets sealed), so a rollback brings it back.

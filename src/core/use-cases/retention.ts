@@ -38,18 +38,19 @@ export async function applyRetention(deps: RetentionDeps, projectId: string, kee
   const dropped: ArtifactInfo[] = [];
   for (const d of all) {
     if (kept.has(d.id) || !isSpent(d.state)) continue;
-    const artifact = await deps.artifacts.get(d.id);
+    const artifact = await deps.artifacts.get({ projectName: project.name, deploymentId: d.id });
     if (artifact) dropped.push(artifact);
   }
   if (dropped.length === 0) return [];
-  const keptArtifacts = (await Promise.all([...kept].map((id) => deps.artifacts.get(id)))).filter((a): a is ArtifactInfo => a !== null);
+  const keptArtifacts = (await Promise.all([...kept].map((id) => deps.artifacts.get({ projectName: project.name, deploymentId: id })))).filter((a): a is ArtifactInfo => a !== null);
   const removed: string[] = [];
   for (const artifact of dropped) {
     // The artifact goes last: it is what tells the next run that something of the deployment is left.
     await deps.staticHost.remove(project.name, artifact, keptArtifacts);
     await deps.functions.remove(project.name, artifact.deploymentId);
-    await deps.artifacts.remove(artifact.deploymentId);
-    await deps.runtimeLogs.remove(artifact.deploymentId);
+    const ref = { projectName: project.name, deploymentId: artifact.deploymentId };
+    await deps.artifacts.remove(ref);
+    await deps.runtimeLogs.remove(ref);
     removed.push(artifact.deploymentId);
   }
   return removed;

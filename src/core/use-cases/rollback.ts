@@ -40,7 +40,7 @@ export async function rollback(deps: RollbackDeps, input: { project: string; to?
   if (target.state !== 'retired') {
     throw new AnchorError({ code: 'NOT_ROLLBACKABLE', kind: 'conflict', message: `${target.id} never went live (it is ${target.state}), so there is nothing to roll back to.`, hint: 'Pick a deployment whose state is retired: anchor deployments ls ' + project.name });
   }
-  const artifact = await deps.artifacts.get(target.id);
+  const artifact = await deps.artifacts.get({ projectName: project.name, deploymentId: target.id });
   if (!artifact) {
     throw new AnchorError({ code: 'NOT_RETAINED', kind: 'conflict', message: `${target.id} is no longer retained: its build output was cleaned up.`, hint: `Deploy its commit again instead: anchor deploy ${project.name} --ref ${target.commitSha ?? target.ref}` });
   }

@@ -132,9 +132,15 @@ async function storeAndDeploy(deps: DeployDeps & Pick<Ports, 'queue'>, deploymen
     if (failed && !end.checkedOut) await resumeOlder(deps, failed);
     return 'failed';
   }
+  // The artifact is filed under the project's name (S3 keys); deployBuilt says the same of a project removed meanwhile.
+  const project = await deps.projects.getById(deployment.projectId);
+  if (!project) {
+    await fail(deps, deployment, 'Its project was removed.');
+    return 'failed';
+  }
   let artifact;
   try {
-    artifact = await deps.artifacts.store(deploymentId, end.output);
+    artifact = await deps.artifacts.store({ projectName: project.name, deploymentId }, end.output);
   } catch (error) {
     const why = `the build output could not be stored: ${errorMessage(error)}`;
     await fail(deps, deployment, error instanceof AnchorError && error.code === 'DISK_FULL' ? diskFullReason(why) : `${why.charAt(0).toUpperCase()}${why.slice(1)}`);

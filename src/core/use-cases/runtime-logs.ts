@@ -1,12 +1,21 @@
-import type { Deployment } from '../deployment.js';
+import type { Deployment, DeploymentRef } from '../deployment.js';
+import { deploymentNotFound } from '../domain-errors.js';
 import { AnchorError } from '../errors.js';
 import type { Ports, RuntimeLogLine } from '../ports/index.js';
 import { getDeployment } from './deployments.js';
 import { getProject } from './projects.js';
 
-/** `anchor logs <project | deploymentId> --runtime`: a deployment id, or the project's live deployment. */
-export async function resolveRuntimeLogTarget(deps: Pick<Ports, 'projects' | 'deployments'>, target: string): Promise<Deployment> {
-  if (/^d_[0-9a-z]+$/.test(target)) return getDeployment(deps, target);
+/**
+ * `anchor logs <project | deploymentId> --runtime`: a deployment id, or the project's live
+ * deployment; with the project's name, which the runtime log is filed under on some backends.
+ */
+export async function resolveRuntimeLogTarget(deps: Pick<Ports, 'projects' | 'deployments'>, target: string): Promise<{ deployment: Deployment; ref: DeploymentRef }> {
+  if (/^d_[0-9a-z]+$/.test(target)) {
+    const deployment = await getDeployment(deps, target);
+    const owner = await deps.projects.getById(deployment.projectId);
+    if (!owner) throw deploymentNotFound(target);
+    return { deployment, ref: { projectName: owner.name, deploymentId: deployment.id } };
+  }
   const project = await getProject(deps, target);
   const live = await deps.deployments.getLive(project.id);
   if (!live) {
@@ -17,7 +26,8 @@ export async function resolveRuntimeLogTarget(deps: Pick<Ports, 'projects' | 'de
       hint: `Its build logs: anchor logs ${project.name}. The runtime log of a deployment that ran: anchor logs <deploymentId> --runtime.`,
     });
   }
-  return getDeployment(deps, live.deploymentId);
+  const deployment = await getDeployment(deps, live.deploymentId);
+  return { deployment, ref: { projectName: project.name, deploymentId: deployment.id } };
 }
 
 /**
@@ -26,11 +36,11 @@ export async function resolveRuntimeLogTarget(deps: Pick<Ports, 'projects' | 'de
  */
 export async function readRuntimeLogs(
   deps: Pick<Ports, 'runtimeLogs' | 'clock'>,
-  input: { deploymentId: string; follow?: { signal: AbortSignal; pollMs?: number }; onLines: (lines: RuntimeLogLine[]) => void },
+  input: { ref: DeploymentRef; follow?: { signal: AbortSignal; pollMs?: number }; onLines: (lines: RuntimeLogLine[]) => void },
 ): Promise<void> {
   let cursor: string | undefined;
   for (;;) {
-    const read = await deps.runtimeLogs.read(input.deploymentId, cursor);
+    const read = await deps.runtimeLogs.read(input.ref, cursor);
     cursor = read.cursor;
     if (read.lines.length > 0) input.onLines(read.lines);
     if (!input.follow || input.follow.signal.aborted) return;

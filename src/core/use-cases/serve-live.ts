@@ -18,7 +18,7 @@ export async function serveLive(
     const live = await deps.deployments.getLive(project.id);
     if (!live || (input.behind && !input.behind(project.name, live.revision))) continue;
     try {
-      const [deployment, artifact] = await Promise.all([deps.deployments.get(live.deploymentId), deps.artifacts.get(live.deploymentId)]);
+      const [deployment, artifact] = await Promise.all([deps.deployments.get(live.deploymentId), deps.artifacts.get({ projectName: project.name, deploymentId: live.deploymentId })]);
       if (!deployment || !artifact) throw new Error('its build output is no longer stored');
       const env = await openEnvSnapshot(deps, deployment.runtimeEnv);
       // What was live before comes back ready, not running: each site starts with its first request.

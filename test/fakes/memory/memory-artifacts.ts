@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { AnchorError } from '../../../src/core/errors.js';
-import type { ArtifactInfo, Artifacts, BuildOutput, BundleReport } from '../../../src/core/ports/artifacts.js';
+import type { ArtifactInfo, Artifacts, BuildOutput, BundleReport, DeploymentRef } from '../../../src/core/ports/artifacts.js';
 import { bundleReport, OPEN_NEXT_LAYOUT, parseManifest } from '../../../src/core/opennext-output.js';
 
 /** A file's content, or only its size: a 300 MB server bundle need not be allocated to be too big. */
@@ -59,30 +59,35 @@ export function textOf(content: FileContent): string {
   return content instanceof Uint8Array ? Buffer.from(content).toString('utf8') : `(${content.size} bytes)`;
 }
 
-/** Artifacts as copies of the output's files in memory, at `memory://artifacts/<deploymentId>`. */
+/**
+ * Artifacts as copies of the output's files in memory, at `memory://artifacts/<deploymentId>`,
+ * filed by project and deployment as S3Artifacts files them: a use case that names the wrong
+ * project finds nothing here, as it would on AWS.
+ */
 export class MemoryArtifacts implements Artifacts {
   private readonly stored = new Map<string, { info: ArtifactInfo; files: FileTree }>();
 
   constructor(private readonly outputs: BuildOutputs) {}
 
-  async store(deploymentId: string, output: BuildOutput): Promise<ArtifactInfo> {
+  async store(ref: DeploymentRef, output: BuildOutput): Promise<ArtifactInfo> {
+    const { deploymentId } = ref;
     // A build that uploaded its output itself (CodeBuild) has no folder here to copy from.
     const outputDir = output.kind === 'directory' ? output.path : output.location;
     const files = await this.outputs.read(outputDir);
     if (!files) throw new AnchorError({ code: 'BUILD_OUTPUT_MISSING', kind: 'failed', message: `The build of ${deploymentId} produced no output at ${outputDir}.` });
     const bytes = [...files.values()].reduce((sum, content) => sum + sizeOf(content), 0);
     const info: ArtifactInfo = { deploymentId, location: `memory://artifacts/${deploymentId}`, bytes };
-    this.stored.set(deploymentId, { info, files: new Map(files) });
+    this.stored.set(keyOf(ref), { info, files: new Map(files) });
     return { ...info };
   }
 
-  async get(deploymentId: string): Promise<ArtifactInfo | null> {
-    const found = this.stored.get(deploymentId);
+  async get(ref: DeploymentRef): Promise<ArtifactInfo | null> {
+    const found = this.stored.get(keyOf(ref));
     return found ? { ...found.info } : null;
   }
 
-  async remove(deploymentId: string): Promise<void> {
-    this.stored.delete(deploymentId);
+  async remove(ref: DeploymentRef): Promise<void> {
+    this.stored.delete(keyOf(ref));
   }
 
   /** What the deployer checks, read from the file list as FileArtifacts reads it from disk. */
@@ -98,4 +103,8 @@ export class MemoryArtifacts implements Artifacts {
     if (!found) throw new AnchorError({ code: 'ARTIFACT_MISSING', kind: 'failed', message: `No artifact is stored at ${location}.` });
     return found.files;
   }
+}
+
+function keyOf(ref: DeploymentRef): string {
+  return `${ref.projectName}/${ref.deploymentId}`;
 }

@@ -1,4 +1,4 @@
-import type { FunctionStates, FunctionStatus, RuntimeLogLine, RuntimeLogs } from '../../../src/core/ports/index.js';
+import type { DeploymentRef, FunctionStates, FunctionStatus, RuntimeLogLine, RuntimeLogs } from '../../../src/core/ports/index.js';
 
 /** Function states a test sets: Lambda's view (nothing to report) until it says otherwise. */
 export class MemoryFunctionStates implements FunctionStates {
@@ -28,13 +28,13 @@ export class MemoryRuntimeLogs implements RuntimeLogs {
     return this.lines.has(deploymentId);
   }
 
-  async read(deploymentId: string, cursor?: string): Promise<{ lines: RuntimeLogLine[]; cursor: string }> {
+  async read({ deploymentId }: DeploymentRef, cursor?: string): Promise<{ lines: RuntimeLogLine[]; cursor: string }> {
     const all = this.lines.get(deploymentId) ?? [];
     const from = cursor === undefined ? 0 : Number(cursor);
     return { lines: all.slice(from).map((line) => ({ ...line })), cursor: String(all.length) };
   }
 
-  async remove(deploymentId: string): Promise<void> {
+  async remove({ deploymentId }: DeploymentRef): Promise<void> {
     this.lines.delete(deploymentId);
   }
 }

@@ -10,7 +10,7 @@ import { deploy, liveSite, memoryPlatform, receiveJob, runJob, sha, type MemoryP
 
 async function retained(p: MemoryPlatform, ids: readonly string[]): Promise<string[]> {
   const kept = [];
-  for (const id of ids) if (await p.ports.artifacts.get(id)) kept.push(id);
+  for (const id of ids) if (await p.ports.artifacts.get({ projectName: 'shop', deploymentId: id })) kept.push(id);
   return kept;
 }
 

@@ -75,7 +75,7 @@ describe('rollback on the fakes', () => {
   it('refuses a target whose build output is no longer retained, naming the commit to deploy instead', async () => {
     const p = await memoryPlatform();
     const [d1, , d3] = await threeLive(p);
-    await p.ports.artifacts.remove(d1);
+    await p.ports.artifacts.remove({ projectName: 'shop', deploymentId: d1 });
 
     const error = await refusal(rollback(p.ports, { project: 'shop', to: d1 }));
 

@@ -14,6 +14,16 @@ async function withLive(): Promise<{ p: MemoryPlatform; live: string }> {
 }
 
 describe('a build job to its end, on the fakes', () => {
+  it('files the artifact under the deployment\'s own project, which every later step names again', async () => {
+    const p = await memoryPlatform('blog');
+
+    const d = await deploy(p, sha('first'));
+
+    expect(d.state).toBe('live');
+    expect(await p.ports.artifacts.get({ projectName: 'blog', deploymentId: d.id })).toMatchObject({ deploymentId: d.id });
+    expect(await p.ports.artifacts.get({ projectName: 'shop', deploymentId: d.id })).toBeNull();
+  });
+
   it('a build that fails: failed with the build\'s reason and commit, live untouched', async () => {
     const { p, live } = await withLive();
 
@@ -143,5 +153,19 @@ describe('a build job to its end, on the fakes', () => {
 
     expect((await p.ports.deployments.get(queued.id))?.reason).toBe('Its project was removed before the build started.');
     expect(p.ports.builder.builds).toEqual([]);
+  });
+
+  it('a project removed while its build runs fails the deployment when the build ends, storing nothing', async () => {
+    const p = await memoryPlatform();
+    const queued = await requestDeploy(p.ports, { project: 'shop', ref: sha('removed mid-build') });
+    const job = runBuildJob(p.ports, await receiveJob(p));
+    const build = await p.ports.builder.started(queued.id);
+    await removeProject(p.ports, { name: 'shop' });
+
+    build.succeed();
+
+    expect(await job).toBe('failed');
+    expect((await p.ports.deployments.get(queued.id))?.reason).toBe('Its project was removed.');
+    expect(await p.ports.artifacts.get({ projectName: 'shop', deploymentId: queued.id })).toBeNull();
   });
 });

@@ -22,7 +22,7 @@ export function controlActions(deps: Deps & { functions: LocalFunctionHost; remo
     if (deployment.state !== 'live' && deployment.state !== 'retired') {
       throw new AnchorError({ code: 'NOT_ROLLBACKABLE', kind: 'conflict', message: `${deployment.id} never went live (it is ${deployment.state}).`, hint: `Run "anchor deployments ls ${project.name}" to pick one that did.` });
     }
-    const artifact = await deps.artifacts.get(deployment.id);
+    const artifact = await deps.artifacts.get({ projectName: project.name, deploymentId: deployment.id });
     if (!artifact) throw new AnchorError({ code: 'NOT_RETAINED', kind: 'conflict', message: `${deployment.id} is no longer retained: its build output was cleaned up.` });
     const env = (await openEnvSnapshot(deps, deployment.runtimeEnv)).values;
     const version = await deps.functions.publish({ projectName: project.name, deploymentId: deployment.id, artifact, env });

@@ -5,7 +5,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { linkTree } from '../../../lib/link-tree.js';
 import { AnchorError, errorMessage } from '../../../core/errors.js';
 import { storageTrouble } from '../../../lib/storage-errors.js';
-import type { ArtifactInfo, Artifacts, BuildOutput, BundleReport } from '../../../core/ports/artifacts.js';
+import type { ArtifactInfo, Artifacts, BuildOutput, BundleReport, DeploymentRef } from '../../../core/ports/artifacts.js';
 import { bundleReport, OPEN_NEXT_LAYOUT, parseManifest, type OutputFile } from '../../../core/opennext-output.js';
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -13,12 +13,13 @@ const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 /**
  * A deployment's OpenNext output, copied to `<root>/<deploymentId>/` with its size recorded beside
  * it in `<root>/<deploymentId>.json`. The copy is made in a scratch name and renamed into place, so
- * `get` never sees half an artifact.
+ * `get` never sees half an artifact. Deployment ids are unique on a platform, so the project name
+ * is not part of the path.
  */
 export class FileArtifacts implements Artifacts {
   constructor(private readonly root: string) {}
 
-  async store(deploymentId: string, output: BuildOutput): Promise<ArtifactInfo> {
+  async store({ deploymentId }: DeploymentRef, output: BuildOutput): Promise<ArtifactInfo> {
     // On this machine a build that "uploaded" its output left it in a folder too.
     const outputDir = output.kind === 'directory' ? output.path : output.location;
     const location = this.location(deploymentId);
@@ -61,7 +62,7 @@ export class FileArtifacts implements Artifacts {
     return bundleReport(await listFiles(artifact.location), manifest);
   }
 
-  async get(deploymentId: string): Promise<ArtifactInfo | null> {
+  async get({ deploymentId }: DeploymentRef): Promise<ArtifactInfo | null> {
     const location = this.location(deploymentId);
     if (!(await exists(location))) return null;
     const bytes = await readFile(this.sidecar(deploymentId), 'utf8')
@@ -71,7 +72,7 @@ export class FileArtifacts implements Artifacts {
     return { deploymentId, location, bytes };
   }
 
-  async remove(deploymentId: string): Promise<void> {
+  async remove({ deploymentId }: DeploymentRef): Promise<void> {
     await rm(this.sidecar(deploymentId), { force: true });
     await rm(this.location(deploymentId), { recursive: true, force: true });
   }

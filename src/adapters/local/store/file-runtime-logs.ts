@@ -1,7 +1,7 @@
 import { appendFile, mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AnchorError } from '../../../core/errors.js';
-import type { RuntimeLogLine, RuntimeLogs } from '../../../core/ports/runtime-logs.js';
+import type { DeploymentRef, RuntimeLogLine, RuntimeLogs } from '../../../core/ports/runtime-logs.js';
 
 export interface RuntimeLogLimits {
   /** A log file is rotated (the previous one dropped) once it would pass this size. */
@@ -58,7 +58,8 @@ export class FileRuntimeLogs implements RuntimeLogs {
     await Promise.all([...this.writers.keys()].map((id) => this.flushOne(id)));
   }
 
-  async read(deploymentId: string, cursor?: string): Promise<{ lines: RuntimeLogLine[]; cursor: string }> {
+  /** Locally a log is filed by deployment id alone (ids are unique on a platform). */
+  async read({ deploymentId }: DeploymentRef, cursor?: string): Promise<{ lines: RuntimeLogLine[]; cursor: string }> {
     const [cursorIno, cursorOffset] = parseCursor(cursor);
     const current = await openIfThere(this.file(deploymentId));
     try {
@@ -86,7 +87,7 @@ export class FileRuntimeLogs implements RuntimeLogs {
     }
   }
 
-  async remove(deploymentId: string): Promise<void> {
+  async remove({ deploymentId }: DeploymentRef): Promise<void> {
     const writer = this.writers.get(deploymentId);
     if (writer?.timer) clearTimeout(writer.timer);
     this.writers.delete(deploymentId);
