@@ -138,7 +138,7 @@ export function remoteRefused(config: RemotePlatformConfig, command: string): An
     code: 'REMOTE_NOT_SUPPORTED',
     kind: 'usage',
     message: `"anchor ${command}" runs only on the machine that holds a platform; "${config.name}" is a remote platform (${config.url}).`,
-    hint: `Run it there, or pick a platform of this machine with --platform. Remotely these work: projects ls|show|add|rm, deploy, deployments, logs, rollback, env ls|set|rm|pull, domains ls|add|rm, tokens.`,
+    hint: `Run it there, or pick a platform of this machine with --platform. Remotely these work: projects ls|show|add|rm, deploy, deployments, logs, rollback, env ls|set|rm|pull|import, domains ls|add|rm, tokens.`,
   });
 }
 

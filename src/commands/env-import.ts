@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { AnchorError } from '../core/errors.js';
+import { parseEnvImport } from '../core/env-import.js';
 import { parseTargets } from '../core/env-var.js';
-import { importEnv } from '../core/use-cases/env.js';
 import type { Context } from '../cli/context.js';
 
 export default async function envImport(ctx: Context, args: string[], options: Record<string, unknown>): Promise<void> {
@@ -13,7 +13,9 @@ export default async function envImport(ctx: Context, args: string[], options: R
     throw new AnchorError({ code: 'FILE_UNREADABLE', kind: 'usage', message: `Cannot read ${file}: ${(error as Error).message}.`, hint: 'Check the path; it is resolved from the current directory.' });
   }
   const targets = parseTargets(options.target as string | undefined);
-  const { ports } = await ctx.platform();
-  const { imported } = await importEnv(ports, { project, text, secret: options.secret === true, targets, source: file });
-  ctx.ui.result({ project, imported, secret: options.secret === true, targets }, () => `${ctx.ui.colors.green('✔')} Imported ${imported.length} variable${imported.length === 1 ? '' : 's'} into "${project}"${imported.length ? `: ${imported.join(', ')}` : ''}.`);
+  const secret = options.secret === true;
+  // The file is read here on every platform: a bad line is named by number before anything is sent.
+  const vars = parseEnvImport({ text, secret, targets, source: file });
+  const { imported } = await (await ctx.operations()).importEnv({ project, vars });
+  ctx.ui.result({ project, imported, secret, targets }, () => `${ctx.ui.colors.green('✔')} Imported ${imported.length} variable${imported.length === 1 ? '' : 's'} into "${project}"${imported.length ? `: ${imported.join(', ')}` : ''}.`);
 }

@@ -47,6 +47,32 @@ export function assertEnvKey(key: string): void {
   }
 }
 
+/** The largest value anchor stores (one env var). */
+export const MAX_VALUE_BYTES = 64 * 1024;
+
+/** A value any backend can store and any process be given; answers its size in bytes. */
+export function assertEnvValue(key: string, value: string): number {
+  if (value.includes('\0')) {
+    // No process can be given it: every later build and function start would fail on it.
+    throw new AnchorError({
+      code: 'ENV_VALUE_INVALID',
+      kind: 'usage',
+      message: `The value of ${key} contains a NUL byte, which no environment variable can hold.`,
+      hint: 'Remove the NUL character (\\0) from the value; for binary data, store it base64-encoded.',
+    });
+  }
+  const valueBytes = utf8Bytes(value);
+  if (valueBytes > MAX_VALUE_BYTES) {
+    throw new AnchorError({
+      code: 'ENV_VALUE_TOO_LARGE',
+      kind: 'usage',
+      message: `The value of ${key} is ${valueBytes} bytes; the largest value anchor stores is ${MAX_VALUE_BYTES} bytes.`,
+      hint: 'Store large content in a file in your repository or in a database, and keep only a reference in the env.',
+    });
+  }
+  return valueBytes;
+}
+
 export function utf8Bytes(value: string): number {
   return new TextEncoder().encode(value).byteLength;
 }

@@ -70,6 +70,7 @@ export function isolationCalls(routes: readonly Route[], seeded: TwoOwners): Arr
     'POST /api/v1/projects': { name: seeded.a.project, repo: 'acme/alpha' },
     'POST /api/v1/tokens': { name: 'sneaky', project: seeded.a.project, scope: 'read' },
     'PUT /api/v1/projects/{name}/env/{key}': { value: 'owned', secret: false },
+    'POST /api/v1/projects/{name}/env:import': { vars: [{ key: 'SECRET_KEY', value: 'owned', secret: false }, { key: 'NEW_KEY', value: 'owned' }] },
     'POST /api/v1/projects/{name}/domains': { domain: 'evil.example.com' },
     'POST /api/v1/projects/{name}/deployments': {},
     'POST /api/v1/projects/{name}/rollback': {},

@@ -3,7 +3,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createAwsPorts, type AwsPlatform } from '../../src/adapters/aws/create-aws-ports.js';
 import type { AnchorError } from '../../src/core/errors.js';
 import { addProject } from '../../src/core/use-cases/projects.js';
-import { importEnv, listEnv, removeEnv, resolveEnv } from '../../src/core/use-cases/env.js';
+import { parseEnvImport } from '../../src/core/env-import.js';
+import { importEnv as importVars, listEnv, removeEnv, resolveEnv } from '../../src/core/use-cases/env.js';
 import { rejectionOf } from '../contract/samples.js';
 import { fakeCodeBuild } from '../fakes/fake-codebuild.js';
 import { createPlatformTables, dynamoClient, startDynamoDbLocal, TEST_REGION, type Emulator } from './emulators.js';
@@ -44,6 +45,11 @@ afterEach(async () => {
   ssm.mock.restore();
   await platform.close();
 });
+
+/** `anchor env import` as the command runs it: the file read first, then the variables set. */
+async function importEnv(ports: AwsPlatform['ports'], input: { project: string; text: string; secret: boolean; targets: Array<'build' | 'runtime'>; source: string }) {
+  return importVars(ports, { project: input.project, vars: parseEnvImport(input) });
+}
 
 /** A build of shop started as the orchestrator starts it: build secrets go to SSM under the project's path. */
 async function startBuild(): Promise<void> {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../../src/core/api/api-routes.js';
 import { LocalPlatformHarness, http } from './local-platform.js';
 import { ApiClient } from '../api/api-client.js';
+import { createToken } from '../../src/core/use-cases/tokens.js';
 import { runIsolationTable, seedTwoOwners, snapshotOfA, type SeedDeps, type TwoOwners } from '../api/isolation-table.js';
 
 let platform: LocalPlatformHarness;
@@ -64,6 +65,40 @@ describe('the platform API on anchor server (real server, real SQLite)', () => {
     const answer = await http({ method: 'PUT', path: '/api/v1/projects/alpha/env/BIG', port, headers: { host: `localhost:${port}`, authorization: `Bearer ${seeded.a.token}`, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } }, body);
     expect([answer.status, JSON.parse(answer.body).code]).toEqual([413, 'BODY_TOO_LARGE']);
     expect((await deps.envVars.list(seeded.a.projectId)).map((v) => v.key)).not.toContain('BIG');
+  });
+
+  it('imports many env vars at once, all or nothing, secrets write-only; a read token may not', async () => {
+    const a = client.as(seeded.a.token);
+    const keys = async () => (await deps.envVars.list(seeded.a.projectId)).map((v) => v.key).sort();
+    const before = await keys();
+    const bad = await a.call('POST', '/api/v1/projects/alpha/env:import', { vars: [{ key: 'FIRST', value: '1' }, { key: 'AWS_REGION', value: 'x' }, { key: 'NUL', value: 'a\u0000b' }] });
+    expect([bad.status, bad.json.code]).toEqual([400, 'ENV_IMPORT_INVALID']);
+    expect(bad.json.message).toContain('vars[1]');
+    expect(bad.json.message).toContain('vars[2]');
+    const tooBig = await a.call('POST', '/api/v1/projects/alpha/env:import', { vars: [{ key: 'FIRST', value: '1' }, { key: 'BIG_RUNTIME', value: 'x'.repeat(4000), targets: ['runtime'] }] });
+    expect([tooBig.status, tooBig.json.code]).toEqual([400, 'ENV_RUNTIME_TOO_LARGE']);
+    const longKey = await a.call('POST', '/api/v1/projects/alpha/env:import', { vars: [{ key: 'K'.repeat(300), value: '1' }] });
+    expect([longKey.status, longKey.json.code]).toEqual([400, 'ENV_KEY_INVALID']);
+    const shape = await a.call('POST', '/api/v1/projects/alpha/env:import', { vars: [{ key: 'FIRST' }] });
+    expect([shape.status, shape.json.code]).toEqual([400, 'BODY_INVALID']);
+    expect(await keys()).toEqual(before);
+
+    const readToken = (await createToken(deps, { ownerId: seeded.a.ownerId, name: 'a-read', scope: 'read', expires: '1d' })).token;
+    const refused = await client.as(readToken).call('POST', '/api/v1/projects/alpha/env:import', { vars: [{ key: 'FIRST', value: '1' }] });
+    expect([refused.status, refused.json.code]).toEqual([403, 'SCOPE_INSUFFICIENT']);
+    expect(await keys()).toEqual(before);
+
+    const ok = await a.call('POST', '/api/v1/projects/alpha/env:import', { vars: [{ key: 'FIRST', value: '1' }, { key: 'IMPORTED_SECRET', value: 'pa55w0rd', secret: true, targets: ['runtime'] }, { key: 'FIRST', value: '2' }] });
+    expect([ok.status, ok.json]).toEqual([200, { imported: ['FIRST', 'IMPORTED_SECRET'] }]);
+    expect(ok.body).not.toContain('pa55w0rd');
+    const env = await a.call('GET', '/api/v1/projects/alpha/env');
+    expect(env.json.items.filter((v: { key: string }) => ['FIRST', 'IMPORTED_SECRET'].includes(v.key))).toEqual([
+      expect.objectContaining({ key: 'FIRST', secret: false, value: '2', targets: ['build', 'runtime'] }),
+      expect.objectContaining({ key: 'IMPORTED_SECRET', secret: true, value: null, targets: ['runtime'] }),
+    ]);
+    expect(env.body).not.toContain('pa55w0rd');
+    for (const key of ['FIRST', 'IMPORTED_SECRET']) expect((await a.call('DELETE', `/api/v1/projects/alpha/env/${key}`)).status).toBe(204);
+    expect(await keys()).toEqual(before);
   });
 
   it('answers 401 without a token, and never echoes the token it was sent', async () => {

@@ -141,6 +141,10 @@ export class HttpOperations implements PlatformOperations, RemoteProjects {
     await this.api.call('DELETE', `${V1}/projects/${seg(input.project)}/env/${seg(input.key)}`);
   }
 
+  async importEnv(input: Parameters<PlatformOperations['importEnv']>[0]) {
+    return this.api.call<{ imported: string[] }>('POST', `${V1}/projects/${seg(input.project)}/env:import`, { vars: input.vars });
+  }
+
   async pullEnv(input: Parameters<PlatformOperations['pullEnv']>[0]) {
     // The same merge as on the platform's machine, over what the API lists (secret values are null there).
     const vars = (await this.listEnv(input.project)).filter((v) => v.targets.includes(input.target)).sort((a, b) => a.key.localeCompare(b.key));

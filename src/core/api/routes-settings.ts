@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AnchorError } from '../errors.js';
 import { normaliseDomain } from '../domain-name.js';
 import { assertEnvKey } from '../env-var.js';
-import { listEnv, removeEnv, setEnv } from '../use-cases/env.js';
+import { importEnv, listEnv, removeEnv, setEnv } from '../use-cases/env.js';
 import { addDomain, listDomains, removeDomain } from '../use-cases/domains.js';
 import { jsonResponse, noContent, type Route, type RouteContext } from './api-types.js';
 import { ownedProject } from './owned-project.js';
@@ -17,9 +17,13 @@ async function project(ctx: RouteContext) {
 /** The key in the path: checked as `env set` checks it, and never longer than a store's key may be. */
 function envKey(ctx: RouteContext): string {
   const key = ctx.params.key ?? '';
-  if (key.length > 255) throw new AnchorError({ code: 'ENV_KEY_INVALID', kind: 'usage', message: 'That variable name is longer than 255 characters.', hint: 'Use a short name, e.g. DATABASE_URL.' });
+  assertKeyLength(key);
   assertEnvKey(key);
   return key;
+}
+
+function assertKeyLength(key: string): void {
+  if (key.length > 255) throw new AnchorError({ code: 'ENV_KEY_INVALID', kind: 'usage', message: 'That variable name is longer than 255 characters.', hint: 'Use a short name, e.g. DATABASE_URL.' });
 }
 
 async function domainPorts(ctx: RouteContext) {
@@ -48,6 +52,21 @@ export const SETTINGS_ROUTES: Route[] = [
       const input = parseBodyWith(z.strictObject({ value: z.string(), secret: z.boolean().optional(), targets: z.array(z.enum(['build', 'runtime'])).min(1).optional() }), ctx.body);
       const result = await setEnv(ctx.deps, { project: p.name, key: envKey(ctx), value: input.value, secret: input.secret ?? false, targets: input.targets ?? ['build', 'runtime'] });
       return jsonResponse(200, { key: result.key, secret: result.secret, targets: result.targets, created: result.created });
+    },
+  },
+  {
+    // Many variables at once, all or nothing (anchor env import); secrets stay write-only: the answer names keys only.
+    method: 'POST',
+    path: `${V1}/projects/{name}/env:import`,
+    scope: 'write',
+    handler: async (ctx) => {
+      const p = await project(ctx);
+      const entry = z.strictObject({ key: z.string(), value: z.string(), secret: z.boolean().optional(), targets: z.array(z.enum(['build', 'runtime'])).min(1).optional() });
+      const input = parseBodyWith(z.strictObject({ vars: z.array(entry) }), ctx.body);
+      // The names' rules are the use case's, checked for every variable at once; the length is the store's.
+      input.vars.forEach((v) => assertKeyLength(v.key));
+      const vars = input.vars.map((v) => ({ key: v.key, value: v.value, secret: v.secret ?? false, targets: v.targets ?? ['build' as const, 'runtime' as const] }));
+      return jsonResponse(200, await importEnv(ctx.deps, { project: p.name, vars }));
     },
   },
   {

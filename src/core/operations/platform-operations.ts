@@ -1,4 +1,5 @@
 import type { PhaseTiming, Transition, Trigger, DeploymentState } from '../deployment.js';
+import type { EnvImportVar } from '../env-import.js';
 import type { EnvTarget } from '../env-var.js';
 import type { FunctionStatus } from '../ports/function-states.js';
 import type { LogLine } from '../ports/build-logs.js';
@@ -110,6 +111,8 @@ export interface PlatformOperations {
   listEnv(project: string): Promise<EnvListing[]>;
   setEnv(input: { project: string; key: string; value: string; secret: boolean; targets: EnvTarget[] }): Promise<{ key: string; created: boolean; secret: boolean; targets: EnvTarget[] }>;
   removeEnv(input: { project: string; key: string }): Promise<void>;
+  /** `env import`: many variables set at once, all or nothing (the file already read by parseEnvImport). */
+  importEnv(input: { project: string; vars: EnvImportVar[] }): Promise<{ imported: string[] }>;
   /** `env pull`: the target's variables merged into a dotenv text (secrets marked, never pulled). */
   pullEnv(input: { project: string; existing: string | null; target: EnvTarget }): Promise<PulledEnv>;
   listTokens(input: { owner: string | undefined }): Promise<TokenView[]>;

@@ -3,7 +3,7 @@ import type { Ports } from '../ports/index.js';
 import { describeRepo } from '../project.js';
 import { publicDeployment } from '../public-deployment.js';
 import { followLogs, listDeployments, resolveLogTarget, showDeployment } from '../use-cases/deployments.js';
-import { listEnv, pullEnv, removeEnv, setEnv } from '../use-cases/env.js';
+import { importEnv, listEnv, pullEnv, removeEnv, setEnv } from '../use-cases/env.js';
 import { listProjects } from '../use-cases/projects.js';
 import { requestDeploy } from '../use-cases/request-deploy.js';
 import { rollback } from '../use-cases/rollback.js';
@@ -82,6 +82,10 @@ export class PortOperations implements PlatformOperations {
 
   async removeEnv(input: { project: string; key: string }) {
     await removeEnv(this.ports, input);
+  }
+
+  async importEnv(input: Parameters<PlatformOperations['importEnv']>[0]) {
+    return importEnv(this.ports, input);
   }
 
   async pullEnv(input: Parameters<PlatformOperations['pullEnv']>[0]) {

@@ -1,7 +1,8 @@
 import type { Deployment } from '../deployment.js';
-import { assertEnvKey, assertRuntimeBudget, utf8Bytes, type EnvTarget, type EnvVar } from '../env-var.js';
+import { envVarProblem, type EnvImportVar } from '../env-import.js';
+import { assertEnvKey, assertEnvValue, assertRuntimeBudget, type EnvTarget, type EnvVar } from '../env-var.js';
 import { AnchorError } from '../errors.js';
-import { mergeDotenv, parseDotenv, type PullVar } from '../dotenv-format.js';
+import { mergeDotenv, type PullVar } from '../dotenv-format.js';
 import type { Ports } from '../ports/index.js';
 import { getProject } from './projects.js';
 
@@ -19,34 +20,9 @@ export interface EnvListing {
 /** What `env ls` shows for a secret's value (not the log redaction `***`, which stands in inside a line). */
 export const HIDDEN_VALUE = '••••••••';
 
-const MAX_VALUE_BYTES = 64 * 1024;
-
-async function toEnvVar(deps: EnvDeps, projectId: string, input: { key: string; value: string; secret: boolean; targets: EnvTarget[] }, line?: number): Promise<EnvVar> {
-  const where = line === undefined ? '' : `Line ${line}: `;
-  try {
-    assertEnvKey(input.key);
-  } catch (error) {
-    if (error instanceof AnchorError && line !== undefined) throw new AnchorError({ code: error.code, kind: error.kind, message: where + error.message, hint: error.hint });
-    throw error;
-  }
-  if (input.value.includes('\0')) {
-    // No process can be given it: every later build and function start would fail on it.
-    throw new AnchorError({
-      code: 'ENV_VALUE_INVALID',
-      kind: 'usage',
-      message: `${where}The value of ${input.key} contains a NUL byte, which no environment variable can hold.`,
-      hint: 'Remove the NUL character (\\0) from the value; for binary data, store it base64-encoded.',
-    });
-  }
-  const valueBytes = utf8Bytes(input.value);
-  if (valueBytes > MAX_VALUE_BYTES) {
-    throw new AnchorError({
-      code: 'ENV_VALUE_TOO_LARGE',
-      kind: 'usage',
-      message: `${where}The value of ${input.key} is ${valueBytes} bytes; the largest value anchor stores is ${MAX_VALUE_BYTES} bytes.`,
-      hint: 'Store large content in a file in your repository or in a database, and keep only a reference in the env.',
-    });
-  }
+async function toEnvVar(deps: EnvDeps, projectId: string, input: EnvImportVar): Promise<EnvVar> {
+  assertEnvKey(input.key);
+  const valueBytes = assertEnvValue(input.key, input.value);
   return {
     projectId,
     key: input.key,
@@ -107,28 +83,29 @@ export async function pullEnv(deps: Pick<EnvDeps, 'projects' | 'envVars'>, input
   return mergeDotenv(input.existing, pulled, `# Pulled from anchor project "${project.name}" (${input.target} variables).`);
 }
 
-export async function importEnv(deps: EnvDeps, input: { project: string; text: string; secret: boolean; targets: EnvTarget[]; source: string }): Promise<{ imported: string[] }> {
+/**
+ * Sets many variables at once, all or nothing: every one is checked (as `env set` checks it, then
+ * the runtime budget with all of them) before any is written. A key given twice takes its last
+ * value. `env import` reads its file with parseEnvImport first, so a bad line is named by number.
+ */
+export async function importEnv(deps: EnvDeps, input: { project: string; vars: EnvImportVar[] }): Promise<{ imported: string[] }> {
   const project = await getProject(deps, input.project);
-  const { entries, problems } = parseDotenv(input.text);
-  const vars: EnvVar[] = [];
-  for (const entry of entries) {
-    try {
-      vars.push(await toEnvVar(deps, project.id, { key: entry.key, value: entry.value, secret: input.secret, targets: input.targets }, entry.line));
-    } catch (error) {
-      if (!(error instanceof AnchorError)) throw error;
-      problems.push({ line: entry.line, message: error.message.replace(/^Line \d+: /, '') });
-    }
-  }
+  const problems = input.vars.flatMap((v, index) => {
+    const problem = envVarProblem(v);
+    return problem ? [{ index, key: v.key, message: problem.message }] : [];
+  });
   if (problems.length > 0) {
-    problems.sort((a, b) => a.line - b.line);
     throw new AnchorError({
       code: 'ENV_IMPORT_INVALID',
       kind: 'usage',
-      message: `${input.source} has ${problems.length} bad line${problems.length === 1 ? '' : 's'}; nothing was imported:\n${problems.map((p) => `  line ${p.line}: ${p.message}`).join('\n')}`,
-      hint: 'Fix those lines (KEY=VALUE, names of letters, digits and _) and run the import again.',
+      message: `${problems.length} of the ${input.vars.length} variables ${problems.length === 1 ? 'is' : 'are'} bad; nothing was imported:\n${problems.map((p) => `  vars[${p.index}]: ${p.message}`).join('\n')}`,
+      hint: 'Fix those variables (names of letters, digits and _, not AWS_* or ANCHOR_*; values without NUL, at most 64 KB) and import again.',
       details: { problems },
     });
   }
+  const latest = [...new Map(input.vars.map((v) => [v.key, v])).values()];
+  const vars: EnvVar[] = [];
+  for (const v of latest) vars.push(await toEnvVar(deps, project.id, v));
   assertRuntimeBudget(withReplaced(await deps.envVars.list(project.id), vars));
   await deps.envVars.setMany(vars);
   return { imported: vars.map((v) => v.key) };
