@@ -1,4 +1,4 @@
-import type { PhaseTiming, Transition, Trigger, DeploymentState } from '../deployment.js';
+import type { Deployment, PhaseTiming, DeploymentState } from '../deployment.js';
 import type { EnvImportVar } from '../env-import.js';
 import type { EnvTarget } from '../env-var.js';
 import type { FunctionStatus } from '../ports/function-states.js';
@@ -26,18 +26,9 @@ export interface ProjectRow {
  * A deployment as the commands show it. Here it is the whole public deployment (more fields);
  * through the API, what the API tells.
  */
-export interface DeploymentSummary {
-  id: string;
-  state: DeploymentState;
-  commitSha: string | null;
-  commitMessage: string | null;
-  ref: string;
-  trigger: Trigger;
-  transitions: Transition[];
-  reason: string | null;
-  createdAt: string;
+export type DeploymentSummary = Pick<Deployment, 'id' | 'state' | 'commitSha' | 'commitMessage' | 'ref' | 'trigger' | 'transitions' | 'reason' | 'createdAt'> & {
   runtime?: FunctionStatus | null;
-}
+};
 
 export interface DeploymentDetail {
   deployment: DeploymentSummary;
