@@ -2,14 +2,21 @@ import type { Access } from '../ports/access.js';
 import type { Ports } from '../ports/index.js';
 import { describeRepo } from '../project.js';
 import { publicDeployment } from '../public-deployment.js';
-import { followLogs, listDeployments, resolveLogTarget, showDeployment } from '../use-cases/deployments.js';
-import { importEnv, listEnv, pullEnv, removeEnv, setEnv } from '../use-cases/env.js';
 import { listProjects } from '../use-cases/projects.js';
-import { requestDeploy } from '../use-cases/request-deploy.js';
-import { rollback } from '../use-cases/rollback.js';
-import { createToken, listTokens, resolveOwner, revokeToken } from '../use-cases/tokens.js';
 import type { LogTarget, PlatformOperations, TokenInput } from './platform-operations.js';
 
+
+/**
+ * The use cases each command needs, loaded when it first calls one: `projects ls` (the commonest
+ * and the one a person waits on) loads none of deploy, env, rollback or tokens.
+ */
+const useCases = {
+  deployments: () => import('../use-cases/deployments.js'),
+  env: () => import('../use-cases/env.js'),
+  requestDeploy: () => import('../use-cases/request-deploy.js'),
+  rollback: () => import('../use-cases/rollback.js'),
+  tokens: () => import('../use-cases/tokens.js'),
+};
 /** A backend's ports as the CLI holds them: the builder only where builds run (aws: CodeBuild keeps secret copies). */
 export type OperationPorts = Omit<Ports, 'builder'> & Partial<Pick<Ports, 'builder'>>;
 
@@ -39,21 +46,21 @@ export class PortOperations implements PlatformOperations {
   }
 
   async requestDeploy(input: { project: string; ref: string | undefined }) {
-    return requestDeploy(this.ports, input);
+    return (await useCases.requestDeploy()).requestDeploy(this.ports, input);
   }
 
   async listDeployments(input: { project: string; limit: number }) {
-    const listed = await listDeployments(this.ports, input);
+    const listed = await (await useCases.deployments()).listDeployments(this.ports, input);
     return { ...listed, deployments: listed.deployments.map(publicDeployment) };
   }
 
   async showDeployment(input: { id: string; tail: number }) {
-    const shown = await showDeployment(this.ports, input);
+    const shown = await (await useCases.deployments()).showDeployment(this.ports, input);
     return { ...shown, deployment: publicDeployment(shown.deployment) };
   }
 
   async resolveLogTarget(target: string): Promise<LogTarget> {
-    const deployment = await resolveLogTarget(this.ports, target);
+    const deployment = await (await useCases.deployments()).resolveLogTarget(this.ports, target);
     const project = await this.ports.projects.getById(deployment.projectId);
     return { deploymentId: deployment.id, project: project?.name ?? null, state: deployment.state };
   }
@@ -63,50 +70,50 @@ export class PortOperations implements PlatformOperations {
   }
 
   async followLogs(target: LogTarget, input: { after: number; signal: AbortSignal; onLines: Parameters<PlatformOperations['followLogs']>[1]['onLines'] }) {
-    const end = await followLogs(this.ports, { deploymentId: target.deploymentId, after: input.after, signal: input.signal, onLines: input.onLines });
+    const end = await (await useCases.deployments()).followLogs(this.ports, { deploymentId: target.deploymentId, after: input.after, signal: input.signal, onLines: input.onLines });
     return { state: end.state, reason: end.reason };
   }
 
   async rollback(input: { project: string; to: string | undefined }) {
-    const result = await rollback(this.ports, input);
+    const result = await (await useCases.rollback()).rollback(this.ports, input);
     return { ...result, serverDeferred: this.options.serverDeferred() };
   }
 
   async listEnv(project: string) {
-    return listEnv(this.ports, { project });
+    return (await useCases.env()).listEnv(this.ports, { project });
   }
 
   async setEnv(input: Parameters<PlatformOperations['setEnv']>[0]) {
-    return setEnv(this.ports, input);
+    return (await useCases.env()).setEnv(this.ports, input);
   }
 
   async removeEnv(input: { project: string; key: string }) {
-    await removeEnv(this.ports, input);
+    await (await useCases.env()).removeEnv(this.ports, input);
   }
 
   async importEnv(input: Parameters<PlatformOperations['importEnv']>[0]) {
-    return importEnv(this.ports, input);
+    return (await useCases.env()).importEnv(this.ports, input);
   }
 
   async pullEnv(input: Parameters<PlatformOperations['pullEnv']>[0]) {
-    return pullEnv(this.ports, input);
+    return (await useCases.env()).pullEnv(this.ports, input);
   }
 
   async listTokens(input: { owner: string | undefined }) {
     const deps = await this.accessDeps();
     // The operator on the platform's machine sees every owner's tokens unless they pick one.
-    const ownerId = input.owner === undefined ? null : (await resolveOwner(deps, input.owner)).id;
-    return listTokens(deps, { ownerId });
+    const ownerId = input.owner === undefined ? null : (await (await useCases.tokens()).resolveOwner(deps, input.owner)).id;
+    return (await useCases.tokens()).listTokens(deps, { ownerId });
   }
 
   async createToken(input: TokenInput) {
     const deps = await this.accessDeps();
-    const owner = await resolveOwner(deps, input.owner);
-    return createToken(deps, { ownerId: owner.id, name: input.name, project: input.project, scope: input.scope, expires: input.expires });
+    const owner = await (await useCases.tokens()).resolveOwner(deps, input.owner);
+    return (await useCases.tokens()).createToken(deps, { ownerId: owner.id, name: input.name, project: input.project, scope: input.scope, expires: input.expires });
   }
 
   async revokeToken(id: string) {
-    return revokeToken(await this.accessDeps(), { id, ownerId: null });
+    return (await useCases.tokens()).revokeToken(await this.accessDeps(), { id, ownerId: null });
   }
 
   private async accessDeps() {
