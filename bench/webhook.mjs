@@ -4,8 +4,8 @@
 // autocannon measure it), and with each delivery opening its own connection from this process
 // (which adds this process's own cost of opening 100 connections to every figure).
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
 import { request, Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,9 +28,37 @@ function deliver(port, path, delivery, agent) {
   });
 }
 
-// anchor's follow-up work after a burst (the first log lines, stopping the older builds, the
-// newest build starting and failing) runs after each burst: measured apart, it would be in the next.
-const settle = () => new Promise((resolve) => setTimeout(resolve, 1000));
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// anchor's follow-up work after a burst (the first log lines, the 99 older pushes superseded, the
+// newest one's build starting and failing) runs after each burst: measured apart, it would be in
+// the next. The next burst starts once no deployment is queued or building.
+async function settle(store, projectId) {
+  for (let waited = 0; waited < 60_000; waited += 100) {
+    const active = await store.ports.deployments.listByProject(projectId, { limit: 1, states: ['queued', 'building'] });
+    if (active.length === 0) break;
+    await pause(100);
+  }
+  await pause(200);
+}
+
+/**
+ * A repository on this machine with one commit, which every delivery names, as GitHub's pushes
+ * name commits that exist: the newest push of a burst checks it out and replaces the other 99,
+ * and its build fails at once (no package.json). (Pushes of commits that cannot be checked out
+ * would each be built in turn, one failing clone after another, for about 20 s per burst.)
+ */
+function siteRepo(home) {
+  chmodSync(home, 0o755);
+  const dir = join(home, 'site');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'README.md'), 'No package.json: the build fails once the commit is checked out.\n');
+  const git = (...args) => execFileSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.com', ...args], { cwd: dir }).toString().trim();
+  git('init', '-q', '-b', 'main');
+  git('add', '.');
+  git('commit', '-qm', 'bench');
+  return { dir, head: git('rev-parse', 'HEAD') };
+}
 
 function preconnected(port, path, deliveries) {
   return preconnectedBurst(port, deliveries.map((d) => rawPost(path, d.headers, d.body)));
@@ -43,9 +71,8 @@ async function burst(port, path, deliveries) {
   return results;
 }
 
-function makeDeliveries(secret, n) {
+function makeDeliveries(secret, n, sha = 'f'.repeat(40)) {
   return Array.from({ length: n }, (_, i) => {
-    const sha = (i.toString(16) + 'f'.repeat(40)).slice(0, 40);
     const body = JSON.stringify({ ref: 'refs/heads/main', after: sha, head_commit: { id: sha, message: `commit ${i}` }, pusher: { name: 'bench' } });
     return { body, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': randomUUID(), 'x-hub-signature-256': signPayload(secret, body) } };
   });
@@ -63,11 +90,11 @@ export async function benchWebhook({ rounds = 8, warmup = 2, concurrency = 100 }
   const { baselineChild, baselinePort } = await startBaseline();
   const env = { PATH: process.env.PATH, HOME: home, ANCHOR_HOME: join(home, '.anchor'), CI: '1' };
   await anchorCli(BIN, ['init', '--local'], env);
-  // The project's repo does not exist: builds fail at once, and only the receiver is measured.
-  const added = JSON.parse(await anchorCli(BIN, ['projects', 'add', 'bench', '--repo', 'https://git.invalid/bench.git', '--json'], env));
+  const repo = siteRepo(home);
+  const added = JSON.parse(await anchorCli(BIN, ['projects', 'add', 'bench', '--repo', repo.dir, '--json'], env));
   const project = added.project;
   const webhook = added.webhook;
-  // `anchor server` in its own process, as an operator runs it, with builds held back.
+  // `anchor server` in its own process, as an operator runs it.
   const { child, port } = await startAnchorServer(BIN, env, ['--concurrency', '1']);
   const server = { port };
   const store = createLocalPorts({ dir: join(home, '.anchor', 'platforms', 'local'), baseEnv: {}, githubToken: undefined, githubApiUrl: undefined, logStream: { write: () => true } });
@@ -85,21 +112,21 @@ export async function benchWebhook({ rounds = 8, warmup = 2, concurrency = 100 }
         [preconnected, anchorTimes, baseTimes],
         [burst, anchorFresh, baseFresh],
       ]) {
-        const deliveries = makeDeliveries(webhook.secret, concurrency);
+        const deliveries = makeDeliveries(webhook.secret, concurrency, repo.head);
         sent += deliveries.length;
         const a = await send(server.port, path, deliveries);
         accepted += a.filter((r) => r.status === 202).length;
         if (counted) anchorInto.push(...a.map((r) => r.ms));
-        await settle();
+        await settle(store, project.id);
         const b = await send(baselinePort, '/', makeDeliveries('x', concurrency));
         if (counted) baseInto.push(...b.map((r) => r.ms));
-        await settle();
+        await pause(200);
       }
     }
     // One at a time, as GitHub delivers the pushes of one repository.
     const single = [];
     const singleBase = [];
-    for (const delivery of makeDeliveries(webhook.secret, 100)) {
+    for (const delivery of makeDeliveries(webhook.secret, 100, repo.head)) {
       sent += 1;
       const [a] = await burst(server.port, `/webhook/${project.id}`, [delivery]);
       if (a.status === 202) accepted += 1;

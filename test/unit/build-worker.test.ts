@@ -61,6 +61,23 @@ describe('the local build worker', () => {
     expect((await ports.deployments.get(deployment.id))?.state).toBe('building');
   });
 
+  it('takes no job while the server is answering a burst, and builds it once the burst is over', async () => {
+    const ports: Ports = { ...local.ports, builder };
+    const deployment = await requestDeploy(ports, { project: 'shop' });
+    let endBurst: () => void = () => undefined;
+    let bursting = true;
+    const burstOver = new Promise<void>((resolve) => { endBurst = resolve; });
+    worker = new BuildWorker(ports, local.queue, local.ports.logger, { concurrency: 1, visibilityMs: 1000, pollMs: 20, quiet: () => (bursting ? burstOver : Promise.resolve()) });
+    worker.start();
+    await new Promise((r) => setTimeout(r, 400));
+    expect(builder.started).toEqual([]);
+    expect((await ports.deployments.get(deployment.id))?.state).toBe('queued');
+    bursting = false;
+    endBurst();
+    await waitFor(async () => builder.started.length, (n) => n === 1);
+    expect(builder.started.map((b) => b.deploymentId)).toEqual([deployment.id]);
+  });
+
   it('while the queue keeps failing (a full disk), it looks again after a growing pause and logs the streak once', async () => {
     vi.useFakeTimers();
     try {

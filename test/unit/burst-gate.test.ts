@@ -23,13 +23,30 @@ describe('BurstGate (local only)', () => {
     const gate = new BurstGate({ quietMs: 30, maxMs: 1000 });
     const ran: number[] = [];
     for (let i = 0; i < 5; i++) {
-      gate.arrived();
+      gate.arrived()();
       gate.afterBurst(() => ran.push(i));
       await sleep(10);
     }
     expect(ran).toEqual([]);
     await sleep(60);
     expect(ran).toEqual([0, 1, 2, 3, 4]);
+    expect(gate.bursting).toBe(false);
+  });
+
+  it('holds work while a delivery is still being answered, then a quiet period more', async () => {
+    const gate = new BurstGate({ quietMs: 20, maxMs: 1000 });
+    const ran: string[] = [];
+    const answered = gate.arrived();
+    gate.afterBurst(() => ran.push('held'));
+    // No other delivery comes, but this one is not answered yet: its follow-up would slow the answer.
+    await sleep(80);
+    expect(ran).toEqual([]);
+    answered();
+    answered();
+    await sleep(5);
+    expect(ran).toEqual([]);
+    await sleep(60);
+    expect(ran).toEqual(['held']);
     expect(gate.bursting).toBe(false);
   });
 
@@ -55,7 +72,7 @@ describe('BurstGate (local only)', () => {
     const gate = new BurstGate({ quietMs: 30, maxMs: 1000 });
     const logs = new BurstGatedLogs(new FileBuildLogs(dir), gate);
     await logs.append('d_1', ['before the burst'], 'now');
-    gate.arrived();
+    gate.arrived()();
     const held = [logs.append('d_1', ['first'], 'now'), logs.append('d_1', ['second'], 'now')];
     expect((await logs.read('d_1', { after: 0 })).map((l) => l.text)).toEqual(['before the burst']);
     await Promise.all(held);

@@ -217,6 +217,29 @@ setInterval(() => {}, 1000);
     expect(existsSync(join(root, 'work', buildId))).toBe(false);
   });
 
+  it('starts no step while the server holds steps back, and a stop during the hold ends the build as stopped', async () => {
+    repo.commit(appFiles(), 'Held');
+    let release: () => void = () => undefined;
+    let asked = 0;
+    const held = new ProcessBuilder({
+      workDir: join(root, 'work'), cacheDir: join(root, 'cache'), defaultOpenNextConfig: defaultConfig, baseEnv: baseEnv(), stopGraceMs: 1_000,
+      beforeStep: () => { asked += 1; return new Promise<void>((resolve) => { release = resolve; }); },
+    });
+    const lines: string[] = [];
+    const { buildId, ended } = await held.start(request({ lines }));
+    for (let i = 0; i < 100 && asked === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(asked).toBe(1);
+    await new Promise((r) => setTimeout(r, 300));
+    // Held before the clone's process: no git ran, so nothing was checked out.
+    expect(lines.some((line) => line.startsWith('▸ Checked out'))).toBe(false);
+    const stopping = held.stop(buildId);
+    release();
+    await stopping;
+    expect(await ended).toMatchObject({ ok: false, stopped: true });
+    expect(lines.some((line) => line.startsWith('▸ Checked out'))).toBe(false);
+    expect(asked).toBe(1);
+  });
+
   it.skipIf(!sandboxAvailable)('ends a background process that a successful build left running, though it left the build\'s session', async () => {
     const marker = `anchor-daemon-${Math.random().toString(36).slice(2)}`;
     repo.commit(appFiles({

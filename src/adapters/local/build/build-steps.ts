@@ -57,12 +57,18 @@ export interface StepsContext {
 /** Install errors that a damaged package store can cause (and a fresh store cures). */
 const CACHE_TROUBLE = /EINTEGRITY|integrity|corrupt|cache|ENOTDIR|EISDIR|EEXIST|tarball|unexpected end|invalid json|TAR_/i;
 
-/** A step as the build runs it: stopped or past its time, no step starts after that. */
-export function stepRunner(build: BuildState, sandbox: BuildSandbox, log: (line: string) => void): Step {
+/**
+ * A step as the build runs it: stopped or past its time, no step starts after that. `beforeStep`
+ * may hold a step back (anchor server: while a burst of webhooks is answered, since starting a
+ * process blocks the server's one thread for as long as the fork takes).
+ */
+export function stepRunner(build: BuildState, sandbox: BuildSandbox, log: (line: string) => void, beforeStep?: () => Promise<void>): Step {
   return async (label, file, args, cwd, env, quiet = false, rewrite = (line) => line) => {
     // (The timeout's kill may be scanning for processes while a step ends and the next would
     // start; that one would never be killed.)
     const over = () => build.stopRequested || build.timedOut;
+    if (over()) throw new BuildStopped();
+    if (beforeStep) await beforeStep();
     if (over()) throw new BuildStopped();
     const result = await build.processes.run(file, args, { cwd, env, onLine: quiet ? () => undefined : (line) => log(rewrite(line)), sandbox: sandbox.wrap });
     if (over()) throw new BuildStopped();

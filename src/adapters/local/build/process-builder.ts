@@ -46,6 +46,8 @@ export interface ProcessBuilderOptions {
   /** The projects' sandboxes: without, steps run as this process's user and see what it sees. */
   sandboxes?: BuildSandboxes;
   execa?: Execa;
+  /** Resolves when the next step may start its process (anchor server: once a webhook burst is answered). */
+  beforeStep?: () => Promise<void>;
 }
 
 /**
@@ -220,7 +222,7 @@ export class ProcessBuilder implements Builder {
       scratch,
       repoDir: join(scratch, 'repo'),
       log,
-      step: stepRunner(build, sandbox, log),
+      step: stepRunner(build, sandbox, log, this.options.beforeStep),
       sandbox,
       base: withoutAws({ ...this.options.baseEnv, TMPDIR: sandbox.tmpDir }),
       cacheDir: this.options.cacheDir,

@@ -23,7 +23,17 @@ export class BuildWorker {
     private readonly deps: BuildDeps,
     private readonly queue: SqliteJobQueue,
     private readonly logger: Logger,
-    private readonly options: { concurrency: number; visibilityMs?: number; pollMs?: number; logCapBytes?: number },
+    private readonly options: {
+      concurrency: number;
+      visibilityMs?: number;
+      pollMs?: number;
+      logCapBytes?: number;
+      /**
+       * Resolves when the server may spend time on the queue: `anchor server` passes the end of a
+       * webhook burst, so a burst is answered before the worker takes jobs (and writes their logs).
+       */
+      quiet?: () => Promise<void>;
+    },
   ) {}
 
   start(): void {
@@ -48,6 +58,8 @@ export class BuildWorker {
     while (!this.stopped) {
       let delayMs: number;
       try {
+        if (this.options.quiet) await this.options.quiet();
+        if (this.stopped) break;
         for (const dead of await this.queue.takeDeadLetters()) await consumeDeadLetter({ ...this.deps, logger: this.logger }, dead);
         const free = this.options.concurrency - this.running;
         const jobs = free > 0 ? await this.queue.receive({ visibilityMs, max: free }) : [];

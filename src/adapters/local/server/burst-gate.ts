@@ -2,26 +2,39 @@ import type { BuildLogs, LogLine } from '../../../core/ports/build-logs.js';
 
 /**
  * A burst of webhook deliveries is answered first. What follows an accepted push (its first log
- * lines, waking the build worker, stopping older builds) waits until deliveries have stopped
- * arriving for `quietMs`, and never longer than `maxMs` after the burst began: on one core, each
- * file created or process spawned in the middle of a burst is time every later delivery waits.
- * Held work runs in the order it was handed in.
+ * lines, waking the build worker, stopping older builds) waits until every delivery has been
+ * answered and none has come for `quietMs`, and never longer than `maxMs` after the burst began:
+ * on one core, each file created or process spawned in the middle of a burst is time every later
+ * delivery waits. Held work runs in the order it was handed in.
  */
 export class BurstGate {
   private held: Array<() => void> = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
   private began = 0;
   private last = 0;
+  private open = 0;
 
   constructor(private readonly options: { quietMs: number; maxMs: number }) {}
 
-  /** A delivery arrived: the burst goes on for at least `quietMs` more. */
-  arrived(): void {
-    // One timer per burst, not one per delivery: it looks again when it fires.
+  /**
+   * A delivery arrived: the burst goes on until it is answered (call the function returned, once)
+   * and `quietMs` more.
+   */
+  arrived(): () => void {
+    this.open += 1;
     this.last = performance.now();
-    if (this.timer) return;
-    this.began = this.last;
-    this.timer = setTimeout(() => this.check(), this.options.quietMs);
+    // One timer per burst, not one per delivery: it looks again when it fires.
+    if (!this.timer) {
+      this.began = this.last;
+      this.timer = setTimeout(() => this.check(), this.options.quietMs);
+    }
+    let answered = false;
+    return () => {
+      if (answered) return;
+      answered = true;
+      this.open -= 1;
+      this.last = performance.now();
+    };
   }
 
   get bursting(): boolean {
@@ -30,9 +43,12 @@ export class BurstGate {
 
   private check(): void {
     const now = performance.now();
+    const deadline = this.began + this.options.maxMs;
+    if (now >= deadline) return this.release();
     const quietAt = this.last + this.options.quietMs;
-    if (now >= quietAt || now - this.began >= this.options.maxMs) return this.release();
-    this.timer = setTimeout(() => this.check(), Math.min(quietAt, this.began + this.options.maxMs) - now);
+    if (this.open === 0 && now >= quietAt) return this.release();
+    // Deliveries still being answered: look again a quiet period on.
+    this.timer = setTimeout(() => this.check(), Math.min(this.open === 0 ? quietAt - now : this.options.quietMs, deadline - now));
   }
 
   /** Runs `task` once the burst is over; now, when there is none. */

@@ -150,14 +150,26 @@ async function startLocked(options: LocalServerOptions, lock: ServerLock): Promi
   let port = options.port;
   const supervised = superviseFunctions(local, options, sandbox.functionPlaces, () => port);
   const functions = supervised.host;
-  const { builder, buildRoot, memoryDir, packageStoreDir } = localBuilder(options, local, sandbox, lock);
-  // 100 deliveries at once are answered in about the time the first would be, then their follow-up work runs.
+  // 100 deliveries at once are answered in about the time the first would be, then their follow-up
+  // work runs: log lines, taking jobs, and the processes builds start.
   const gate = new BurstGate({ quietMs: 20, maxMs: 250 });
+  const afterBurst = () => new Promise<void>((resolve) => gate.afterBurst(resolve));
+  const { builder, buildRoot, memoryDir, packageStoreDir } = localBuilder(options, local, sandbox, lock, afterBurst);
   const logs = new BurstGatedLogs(local.ports.logs, gate);
   const reporter = githubReporter(options, local, logs, () => port);
-  const ports: Ports = { ...local.ports, deployments: reportingDeployments(local.ports.deployments, reporter), logs, functions, builder };
+  // Reports are made after a burst too (each reads its project); one project's stay in order.
+  const reportAfterBurst: Pick<DeploymentReporter, 'report' | 'reportLater'> = {
+    report: (deployment) => gate.afterBurst(() => reporter.report(deployment)),
+    reportLater: (of, load) => gate.afterBurst(() => reporter.reportLater(of, load)),
+  };
+  const ports: Ports = { ...local.ports, deployments: reportingDeployments(local.ports.deployments, reportAfterBurst), logs, functions, builder };
   await takeOverFromPrevious({ builder, sandbox, ports, lock, local });
-  const worker = new BuildWorker(ports, local.queue, ports.logger, { concurrency: options.concurrency, visibilityMs: options.visibilityMs, logCapBytes: options.logCapBytes });
+  const worker = new BuildWorker(ports, local.queue, ports.logger, {
+    concurrency: options.concurrency,
+    visibilityMs: options.visibilityMs,
+    logCapBytes: options.logCapBytes,
+    quiet: afterBurst,
+  });
   const intake = webhookIntake(local, ports, gate, worker);
   const removeProjectById = projectRemoval({ options, local, ports, functions, builder, sandbox, packageStoreDir });
   const control = controlSocket(local, ports, functions, removeProjectById);
@@ -206,6 +218,7 @@ async function startLocked(options: LocalServerOptions, lock: ServerLock): Promi
       await domains.close();
       await server.close();
       // What GitHub has not been told yet gets a few seconds; a deploy never waits on it.
+      gate.release();
       await reporter.drain(5_000);
       await supervised.close();
       sandbox.close();
@@ -230,8 +243,10 @@ function platformServer(
     ...(options.headersTimeoutMs === undefined ? {} : { headersTimeoutMs: options.headersTimeoutMs }),
     ...(options.webhookBodyTimeoutMs === undefined ? {} : { webhookBodyTimeoutMs: options.webhookBodyTimeoutMs }),
     webhook: (request) => {
-      parts.gate.arrived();
-      return parts.intake.submit(request);
+      const answered = parts.gate.arrived();
+      const answer = parts.intake.submit(request);
+      void answer.then(answered, answered);
+      return answer;
     },
   });
 }
@@ -286,7 +301,7 @@ function platformApi(options: LocalServerOptions, local: LocalPlatform, ports: P
 }
 
 /** Where builds run (in memory when there is room) and the builder that runs them. */
-function localBuilder(options: LocalServerOptions, local: LocalPlatform, sandbox: PlatformSandbox, lock: ServerLock) {
+function localBuilder(options: LocalServerOptions, local: LocalPlatform, sandbox: PlatformSandbox, lock: ServerLock, beforeStep: () => Promise<void>) {
   const memoryDir = planMemoryDir();
   const buildRoot = pickBuildRoot({ memoryDir, diskDir: sandbox.diskBuildDir, concurrency: options.concurrency, requested: options.buildDir }, readBuildRootFacts());
   if (buildRoot.inMemory) makeMemoryDir(memoryDir, sandbox.isolation.uids);
@@ -306,6 +321,7 @@ function localBuilder(options: LocalServerOptions, local: LocalPlatform, sandbox
     baseEnv: options.baseEnv,
     timeoutMs: options.buildTimeoutMs,
     sandboxes: sandbox.sandboxes,
+    beforeStep,
   });
   return { builder, buildRoot, memoryDir, packageStoreDir };
 }
