@@ -3,6 +3,7 @@ import type { execa as execaFn } from 'execa';
 import { LineSplitter } from '../../../lib/line-splitter.js';
 import { findProcesses, processInfo, signalQuietly, type ProcessInfo } from '../../../lib/process-table.js';
 import type { SandboxedCommand } from '../runtime/handler-process.js';
+import { killEscapees } from '../sandbox/uid-sweep.js';
 
 export type Execa = typeof execaFn;
 
@@ -45,6 +46,13 @@ interface Leader {
 export class BuildProcesses {
   private stepRunning = false;
   private readonly leaders = new Map<number, Leader>();
+  /** When the first step started (clock ticks after boot). */
+  private firstStart: number | null = null;
+  /**
+   * The project's uid when steps run as it without bubblewrap: what leaves the steps' sessions is
+   * found by uid (killEscapees). In bubblewrap, the sandbox's own process tree ends with it.
+   */
+  ownUid: number | null = null;
 
   constructor(
     private readonly execa: Execa,
@@ -112,11 +120,8 @@ export class BuildProcesses {
     return this.stepRunning;
   }
 
-  /**
-   * Ends every process of the build: SIGTERM, then SIGKILL after `graceMs`. Resolves with the
-   * pids still alive at the end (empty unless something is unkillable).
-   */
-  async killAll(graceMs: number): Promise<number[]> {
+  /** Ends every process of the steps' groups and sessions: SIGTERM, then SIGKILL after `graceMs`. */
+  private async killSessions(graceMs: number): Promise<number[]> {
     const deadline = Date.now() + graceMs;
     if (this.alive().length === 0) return [];
     this.signalAll('SIGTERM');
@@ -134,8 +139,22 @@ export class BuildProcesses {
     return this.alive().map((p) => p.pid);
   }
 
+  /**
+   * Ends every process of the build, then what left its sessions (ownUid). Resolves with the pids
+   * still alive at the end (empty unless something is unkillable).
+   */
+  async killAll(graceMs: number): Promise<number[]> {
+    const left = await this.killSessions(graceMs);
+    // An escapee may fork again while it is being killed: a few passes.
+    if (this.ownUid !== null && this.firstStart !== null) {
+      for (let pass = 0; pass < 5 && killEscapees(this.ownUid, this.firstStart).length > 0; pass += 1) await sleep(20);
+    }
+    return left;
+  }
+
   private remember(pid: number, bwrap: boolean): void {
     const leader: Leader = { pid, startTime: processInfo(pid)?.startTime ?? 0, bwrap };
+    if (leader.startTime > 0 && (this.firstStart === null || leader.startTime < this.firstStart)) this.firstStart = leader.startTime;
     this.leaders.set(pid, leader);
     if (this.options.recordFile) void appendFile(this.options.recordFile, `${JSON.stringify(leader)}\n`).catch(() => undefined);
   }

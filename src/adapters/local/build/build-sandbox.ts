@@ -53,6 +53,12 @@ export class BuildSandbox {
     return new BuildSandbox(box, mounts, inBwrap ? '/tmp' : input.tmpDir);
   }
 
+  /** The project's uid when steps run as it outside bubblewrap (BuildProcesses.ownUid). */
+  get uidWithoutSandbox(): number | null {
+    const box = this.box;
+    return box !== null && box.identity !== null && box.isolation.bwrap === null ? box.identity.uid : null;
+  }
+
   /** Where package managers keep their download stores, when not in the build cache. */
   get toolsDir(): string | undefined {
     return this.box?.tools;

@@ -217,6 +217,7 @@ export class ProcessBuilder implements Builder {
     const tmpDir = await mkdtemp(join(this.options.tempRoot ?? tmpdir(), 'anchor-build-'));
     build.tmpDir = tmpDir;
     const sandbox = await BuildSandbox.open(this.options.sandboxes, { projectName: build.request.projectName, repoUrl: build.request.repoUrl, scratch, tmpDir });
+    build.processes.ownUid = sandbox.uidWithoutSandbox;
     const ctx: StepsContext = {
       build,
       scratch,
