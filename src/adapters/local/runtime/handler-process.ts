@@ -9,7 +9,8 @@ import { AnchorError } from '../../../core/errors.js';
 import type { HandlerChildMessage } from './handler-child.js';
 import { LineSplitter } from '../../../lib/line-splitter.js';
 import { socketUrl } from './function-socket.js';
-import { findProcesses, signalQuietly } from '../../../lib/process-table.js';
+import { findProcesses, processInfo, signalQuietly } from '../../../lib/process-table.js';
+import { killEscapees } from '../sandbox/uid-sweep.js';
 
 export type HandlerKind = 'server' | 'image';
 
@@ -114,9 +115,15 @@ export async function startHandlerProcess(input: StartHandlerInput): Promise<Han
   follow('stdout');
   follow('stderr');
 
+  // As the project's uid without bubblewrap, what left the process's group and session (a daemon
+  // the site started) is found by uid once the process is gone; bubblewrap's tree ends by itself.
+  const startedAt = command.uid !== undefined && !throughBwrap && child.pid !== undefined ? (processInfo(child.pid)?.startTime ?? null) : null;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     // 'close', not 'exit': by then its last output has been read too.
-    child.once('close', (code, signal) => resolve({ code, signal }));
+    child.once('close', (code, signal) => {
+      if (command.uid !== undefined && startedAt !== null) killEscapees(command.uid, startedAt);
+      resolve({ code, signal });
+    });
   });
   await untilReady({ child, exited, signal, tail, input });
 
