@@ -31,6 +31,26 @@ const lazyChildProcess = {
 const REQUIRE = "import { createRequire as __anchorRequire } from 'node:module'; const require = __anchorRequire(import.meta.url);\n";
 const usesRequire = (code) => /(^|[^\w$.])require([^\w$]|$)/.test(code);
 
+/**
+ * Node built-ins are taken with require, not imported as ES modules: an ES import of a built-in
+ * makes Node build a facade of all its exports, reading every lazy one (`import 'node:fs'` loads
+ * the whole stream machinery for fs.ReadStream). esbuild keeps them as imports in ESM output, so
+ * each chunk's are rewritten here; one left in a shape this does not know fails the build.
+ */
+const BUILTIN_IMPORT = /import\s*(\{[^}]*\}|\*\s*as\s*[\w$]+|[\w$]+)\s*from\s*"(node:[a-z_/0-9]+)";?/g;
+function requireBuiltins(file, code) {
+  const rewritten = code.replace(BUILTIN_IMPORT, (_, what, name) => {
+    const required = `require(${JSON.stringify(name)})`;
+    if (what.startsWith('{')) {
+      if (/\bdefault\b/.test(what)) throw new Error(`${file}: a default import of ${name} by name; update requireBuiltins in scripts/bundle-cli.mjs`);
+      return `const${what.replace(/([\w$]+)\s+as\s+([\w$]+)/g, '$1:$2')}=${required};`;
+    }
+    return `const ${what.replace(/^\*\s*as\s*/, '')}=${required};`;
+  });
+  if (/(^|[;}\n])\s*import[^;]*?["']node:/.test(rewritten)) throw new Error(`${file}: a built-in is still imported as an ES module; update requireBuiltins in scripts/bundle-cli.mjs`);
+  return rewritten;
+}
+
 await rm(`${root}/dist/cli`, { recursive: true, force: true });
 const cli = await build({
   absWorkingDir: root,
@@ -49,7 +69,10 @@ const cli = await build({
   write: false,
 });
 await mkdir(`${root}/dist/cli`, { recursive: true });
-for (const file of cli.outputFiles) await writeFile(file.path, usesRequire(file.text) ? REQUIRE + file.text : file.text);
+for (const file of cli.outputFiles) {
+  const code = requireBuiltins(file.path, file.text);
+  await writeFile(file.path, usesRequire(code) ? REQUIRE + code : code);
+}
 await build({
   absWorkingDir: root,
   entryPoints: { 'handler-child': 'src/adapters/local/runtime/handler-child.ts' },

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { AnchorError } from '../../../core/errors.js';
 
@@ -204,20 +205,25 @@ export interface OpenDatabaseOptions {
   migrations?: readonly string[];
 }
 
-/**
- * Opens (creating if needed) the platform's SQLite file in WAL mode and brings its schema up to
- * date. The up-to-date check is one `PRAGMA user_version`, so commands that only read stay fast.
- */
 let binding: string | undefined;
 
+const BINDING = join('node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
+
+/**
+ * better-sqlite3's compiled addon, looked for in the node_modules folders above this file as
+ * require would (a CLI start pays ~1.5 ms for require.resolve, ~0.2 ms for this), then by require.
+ */
 function nativeBinding(): string | undefined {
-  if (binding === undefined) {
-    try {
-      binding = createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');
-    } catch {
-      // Not beside a node_modules (a copy bundled elsewhere): better-sqlite3 looks for it itself.
-      binding = '';
-    }
+  if (binding !== undefined) return binding || undefined;
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, BINDING))) return (binding = join(dir, BINDING));
+    if (dirname(dir) === dir) break;
+  }
+  try {
+    binding = createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');
+  } catch {
+    // Not beside a node_modules (a copy bundled elsewhere): better-sqlite3 looks for it itself.
+    binding = '';
   }
   return binding || undefined;
 }
@@ -227,6 +233,10 @@ export function openPlainDatabase(file: string): SqliteDatabase {
   return new Database(file, { nativeBinding: nativeBinding() });
 }
 
+/**
+ * Opens (creating if needed) the platform's SQLite file in WAL mode and brings its schema up to
+ * date. The up-to-date check is one `PRAGMA user_version`, so commands that only read stay fast.
+ */
 export function openDatabase(file: string, options: OpenDatabaseOptions = {}): SqliteDatabase {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   // The native binding is named outright: the CLI runs bundled, where better-sqlite3 cannot find it by itself.
