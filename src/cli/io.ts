@@ -1,3 +1,5 @@
+import { isatty } from 'node:tty';
+
 /** The streams a command talks to: the real process's, or strings in a test. */
 export interface Io {
   stdout: { write(chunk: string): unknown };
@@ -10,14 +12,25 @@ export interface Io {
   cwd: string;
 }
 
+/**
+ * This process's streams, each made when first used: Node builds process.stdin, stdout and stderr
+ * on first access (a stream, a socket or a TTY each, and the modules behind them), which a command
+ * that never reads stdin should not pay for at start. Whether each is a terminal is asked of its fd.
+ */
 export function processIo(): Io {
   return {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    stdin: process.stdin,
-    stdoutIsTTY: process.stdout.isTTY === true,
-    stderrIsTTY: process.stderr.isTTY === true,
-    stdinIsTTY: process.stdin.isTTY === true,
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
+    get stdin() {
+      return process.stdin;
+    },
+    stdoutIsTTY: isatty(1),
+    stderrIsTTY: isatty(2),
+    stdinIsTTY: isatty(0),
     cwd: process.cwd(),
   };
 }

@@ -20,6 +20,7 @@ export async function main(argv: string[], io: Io = processIo(), env: CliEnv = r
       ctx = made;
     },
     { writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) },
+    argv,
   );
   const wantsJson = argv.includes('--json');
   try {
