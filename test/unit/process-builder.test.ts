@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -216,57 +215,6 @@ setInterval(() => {}, 1000);
     expect(await ended).toMatchObject({ ok: false, stopped: true });
     expect(lines).not.toContain('▸ Building with OpenNext');
     expect(existsSync(join(root, 'work', buildId))).toBe(false);
-  });
-
-  it('starts no step while the server holds steps back, and a stop during the hold ends the build as stopped', async () => {
-    repo.commit(appFiles(), 'Held');
-    let release: () => void = () => undefined;
-    let asked = 0;
-    const held = new ProcessBuilder({
-      workDir: join(root, 'work'), cacheDir: join(root, 'cache'), defaultOpenNextConfig: defaultConfig, baseEnv: baseEnv(), stopGraceMs: 1_000,
-      beforeStep: () => { asked += 1; return new Promise<void>((resolve) => { release = resolve; }); },
-    });
-    const lines: string[] = [];
-    const { buildId, ended } = await held.start(request({ lines }));
-    for (let i = 0; i < 100 && asked === 0; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(asked).toBe(1);
-    await new Promise((r) => setTimeout(r, 300));
-    // Held before the clone's process: no git ran, so nothing was checked out.
-    expect(lines.some((line) => line.startsWith('▸ Checked out'))).toBe(false);
-    const stopping = held.stop(buildId);
-    release();
-    await stopping;
-    expect(await ended).toMatchObject({ ok: false, stopped: true });
-    expect(lines.some((line) => line.startsWith('▸ Checked out'))).toBe(false);
-    expect(asked).toBe(1);
-  });
-
-  it.skipIf(!isolation.isRoot)('as the project\'s uid without bubblewrap: ends what left the build\'s session, and leaves the project\'s site processes running', async () => {
-    const marker = `anchor-daemon-${Math.random().toString(36).slice(2)}`;
-    repo.commit(appFiles({
-      build: `const { spawn } = require('node:child_process');
-// A daemon: its own session, and its parent gone before the build ends (double fork).
-const middle = spawn(process.execPath, ['-e', "require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', '${marker}'], { stdio: 'ignore', detached: true }).unref()"], { stdio: 'ignore', detached: true });
-middle.on('exit', () => console.log('build: left a daemon behind'));
-`,
-    }), 'Leaky, uid only');
-    const sandbox = testSandboxes('uid');
-    const builder = new ProcessBuilder({ workDir: join(root, 'work'), cacheDir: join(root, 'cache'), defaultOpenNextConfig: defaultConfig, baseEnv: baseEnv(), stopGraceMs: 1_000, sandboxes: sandbox.sandboxes });
-    const identity = (await sandbox.sandboxes.forProject('shop')).identity;
-    if (identity === null) throw new Error('uid isolation gave the project no uid');
-    // The project's site, as the server starts it: its own session, the project's uid.
-    const site = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'anchor-site-of-shop'], { stdio: 'ignore', detached: true, uid: identity.uid, gid: identity.gid });
-    try {
-      const lines: string[] = [];
-      const { ended } = await builder.start(request({ lines }));
-      expect((await ended).ok, lines.join('\n')).toBe(true);
-      expect(lines).toContain('build: left a daemon behind');
-      expect(await processesWith(marker)).toEqual([]);
-      expect(site.pid !== undefined && isAlive(site.pid)).toBe(true);
-    } finally {
-      site.kill('SIGKILL');
-      await sandbox.close(['shop']);
-    }
   });
 
   it.skipIf(!sandboxAvailable)('ends a background process that a successful build left running, though it left the build\'s session', async () => {

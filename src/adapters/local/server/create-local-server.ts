@@ -157,19 +157,9 @@ async function startLocked(options: LocalServerOptions, lock: ServerLock): Promi
   const { builder, buildRoot, memoryDir, packageStoreDir } = localBuilder(options, local, sandbox, lock, afterBurst);
   const logs = new BurstGatedLogs(local.ports.logs, gate);
   const reporter = githubReporter(options, local, logs, () => port);
-  // Reports are made after a burst too (each reads its project); one project's stay in order.
-  const reportAfterBurst: Pick<DeploymentReporter, 'report' | 'reportLater'> = {
-    report: (deployment) => gate.afterBurst(() => reporter.report(deployment)),
-    reportLater: (of, load) => gate.afterBurst(() => reporter.reportLater(of, load)),
-  };
-  const ports: Ports = { ...local.ports, deployments: reportingDeployments(local.ports.deployments, reportAfterBurst), logs, functions, builder };
+  const ports: Ports = { ...local.ports, deployments: reportingDeployments(local.ports.deployments, reportAfterBurst(reporter, gate)), logs, functions, builder };
   await takeOverFromPrevious({ builder, sandbox, ports, lock, local });
-  const worker = new BuildWorker(ports, local.queue, ports.logger, {
-    concurrency: options.concurrency,
-    visibilityMs: options.visibilityMs,
-    logCapBytes: options.logCapBytes,
-    quiet: afterBurst,
-  });
+  const worker = new BuildWorker(ports, local.queue, ports.logger, { concurrency: options.concurrency, visibilityMs: options.visibilityMs, logCapBytes: options.logCapBytes, quiet: afterBurst });
   const intake = webhookIntake(local, ports, gate, worker);
   const removeProjectById = projectRemoval({ options, local, ports, functions, builder, sandbox, packageStoreDir });
   const control = controlSocket(local, ports, functions, removeProjectById);
@@ -226,6 +216,14 @@ async function startLocked(options: LocalServerOptions, lock: ServerLock): Promi
       rmSync(local.paths.serverRecord, { force: true });
       lock.release();
     },
+  };
+}
+
+/** Reports are made after a burst too (each reads its project); one project's stay in order. */
+function reportAfterBurst(reporter: DeploymentReporter, gate: BurstGate): Pick<DeploymentReporter, 'report' | 'reportLater'> {
+  return {
+    report: (deployment) => gate.afterBurst(() => reporter.report(deployment)),
+    reportLater: (of, load) => gate.afterBurst(() => reporter.reportLater(of, load)),
   };
 }
 

@@ -1,0 +1,91 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { BuildRequest } from '../../src/core/ports/builder.js';
+import { ProcessBuilder } from '../../src/adapters/local/build/process-builder.js';
+import { readIsolationFacts } from '../../src/adapters/local/sandbox/isolation.js';
+import { FixtureRepo, appFiles, isAlive, processesWith } from './process-builder-fixture.js';
+import { testSandboxes } from '../fakes/test-sandboxes.js';
+
+/** ProcessBuilder as `anchor server` drives it: steps it holds back, and builds as a project's uid without bubblewrap. */
+const isolation = readIsolationFacts(process.env.PATH);
+
+let root: string;
+let repo: FixtureRepo;
+let defaultConfig: string;
+
+const baseEnv = (): Record<string, string> => ({ PATH: process.env.PATH ?? '', HOME: join(root, 'home') });
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'anchor-builder-'));
+  chmodSync(root, 0o711);
+  repo = new FixtureRepo(mkdtempSync(join(root, 'repo-')));
+  chmodSync(repo.dir, 0o755);
+  defaultConfig = join(root, 'default-open-next.config.ts');
+  writeFileSync(defaultConfig, '// anchor default config\nexport default {};\n');
+});
+
+afterEach(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+function request(overrides: Partial<BuildRequest> & { lines?: string[] } = {}): BuildRequest {
+  const lines = overrides.lines ?? [];
+  return { deploymentId: 'd_test', projectName: 'shop', repoUrl: repo.dir, ref: 'main', commitSha: null, root: '.', env: {}, secretKeys: [], onLine: (line) => lines.push(line), ...overrides };
+}
+
+describe('ProcessBuilder in anchor server', () => {
+  it('starts no step while the server holds steps back, and a stop during the hold ends the build as stopped', async () => {
+    repo.commit(appFiles(), 'Held');
+    let release: () => void = () => undefined;
+    let asked = 0;
+    const held = new ProcessBuilder({
+      workDir: join(root, 'work'), cacheDir: join(root, 'cache'), defaultOpenNextConfig: defaultConfig, baseEnv: baseEnv(), stopGraceMs: 1_000,
+      beforeStep: () => { asked += 1; return new Promise<void>((resolve) => { release = resolve; }); },
+    });
+    const lines: string[] = [];
+    const { buildId, ended } = await held.start(request({ lines }));
+    for (let i = 0; i < 100 && asked === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(asked).toBe(1);
+    await new Promise((r) => setTimeout(r, 300));
+    // Held before the clone's process: no git ran, so nothing was checked out.
+    expect(lines.some((line) => line.startsWith('▸ Checked out'))).toBe(false);
+    const stopping = held.stop(buildId);
+    release();
+    await stopping;
+    expect(await ended).toMatchObject({ ok: false, stopped: true });
+    expect(lines.some((line) => line.startsWith('▸ Checked out'))).toBe(false);
+    expect(asked).toBe(1);
+  });
+
+
+  it.skipIf(!isolation.isRoot)('as the project\'s uid without bubblewrap: ends what left the build\'s session, and leaves the project\'s site processes running', async () => {
+    const marker = `anchor-daemon-${Math.random().toString(36).slice(2)}`;
+    repo.commit(appFiles({
+      build: `const { spawn } = require('node:child_process');
+// A daemon: its own session, and its parent gone before the build ends (double fork).
+const middle = spawn(process.execPath, ['-e', "require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', '${marker}'], { stdio: 'ignore', detached: true }).unref()"], { stdio: 'ignore', detached: true });
+middle.on('exit', () => console.log('build: left a daemon behind'));
+`,
+    }), 'Leaky, uid only');
+    const sandbox = testSandboxes('uid');
+    const builder = new ProcessBuilder({ workDir: join(root, 'work'), cacheDir: join(root, 'cache'), defaultOpenNextConfig: defaultConfig, baseEnv: baseEnv(), stopGraceMs: 1_000, sandboxes: sandbox.sandboxes });
+    const identity = (await sandbox.sandboxes.forProject('shop')).identity;
+    if (identity === null) throw new Error('uid isolation gave the project no uid');
+    // The project's site, as the server starts it: its own session, the project's uid.
+    const site = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'anchor-site-of-shop'], { stdio: 'ignore', detached: true, uid: identity.uid, gid: identity.gid });
+    try {
+      const lines: string[] = [];
+      const { ended } = await builder.start(request({ lines }));
+      expect((await ended).ok, lines.join('\n')).toBe(true);
+      expect(lines).toContain('build: left a daemon behind');
+      expect(await processesWith(marker)).toEqual([]);
+      expect(site.pid !== undefined && isAlive(site.pid)).toBe(true);
+    } finally {
+      site.kill('SIGKILL');
+      await sandbox.close(['shop']);
+    }
+  });
+});
