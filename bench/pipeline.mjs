@@ -15,6 +15,7 @@ import { createLocalPorts } from '../dist/src/adapters/local/create-local-ports.
 import { templatesDir } from '../dist/src/lib/templates-dir.js';
 import { signPayload } from '../dist/src/core/webhook-signature.js';
 import { PACKAGING_DRIVER, PACKAGING_SUMMARY } from '../dist/src/core/build-recipe.js';
+import { SANDBOX_STATE_DIR } from '../dist/src/adapters/local/sandbox/sandbox-uids.js';
 import { anchorCli, line, load, now, ratio, startAnchorServer, stopProcess } from './measure.mjs';
 
 const BIN = fileURLToPath(new URL('../bin/anchor.js', import.meta.url));
@@ -230,7 +231,10 @@ async function packagingLines(store, home, cold, warm) {
   // What CodeBuild's S3 cache would carry for this project (the buildspec's cache paths: npm's
   // cache, .next/cache, the packaging cache), measured on this build cache, against the build
   // time the second build saved here.
-  const restored = cacheBytes(home);
+  // As root, each project's HOME and tools (npm's cache, the packaging cache) are in its sandbox
+  // folder, /var/lib/anchor/sites/<uid>, not under the platform's home.
+  const uids = store.db.prepare('SELECT uid FROM sandbox_uids').all().map((row) => row.uid);
+  const restored = cacheBytes([home, ...uids.map((uid) => join(SANDBOX_STATE_DIR, 'sites', String(uid)))].filter((dir) => existsSync(dir)));
   const savedS = (phase(cold.deployment, 'building') - phase(warm.deployment, 'building')) / 1000;
   const mb = (bytes) => `${(bytes / 1048576).toFixed(1)} MB`;
   line('CodeBuild cache, same layout: bytes restored', `${mb(restored.total)}`, `(npm ${mb(restored.npm)}, .next/cache ${mb(restored.next)}, packaging ${mb(restored.packaging)})`);
@@ -238,8 +242,8 @@ async function packagingLines(store, home, cold, warm) {
   return { restored, savedS };
 }
 
-/** Sizes of the build cache folders CodeBuild's cache paths hold (npm's cache, .next/cache, the packaging cache), found under `home`. */
-function cacheBytes(home) {
+/** Sizes of the build cache folders CodeBuild's cache paths hold (npm's cache, .next/cache, the packaging cache), found under `roots`. */
+function cacheBytes(roots) {
   const sizes = { npm: 0, next: 0, packaging: 0 };
   const walk = (dir, depth) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -252,7 +256,7 @@ function cacheBytes(home) {
       else if (depth < 8) walk(full, depth + 1);
     }
   };
-  walk(home, 0);
+  for (const root of roots) walk(root, 0);
   return { ...sizes, total: sizes.npm + sizes.next + sizes.packaging };
 }
 
