@@ -32,6 +32,23 @@ const REQUIRE = "import { createRequire as __anchorRequire } from 'node:module';
 const usesRequire = (code) => /(^|[^\w$.])require([^\w$]|$)/.test(code);
 
 /**
+ * picocolors decides when it loads whether stdout is a terminal, by reading process.stdout, which
+ * makes Node build the stdout stream (~5 ms) in every command, even one that prints to stderr or
+ * prints nothing. anchor only uses its createColors: the same question is asked of fd 1 instead.
+ */
+const picocolorsWithoutStdout = {
+  name: 'picocolors-without-stdout',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]picocolors[\\/]picocolors\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const eager = '(p.stdout || {}).isTTY';
+      if (!source.includes(eager)) throw new Error(`${args.path}: picocolors no longer reads process.stdout as expected; update scripts/bundle-cli.mjs`);
+      return { contents: source.replace(eager, 'require("node:tty").isatty(1)'), loader: 'js' };
+    });
+  },
+};
+
+/**
  * Node built-ins are taken with require, not imported as ES modules: an ES import of a built-in
  * makes Node build a facade of all its exports, reading every lazy one (`import 'node:fs'` loads
  * the whole stream machinery for fs.ReadStream). esbuild keeps them as imports in ESM output, so
@@ -65,7 +82,7 @@ const cli = await build({
   minify: true,
   keepNames: false,
   logLevel: 'warning',
-  plugins: [lazyChildProcess],
+  plugins: [lazyChildProcess, picocolorsWithoutStdout],
   write: false,
 });
 await mkdir(`${root}/dist/cli`, { recursive: true });

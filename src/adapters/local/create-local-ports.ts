@@ -113,7 +113,7 @@ export function createLocalPorts(options: LocalPlatformOptions): LocalPlatform {
     repoTokens: new SqliteRepoTokens({ db, secrets, now: () => clock.now() }),
     clock,
     ids: new RandomIds(),
-    logger: new StreamLogger(options.logStream ?? process.stderr),
+    logger: new StreamLogger(options.logStream ?? { write: (chunk: string) => process.stderr.write(chunk) }),
     staticHost: new FileStaticHost(),
     functions,
     functionStates,
