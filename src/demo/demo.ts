@@ -32,6 +32,8 @@ function step(text: string): void {
 
 /** Runs `anchor <args>` as a user would, showing the command and its output. */
 function anchor(args: string[], options: { quiet?: boolean } = {}): Promise<string> {
+  // Stopping (a signal came while the demo went on): nothing new starts, it would outlive the demo.
+  if (stopped !== null) return new Promise<string>(() => undefined);
   process.stdout.write(`${dim('$')} anchor ${args.join(' ')}\n`);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { descendants } from '../e2e/process-tree.js';
-import { isAlive } from '../unit/process-builder-fixture.js';
+import { isAlive, processesWith } from '../unit/process-builder-fixture.js';
 
 const DEMO = fileURLToPath(new URL('../../dist/src/demo/demo.js', import.meta.url));
 let work = '';
@@ -13,6 +13,7 @@ let left: number[] = [];
 afterEach(() => {
   // A demo that failed this test would leave its server behind: do not leave it running here.
   for (const pid of left.filter((p) => isAlive(p))) process.kill(pid, 'SIGKILL');
+  if (work !== '') for (const pid of processesWith(work)) process.kill(pid, 'SIGKILL');
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -44,5 +45,9 @@ describe('npm run demo -- --keep', () => {
     expect(isAlive(serverPid)).toBe(false);
     expect(below.filter((pid) => isAlive(pid))).toEqual([]);
     expect(existsSync(join(work, demoHome ?? ''))).toBe(false);
+    // Nor any anchor command the demo had running or was about to start (a `logs --follow` would
+    // follow a platform that no longer exists, for ever).
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(processesWith(work)).toEqual([]);
   }, 120_000);
 });
