@@ -1,4 +1,4 @@
-// Bundles the CLI into dist/cli/ so `anchor` starts fast: a handful of files to load instead of
+// Bundles the CLI into dist/cli/ (ES modules named .mjs) so `anchor` starts fast: a handful of files to load instead of
 // ~80 modules (commander and better-sqlite3's JavaScript included). Each command stays in a chunk
 // of its own, loaded only when it runs; the AWS SDK, execa, Octokit and the prompt libraries stay
 // ordinary packages, loaded on demand. The handler child is a bundle of its own, one file that
@@ -73,6 +73,8 @@ const cli = await build({
   absWorkingDir: root,
   entryPoints: { main: 'src/cli/main.ts' },
   outdir: 'dist/cli',
+  // .mjs: Node knows each chunk is an ES module by its name, without looking for a package.json.
+  outExtension: { '.js': '.mjs' },
   bundle: true,
   splitting: true,
   format: 'esm',

@@ -47,7 +47,7 @@ describe('bin/anchor as a real process', () => {
     await runBin(['init', '--local'], { home: home.dir });
     // Runs the CLI's entry in a fresh process and lists the CommonJS modules it loaded.
     const probe = (args: string[]) => {
-      const script = `const { main } = await import(${JSON.stringify(new URL('../../dist/cli/main.js', import.meta.url).href)});
+      const script = `const { main } = await import(${JSON.stringify(new URL('../../dist/cli/main.mjs', import.meta.url).href)});
         const io = { stdout: { write() {} }, stderr: { write() {} }, stdin: null, stdoutIsTTY: false, stderrIsTTY: false, stdinIsTTY: false, cwd: process.cwd() };
         const code = await main(${JSON.stringify(args)}, io);
         const { createRequire } = await import('node:module');
