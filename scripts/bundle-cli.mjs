@@ -33,8 +33,9 @@ const usesRequire = (code) => /(^|[^\w$.])require([^\w$]|$)/.test(code);
 
 /**
  * picocolors decides when it loads whether stdout is a terminal, by reading process.stdout, which
- * makes Node build the stdout stream (~5 ms) in every command, even one that prints to stderr or
- * prints nothing. anchor only uses its createColors: the same question is asked of fd 1 instead.
+ * makes Node build the stdout stream (and load node:tty or node:net, ~5–7 ms) in every command.
+ * anchor only uses its createColors, told whether to color (cli/ui.ts): the default it would
+ * compute is never used, so it is not computed.
  */
 const picocolorsWithoutStdout = {
   name: 'picocolors-without-stdout',
@@ -43,7 +44,7 @@ const picocolorsWithoutStdout = {
       const source = await readFile(args.path, 'utf8');
       const eager = '(p.stdout || {}).isTTY';
       if (!source.includes(eager)) throw new Error(`${args.path}: picocolors no longer reads process.stdout as expected; update scripts/bundle-cli.mjs`);
-      return { contents: source.replace(eager, 'require("node:tty").isatty(1)'), loader: 'js' };
+      return { contents: source.replace(eager, 'false'), loader: 'js' };
     });
   },
 };

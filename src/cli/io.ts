@@ -1,5 +1,5 @@
 import { writeSync } from 'node:fs';
-import { isatty } from 'node:tty';
+import { isTerminal } from '../lib/is-terminal.js';
 
 /** The streams a command talks to: the real process's, or strings in a test. */
 export interface Io {
@@ -18,7 +18,7 @@ export interface Io {
  * a socket or a TTY each, and the modules behind them: ~5 ms of a command's start), so stdin is
  * made when first read, and output is written to the fd directly, as Node's own stdout does on
  * Linux (synchronously, for files, pipes and terminals alike). Whether each is a terminal is asked
- * of its fd.
+ * of its fd (lib/is-terminal.ts).
  */
 export function processIo(): Io {
   const stdout = fdWriter(1, () => process.stdout);
@@ -29,9 +29,9 @@ export function processIo(): Io {
     get stdin() {
       return process.stdin;
     },
-    stdoutIsTTY: isatty(1),
-    stderrIsTTY: isatty(2),
-    stdinIsTTY: isatty(0),
+    stdoutIsTTY: isTerminal(1),
+    stderrIsTTY: isTerminal(2),
+    stdinIsTTY: isTerminal(0),
     cwd: process.cwd(),
   };
 }

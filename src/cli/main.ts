@@ -19,7 +19,16 @@ export async function main(argv: string[], io: Io = processIo(), env: CliEnv = r
     (made) => {
       ctx = made;
     },
-    { writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) },
+    {
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      // Asked of the process's streams only when they are terminals: Node builds a stream on first
+      // use (with node:net or node:tty behind it), a few ms of every `--help`.
+      getOutHelpWidth: () => (io.stdoutIsTTY ? process.stdout.columns : 80),
+      getErrHelpWidth: () => (io.stderrIsTTY ? process.stderr.columns : 80),
+      getOutHasColors: () => io.stdoutIsTTY && !env.noColor && process.stdout.hasColors(),
+      getErrHasColors: () => io.stderrIsTTY && !env.noColor && process.stderr.hasColors(),
+    },
     argv,
   );
   const wantsJson = argv.includes('--json');

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, Option, type OutputConfiguration } from 'commander';
 import type { Context } from './context.js';
 
 /** A command module: wiring only (STYLE.md rule 3). Loaded when its command runs, never for --help. */
@@ -16,7 +16,7 @@ type Action = (load: Loader) => (...received: unknown[]) => Promise<void>;
  * top-level command it names is defined (its help and errors are the same); the whole program
  * for anything else (no command, `help`, a word anchor does not know).
  */
-export function buildProgram(makeContext: ContextFactory, onContext: (ctx: Context) => void, output: { writeOut(text: string): void; writeErr(text: string): void }, argv?: readonly string[]): Command {
+export function buildProgram(makeContext: ContextFactory, onContext: (ctx: Context) => void, output: OutputConfiguration, argv?: readonly string[]): Command {
   // Set before any subcommand is added: commander copies these settings into each one.
   const program = new Command('anchor')
     .exitOverride()
