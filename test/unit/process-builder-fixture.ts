@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { BuildEnd } from '../../src/core/ports/builder.js';
 
@@ -128,4 +129,19 @@ export function processesWith(marker: string): number[] {
     if ((has('cmdline') || has('environ')) && isAlive(Number(name))) found.push(Number(name));
   }
   return found;
+}
+
+/**
+ * A builder test's scratch: a folder a sandbox uid may pass through, a fixture repo in it and
+ * anchor's default OpenNext config.
+ */
+export function builderScratch(): { root: string; repo: FixtureRepo; defaultConfig: string } {
+  const root = mkdtempSync(join(tmpdir(), 'anchor-builder-'));
+  // Sandboxed builds run as a uid of their own: it must pass through to the repository.
+  chmodSync(root, 0o711);
+  const repo = new FixtureRepo(mkdtempSync(join(root, 'repo-')));
+  chmodSync(repo.dir, 0o755);
+  const defaultConfig = join(root, 'default-open-next.config.ts');
+  writeFileSync(defaultConfig, '// anchor default config\nexport default {};\n');
+  return { root, repo, defaultConfig };
 }

@@ -1,12 +1,11 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BuildRequest } from '../../src/core/ports/builder.js';
 import { ProcessBuilder } from '../../src/adapters/local/build/process-builder.js';
 import { readIsolationFacts } from '../../src/adapters/local/sandbox/isolation.js';
-import { FixtureRepo, appFiles, isAlive, processesWith } from './process-builder-fixture.js';
+import { FixtureRepo, builderScratch, appFiles, isAlive, processesWith } from './process-builder-fixture.js';
 import { testSandboxes } from '../fakes/test-sandboxes.js';
 
 /** ProcessBuilder as `anchor server` drives it: steps it holds back, and builds as a project's uid without bubblewrap. */
@@ -19,12 +18,7 @@ let defaultConfig: string;
 const baseEnv = (): Record<string, string> => ({ PATH: process.env.PATH ?? '', HOME: join(root, 'home') });
 
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'anchor-builder-'));
-  chmodSync(root, 0o711);
-  repo = new FixtureRepo(mkdtempSync(join(root, 'repo-')));
-  chmodSync(repo.dir, 0o755);
-  defaultConfig = join(root, 'default-open-next.config.ts');
-  writeFileSync(defaultConfig, '// anchor default config\nexport default {};\n');
+  ({ root, repo, defaultConfig } = builderScratch());
 });
 
 afterEach(() => {

@@ -1,12 +1,11 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BuildEnd, BuildRequest } from '../../src/core/ports/builder.js';
 import { ProcessBuilder } from '../../src/adapters/local/build/process-builder.js';
 import { FileArtifacts } from '../../src/adapters/local/store/file-artifacts.js';
 import { pickBuildRoot, readBuildRootFacts } from '../../src/adapters/local/build/build-root.js';
-import { FixtureRepo, appFiles, isAlive, outputDir, processesWith } from './process-builder-fixture.js';
+import { FixtureRepo, builderScratch, appFiles, isAlive, outputDir, processesWith } from './process-builder-fixture.js';
 import { readIsolationFacts } from '../../src/adapters/local/sandbox/isolation.js';
 import { testSandboxes } from '../fakes/test-sandboxes.js';
 
@@ -25,13 +24,7 @@ let defaultConfig: string;
 const baseEnv = (): Record<string, string> => ({ PATH: process.env.PATH ?? '', HOME: join(root, 'home'), AWS_REGION: 'ap-southeast-1' });
 
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'anchor-builder-'));
-  // Sandboxed builds run as a uid of their own: it must pass through to the repository.
-  chmodSync(root, 0o711);
-  repo = new FixtureRepo(mkdtempSync(join(root, 'repo-')));
-  chmodSync(repo.dir, 0o755);
-  defaultConfig = join(root, 'default-open-next.config.ts');
-  writeFileSync(defaultConfig, '// anchor default config\nexport default {};\n');
+  ({ root, repo, defaultConfig } = builderScratch());
   builder = new ProcessBuilder({ workDir: join(root, 'work'), cacheDir: join(root, 'cache'), defaultOpenNextConfig: defaultConfig, baseEnv: baseEnv(), stopGraceMs: 1_000 });
 });
 
