@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHandlerProcess, type HandlerProcess } from '../../src/adapters/local/runtime/handler-process.js';
@@ -47,12 +47,20 @@ describe.skipIf(!isRoot)("a site's function process as the project's uid without
 
     const site: HandlerProcess = await startHandlerProcess({ bundleDir, kind: 'server', env: {}, socketPath: join(place.socketDir, 'd_escape.server'), sandbox: place.sandbox, ...(place.childEntry ? { childEntry: place.childEntry } : {}) });
     cleanups.push(() => site.stop(1_000));
-    let daemons: number[] = [];
-    for (let i = 0; i < 100 && daemons.length === 0; i++) {
-      daemons = processesWith(marker);
-      if (daemons.length === 0) await new Promise((r) => setTimeout(r, 50));
+    // The daemon runs, and the process that started it is gone (its script names the marker too).
+    const daemon = (pid: number) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').includes(marker);
+      } catch {
+        return false; // gone meanwhile
+      }
+    };
+    let found: number[] = [];
+    for (let i = 0; i < 100 && !(found.length === 1 && found.every(daemon)); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      found = processesWith(marker);
     }
-    expect(daemons).toHaveLength(1);
+    expect(found.length === 1 && found.every(daemon)).toBe(true);
 
     await site.stop(2_000);
     expect(processesWith(marker)).toEqual([]);

@@ -3,7 +3,7 @@ import type { execa as execaFn } from 'execa';
 import { LineSplitter } from '../../../lib/line-splitter.js';
 import { findProcesses, processInfo, signalQuietly, type ProcessInfo } from '../../../lib/process-table.js';
 import type { SandboxedCommand } from '../runtime/handler-process.js';
-import { killEscapees } from '../sandbox/uid-sweep.js';
+import { endEscapees } from '../sandbox/uid-sweep.js';
 
 export type Execa = typeof execaFn;
 
@@ -145,10 +145,7 @@ export class BuildProcesses {
    */
   async killAll(graceMs: number): Promise<number[]> {
     const left = await this.killSessions(graceMs);
-    // An escapee may fork again while it is being killed: a few passes.
-    if (this.ownUid !== null && this.firstStart !== null) {
-      for (let pass = 0; pass < 5 && killEscapees(this.ownUid, this.firstStart).length > 0; pass += 1) await sleep(20);
-    }
+    if (this.ownUid !== null && this.firstStart !== null) await endEscapees(this.ownUid, this.firstStart);
     return left;
   }
 

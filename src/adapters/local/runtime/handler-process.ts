@@ -10,7 +10,7 @@ import type { HandlerChildMessage } from './handler-child.js';
 import { LineSplitter } from '../../../lib/line-splitter.js';
 import { socketUrl } from './function-socket.js';
 import { findProcesses, processInfo, signalQuietly } from '../../../lib/process-table.js';
-import { killEscapees } from '../sandbox/uid-sweep.js';
+import { endEscapees } from '../sandbox/uid-sweep.js';
 
 export type HandlerKind = 'server' | 'image';
 
@@ -121,8 +121,8 @@ export async function startHandlerProcess(input: StartHandlerInput): Promise<Han
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     // 'close', not 'exit': by then its last output has been read too.
     child.once('close', (code, signal) => {
-      if (command.uid !== undefined && startedAt !== null) killEscapees(command.uid, startedAt);
-      resolve({ code, signal });
+      const swept = command.uid !== undefined && startedAt !== null ? endEscapees(command.uid, startedAt) : Promise.resolve();
+      void swept.finally(() => resolve({ code, signal }));
     });
   });
   await untilReady({ child, exited, signal, tail, input });

@@ -38,3 +38,8 @@ export function killEscapees(uid: number, since: number): number[] {
   }
   return killed;
 }
+
+/** killEscapees until a pass finds none (an escapee may fork again while it is being killed), at most 5 passes. */
+export async function endEscapees(uid: number, since: number): Promise<void> {
+  for (let pass = 0; pass < 5 && killEscapees(uid, since).length > 0; pass += 1) await new Promise((r) => setTimeout(r, 20));
+}
