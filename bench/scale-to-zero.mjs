@@ -14,7 +14,6 @@ import { fileURLToPath } from 'node:url';
 import { createLocalPorts } from '../dist/src/adapters/local/create-local-ports.js';
 import { templatesDir } from '../dist/src/lib/templates-dir.js';
 import { addProject } from '../dist/src/core/use-cases/projects.js';
-import { deployBuilt } from '../dist/src/core/use-cases/deploy.js';
 import { anchorCli, line, median, now, ratio, startAnchorServer, stopProcess } from './measure.mjs';
 
 const BIN = fileURLToPath(new URL('../bin/anchor.js', import.meta.url));
@@ -134,9 +133,13 @@ export async function benchScaleToZero() {
       const { project } = await addProject({ ...ports, repoHooks: null }, { name: `site${i}`, repo: { kind: 'path', url: app }, branch: 'main', root: '', webhookBaseUrl: `http://127.0.0.1:${port}` });
       const at = new Date().toISOString();
       const id = ports.ids.next('d');
-      await ports.deployments.create({ id, projectId: project.id, state: 'built', commitSha: null, commitMessage: null, ref: 'main', trigger: { kind: 'manual', ref: 'main' }, transitions: [{ state: 'built', at }], reason: null, buildId: null, runtimeEnv: null, createdAt: at });
+      // Made live in the store, as a CLI that could not reach the server flips it: the server's
+      // control socket publishes only what went live, and the server serves a flip it was not
+      // told about within a second (its reconcile loop), each site ready to start on demand.
+      await ports.deployments.create({ id, projectId: project.id, state: 'deploying', commitSha: null, commitMessage: null, ref: 'main', trigger: { kind: 'manual', ref: 'main' }, transitions: [{ state: 'deploying', at }], reason: null, buildId: null, runtimeEnv: null, createdAt: at });
       await ports.artifacts.store({ projectName: project.name, deploymentId: id }, { kind: 'directory', path: join(app, '.open-next') });
-      if (!(await deployBuilt(ports, id))) throw new Error(`site${i} did not go live: ${(await ports.deployments.get(id)).reason}`);
+      const flipped = await ports.deployments.promote({ projectId: project.id, deploymentId: id, expectedRevision: null, onlyIfNewer: true, at });
+      if (!flipped.ok) throw new Error(`site${i} could not be made live: ${flipped.reason}`);
       deployments.push({ name: `site${i}`, id });
     }
     const ids = deployments.map((d) => d.id);
