@@ -1,8 +1,9 @@
 // Bundles the CLI into dist/cli/ (ES modules named .mjs) so `anchor` starts fast: a handful of
 // files to load instead of ~80 modules (commander and better-sqlite3's JavaScript included). Each
 // command stays in a chunk of its own, loaded only when it runs; the AWS SDK, execa, Octokit and
-// the prompt libraries stay ordinary packages, loaded on demand. The handler child is a bundle of its own, one file that
-// shares no chunk with the CLI: anchor server copies it where every project's sandbox can read it.
+// the prompt libraries stay ordinary packages, loaded on demand. The handler child is a bundle of
+// its own, one file that shares no chunk with the CLI: anchor server copies it where every
+// project's sandbox can read it.
 import { build } from 'esbuild';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';

@@ -117,12 +117,12 @@ export async function startHandlerProcess(input: StartHandlerInput): Promise<Han
 
   // As the project's uid without bubblewrap, what left the process's group and session (a daemon
   // the site started) is found by uid once the process is gone; bubblewrap's tree ends by itself.
-  const startedAt = command.uid !== undefined && !throughBwrap && child.pid !== undefined ? (processInfo(child.pid)?.startTime ?? null) : null;
+  const startedAt = command.uid !== undefined && !throughBwrap && child.pid !== undefined ? processInfo(child.pid)?.startTime : undefined;
+  const escapes = command.uid !== undefined && startedAt !== undefined ? { uid: command.uid, since: startedAt } : null;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     // 'close', not 'exit': by then its last output has been read too.
     child.once('close', (code, signal) => {
-      const swept = command.uid !== undefined && startedAt !== null ? endEscapees(command.uid, startedAt) : Promise.resolve();
-      void swept.finally(() => resolve({ code, signal }));
+      void (escapes ? endEscapees(escapes.uid, escapes.since) : Promise.resolve()).finally(() => resolve({ code, signal }));
     });
   });
   await untilReady({ child, exited, signal, tail, input });

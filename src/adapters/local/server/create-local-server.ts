@@ -160,7 +160,7 @@ async function startLocked(options: LocalServerOptions, lock: ServerLock): Promi
   const ports: Ports = { ...local.ports, deployments: reportingDeployments(local.ports.deployments, reportAfterBurst(reporter, gate)), logs, functions, builder };
   await takeOverFromPrevious({ builder, sandbox, ports, lock, local });
   const worker = new BuildWorker(ports, local.queue, ports.logger, { concurrency: options.concurrency, visibilityMs: options.visibilityMs, logCapBytes: options.logCapBytes, quiet: afterBurst });
-  const intake = webhookIntake(local, ports, gate, worker);
+  const intake = webhookIntake(local, ports, worker);
   const removeProjectById = projectRemoval({ options, local, ports, functions, builder, sandbox, packageStoreDir });
   const control = controlSocket(local, ports, functions, removeProjectById);
   await control.listen();
@@ -383,14 +383,14 @@ async function takeOverFromPrevious(input: { builder: ProcessBuilder; sandbox: P
   input.local.queue.releaseInFlight();
 }
 
-/** Webhook deliveries, answered in groups; an accepted push wakes the build worker once the burst is over. */
-function webhookIntake(local: LocalPlatform, ports: Ports, gate: BurstGate, worker: BuildWorker): GroupedWebhookIntake {
+/** Webhook deliveries, answered in groups; an accepted push wakes the build worker (which waits out the burst: `quiet`). */
+function webhookIntake(local: LocalPlatform, ports: Ports, worker: BuildWorker): GroupedWebhookIntake {
   return new GroupedWebhookIntake(local.db, async (request) => {
     const answer = await receiveWebhook(ports, request);
     if (answer.status === 202 && answer.body.deploymentId) {
       // Older builds of the project stop once this push's build has checked its commit out
       // (core supersede.ts), not now: a push of a commit that does not exist stops nothing.
-      gate.afterBurst(() => worker.kick());
+      worker.kick();
     }
     return answer;
   });
