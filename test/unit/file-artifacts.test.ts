@@ -1,4 +1,6 @@
-import { mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -56,6 +58,31 @@ describe('FileArtifacts (local only)', () => {
 
     await expect(new FileArtifacts(join(dir, 'artifacts')).store({ projectName: 'shop', deploymentId: 'd_1' }, { kind: 'directory', path: out })).rejects.toMatchObject({ code: 'OUTPUT_LINKS_OUT', message: expect.stringContaining('p/q/up') });
   });
+
+  // A build in memory (/dev/shm) stores its artifact on disk: files are copied, not linked, and
+  // copying a FIFO the build left would wait for a writer for ever, holding the server's file I/O.
+  it.runIf(existsSync('/dev/shm'))('copies a build output from another filesystem, leaving out a FIFO instead of waiting on it', async () => {
+    const scratch = await mkdtemp('/dev/shm/anchor-artifacts-');
+    try {
+      const out = join(scratch, '.open-next');
+      await mkdir(join(out, 'server-functions', 'default'), { recursive: true });
+      await writeFile(join(out, 'server-functions', 'default', 'index.mjs'), 'handler');
+      await writeFile(join(out, 'BUILD_ID'), 'abc');
+      execFileSync('mkfifo', [join(out, 'server-functions', 'default', 'pipe')]);
+
+      const artifacts = new FileArtifacts(join(dir, 'artifacts'));
+      const info = await artifacts.store({ projectName: 'shop', deploymentId: 'd_1' }, { kind: 'directory', path: out });
+      await rm(scratch, { recursive: true, force: true });
+
+      expect(await readdir(join(info.location, 'server-functions', 'default'))).toEqual(['index.mjs']);
+      expect(await readFile(join(info.location, 'server-functions', 'default', 'index.mjs'), 'utf8')).toBe('handler');
+      expect(info.bytes).toBe('handler'.length + 'abc'.length);
+      expect((await artifacts.inspect(info)).hasServerFunction).toBe(true);
+      expect(await artifacts.get({ projectName: 'shop', deploymentId: 'd_1' })).toEqual(info);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }, 10_000);
 
   it('reports a missing build output as a failed build, not a crash', async () => {
     const error = await new FileArtifacts(join(dir, 'artifacts')).store({ projectName: 'shop', deploymentId: 'd_1' }, { kind: 'directory', path: join(dir, 'nope') }).catch((e: unknown) => e);

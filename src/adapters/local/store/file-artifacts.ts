@@ -1,8 +1,7 @@
 import { nodeCrypto } from '../../system/node-crypto.js';
-import { lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { realPathInside } from '../../../lib/real-path-inside.js';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { linkTree } from '../../../lib/link-tree.js';
 import { AnchorError, errorMessage } from '../../../core/errors.js';
 import { storageTrouble } from '../../../lib/storage-errors.js';
 import type { ArtifactInfo, Artifacts, BuildOutput, BundleReport, DeploymentRef } from '../../../core/ports/artifacts.js';
@@ -12,7 +11,7 @@ const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 /**
  * A deployment's OpenNext output, copied to `<root>/<deploymentId>/` with its size recorded beside
- * it in `<root>/<deploymentId>.json`. The copy is made in a scratch name and renamed into place, so
+ * it in `<root>/<deploymentId>.json` and its files in `<deploymentId>.files.json`. The copy is made in a scratch name and renamed into place, so
  * `get` never sees half an artifact. Deployment ids are unique on a platform, so the project name
  * is not part of the path.
  */
@@ -32,11 +31,15 @@ export class FileArtifacts implements Artifacts {
       // copy whatever the build pointed it at (the platform key) into the deployment.
       // Hard links: the build's output is not written again (its scratch dir is removed next), and
       // linking 40 MB takes milliseconds where copying takes a second.
-      await linkTree(outputDir, draft);
-      const bytes = await materialize(draft, resolve(outputDir), draft);
+      const files: OutputFile[] = [];
+      await copyOutput(resolve(outputDir), draft, { sourceRoot: resolve(outputDir), copyRoot: draft, linkable: true, files });
+      files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const bytes = files.reduce((sum, f) => sum + f.size, 0);
       await rm(location, { recursive: true, force: true });
       await rename(draft, location);
       const info: ArtifactInfo = { deploymentId, location, bytes };
+      // The file list, so that deploying does not walk the artifact's thousand files again (inspect).
+      await writeFile(this.fileList(deploymentId), JSON.stringify(files));
       await writeFile(this.sidecar(deploymentId), JSON.stringify({ bytes }));
       return info;
     } catch (error) {
@@ -59,7 +62,14 @@ export class FileArtifacts implements Artifacts {
 
   async inspect(artifact: ArtifactInfo): Promise<BundleReport> {
     const manifest = parseManifest(await readFile(join(artifact.location, OPEN_NEXT_LAYOUT.manifest), 'utf8').catch(() => null));
-    return bundleReport(await listFiles(artifact.location), manifest);
+    return bundleReport((await this.storedFileList(artifact)) ?? (await listFiles(artifact.location)), manifest);
+  }
+
+  /** The list `store` wrote beside the artifact; null for one stored before there was a list, or elsewhere. */
+  private async storedFileList(artifact: ArtifactInfo): Promise<OutputFile[] | null> {
+    if (!SAFE_ID.test(artifact.deploymentId) || artifact.location !== this.location(artifact.deploymentId)) return null;
+    const files: unknown = await readFile(this.fileList(artifact.deploymentId), 'utf8').then(JSON.parse, () => null);
+    return Array.isArray(files) && files.every((f) => typeof (f as OutputFile)?.name === 'string' && typeof (f as OutputFile).size === 'number') ? (files as OutputFile[]) : null;
   }
 
   async get({ deploymentId }: DeploymentRef): Promise<ArtifactInfo | null> {
@@ -68,12 +78,13 @@ export class FileArtifacts implements Artifacts {
     const bytes = await readFile(this.sidecar(deploymentId), 'utf8')
       .then((text) => (JSON.parse(text) as { bytes: number }).bytes)
       // A crash between the rename and writing the size: count again.
-      .catch(() => materialize(location, location, location));
+      .catch(async () => (await listFiles(location)).reduce((sum, f) => sum + f.size, 0));
     return { deploymentId, location, bytes };
   }
 
   async remove({ deploymentId }: DeploymentRef): Promise<void> {
     await rm(this.sidecar(deploymentId), { force: true });
+    await rm(this.fileList(deploymentId), { force: true });
     await rm(this.location(deploymentId), { recursive: true, force: true });
   }
 
@@ -87,42 +98,76 @@ export class FileArtifacts implements Artifacts {
   private sidecar(deploymentId: string): string {
     return `${this.location(deploymentId)}.json`;
   }
+
+  private fileList(deploymentId: string): string {
+    return `${this.location(deploymentId)}.files.json`;
+  }
+}
+
+interface CopyState {
+  sourceRoot: string;
+  copyRoot: string;
+  /** False once a hard link failed because the copy is on another filesystem: copy from then on. */
+  linkable: boolean;
+  files: OutputFile[];
 }
 
 /**
- * Walks a tree copied from `sourceRoot` to `copyRoot`: a symlink pointing outside the source is
- * refused (OUTPUT_LINKS_OUT), an absolute one pointing inside becomes relative. Returns the bytes
- * of regular files.
+ * Copies the build output at `src` (inside `state.sourceRoot`) to `dest` in one pass: files hard
+ * linked where they can be (copied across filesystems, as from a build in memory to the disk),
+ * each link checked (`linkInside`) and recreated, and anything else (a FIFO, a socket: copying
+ * one would block or fail) left out. Every regular file goes into `state.files` with its size.
+ * Every entry of a folder is done before an error goes up, so nothing writes into the copy after.
  */
-async function materialize(dir: string, sourceRoot: string, copyRoot: string): Promise<number> {
-  let bytes = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isSymbolicLink()) {
-      const target = await readlink(path);
-      const sourcePath = join(sourceRoot, relative(copyRoot, path));
-      const resolved = isAbsolute(target) ? target : resolve(dirname(sourcePath), target);
-      const inside = relative(sourceRoot, resolved);
-      // Where it really leads, through every other link on the way, not just what it says.
-      if (inside.startsWith('..') || isAbsolute(inside) || (await realPathInside(sourceRoot, sourcePath)) === null) {
-        throw new AnchorError({
-          code: 'OUTPUT_LINKS_OUT',
-          kind: 'failed',
-          message: `The build output has a link that leads out of it: ${relative(copyRoot, path)} → ${target}.`,
-          hint: 'A link in .open-next must stay inside it; point it at a file the build can read, or copy the file in.',
-        });
-      } else if (isAbsolute(target)) {
-        // Absolute but inside: point it at the copy instead of the scratch dir.
-        await rm(path);
-        await symlink(relative(dirname(sourcePath), resolved), path);
-      }
-    } else if (entry.isDirectory()) {
-      bytes += await materialize(path, sourceRoot, copyRoot);
-    } else if (entry.isFile()) {
-      bytes += (await lstat(path)).size;
+async function copyOutput(src: string, dest: string, state: CopyState): Promise<void> {
+  await mkdir(dest, { recursive: true });
+  const entries = await readdir(src, { withFileTypes: true });
+  const done = await Promise.allSettled(
+    entries.map(async (entry) => {
+      const from = join(src, entry.name);
+      const to = join(dest, entry.name);
+      if (entry.isDirectory()) return copyOutput(from, to, state);
+      if (entry.isSymbolicLink()) return symlink(await linkInside(from, state.sourceRoot), to);
+      if (!entry.isFile()) return;
+      await placeFile(from, to, state);
+      state.files.push({ name: relative(state.copyRoot, to).split(sep).join('/'), size: (await lstat(to)).size });
+    }),
+  );
+  const failed = done.find((d): d is PromiseRejectedResult => d.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+async function placeFile(from: string, to: string, state: CopyState): Promise<void> {
+  if (state.linkable) {
+    try {
+      return await link(from, to);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK') throw error;
+      if (code === 'EXDEV') state.linkable = false;
     }
   }
-  return bytes;
+  await copyFile(from, to);
+}
+
+/**
+ * The target to give the copy of the link at `path`: as it is when relative, made relative when
+ * absolute but inside the output. A link leading out of the output, as written or through other
+ * links on the way, is refused (OUTPUT_LINKS_OUT).
+ */
+async function linkInside(path: string, sourceRoot: string): Promise<string> {
+  const target = await readlink(path);
+  const resolved = isAbsolute(target) ? target : resolve(dirname(path), target);
+  const inside = relative(sourceRoot, resolved);
+  if (inside.startsWith('..') || isAbsolute(inside) || (await realPathInside(sourceRoot, path)) === null) {
+    throw new AnchorError({
+      code: 'OUTPUT_LINKS_OUT',
+      kind: 'failed',
+      message: `The build output has a link that leads out of it: ${relative(sourceRoot, path)} → ${target}.`,
+      hint: 'A link in .open-next must stay inside it; point it at a file the build can read, or copy the file in.',
+    });
+  }
+  return isAbsolute(target) ? relative(dirname(path), resolved) : target;
 }
 
 /** Every regular file under `root` (links not followed), with its path inside `root` using `/` and its size. */
