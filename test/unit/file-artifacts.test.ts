@@ -48,6 +48,19 @@ describe('FileArtifacts (local only)', () => {
     expect(await artifacts.get({ projectName: 'shop', deploymentId: 'd_1' })).toBeNull();
   });
 
+  it('refuses an output that is itself a link, rather than copy the folder it leads to', async () => {
+    const platform = join(dir, 'platform');
+    await mkdir(platform, { recursive: true });
+    await writeFile(join(platform, 'secret.key'), 'the platform key');
+    await mkdir(join(dir, 'scratch'), { recursive: true });
+    await symlink(platform, join(dir, 'scratch', 'artifact'));
+
+    const artifacts = new FileArtifacts(join(dir, 'artifacts'));
+    await expect(artifacts.store({ projectName: 'shop', deploymentId: 'd_1' }, { kind: 'directory', path: join(dir, 'scratch', 'artifact') })).rejects.toMatchObject({ code: 'OUTPUT_LINKS_OUT', kind: 'failed' });
+    expect(await artifacts.get({ projectName: 'shop', deploymentId: 'd_1' })).toBeNull();
+    expect(await readdir(join(dir, 'artifacts'))).toEqual([]);
+  });
+
   it('refuses a link that only seems to stay inside: through another link it leads out', async () => {
     const out = join(dir, 'scratch', '.open-next');
     await mkdir(join(out, 'p', 'q'), { recursive: true });

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BuildRequest } from '../../src/core/ports/builder.js';
@@ -8,7 +8,7 @@ import { readIsolationFacts } from '../../src/adapters/local/sandbox/isolation.j
 import { FixtureRepo, builderScratch, appFiles, isAlive, processesWith } from './process-builder-fixture.js';
 import { testSandboxes } from '../fakes/test-sandboxes.js';
 
-/** ProcessBuilder as `anchor server` drives it: steps it holds back, and builds as a project's uid without bubblewrap. */
+/** ProcessBuilder as `anchor server` drives it: steps it holds back, builds as a project's uid without bubblewrap, and what it does itself in the folders a build writes. */
 const isolation = readIsolationFacts(process.env.PATH);
 
 let root: string;
@@ -79,6 +79,58 @@ middle.on('exit', () => console.log('build: left a daemon behind'));
       expect(site.pid !== undefined && isAlive(site.pid)).toBe(true);
     } finally {
       site.kill('SIGKILL');
+      await sandbox.close(['shop']);
+    }
+  });
+
+  it('restores .next/cache only into a real folder: through a .next committed as a link the server deletes and writes nothing', async () => {
+    const builder = new ProcessBuilder({ workDir: join(root, 'work'), cacheDir: join(root, 'cache'), defaultOpenNextConfig: defaultConfig, baseEnv: baseEnv(), stopGraceMs: 1_000 });
+    const build = async (): Promise<{ ok: boolean; lines: string[] }> => {
+      const lines: string[] = [];
+      const { ended } = await builder.start(request({ lines }));
+      return { ok: (await ended).ok, lines };
+    };
+    repo.commit(appFiles(), 'Cached');
+    expect((await build()).ok).toBe(true);
+    const elsewhere = join(root, 'elsewhere');
+    mkdirSync(join(elsewhere, 'cache'), { recursive: true });
+    writeFileSync(join(elsewhere, 'cache', 'precious.txt'), 'not the build\'s');
+    symlinkSync(elsewhere, join(repo.dir, '.next'));
+    execFileSync('git', ['add', '--force', '.next'], { cwd: repo.dir });
+    repo.commit(appFiles({ build: "console.log('build: leaves .next alone');" }), '.next is a link');
+
+    const second = await build();
+    expect(second.ok, second.lines.join('\n')).toBe(true);
+    expect(readdirSync(join(elsewhere, 'cache'))).toEqual(['precious.txt']);
+    expect(readFileSync(join(elsewhere, 'cache', 'precious.txt'), 'utf8')).toBe('not the build\'s');
+    expect(second.lines).toContain("▸ Not restoring .next/cache: the app's .next is not a folder (a link?)");
+  });
+
+  it.skipIf(!isolation.isRoot)('as the project\'s uid without bubblewrap: what an install script left running is gone before the next step', async () => {
+    const marker = `anchor-daemon-${Math.random().toString(36).slice(2)}`;
+    repo.commit({
+      ...appFiles({
+        scripts: { postinstall: 'node daemon.js' },
+        // The next step looks for the daemon: it could have swapped the app's folders for links
+        // while the server worked in them between the steps.
+        build: `const fs = require('node:fs');
+const alive = fs.readdirSync('/proc').filter((pid) => /^\\d+$/.test(pid)).some((pid) => { try { return fs.readFileSync('/proc/' + pid + '/cmdline', 'utf8').includes('${marker}'); } catch { return false; } });
+console.log('build: daemon running: ' + alive);
+`,
+      }),
+      'daemon.js': `require('node:child_process').spawn(process.execPath, ['-e', "require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', '${marker}'], { stdio: 'ignore', detached: true }).unref()"], { stdio: 'ignore', detached: true }).unref();
+setTimeout(() => {}, 300);
+`,
+    }, 'Install script leaves a daemon, uid only');
+    const sandbox = testSandboxes('uid');
+    const builder = new ProcessBuilder({ workDir: join(root, 'work'), cacheDir: join(root, 'cache'), defaultOpenNextConfig: defaultConfig, baseEnv: baseEnv(), stopGraceMs: 1_000, sandboxes: sandbox.sandboxes });
+    try {
+      const lines: string[] = [];
+      const { ended } = await builder.start(request({ lines }));
+      expect((await ended).ok, lines.join('\n')).toBe(true);
+      expect(lines).toContain('build: daemon running: false');
+      expect(await processesWith(marker)).toEqual([]);
+    } finally {
       await sandbox.close(['shop']);
     }
   });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { cp, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { errorMessage } from '../../../core/errors.js';
 
@@ -87,6 +87,12 @@ export class ProjectBuildCache {
       const info = await stat(saved).catch(() => null);
       if (info === null) return false;
       if (!info.isDirectory()) throw new Error('not a directory');
+      // The app's folders are the build's: through a `.next` it made a link (committed to the
+      // repository, say), the server would delete and write wherever that leads, with its rights.
+      if ((await lstat(nextDir).catch(() => null))?.isDirectory() === false) {
+        log('▸ Not restoring .next/cache: the app\'s .next is not a folder (a link?)');
+        return false;
+      }
       await rm(target, { recursive: true, force: true });
       await mkdir(nextDir, { recursive: true });
       await cp(saved, target, { recursive: true });

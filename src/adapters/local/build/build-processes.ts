@@ -112,6 +112,10 @@ export class BuildProcesses {
     }
     this.stepRunning = false;
     this.alive(); // forgets the step's group if it is empty, before its id can be reused
+    // Without bubblewrap nothing a step started outlives it: between steps the server works in
+    // folders the build can write (it restores .next/cache there), and a process still running
+    // could swap one of them for a link while it does. In bubblewrap, the step's process tree ended with it.
+    if (this.ownUid !== null && this.firstStart !== null) await endEscapees(this.ownUid, this.firstStart);
     return { exitCode: outcome.code, signal: outcome.signal, spawnError: outcome.error, tail };
   }
 

@@ -31,6 +31,8 @@ export class FileArtifacts implements Artifacts {
       // copy whatever the build pointed it at (the platform key) into the deployment.
       // Hard links: the build's output is not written again (its scratch dir is removed next), and
       // linking 40 MB takes milliseconds where copying takes a second.
+      // The output folder itself too: read through a link, the copy would be of whatever it leads to.
+      if ((await lstat(outputDir).catch(() => null))?.isSymbolicLink() === true) throw linksOut('.open-next itself', await readlink(outputDir));
       const files: OutputFile[] = [];
       await copyOutput(resolve(outputDir), draft, { sourceRoot: resolve(outputDir), copyRoot: draft, linkable: true, files });
       files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -137,6 +139,15 @@ async function copyOutput(src: string, dest: string, state: CopyState): Promise<
   if (failed) throw failed.reason;
 }
 
+function linksOut(path: string, target: string): AnchorError {
+  return new AnchorError({
+    code: 'OUTPUT_LINKS_OUT',
+    kind: 'failed',
+    message: `The build output has a link that leads out of it: ${path} → ${target}.`,
+    hint: 'A link in .open-next must stay inside it; point it at a file the build can read, or copy the file in.',
+  });
+}
+
 async function placeFile(from: string, to: string, state: CopyState): Promise<void> {
   if (state.linkable) {
     try {
@@ -159,14 +170,7 @@ async function linkInside(path: string, sourceRoot: string): Promise<string> {
   const target = await readlink(path);
   const resolved = isAbsolute(target) ? target : resolve(dirname(path), target);
   const inside = relative(sourceRoot, resolved);
-  if (inside.startsWith('..') || isAbsolute(inside) || (await realPathInside(sourceRoot, path)) === null) {
-    throw new AnchorError({
-      code: 'OUTPUT_LINKS_OUT',
-      kind: 'failed',
-      message: `The build output has a link that leads out of it: ${relative(sourceRoot, path)} → ${target}.`,
-      hint: 'A link in .open-next must stay inside it; point it at a file the build can read, or copy the file in.',
-    });
-  }
+  if (inside.startsWith('..') || isAbsolute(inside) || (await realPathInside(sourceRoot, path)) === null) throw linksOut(relative(sourceRoot, path), target);
   return isAbsolute(target) ? relative(dirname(path), resolved) : target;
 }
 
