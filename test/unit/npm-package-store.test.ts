@@ -1,7 +1,7 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -334,6 +334,27 @@ describe('readLockedTree', () => {
     expect(await reason()).toBe('node_modules/beta has no sha512 integrity (a git or folder dependency)');
     writeFileSync(join(dir, 'package-lock.json'), JSON.stringify({ lockfileVersion: 1, dependencies: {} }));
     expect(await reason()).toBe('package-lock.json is version 1, without the package list of version 2 and later (npm 7+ writes it)');
+  });
+});
+
+describe('readLockedTree, on files a build chose', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'anchor-locked-'));
+    for (const [name, content] of Object.entries(app)) writeFileSync(join(dir, name), content);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  // The server reads them with its own rights: through a link, from a device that never ends or a FIFO that waits for a writer.
+  it('reads a lockfile or an npmrc only when it is a regular file, and says so at once otherwise', async () => {
+    rmSync(join(dir, 'package-lock.json'));
+    symlinkSync('/dev/zero', join(dir, 'package-lock.json'));
+    expect(await readLockedTree(dir, {}, [])).toEqual({ ok: false, reason: `${join(dir, 'package-lock.json')} was not read: it is a link` });
+    rmSync(join(dir, 'package-lock.json'));
+    writeFileSync(join(dir, 'package-lock.json'), app['package-lock.json']!);
+    execFileSync('mkfifo', [join(dir, 'user.npmrc')]);
+    expect(await readLockedTree(dir, {}, [join(dir, 'user.npmrc')])).toEqual({ ok: false, reason: `${join(dir, 'user.npmrc')} was not read: it is not a regular file` });
+    expect((await readLockedTree(dir, {}, [join(dir, '.npmrc')])).ok).toBe(true);
   });
 });
 

@@ -106,6 +106,26 @@ middle.on('exit', () => console.log('build: left a daemon behind'));
     expect(second.lines).toContain("▸ Not restoring .next/cache: the app's .next is not a folder (a link?)");
   });
 
+  it('writes its OpenNext driver only into a folder of its own: links an install script left in its place lead nowhere', async () => {
+    const victim = join(root, 'victim.txt');
+    writeFileSync(victim, 'not the build\'s');
+    repo.commit({
+      ...appFiles({ scripts: { postinstall: 'node plant.js' } }),
+      'plant.js': `const fs = require('node:fs');
+fs.mkdirSync('../packaging', { recursive: true });
+for (const name of ['open-next-build.mjs', 'open-next-hooks.mjs']) fs.symlinkSync(${JSON.stringify(victim)}, '../packaging/' + name);
+console.log('planted');
+`,
+    }, 'Plants links where the driver goes');
+    const builder = new ProcessBuilder({ workDir: join(root, 'work'), cacheDir: join(root, 'cache'), defaultOpenNextConfig: defaultConfig, baseEnv: baseEnv(), stopGraceMs: 1_000 });
+    const lines: string[] = [];
+    const { ended } = await builder.start(request({ lines }));
+    const end = await ended;
+    expect(lines).toContain('planted');
+    expect(readFileSync(victim, 'utf8')).toBe('not the build\'s');
+    expect(end.ok, lines.join('\n')).toBe(true);
+  });
+
   it.skipIf(!isolation.isRoot)('as the project\'s uid without bubblewrap: what an install script left running is gone before the next step', async () => {
     const marker = `anchor-daemon-${Math.random().toString(36).slice(2)}`;
     repo.commit({

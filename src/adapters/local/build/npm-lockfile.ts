@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { errorMessage } from '../../../core/errors.js';
+import { readRegularFile } from '../../../lib/read-regular-file.js';
 
 /**
  * One package `package-lock.json` may put at `path`, known by the integrity of its tarball. npm
@@ -17,6 +18,9 @@ export interface LockedPackage {
 }
 
 export type LockedTree = { ok: true; packages: LockedPackage[]; lockKey: string } | { ok: false; reason: string };
+
+/** Lockfiles of the largest apps are a few MB. */
+const SETTING_FILE_MAX_BYTES = 64 * 1024 * 1024;
 
 /** The root's scripts `npm ci` runs itself; a package store cannot stand in for them. */
 const ROOT_INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepublish', 'preprepare', 'prepare', 'postprepare'];
@@ -55,8 +59,10 @@ export async function readLockedTree(
     if (LAYOUT_SETTINGS.has(setting)) return no(`the npm setting "${setting}" (from ${key}) changes what npm ci installs`);
     settings.push(`${key}=${env[key] ?? ''}`);
   }
+  const npmrcs = await readSettingFiles(npmrcFiles);
+  if (!Array.isArray(npmrcs)) return npmrcs;
   for (const [n, file] of npmrcFiles.entries()) {
-    const text = await readFile(file, 'utf8').catch(() => null);
+    const text = npmrcs[n] ?? null;
     if (text === null) continue;
     const setting = npmrcSettings(text).find((name) => LAYOUT_SETTINGS.has(name));
     if (setting) return no(`the npm setting "${setting}" (in ${file}) changes what npm ci installs`);
@@ -64,11 +70,11 @@ export async function readLockedTree(
     settings.push(`npmrc ${n}:\n${text}`);
   }
 
-  let lockName = 'package-lock.json';
-  let lockText = await readFile(join(installDir, 'npm-shrinkwrap.json'), 'utf8').catch(() => null);
-  if (lockText !== null) lockName = 'npm-shrinkwrap.json';
-  else lockText = await readFile(join(installDir, lockName), 'utf8').catch(() => null);
-  const pkgText = await readFile(join(installDir, 'package.json'), 'utf8').catch(() => null);
+  const read = await readSettingFiles(['npm-shrinkwrap.json', 'package-lock.json', 'package.json'].map((name) => join(installDir, name)));
+  if (!Array.isArray(read)) return read;
+  const [shrinkwrap = null, packageLock = null, pkgText = null] = read;
+  const lockName = shrinkwrap !== null ? 'npm-shrinkwrap.json' : 'package-lock.json';
+  const lockText = shrinkwrap ?? packageLock;
   if (lockText === null || pkgText === null) return no(`no ${lockText === null ? 'lockfile' : 'package.json'} in the install folder`);
   let lock: { lockfileVersion?: unknown; packages?: Record<string, Record<string, unknown>> };
   let pkg: Record<string, unknown>;
@@ -137,6 +143,19 @@ function npmrcSettings(text: string): string[] {
     const match = /^\s*([^=;#\s][^=]*?)\s*=/.exec(line);
     return match?.[1] ? [match[1].toLowerCase()] : [];
   });
+}
+
+/** Lockfiles, package.json, npmrcs: files the project chose, read by the server. Their texts (null when absent), or why the store is not used. */
+async function readSettingFiles(paths: readonly string[]): Promise<Array<string | null> | LockedTree> {
+  const texts: Array<string | null> = [];
+  for (const path of paths) {
+    try {
+      texts.push(await readRegularFile(path, SETTING_FILE_MAX_BYTES));
+    } catch (error) {
+      return no(`${path} was not read: ${errorMessage(error)}`);
+    }
+  }
+  return texts;
 }
 
 function no(reason: string): LockedTree {

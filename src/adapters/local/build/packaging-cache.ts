@@ -1,4 +1,5 @@
-import { copyFile, mkdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OPEN_NEXT_BUILD, PACKAGING_DRIVER } from '../../../core/build-recipe.js';
 import { errorMessage } from '../../../core/errors.js';
@@ -35,8 +36,12 @@ export async function openNextCommand(input: OpenNextCommandInput): Promise<{ fi
   }
   const driverDir = join(input.scratch, PACKAGING_DIR);
   try {
-    await mkdir(driverDir, { recursive: true });
-    for (const file of PACKAGING_DRIVER.files) await copyFile(join(templatesDir(), file), join(driverDir, file));
+    // The scratch dir is the build's: the steps before this one could have left a folder here
+    // with links in it, which a plain copy would follow (with the server's rights) and write
+    // through. A fresh folder, and files that must not exist yet.
+    await rm(driverDir, { recursive: true, force: true });
+    await mkdir(driverDir);
+    for (const file of PACKAGING_DRIVER.files) await copyFile(join(templatesDir(), file), join(driverDir, file), constants.COPYFILE_EXCL);
     await input.handOver(driverDir, { recursive: true });
     await input.handOver(dir);
   } catch (error) {
