@@ -24,12 +24,15 @@ export function testSandboxes(choice: IsolationChoice = 'auto') {
   const db = openDatabase(join(platformDir, 'anchor.db'));
   const isolation = chooseIsolation(choice, readIsolationFacts(process.env.PATH));
   const runDir = makeRunDir(isolation.uids);
-  const sandboxes = new ProjectSandboxes({ isolation, platformDir, runDir, projects: anyProject, uids: new SqliteSandboxUids(db) });
+  const options = { isolation, platformDir, runDir, projects: anyProject, uids: new SqliteSandboxUids(db) };
+  const sandboxes = new ProjectSandboxes(options);
   const places = new SandboxedFunctionPlaces(sandboxes, installHandlerChild(runDir));
   return {
     isolation,
     sandboxes,
     places,
+    /** The same platform's sandboxes as the next server start finds them. */
+    restarted: () => new ProjectSandboxes(options),
     close: async (projectNames: string[]): Promise<void> => {
       for (const name of projectNames) await sandboxes.remove((await anyProject.get(name))?.id ?? '');
       db.close();

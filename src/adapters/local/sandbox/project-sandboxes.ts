@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmod, chown, lchown, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, lchown, lstat, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AnchorError } from '../../../core/errors.js';
@@ -111,7 +111,11 @@ export class ProjectSandboxes {
     if (identity !== null) await ensureTraversable(this.stateDir);
     const sockets = join(this.options.runDir, key);
     const dirs = { home: join(area, 'home'), tools: join(area, 'tools'), runtime: join(area, 'runtime') };
-    for (const dir of [area, ...Object.values(dirs), sockets]) await ownedDir(dir, identity);
+    // The area and the deployments' runtime folder are the server's: it lays deployments out in
+    // there, and a project that could rename or replace entries (a site or a build as its uid,
+    // without bubblewrap) could swap a folder for a link while it does. Home and tools are the project's.
+    for (const dir of [area, dirs.runtime]) await serversDir(dir, identity);
+    for (const dir of [dirs.home, dirs.tools, sockets]) await ownedDir(dir, identity);
     const passwd = isolation.bwrap === null ? null : await writeUserFiles(this.options.runDir, key, identity, dirs.home);
     const handOver = async (path: string, options: { recursive?: boolean } = {}): Promise<void> => {
       if (identity === null) return;
@@ -134,9 +138,24 @@ export class ProjectSandboxes {
 
 /** A folder of the project's own: its uid's, mode 0700 (the server's, 0700, without uids). */
 async function ownedDir(dir: string, identity: { uid: number; gid: number } | null): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await realDir(dir, 0o700);
   if (identity !== null) await chown(dir, identity.uid, identity.gid);
   await chmod(dir, 0o700);
+}
+
+/** A folder of the server's that the project's uid may pass through and not change (0711), 0700 without uids. */
+async function serversDir(dir: string, identity: { uid: number; gid: number } | null): Promise<void> {
+  const mode = identity === null ? 0o700 : 0o711;
+  await realDir(dir, mode);
+  if (identity !== null) await chown(dir, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
+  await chmod(dir, mode);
+}
+
+/** `dir` as a real folder: a link or a file left in its place (a project's, before its area was the server's) goes first. */
+async function realDir(dir: string, mode: number): Promise<void> {
+  const info = await lstat(dir).catch(() => null);
+  if (info !== null && !info.isDirectory()) await rm(dir, { force: true });
+  await mkdir(dir, { recursive: true, mode });
 }
 
 /** `<stateDir>/sites`: root's, and every sandbox uid may pass through it (but not list it). */
