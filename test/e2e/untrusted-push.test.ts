@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -127,6 +127,30 @@ describe('a push of a commit that does not exist', () => {
     const log = await platform.logText(second);
     expect(log).toContain(`⏸ Waiting: ${bogus} replaces this one once its commit is checked out`);
     expect(log).toContain(`▶ ${bogus} could not check out its commit: this one is built instead.`);
+  }, 120_000);
+
+  it('when the newest push cannot fetch the repository at all, the older ones that waited end failed at once instead of each trying in turn', async () => {
+    platform = await new LocalPlatformHarness().start({ concurrency: 1 });
+    const v1 = platform.repo.commit(pipelineAppFiles({ version: 'v1', buildSleepMs: 2000 }), 'v1');
+    const first = (await platform.push(v1)).json.deploymentId ?? '';
+    await waitForLog(first, '▸ Checked out');
+    const older = (await platform.push(platform.repo.commit(pipelineAppFiles({ version: 'v2' }), 'v2'))).json.deploymentId ?? '';
+    const newest = (await platform.push(platform.repo.commit(pipelineAppFiles({ version: 'v3' }), 'v3'))).json.deploymentId ?? '';
+    // The repository can no longer be read (here its folder; on GitHub a host that is down or a revoked token).
+    const git = join(platform.repo.dir, '.git');
+    chmodSync(git, 0);
+    try {
+      expect(await platform.waitFor(first, ['live', 'failed', 'superseded'])).toBe('live');
+      expect(await platform.waitFor(newest, ['failed', 'live', 'superseded'])).toBe('failed');
+      expect(await platform.waitFor(older, ['failed', 'live', 'superseded'])).toBe('failed');
+      const reason = (await platform.server.ports.deployments.get(older))?.reason ?? '';
+      expect(reason).toContain(`Not built: the newer push ${newest} could not fetch the repository, and this one would not either (`);
+      expect(reason).toContain((await platform.server.ports.deployments.get(newest))?.reason ?? 'its reason');
+      expect(await platform.logText(older)).not.toContain('▸ Cloning');
+      expect((await platform.site('/')).body).toContain('<h1>v1</h1>');
+    } finally {
+      chmodSync(git, 0o755);
+    }
   }, 120_000);
 });
 

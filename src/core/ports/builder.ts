@@ -31,8 +31,12 @@ export interface BuildRequest {
 
 export type BuildEnd =
   | { ok: true; commitSha: string; commitMessage: string | null; output: BuildOutput }
-  /** `checkedOut`: whether the commit had been checked out; a build that never got it replaced nothing. */
-  | { ok: false; stopped: boolean; reason: string; commitSha: string | null; checkedOut: boolean };
+  /**
+   * `checkedOut`: whether the commit had been checked out; a build that never got it replaced nothing.
+   * `repository`: the repository itself could not be fetched (unreachable, not found, credentials
+   * refused), so any other push of the project would fail the same way.
+   */
+  | { ok: false; stopped: boolean; reason: string; commitSha: string | null; checkedOut: boolean; repository?: boolean };
 
 /**
  * What became of a build, as its builder knows it now. `unknown`: the builder has no record of it

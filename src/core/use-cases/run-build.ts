@@ -5,7 +5,7 @@ import { BUILD_OUTPUT_CAP_BYTES, LogWriter } from '../log-writer.js';
 import type { BuildEnd, DeadLetter, Ports, ReceivedJob } from '../ports/index.js';
 import { deployBuilt, type DeployDeps } from './deploy.js';
 import { resolveEnv } from './env.js';
-import { buildCheckedOut, planOlder, resumeOlder, supersede, waitForNewer } from './supersede.js';
+import { buildCheckedOut, failOlder, planOlder, resumeOlder, supersede, waitForNewer } from './supersede.js';
 
 export type BuildDeps = DeployDeps & Pick<Ports, 'builder' | 'envVars' | 'queue' | 'repoTokens'>;
 
@@ -129,7 +129,7 @@ async function storeAndDeploy(deps: DeployDeps & Pick<Ports, 'queue'>, deploymen
   if (!end.ok) {
     const failed = await deps.deployments.transition(deploymentId, ['building'], 'failed', now, { reason: end.reason, commitSha: end.commitSha ?? deployment.commitSha });
     if (failed) await log.write(`✖ Build failed: ${end.reason}`);
-    if (failed && !end.checkedOut) await resumeOlder(deps, failed);
+    if (failed && !end.checkedOut) await (end.repository === true ? failOlder(deps, failed) : resumeOlder(deps, failed));
     return 'failed';
   }
   // The artifact is filed under the project's name (S3 keys); deployBuilt says the same of a project removed meanwhile.

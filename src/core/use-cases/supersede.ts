@@ -9,7 +9,8 @@ import type { Ports } from '../ports/index.js';
  * - A build that checks out its commit supersedes every older deployment still queued or
  *   building (`buildCheckedOut`, from the local builder's callback or CodeBuild's phase event).
  * - A queued job whose project has a newer deployment waits (`planOlder`): superseded if that one
- *   checks out, built after all if it cannot (`resumeOlder`).
+ *   checks out, built after all if it cannot (`resumeOlder`), failed at once if what it could not
+ *   fetch was the repository itself (`failOlder`).
  */
 export type SupersedeDeps = Pick<Ports, 'deployments' | 'builder' | 'logs' | 'clock'>;
 
@@ -58,6 +59,28 @@ export async function resumeOlder(deps: Pick<Ports, 'deployments' | 'queue' | 'l
   await deps.queue.send({ deploymentId: next.id, projectId: next.projectId });
   await deps.logs.append(next.id, [`▶ ${failed.id} could not check out its commit: this one is built instead.`], deps.clock.now().toISOString()).catch(() => undefined);
   return next;
+}
+
+/**
+ * `failed` could not fetch its repository at all (unreachable, not found, credentials refused):
+ * the older deployments that waited for it would fail the same way, one clone after another. If
+ * nothing newer is pending, they end failed now, saying why; a push or `anchor deploy` builds
+ * again once the repository can be fetched.
+ */
+export async function failOlder(deps: Pick<Ports, 'deployments' | 'logs' | 'clock'>, failed: Deployment): Promise<string[]> {
+  const ended: string[] = [];
+  for (;;) {
+    const active = await deps.deployments.listByProject(failed.projectId, { limit: 50, states: ACTIVE_STATES });
+    if (active.some((d) => d.sequence > failed.sequence)) return ended;
+    const waiting = active.filter((d) => d.sequence < failed.sequence && d.state === 'queued' && !ended.includes(d.id));
+    if (waiting.length === 0) return ended;
+    const reason = `Not built: the newer push ${failed.id} could not fetch the repository, and this one would not either (${failed.reason ?? 'see its log'}). Push again, or run "anchor deploy" for the project, once it can be fetched.`;
+    for (const d of waiting) {
+      ended.push(d.id);
+      const done = await deps.deployments.transition(d.id, ['queued'], 'failed', deps.clock.now().toISOString(), { reason });
+      if (done) await deps.logs.append(d.id, [`✖ ${reason}`], deps.clock.now().toISOString()).catch(() => undefined);
+    }
+  }
 }
 
 export async function supersede(deps: SupersedeDeps, deployment: Deployment, by: Deployment): Promise<void> {

@@ -3,10 +3,16 @@ import { stripAnsi } from '../../../lib/line-splitter.js';
 import { DISK_FULL_LINE } from '../../../lib/storage-errors.js';
 import type { StepResult } from './build-processes.js';
 
-/** A build step failed; `reason` is what the deployment shows, so a person can act on it. */
+/**
+ * A build step failed; `reason` is what the deployment shows, so a person can act on it.
+ * `repository`: the repository could not be fetched at all (BuildEnd's `repository`).
+ */
 export class BuildFailure extends Error {
   override readonly name = 'BuildFailure';
-  constructor(readonly reason: string) {
+  constructor(
+    readonly reason: string,
+    readonly repository = false,
+  ) {
     super(reason);
   }
 }

@@ -40,7 +40,7 @@ export class BuildSandbox {
     if (repo !== null && box.identity !== null) {
       const blocked = blockedForOthers(join(repo, '.git'));
       if (blocked !== null) {
-        throw new BuildFailure(`the repository ${repo} is on this machine in ${blocked}, which other users may not enter, so the project's sandbox user cannot read it: let others read it (chmod o+rx ${blocked}) or use a git URL`);
+        throw new BuildFailure(`the repository ${repo} is on this machine in ${blocked}, which other users may not enter, so the project's sandbox user cannot read it: let others read it (chmod o+rx ${blocked}) or use a git URL`, true);
       }
     }
     const mounts: Mount[] = [

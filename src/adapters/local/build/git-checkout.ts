@@ -34,7 +34,7 @@ export async function checkoutCommit(
     const direct = await git(['fetch', '--depth', '1', '--no-tags', '--end-of-options', 'origin', commitSha], { cwd: repoDir });
     if (direct.exitCode !== 0) {
       const branch = await git(['fetch', '--no-tags', '--end-of-options', 'origin', `+refs/heads/${ref}:refs/remotes/origin/${ref}`], { cwd: repoDir });
-      if (branch.exitCode !== 0) throw new BuildFailure(fetchReason(branch, ref, input));
+      if (branch.exitCode !== 0) throw fetchFailure(branch, ref, input);
       const found = await git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${commitSha}^{commit}`], { cwd: repoDir, quiet: true });
       if (found.exitCode !== 0) throw new BuildFailure(`git checkout failed: commit ${commitSha} not found on branch ${ref}`);
     }
@@ -42,7 +42,7 @@ export async function checkoutCommit(
     await must(git(['checkout', '--quiet', '--detach', target], { cwd: repoDir }), 'git checkout');
   } else {
     const fetched = await git(['fetch', '--depth', '1', '--no-tags', '--end-of-options', 'origin', ref], { cwd: repoDir });
-    if (fetched.exitCode !== 0) throw new BuildFailure(fetchReason(fetched, ref, input));
+    if (fetched.exitCode !== 0) throw fetchFailure(fetched, ref, input);
     await must(git(['checkout', '--quiet', '--detach', 'FETCH_HEAD'], { cwd: repoDir }), 'git checkout');
   }
 
@@ -63,15 +63,19 @@ function remoteUrl(repoUrl: string): string {
   return pathToFileURL(isAbsolute(repoUrl) ? repoUrl : resolve(repoUrl)).href;
 }
 
-function fetchReason(result: StepResult, ref: string, input: { repoUrl: string; auth?: { projectName: string; withToken: boolean } }): string {
+/** How git talks of a repository it cannot reach at all (DNS, TCP, TLS, an HTTP error). */
+const UNREACHABLE = /could not resolve host|failed to connect|connection (timed out|refused|reset)|unable to access|could not read from remote repository|network is unreachable|ssl|the requested url returned error/i;
+
+/** Why a fetch failed; `repository` when the repository itself could not be fetched, not just this commit or branch. */
+function fetchFailure(result: StepResult, ref: string, input: { repoUrl: string; auth?: { projectName: string; withToken: boolean } }): BuildFailure {
   const repoUrl = input.repoUrl;
   const line = lastErrorLine(result.tail) ?? '';
-  if (result.tail.some(isGitAuthFailure)) return authReason(redactUrl(repoUrl), input.auth);
-  if (/couldn't find remote ref/i.test(line)) return `git fetch failed: branch or ref "${ref}" not found in ${redactUrl(repoUrl)}`;
+  if (result.tail.some(isGitAuthFailure)) return new BuildFailure(authReason(redactUrl(repoUrl), input.auth), true);
+  if (/couldn't find remote ref/i.test(line)) return new BuildFailure(`git fetch failed: branch or ref "${ref}" not found in ${redactUrl(repoUrl)}`);
   if (/does not appear to be a git repository|repository .* not found|not found/i.test(line)) {
-    return `git fetch failed: repository ${redactUrl(repoUrl)} not found or not readable (${line})`;
+    return new BuildFailure(`git fetch failed: repository ${redactUrl(repoUrl)} not found or not readable (${line})`, true);
   }
-  return stepFailureReason('git fetch', result);
+  return new BuildFailure(stepFailureReason('git fetch', result), result.tail.some((l) => UNREACHABLE.test(l)));
 }
 
 async function must(pending: Promise<StepResult>, label: string): Promise<StepResult> {
