@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CliPorts, LocalPlatform } from '../adapters/local/create-local-ports.js';
@@ -112,7 +113,10 @@ export class Context {
     }
     const platform = await this.platform();
     const { PortOperations } = await import('../core/operations/port-operations.js');
-    return new PortOperations(platform.ports, { siteUrl: (project) => siteUrl(platform.config, project), serverDeferred: platform.serverDeferred, access: platform.access });
+    const local = platform.config.backend === 'local' ? platform.config : null;
+    // A local platform's store is its folder's anchor.db: `anchor destroy` removes it.
+    const gone = local === null ? undefined : () => (existsSync(join(local.dir, 'anchor.db')) ? null : `The platform "${local.name}" at ${local.dir} was removed`);
+    return new PortOperations(platform.ports, { siteUrl: (project) => siteUrl(platform.config, project), serverDeferred: platform.serverDeferred, access: platform.access, ...(gone ? { gone } : {}) });
   }
 
   /** The selected platform when it is remote, else null. */

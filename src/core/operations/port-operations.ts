@@ -1,3 +1,4 @@
+import { AnchorError } from '../errors.js';
 import type { Access } from '../ports/access.js';
 import type { Ports } from '../ports/index.js';
 import { describeRepo } from '../project.js';
@@ -25,6 +26,8 @@ export interface PortOperationsOptions {
   /** True once a call found no running server to switch (local: the change applies when it starts). */
   serverDeferred(): boolean;
   access(): Promise<Access>;
+  /** Why the platform's store is gone (local: its folder was removed, `anchor destroy`), or null while it is there. */
+  gone?(): string | null;
 }
 
 /** The operations on a platform this machine holds: the core use cases over its ports, as the commands always did. */
@@ -70,8 +73,24 @@ export class PortOperations implements PlatformOperations {
   }
 
   async followLogs(target: LogTarget, input: { after: number; signal: AbortSignal; onLines: Parameters<PlatformOperations['followLogs']>[1]['onLines'] }) {
-    const end = await (await useCases.deployments()).followLogs(this.ports, { deploymentId: target.deploymentId, after: input.after, signal: input.signal, onLines: input.onLines });
-    return { state: end.state, reason: end.reason };
+    // A store removed under it (an open SQLite file outlives its folder) would never change again:
+    // following it would wait for ever. Checked once a second.
+    const following = new AbortController();
+    const forward = (): void => following.abort();
+    input.signal.addEventListener('abort', forward);
+    let gone: string | null = null;
+    const check = setInterval(() => {
+      gone = this.options.gone?.() ?? null;
+      if (gone !== null) following.abort();
+    }, 1000);
+    try {
+      const end = await (await useCases.deployments()).followLogs(this.ports, { deploymentId: target.deploymentId, after: input.after, signal: following.signal, onLines: input.onLines });
+      if (gone !== null) throw new AnchorError({ code: 'PLATFORM_GONE', kind: 'not-found', message: `${gone}; ${target.deploymentId} can no longer be followed.`, hint: 'Run "anchor init" to set up a platform, or pick another with --platform.' });
+      return { state: end.state, reason: end.reason };
+    } finally {
+      clearInterval(check);
+      input.signal.removeEventListener('abort', forward);
+    }
   }
 
   async rollback(input: { project: string; to: string | undefined }) {
