@@ -37,6 +37,8 @@ export class FileArtifacts implements Artifacts {
       await copyOutput(resolve(outputDir), draft, { sourceRoot: resolve(outputDir), copyRoot: draft, linkable: true, files });
       files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       const bytes = files.reduce((sum, f) => sum + f.size, 0);
+      // A list left from an earlier copy of this deployment would describe other files.
+      await rm(this.fileList(deploymentId), { force: true });
       await rm(location, { recursive: true, force: true });
       await rename(draft, location);
       const info: ArtifactInfo = { deploymentId, location, bytes };
