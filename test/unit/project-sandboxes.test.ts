@@ -31,10 +31,14 @@ describe('ProjectSandboxes with a uid per project, without bubblewrap', () => {
       expect(runAs(box.identity, attempt(`${fs}.renameSync(${JSON.stringify(box.runtime)}, ${JSON.stringify(join(area, 'moved'))})`))).toBe('EACCES');
       expect(runAs(box.identity, attempt(`${fs}.symlinkSync('/etc', ${JSON.stringify(join(box.runtime, 'd_next'))})`))).toBe('EACCES');
       expect(runAs(box.identity, attempt(`${fs}.mkdirSync(${JSON.stringify(join(area, 'mine'))})`))).toBe('EACCES');
-      // It still reaches what is its own inside.
+      // It still reaches what is its own inside; another project does not even pass.
       expect(runAs(box.identity, attempt(`${fs}.readdirSync(${JSON.stringify(box.home)})`))).toBe('done');
+      const other = await sandbox.sandboxes.forProject('blog');
+      if (other.identity === null) throw new Error('uid isolation gave the project no uid');
+      expect(runAs(other.identity, attempt(`${fs}.statSync(${JSON.stringify(box.home)})`))).toBe('EACCES');
+      expect(runAs(other.identity, attempt(`${fs}.statSync(${JSON.stringify(box.runtime)})`))).toBe('EACCES');
     } finally {
-      await sandbox.close(['shop']);
+      await sandbox.close(['shop', 'blog']);
     }
   });
 

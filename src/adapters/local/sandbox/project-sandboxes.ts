@@ -111,7 +111,7 @@ export class ProjectSandboxes {
     if (identity !== null) await ensureTraversable(this.stateDir);
     const sockets = join(this.options.runDir, key);
     const dirs = { home: join(area, 'home'), tools: join(area, 'tools'), runtime: join(area, 'runtime') };
-    // The area and the deployments' runtime folder are the server's: it lays deployments out in
+    // The area and the deployments' runtime folder are the server's (the project's group may pass): it lays deployments out in
     // there, and a project that could rename or replace entries (a site or a build as its uid,
     // without bubblewrap) could swap a folder for a link while it does. Home and tools are the project's.
     for (const dir of [area, dirs.runtime]) await serversDir(dir, identity);
@@ -143,11 +143,14 @@ async function ownedDir(dir: string, identity: { uid: number; gid: number } | nu
   await chmod(dir, 0o700);
 }
 
-/** A folder of the server's that the project's uid may pass through and not change (0711), 0700 without uids. */
+/**
+ * A folder of the server's that the project may pass through and not change: the server's, in the
+ * project's group, 0710 (other projects may not even pass); 0700 without uids.
+ */
 async function serversDir(dir: string, identity: { uid: number; gid: number } | null): Promise<void> {
-  const mode = identity === null ? 0o700 : 0o711;
+  const mode = identity === null ? 0o700 : 0o710;
   await realDir(dir, mode);
-  if (identity !== null) await chown(dir, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
+  if (identity !== null) await chown(dir, process.getuid?.() ?? 0, identity.gid);
   await chmod(dir, mode);
 }
 
