@@ -50,8 +50,9 @@ export interface ProjectSandboxesOptions {
 
 /**
  * The projects' sandboxes of one `anchor server`. With uids, each project gets a uid claimed
- * machine-wide (SandboxUidClaims) and its folders in `<stateDir>/sites/<uid>/`, owned by that uid
- * and closed to everyone else; without, its folders are in `<platformDir>/sites/<projectId>/`.
+ * machine-wide (SandboxUidClaims) and its folders in `<stateDir>/sites/<uid>/`: home and tools
+ * its uid's, the area and `runtime/` the server's in the project's group (0710), closed to everyone
+ * else; without, its folders are in `<platformDir>/sites/<projectId>/`.
  * A project removed and added again under the same name is another project: another id, another
  * uid, empty folders.
  */
