@@ -335,15 +335,6 @@ describe('readLockedTree', () => {
     writeFileSync(join(dir, 'package-lock.json'), JSON.stringify({ lockfileVersion: 1, dependencies: {} }));
     expect(await reason()).toBe('package-lock.json is version 1, without the package list of version 2 and later (npm 7+ writes it)');
   });
-});
-
-describe('readLockedTree, on files a build chose', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'anchor-locked-'));
-    for (const [name, content] of Object.entries(app)) writeFileSync(join(dir, name), content);
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   // The server reads them with its own rights: through a link, from a device that never ends or a FIFO that waits for a writer.
   it('reads a lockfile or an npmrc only when it is a regular file, and says so at once otherwise', async () => {
