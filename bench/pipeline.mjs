@@ -95,11 +95,15 @@ async function rollbackUnderLoad(server, cliEnv) {
   return { host, flip, during };
 }
 
+/** A build's own log lines for how long its install and its OpenNext build took, in seconds. */
+const INSTALLED_IN = /^▸ Installed in ([\d.]+) s/;
+const BUILT_IN = /^▸ Built in ([\d.]+) s/;
+
 /** Install / OpenNext build times, from a build's own log lines. */
 async function stepTimes(store, deploymentId) {
   const lines = (await store.ports.logs.read(deploymentId, { after: 0 })).map((l) => l.text);
   const took = (pattern) => lines.map((text) => pattern.exec(text)?.[1]).find(Boolean) ?? '?';
-  return `${took(/^▸ Installed in ([\d.]+ s)/)} / ${took(/^▸ Built in ([\d.]+ s)/)}`;
+  return `${took(INSTALLED_IN)} s / ${took(BUILT_IN)} s`;
 }
 
 /**
@@ -112,7 +116,7 @@ async function ownTime(store, pushed) {
   const seconds = (pattern) => Number(lines.map((l) => pattern.exec(l.text)?.[1]).find(Boolean) ?? NaN);
   const at = (pattern) => Date.parse(lines.find((l) => pattern.test(l.text))?.at ?? '');
   const moment = (state) => Date.parse(pushed.deployment.transitions.find((t) => t.state === state)?.at ?? '');
-  const steps = seconds(/^▸ Installed in ([\d.]+) s/) + seconds(/^▸ Built in ([\d.]+) s/);
+  const steps = seconds(INSTALLED_IN) + seconds(BUILT_IN);
   const own = {
     total: pushed.ms / 1000 - steps,
     checkout: (at(/^▸ Checked out /) - moment('queued')) / 1000,

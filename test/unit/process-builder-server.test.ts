@@ -30,6 +30,18 @@ function request(overrides: Partial<BuildRequest> & { lines?: string[] } = {}): 
   return { deploymentId: 'd_test', projectName: 'shop', repoUrl: repo.dir, ref: 'main', commitSha: null, root: '.', env: {}, secretKeys: [], onLine: (line) => lines.push(line), ...overrides };
 }
 
+/** A builder as the server makes one, in `sandboxes` when given. */
+function newBuilder(sandboxes?: ReturnType<typeof testSandboxes>['sandboxes']): ProcessBuilder {
+  return new ProcessBuilder({ workDir: join(root, 'work'), cacheDir: join(root, 'cache'), defaultOpenNextConfig: defaultConfig, baseEnv: baseEnv(), stopGraceMs: 1_000, ...(sandboxes ? { sandboxes } : {}) });
+}
+
+/** One build of the repo's head: how it ended, and every line it logged. */
+async function build(builder: ProcessBuilder): Promise<{ ok: boolean; lines: string[] }> {
+  const lines: string[] = [];
+  const { ended } = await builder.start(request({ lines }));
+  return { ok: (await ended).ok, lines };
+}
+
 describe('ProcessBuilder in anchor server', () => {
   it('starts no step while the server holds steps back, and a stop during the hold ends the build as stopped', async () => {
     repo.commit(appFiles(), 'Held');
@@ -65,15 +77,14 @@ middle.on('exit', () => console.log('build: left a daemon behind'));
 `,
     }), 'Leaky, uid only');
     const sandbox = testSandboxes('uid');
-    const builder = new ProcessBuilder({ workDir: join(root, 'work'), cacheDir: join(root, 'cache'), defaultOpenNextConfig: defaultConfig, baseEnv: baseEnv(), stopGraceMs: 1_000, sandboxes: sandbox.sandboxes });
+    const builder = newBuilder(sandbox.sandboxes);
     const identity = (await sandbox.sandboxes.forProject('shop')).identity;
     if (identity === null) throw new Error('uid isolation gave the project no uid');
     // The project's site, as the server starts it: its own session, the project's uid.
     const site = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'anchor-site-of-shop'], { stdio: 'ignore', detached: true, uid: identity.uid, gid: identity.gid });
     try {
-      const lines: string[] = [];
-      const { ended } = await builder.start(request({ lines }));
-      expect((await ended).ok, lines.join('\n')).toBe(true);
+      const { ok, lines } = await build(builder);
+      expect(ok, lines.join('\n')).toBe(true);
       expect(lines).toContain('build: left a daemon behind');
       expect(await processesWith(marker)).toEqual([]);
       expect(site.pid !== undefined && isAlive(site.pid)).toBe(true);
@@ -84,14 +95,9 @@ middle.on('exit', () => console.log('build: left a daemon behind'));
   });
 
   it('restores .next/cache only into a real folder: through a .next committed as a link the server deletes and writes nothing', async () => {
-    const builder = new ProcessBuilder({ workDir: join(root, 'work'), cacheDir: join(root, 'cache'), defaultOpenNextConfig: defaultConfig, baseEnv: baseEnv(), stopGraceMs: 1_000 });
-    const build = async (): Promise<{ ok: boolean; lines: string[] }> => {
-      const lines: string[] = [];
-      const { ended } = await builder.start(request({ lines }));
-      return { ok: (await ended).ok, lines };
-    };
+    const builder = newBuilder();
     repo.commit(appFiles(), 'Cached');
-    expect((await build()).ok).toBe(true);
+    expect((await build(builder)).ok).toBe(true);
     const elsewhere = join(root, 'elsewhere');
     mkdirSync(join(elsewhere, 'cache'), { recursive: true });
     writeFileSync(join(elsewhere, 'cache', 'precious.txt'), 'not the build\'s');
@@ -99,7 +105,7 @@ middle.on('exit', () => console.log('build: left a daemon behind'));
     execFileSync('git', ['add', '--force', '.next'], { cwd: repo.dir });
     repo.commit(appFiles({ build: "console.log('build: leaves .next alone');" }), '.next is a link');
 
-    const second = await build();
+    const second = await build(builder);
     expect(second.ok, second.lines.join('\n')).toBe(true);
     expect(readdirSync(join(elsewhere, 'cache'))).toEqual(['precious.txt']);
     expect(readFileSync(join(elsewhere, 'cache', 'precious.txt'), 'utf8')).toBe('not the build\'s');
@@ -117,13 +123,10 @@ for (const name of ['open-next-build.mjs', 'open-next-hooks.mjs']) fs.symlinkSyn
 console.log('planted');
 `,
     }, 'Plants links where the driver goes');
-    const builder = new ProcessBuilder({ workDir: join(root, 'work'), cacheDir: join(root, 'cache'), defaultOpenNextConfig: defaultConfig, baseEnv: baseEnv(), stopGraceMs: 1_000 });
-    const lines: string[] = [];
-    const { ended } = await builder.start(request({ lines }));
-    const end = await ended;
+    const { ok, lines } = await build(newBuilder());
     expect(lines).toContain('planted');
     expect(readFileSync(victim, 'utf8')).toBe('not the build\'s');
-    expect(end.ok, lines.join('\n')).toBe(true);
+    expect(ok, lines.join('\n')).toBe(true);
   });
 
   it.skipIf(!isolation.isRoot)('as the project\'s uid without bubblewrap: what an install script left running is gone before the next step', async () => {
@@ -143,11 +146,9 @@ setTimeout(() => {}, 300);
 `,
     }, 'Install script leaves a daemon, uid only');
     const sandbox = testSandboxes('uid');
-    const builder = new ProcessBuilder({ workDir: join(root, 'work'), cacheDir: join(root, 'cache'), defaultOpenNextConfig: defaultConfig, baseEnv: baseEnv(), stopGraceMs: 1_000, sandboxes: sandbox.sandboxes });
     try {
-      const lines: string[] = [];
-      const { ended } = await builder.start(request({ lines }));
-      expect((await ended).ok, lines.join('\n')).toBe(true);
+      const { ok, lines } = await build(newBuilder(sandbox.sandboxes));
+      expect(ok, lines.join('\n')).toBe(true);
       expect(lines).toContain('build: daemon running: false');
       expect(await processesWith(marker)).toEqual([]);
     } finally {

@@ -189,7 +189,7 @@ export class ProcessBuilder implements Builder {
         const limit = timeoutMs >= 60_000 ? plural(Math.round(timeoutMs / 60_000), 'minute') : plural(Math.round(timeoutMs / 1000), 'second');
         const reason = `the build ran longer than ${limit} and was stopped (the last log lines show the step that hung)`;
         log(RECIPE_LOG.failed(reason));
-        return { ok: false, stopped: false, reason, commitSha: build.commitSha, checkedOut: build.checkedOut, ...(error instanceof BuildFailure && error.repository ? { repository: true } : {}) };
+        return { ok: false, stopped: false, reason, commitSha: build.commitSha, checkedOut: build.checkedOut };
       }
       if (build.stopRequested || error instanceof BuildStopped) {
         log('▸ Build stopped');

@@ -1,5 +1,6 @@
 import { nodeCrypto } from '../../system/node-crypto.js';
-import { copyFile, link, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, readlink, rename, rm, writeFile } from 'node:fs/promises';
+import { linkTree } from '../../../lib/link-tree.js';
 import { realPathInside } from '../../../lib/real-path-inside.js';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { AnchorError, errorMessage } from '../../../core/errors.js';
@@ -34,7 +35,11 @@ export class FileArtifacts implements Artifacts {
       // The output folder itself too: read through a link, the copy would be of whatever it leads to.
       if ((await lstat(outputDir).catch(() => null))?.isSymbolicLink() === true) throw linksOut('.open-next itself', await readlink(outputDir));
       const files: OutputFile[] = [];
-      await copyOutput(resolve(outputDir), draft, { sourceRoot: resolve(outputDir), copyRoot: draft, linkable: true, files });
+      const sourceRoot = resolve(outputDir);
+      await linkTree(sourceRoot, draft, {
+        linkTarget: (path) => linkInside(path, sourceRoot),
+        onFile: (placed, size) => files.push({ name: relative(draft, placed).split(sep).join('/'), size }),
+      });
       files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       const bytes = files.reduce((sum, f) => sum + f.size, 0);
       // A list left from an earlier copy of this deployment would describe other files.
@@ -108,39 +113,6 @@ export class FileArtifacts implements Artifacts {
   }
 }
 
-interface CopyState {
-  sourceRoot: string;
-  copyRoot: string;
-  /** False once a hard link failed because the copy is on another filesystem: copy from then on. */
-  linkable: boolean;
-  files: OutputFile[];
-}
-
-/**
- * Copies the build output at `src` (inside `state.sourceRoot`) to `dest` in one pass: files hard
- * linked where they can be (copied across filesystems, as from a build in memory to the disk),
- * each link checked (`linkInside`) and recreated, and anything else (a FIFO, a socket: copying
- * one would block or fail) left out. Every regular file goes into `state.files` with its size.
- * Every entry of a folder is done before an error goes up, so nothing writes into the copy after.
- */
-async function copyOutput(src: string, dest: string, state: CopyState): Promise<void> {
-  await mkdir(dest, { recursive: true });
-  const entries = await readdir(src, { withFileTypes: true });
-  const done = await Promise.allSettled(
-    entries.map(async (entry) => {
-      const from = join(src, entry.name);
-      const to = join(dest, entry.name);
-      if (entry.isDirectory()) return copyOutput(from, to, state);
-      if (entry.isSymbolicLink()) return symlink(await linkInside(from, state.sourceRoot), to);
-      if (!entry.isFile()) return;
-      await placeFile(from, to, state);
-      state.files.push({ name: relative(state.copyRoot, to).split(sep).join('/'), size: (await lstat(to)).size });
-    }),
-  );
-  const failed = done.find((d): d is PromiseRejectedResult => d.status === 'rejected');
-  if (failed) throw failed.reason;
-}
-
 function linksOut(path: string, target: string): AnchorError {
   return new AnchorError({
     code: 'OUTPUT_LINKS_OUT',
@@ -148,19 +120,6 @@ function linksOut(path: string, target: string): AnchorError {
     message: `The build output has a link that leads out of it: ${path} → ${target}.`,
     hint: 'A link in .open-next must stay inside it; point it at a file the build can read, or copy the file in.',
   });
-}
-
-async function placeFile(from: string, to: string, state: CopyState): Promise<void> {
-  if (state.linkable) {
-    try {
-      return await link(from, to);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK') throw error;
-      if (code === 'EXDEV') state.linkable = false;
-    }
-  }
-  await copyFile(from, to);
 }
 
 /**
